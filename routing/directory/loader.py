@@ -1,0 +1,242 @@
+"""Read and validate a directory folder as a whole: all of it, or nothing.
+
+Layout: ``partners.yaml``, ``topics.yaml`` (curated), optional ``topics-upl.yaml`` (written by
+``flask directory import-upl``), ``laws.yaml`` (law → partner table for that import) and one file per location
+under ``locations/``. Every problem names its file, entry and field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import Schema, ValidationError
+
+from .model import DIENSTVERLENER, Directory, Location, Partner, Topic
+from .schema import LawSchema, LocationSchema, PartnerSchema, TopicSchema, make_line, make_topic, parse_days
+
+PARTNERS_FILE = "partners.yaml"
+TOPICS_FILE = "topics.yaml"
+UPL_TOPICS_FILE = "topics-upl.yaml"
+LAWS_FILE = "laws.yaml"
+LOCATIONS_DIR = "locations"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    entry: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.entry:
+            where.append(f"entry '{self.entry}'")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class DirectoryInvalid(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the directory")
+
+
+@dataclass(frozen=True)
+class Law:
+    law: str
+    partners: tuple[str, ...]
+
+
+def _flatten(messages: Any, path: tuple[str, ...] = ()) -> list[tuple[str | None, str]]:
+    """Marshmallow's nested messages → (dotted field, message); dict-value and schema levels dropped."""
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            step = () if key in ("value", "_schema") else (str(key),)
+            out.extend(_flatten(value, path + step))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [(".".join(path) or None, m) for m in messages]
+    if isinstance(messages, list):
+        return [item for m in messages for item in _flatten(m, path)]
+    return [(".".join(path) or None, str(messages))]
+
+
+class _Reader:
+    """Collects problems while reading; callers check ``problems`` at the end."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def problem(self, file: str, entry: str | None, field: str | None, message: str) -> None:
+        self.problems.append(Problem(file, entry, field, message))
+
+    def yaml(self, name: str, key: str | None, required: bool = True) -> list | dict | None:
+        path = self.root / name
+        if not path.exists():
+            if required:
+                self.problem(name, None, None, "bestand ontbreekt")
+            return None
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as err:
+            self.problem(name, None, None, f"geen geldige YAML: {err}")
+            return None
+        if key is None:
+            return data if isinstance(data, dict) else self._shape(name, "een mapping")
+        if not isinstance(data, dict) or not isinstance(data.get(key), list):
+            return self._shape(name, f"een lijst onder '{key}:'")
+        return data[key]
+
+    def _shape(self, name: str, expected: str) -> None:
+        self.problem(name, None, None, f"verwacht {expected}")
+        return None
+
+    def entries(self, name: str, items: list, schema: Schema) -> list[tuple[str, Any]]:
+        """Load each list entry on its own so every problem names the entry; duplicate ids are problems."""
+        loaded: list[tuple[str, Any]] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(items or []):
+            entry = str(raw.get("id") or raw.get("law") or f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+            if entry in seen:
+                self.problem(name, entry, "id", "deze id komt vaker voor")
+                continue
+            seen.add(entry)
+            value = self.load(name, entry, raw, schema)
+            if value is not None:
+                loaded.append((entry, value))
+        return loaded
+
+    def load(self, name: str, entry: str | None, raw: Any, schema: Schema) -> Any:
+        try:
+            return schema.load(raw if isinstance(raw, dict) else {})
+        except ValidationError as err:
+            for field, message in _flatten(err.messages):
+                self.problem(name, entry, field, message)
+            return None
+
+
+def _topics(reader: _Reader, partner_ids: set[str]) -> dict[str, Topic]:
+    raw: dict[str, tuple[str, dict]] = {}
+    # Curated topics are read last so they win over an imported topic with the same id.
+    for name in (UPL_TOPICS_FILE, TOPICS_FILE):
+        items = reader.yaml(name, "topics", required=name == TOPICS_FILE)
+        for topic_id, data in reader.entries(name, items or [], TopicSchema()):
+            raw[topic_id] = (name, data)
+    topics: dict[str, Topic] = {}
+    for topic_id, (name, data) in raw.items():
+        for pid in data["partners"]:
+            if pid not in partner_ids:
+                reader.problem(name, topic_id, "partners", f"onbekende partner '{pid}'")
+        for included in data["includes"]:
+            if included not in raw:
+                reader.problem(name, topic_id, "includes", f"onbekend onderwerp '{included}'")
+        partners = list(data["partners"])
+        for included in data["includes"]:
+            partners.extend(raw[included][1]["partners"] if included in raw else ())
+        topics[topic_id] = make_topic(data, tuple(dict.fromkeys(p for p in partners if p in partner_ids)))
+    return topics
+
+
+def _location(reader: _Reader, path: Path, partner_ids: set[str]) -> Location | None:
+    name = f"{LOCATIONS_DIR}/{path.name}"
+    raw = reader.yaml(name, None)
+    if raw is None:
+        return None
+    entry = str(raw.get("id") or path.stem)
+    data = reader.load(name, entry, raw, LocationSchema())
+    if data is None:
+        return None
+    ok = True
+    if data["id"] != path.stem:
+        reader.problem(name, entry, "id", f"de id hoort gelijk te zijn aan de bestandsnaam '{path.stem}'")
+        ok = False
+    for field in ("lines", "on_site"):
+        for pid in data[field]:
+            if pid not in partner_ids:
+                reader.problem(name, entry, f"{field}.{pid}", f"onbekende partner '{pid}'")
+                ok = False
+    if data["callbacks_to"] != DIENSTVERLENER and data["callbacks_to"] not in partner_ids:
+        reader.problem(
+            name, entry, "callbacks_to", f"'{data['callbacks_to']}' is geen partner en niet '{DIENSTVERLENER}'"
+        )
+        ok = False
+    if not ok:
+        return None
+    return Location(
+        **{
+            **data,
+            "lines": {pid: make_line(pid, line) for pid, line in data["lines"].items()},
+            "on_site": {pid: frozenset(parse_days(spec)) for pid, spec in data["on_site"].items()},
+        }
+    )
+
+
+def _check_handover(reader: _Reader, partners: dict[str, Partner], locations: dict[str, Location]) -> None:
+    for partner in partners.values():
+        for loc_id in partner.handover_by_location:
+            if loc_id not in locations:
+                reader.problem(PARTNERS_FILE, partner.id, f"handover_by_location.{loc_id}", f"onbekende locatie '{loc_id}'")
+    # A warm handover needs somewhere to go for every line that is offered.
+    for location in locations.values():
+        for pid in location.lines:
+            channels = partners[pid].handover_by_location.get(location.id, partners[pid].handover)
+            if not (channels.sms or channels.email):
+                reader.problem(PARTNERS_FILE, pid, "handover", f"geen SMS-nummer of e-mailadres voor {location.id}")
+
+
+def load_laws(root: Path, partner_ids: set[str] | None = None) -> list[Law]:
+    """The curated law → partner table; raises DirectoryInvalid on problems."""
+    reader = _Reader(Path(root))
+    laws = _laws(reader, partner_ids)
+    if reader.problems:
+        raise DirectoryInvalid(reader.problems)
+    return laws
+
+
+def _laws(reader: _Reader, partner_ids: set[str] | None) -> list[Law]:
+    laws = []
+    for entry, data in reader.entries(LAWS_FILE, reader.yaml(LAWS_FILE, "laws") or [], LawSchema()):
+        unknown = [p for p in data["partners"] if partner_ids is not None and p not in partner_ids]
+        for pid in unknown:
+            reader.problem(LAWS_FILE, entry, "partners", f"onbekende partner '{pid}'")
+        if not unknown:
+            laws.append(Law(data["law"], tuple(data["partners"])))
+    return laws
+
+
+def load_directory(root: str | Path) -> Directory:
+    """Read the whole folder; raise DirectoryInvalid listing every problem, else return the Directory."""
+    root = Path(root)
+    reader = _Reader(root)
+    if not root.is_dir():
+        raise DirectoryInvalid([Problem(str(root), None, None, "map bestaat niet")])
+    partner_list = reader.entries(PARTNERS_FILE, reader.yaml(PARTNERS_FILE, "partners") or [], PartnerSchema())
+    partner_ids = {pid for pid, _ in partner_list}
+    topics = _topics(reader, partner_ids)
+    locations: dict[str, Location] = {}
+    files = sorted((root / LOCATIONS_DIR).glob("*.yaml"))
+    if not files:
+        reader.problem(LOCATIONS_DIR, None, None, "geen locaties gevonden")
+    for path in files:
+        location = _location(reader, path, partner_ids)
+        if location is not None:
+            locations[location.id] = location
+    _laws(reader, partner_ids)
+    handled: dict[str, list[str]] = {}
+    for topic in topics.values():
+        for pid in topic.partners:
+            handled.setdefault(pid, []).append(topic.id)
+    partners = {pid: dataclasses.replace(p, topics=tuple(handled.get(pid, ()))) for pid, p in partner_list}
+    if not reader.problems:
+        _check_handover(reader, partners, locations)
+    if reader.problems:
+        raise DirectoryInvalid(reader.problems)
+    return Directory(locations=locations, partners=partners, topics=topics)

@@ -1,0 +1,257 @@
+"""Marshmallow schemas for the directory files; each ``load`` returns model values.
+
+Field-level rules live here (phone numbers, hours, overlaps); rules that need the whole directory
+(unknown partner or topic ids) live in ``loader.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+
+import phonenumbers
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from .model import Channels, Hours, Interval, Line, Partner, Topic
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ID = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="Gebruik kleine letters, cijfers en streepjes.")
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_days(spec: str) -> list[int]:
+    """"mon", "mon-fri" or "sat,sun" → weekday numbers (0 = Monday)."""
+    days: list[int] = []
+    for part in str(spec).lower().split(","):
+        ends = [p.strip() for p in part.split("-")]
+        if len(ends) > 2 or any(e not in DAYS for e in ends):
+            raise ValidationError(f"Onbekende dag '{spec}' (gebruik {', '.join(DAYS)} of een reeks als mon-fri).")
+        first, last = DAYS.index(ends[0]), DAYS.index(ends[-1])
+        if last < first:
+            raise ValidationError(f"Reeks '{spec}' loopt achteruit.")
+        days.extend(range(first, last + 1))
+    return days
+
+
+def parse_interval(text: str) -> Interval:
+    m = _RANGE.match(str(text))
+    if not m:
+        raise ValidationError(f"'{text}' is geen tijdvak; schrijf bijvoorbeeld 09:00-17:00.")
+    h1, m1, h2, m2 = map(int, m.groups())
+    if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60):
+        raise ValidationError(f"'{text}' bevat een ongeldige tijd.")
+    iv = Interval(time(h1, m1), time(h2, m2))
+    if iv.end <= iv.start:
+        raise ValidationError(f"'{text}': het einde ligt niet na het begin.")
+    return iv
+
+
+def check_overlap(intervals: list[Interval], where: str) -> tuple[Interval, ...]:
+    ordered = sorted(intervals, key=lambda iv: iv.start)
+    for a, b in zip(ordered, ordered[1:]):
+        if b.start < a.end:
+            raise ValidationError(
+                f"Tijden overlappen op {where}: {a.start:%H:%M}-{a.end:%H:%M} en {b.start:%H:%M}-{b.end:%H:%M}."
+            )
+    return tuple(ordered)
+
+
+class Phone(fields.String):
+    """A phone number that ``phonenumbers`` accepts as valid, stored as E.164."""
+
+    def __init__(self, *, mobile: bool = False, **kwargs):
+        self.mobile = mobile
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            number = phonenumbers.parse(text, "NL")
+        except phonenumbers.NumberParseException:
+            raise ValidationError(f"'{text}' is geen telefoonnummer.") from None
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError(f"'{text}' is geen geldig telefoonnummer.")
+        kind = phonenumbers.number_type(number)
+        if self.mobile and kind not in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ):
+            raise ValidationError(f"'{text}' is geen mobiel nummer; SMS kan alleen naar een mobiel nummer.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class WeeklyHours(fields.Field):
+    """``{"mon-fri": ["09:00-12:00", "13:00-17:00"], "sat": []}`` → {weekday: intervals}."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError("Verwacht dagen met tijdvakken, bijvoorbeeld mon-fri: [09:00-17:00].")
+        per_day: dict[int, list[Interval]] = {}
+        for spec, ranges in value.items():
+            if not isinstance(ranges, list):
+                raise ValidationError(f"Bij '{spec}' hoort een lijst tijdvakken.")
+            intervals = [parse_interval(r) for r in ranges]
+            for day in parse_days(spec):
+                per_day.setdefault(day, []).extend(intervals)
+        return {day: check_overlap(ivs, DAYS[day]) for day, ivs in per_day.items() if ivs}
+
+
+class ChannelsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    sms = Phone(mobile=True, load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True)
+
+    @post_load
+    def make(self, data, **kwargs) -> Channels:
+        return Channels(**data)
+
+
+class ExceptionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    date = fields.Date(required=True)
+    hours = fields.List(fields.String(), load_default=list)
+    note = fields.String(load_default="")
+
+    @post_load
+    def make(self, data, **kwargs) -> tuple[date, tuple[Interval, ...]]:
+        try:
+            intervals = [parse_interval(r) for r in data["hours"]]
+            return data["date"], check_overlap(intervals, data["date"].isoformat())
+        except ValidationError as err:
+            raise ValidationError(err.messages, field_name="hours") from None
+
+
+class HoursSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    weekly = WeeklyHours(load_default=dict)
+    exceptions = fields.List(fields.Nested(ExceptionSchema), load_default=list)
+
+    @validates_schema
+    def unique_dates(self, data, **kwargs):
+        days = [d for d, _ in data.get("exceptions", [])]
+        doubles = sorted({d.isoformat() for d in days if days.count(d) > 1})
+        if doubles:
+            raise ValidationError(f"Datum staat er meer dan eens in: {', '.join(doubles)}.", "exceptions")
+
+    @post_load
+    def make(self, data, **kwargs) -> Hours:
+        return Hours(weekly=data["weekly"], exceptions=dict(data["exceptions"]))
+
+
+class LineSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    number = Phone(required=True)
+    hours = fields.Nested(HoursSchema, required=True)
+    fallback_number = Phone(load_default=None, allow_none=True)
+    notes = fields.String(load_default="")
+    valid_from = fields.Date(load_default=None, allow_none=True)
+    valid_until = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def period(self, data, **kwargs):
+        if data.get("valid_from") and data.get("valid_until") and data["valid_until"] < data["valid_from"]:
+            raise ValidationError("Ligt voor valid_from.", "valid_until")
+
+
+class LocationSchema(Schema):
+    """One file under ``locations/``. Partner ids are checked against partners.yaml by the loader."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=ID)
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    municipality = fields.String(required=True, validate=validate.Length(min=1))
+    address = fields.String(required=True)
+    presence = fields.Nested(HoursSchema, required=True)
+    walk_in = fields.Boolean(required=True)
+    lines = fields.Dict(keys=fields.String(), values=fields.Nested(LineSchema), load_default=dict)
+    on_site = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    callbacks_to = fields.String(load_default="dienstverlener")
+    on_duty = fields.Nested(ChannelsSchema, load_default=Channels)
+    handover_when_absent = fields.Boolean(load_default=True)
+
+    @validates_schema
+    def on_site_days(self, data, **kwargs):
+        for partner_id, spec in data.get("on_site", {}).items():
+            try:
+                parse_days(spec)
+            except ValidationError as err:
+                raise ValidationError({partner_id: err.messages}, "on_site") from None
+
+
+class PartnerSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=ID)
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    kind = fields.String(required=True, validate=validate.OneOf(["national", "municipal"]))
+    aliases = fields.List(fields.String(), load_default=list)
+    municipality = fields.String(load_default=None, allow_none=True)
+    public_contact = fields.String(load_default="")
+    handover = fields.Nested(ChannelsSchema, load_default=Channels)
+    handover_by_location = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelsSchema), load_default=dict)
+
+    @validates_schema
+    def municipal_has_municipality(self, data, **kwargs):
+        if data.get("kind") == "municipal" and not data.get("municipality"):
+            raise ValidationError("Een gemeentelijk team hoort bij een gemeente.", "municipality")
+
+    @post_load
+    def make(self, data, **kwargs) -> Partner:
+        # Partner.topics is filled in by the loader from topics.yaml (one source of truth).
+        return Partner(topics=(), **{**data, "aliases": tuple(data["aliases"])})
+
+
+class TopicSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=ID)
+    name_nl = fields.String(required=True, validate=validate.Length(min=1))
+    name_en = fields.String(required=True, validate=validate.Length(min=1))
+    partners = fields.List(fields.String(), load_default=list)
+    # A life event names the topics it touches; its partners are theirs plus its own.
+    includes = fields.List(fields.String(), load_default=list)
+    synonyms = fields.List(fields.String(), load_default=list)
+    life_event = fields.Boolean(load_default=False)
+    citizen = fields.Boolean(load_default=False)
+    citizen_label = fields.String(load_default="")
+    upl_uri = fields.String(load_default=None, allow_none=True)
+
+    @validates_schema
+    def has_partner(self, data, **kwargs):
+        if not data.get("partners") and not data.get("includes"):
+            raise ValidationError("Noem minstens één partner (of, bij een levensgebeurtenis, onderwerpen).", "partners")
+        if data.get("citizen") and not data.get("citizen_label"):
+            raise ValidationError("Een onderwerp voor burgers heeft een label in gewone woorden.", "citizen_label")
+
+
+class LawSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    law = fields.String(required=True, validate=validate.Length(min=3))
+    partners = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+
+
+def make_topic(data: dict, partners: tuple[str, ...]) -> Topic:
+    fields_ = {k: v for k, v in data.items() if k not in ("partners", "includes")}
+    return Topic(
+        partners=partners,
+        includes=tuple(data["includes"]),
+        **{**fields_, "synonyms": tuple(data["synonyms"])},
+    )
+
+
+def make_line(partner_id: str, data: dict) -> Line:
+    return Line(partner_id=partner_id, **data)
