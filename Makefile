@@ -1,0 +1,51 @@
+# Two commands: `make run` (web + worker + scheduler on an embedded Redis) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test ci node browsers bench bench-lookup bench-intake bench-dispatch translations clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/flask --app routing translations compile >/dev/null
+
+run: translations
+	$(BIN)/python -m routing.devserver
+
+test: translations
+	$(BIN)/python -m pytest
+
+# Peers and browsers for the suites that need them (they skip cleanly without): Prism and axe-core
+# from the npm registry into ./node_modules, Debian's chromium for the browser tests.
+node:
+	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Prism and browser suites will be skipped"; fi
+
+browsers:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) \
+		|| echo "chromium could not be installed: the browser suite will be skipped"; \
+	else echo "chromium not found: the browser suite will be skipped"; fi
+
+ci: node browsers test
+
+bench: bench-lookup bench-intake bench-dispatch
+
+bench-lookup: translations
+	$(BIN)/python bench/lookup.py
+
+bench-intake: translations
+	$(BIN)/python bench/intake.py
+
+bench-dispatch: translations
+	$(BIN)/python bench/dispatch.py
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache

@@ -1,0 +1,120 @@
+"""Settings per environment, read from the process environment when the app is created.
+
+Nothing here runs at import time: `load(env)` builds a dict from the environment on each call, so
+tests and the factory can create apps with different settings in one process.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Development defaults: fine on a laptop, refused in production (see `problems_for_production`).
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"
+DEV_ENCRYPTION_KEY = "ZGV2LWVuY3J5cHRpb24ta2V5LW5vdC1mb3ItcHJvZC0="
+DEV_PSEUDONYM_KEY = "dev-pseudonym-key-not-for-production"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+class Base:
+    ENV_NAME = "development"
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "LOKETLIJN_ENV": self.ENV_NAME,
+            "SECRET_KEY": _env("SECRET_KEY", DEV_SECRET_KEY),
+            # Comma-separated Fernet keys, newest first (MultiFernet encrypts with the first).
+            "ENCRYPTION_KEYS": _env("ENCRYPTION_KEYS", DEV_ENCRYPTION_KEY),
+            # Key for pseudonyms (HMAC of phone numbers) in audit records and dedup lookups.
+            "PSEUDONYM_KEY": _env("PSEUDONYM_KEY", DEV_PSEUDONYM_KEY),
+            "REDIS_URL": _env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            # Set by `make run` / the operator when Redis keeps its data (AOF or RDB).
+            "REDIS_PERSISTENT": _env("REDIS_PERSISTENT", "0") == "1",
+            "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL"),
+            # Proxies in front of the app whose X-Forwarded-* headers are trusted (client IP for limits).
+            "TRUSTED_PROXY_HOPS": _int("TRUSTED_PROXY_HOPS", 0),
+            "DIRECTORY_PATH": _env("DIRECTORY_PATH", str(PROJECT_ROOT / "config" / "directory")),
+            "TIMEZONE": "Europe/Amsterdam",
+            "BABEL_DEFAULT_LOCALE": "nl",
+            "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+            "LANGUAGES": ("nl", "en"),
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": _env("SESSION_COOKIE_SECURE", "0") == "1",
+            "PERMANENT_SESSION_LIFETIME": _int("SESSION_LIFETIME_SECONDS", 8 * 3600),
+            "WTF_CSRF_TIME_LIMIT": None,
+            "RATELIMIT_ENABLED": _env("RATELIMIT_ENABLED", "1") == "1",
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+            "AUDIT_RETENTION_DAYS": _int("AUDIT_RETENTION_DAYS", 400),
+            "API_TITLE": "Loketlijn",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/api/v1",
+            "OPENAPI_JSON_PATH": "openapi.json",
+            "OPENAPI_SWAGGER_UI_PATH": None,
+            "DEV_PAGES": True,
+        }
+
+
+class Development(Base):
+    ENV_NAME = "development"
+
+
+class Testing(Base):
+    ENV_NAME = "testing"
+
+    def values(self) -> dict[str, Any]:
+        values = super().values()
+        values.update(TESTING=True, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
+        return values
+
+
+class Production(Base):
+    ENV_NAME = "production"
+
+    def values(self) -> dict[str, Any]:
+        values = super().values()
+        values.update(DEV_PAGES=False, SESSION_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")
+        return values
+
+
+ENVIRONMENTS: dict[str, type[Base]] = {
+    "development": Development,
+    "testing": Testing,
+    "production": Production,
+}
+
+
+def load(env: str | None = None) -> dict[str, Any]:
+    name = env or _env("LOKETLIJN_ENV", "development")
+    if name not in ENVIRONMENTS:
+        raise RuntimeError(f"LOKETLIJN_ENV={name!r} is unknown; use one of {', '.join(ENVIRONMENTS)}")
+    return ENVIRONMENTS[name]().values()
+
+
+def problems_for_production(config: dict[str, Any]) -> list[str]:
+    """What keeps a production start from being safe; empty when all is well."""
+    problems = []
+    if config["SECRET_KEY"] == DEV_SECRET_KEY:
+        problems.append("SECRET_KEY is the development default; set a long random value")
+    if DEV_ENCRYPTION_KEY in str(config["ENCRYPTION_KEYS"]).split(","):
+        problems.append("ENCRYPTION_KEYS contains the development key; generate one with "
+                        "`flask --app routing keys generate`")
+    if config["PSEUDONYM_KEY"] == DEV_PSEUDONYM_KEY:
+        problems.append("PSEUDONYM_KEY is the development default; set a long random value")
+    if not config["REDIS_PERSISTENT"]:
+        problems.append("Redis persistence is not confirmed; enable AOF/RDB on the server and set "
+                        "REDIS_PERSISTENT=1 (see docs/deploy.md)")
+    return problems

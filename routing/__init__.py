@@ -1,0 +1,72 @@
+"""Loketlijn: the routing and callback service behind the government-wide service counter."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import settings
+
+# Feature packages; each exposes init_app(app) that registers its blueprints, CLI and cron jobs.
+FEATURES = (
+    "routing.ops",
+    "routing.auth",
+    "routing.privacy",
+    "routing.directory",
+    "routing.callbacks",
+    "routing.notices",
+    "routing.handovers",
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(settings.load((config or {}).get("LOKETLIJN_ENV")))
+    app.config.update(config or {})
+    app.config.setdefault("RATELIMIT_STORAGE_URI", None)
+    _refuse_unsafe_production(app)
+
+    from routing import errors, extensions, i18n, logs
+
+    logs.init_app(app)
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    extensions.redis_connection.init_app(app)
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"] or extensions.limiter_storage_uri(
+        app.config["REDIS_URL"]
+    )
+    extensions.limiter.init_app(app)
+    extensions.csrf.init_app(app)
+    i18n.init_app(app)
+    extensions.api.init_app(app)
+    for name in FEATURES:
+        importlib.import_module(name).init_app(app)
+    app.before_request(_fresh_request_state)
+    # After flask-smorest, whose own handler answers every HTTP error in JSON, pages included.
+    errors.init_app(app)
+    return app
+
+
+def _fresh_request_state() -> None:
+    """Per-request caches start empty even when an outer app context keeps `g` alive (tests, jobs)."""
+    from flask import g
+    from flask_babel import refresh
+
+    for name in ("principal", "csrf_token"):
+        g.pop(name, None)
+    refresh()
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    if app.config["LOKETLIJN_ENV"] != "production":
+        return
+    problems = settings.problems_for_production(app.config)
+    if problems:
+        message = "Refusing to start in production:\n  - " + "\n  - ".join(problems)
+        logging.getLogger(__name__).critical(message)
+        raise SystemExit(message)

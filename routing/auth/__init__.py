@@ -1,0 +1,96 @@
+"""Who may do what: sessions for people, Bearer keys for API clients, one Principal for both."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, g, redirect, request, session, url_for
+
+from routing.auth.principal import Principal
+from routing.errors import ApiError
+from routing.extensions import get_redis
+
+SESSION_USER = "user_email"
+
+
+def current_principal() -> Principal | None:
+    if "principal" not in g:
+        g.principal = _resolve_principal()
+    return g.principal
+
+
+def _resolve_principal() -> Principal | None:
+    from routing.auth import service
+
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        # A key that is present but wrong must not fall back to a session cookie.
+        return service.principal_for_api_key(get_redis(), header.removeprefix("Bearer ").strip())
+    email = session.get(SESSION_USER)
+    return service.principal_for_user(get_redis(), email) if email else None
+
+
+def _allowed(principal: Principal, roles: tuple[str, ...]) -> bool:
+    return not roles or principal.role in roles or principal.role == "admin"
+
+
+def login_required(*roles: str) -> Callable:
+    """Pages: anonymous visitors go to the login page; a wrong role gets a plain 403 page."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if principal is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not _allowed(principal, roles):
+                raise ApiError(403, _forbidden())
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def api_auth(*roles: str) -> Callable:
+    """API: a Bearer key (or a logged-in session); 401/403 in the one JSON error shape."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if principal is None:
+                raise ApiError(401, _unauthenticated())
+            if not _allowed(principal, roles):
+                raise ApiError(403, _forbidden())
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _forbidden() -> str:
+    from flask_babel import gettext as _
+
+    return _("U mag dit niet bekijken of doen met uw account.")
+
+
+def _unauthenticated() -> str:
+    from flask_babel import gettext as _
+
+    return _("Log in of stuur een geldige API-sleutel mee (Authorization: Bearer ...).")
+
+
+def init_app(app: Flask) -> None:
+    from routing.auth import cli, views
+
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.users)
+    app.cli.add_command(cli.apikeys)
+
+    @app.context_processor
+    def inject_principal() -> dict[str, Any]:
+        return {"principal": current_principal()}

@@ -1,0 +1,93 @@
+"""`flask users ...` and `flask apikeys ...` for operators."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from routing.auth import service
+from routing.auth.principal import ROLES
+from routing.extensions import get_redis
+from routing.store import users as store
+
+DEMO_PASSWORD = "demo-wachtwoord-2026"
+DEMO_USERS = (
+    ("loket@example.org", "staff", ["amsterdam-centrum", "amsterdam-nieuw-west", "amsterdam-zuidoost"], None),
+    ("loket.utrecht@example.org", "staff", ["utrecht"], None),
+    ("loket.enschede@example.org", "staff", ["enschede"], None),
+    ("partner.uwv@example.org", "partner", [], "uwv"),
+    ("partner.toeslagen@example.org", "partner", [], "toeslagen"),
+    ("coordinator@example.org", "coordinator", [], None),
+    ("admin@example.org", "admin", [], None),
+)
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@click.group(help="Manage staff, partner, coordinator and admin accounts.")
+def users() -> None:
+    pass
+
+
+@users.command("add", help="Add or update an account; the password is read from standard input.")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--location", "locations", multiple=True, help="Location id (staff); repeat for more.")
+@click.option("--partner", default=None, help="Partner id (partner employees).")
+def add_user(email: str, role: str, locations: tuple[str, ...], partner: str | None) -> None:
+    try:
+        record = service.add_user(get_redis(), email, _read_password(), role, list(locations), partner)
+    except service.ScopeError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"saved {record['email']} ({record['role']})")
+
+
+@users.command("list", help="List accounts with their role and scope.")
+def list_users() -> None:
+    for record in store.list_users(get_redis()):
+        scope = ",".join(record["locations"]) or record.get("partner") or "-"
+        click.echo(f"{record['email']}\t{record['role']}\t{scope}")
+
+
+@users.command("demo", help="Create the demo accounts (development only).")
+def demo_users() -> None:
+    from flask import current_app
+
+    if current_app.config["LOKETLIJN_ENV"] == "production":
+        raise click.ClickException("demo accounts are never created in production")
+    r = get_redis()
+    for email, role, locations, partner in DEMO_USERS:
+        service.add_user(r, email, DEMO_PASSWORD, role, locations, partner)
+        click.echo(f"  {role:<12} {email:<32} password: {DEMO_PASSWORD}")
+
+
+@click.group(help="Manage API keys for kiosks, portals and integrations.")
+def apikeys() -> None:
+    pass
+
+
+@apikeys.command("create", help="Create a key; it is printed once and stored only as a hash.")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--location", "locations", multiple=True)
+@click.option("--partner", default=None)
+def create_key(name: str, role: str, locations: tuple[str, ...], partner: str | None) -> None:
+    try:
+        key, record = service.create_api_key(get_redis(), name, role, list(locations), partner)
+    except service.ScopeError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(key)
+    click.echo(f"key id {record['id']} ({record['role']}); store it now, it is not shown again", err=True)
+
+
+@apikeys.command("revoke", help="Revoke a key by its id.")
+@click.argument("key_id")
+def revoke_key(key_id: str) -> None:
+    if not store.revoke_api_key(get_redis(), key_id):
+        raise click.ClickException(f"no key with id {key_id}")
+    click.echo(f"revoked {key_id}")

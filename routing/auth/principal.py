@@ -1,0 +1,30 @@
+"""Who is asking: a logged-in user or an API key, with the same role and scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("staff", "partner", "coordinator", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str
+    kind: str  # "user" | "apikey"
+    role: str
+    locations: frozenset[str] = field(default_factory=frozenset)
+    partner: str | None = None
+    email: str | None = None
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in ("admin", "coordinator")
+
+    def can_see_location(self, location_id: str) -> bool:
+        return self.sees_everything or (self.role == "staff" and location_id in self.locations)
+
+    def can_see_partner(self, partner_id: str) -> bool:
+        return self.sees_everything or (self.role == "partner" and self.partner == partner_id)
+
+    def visible_locations(self, all_location_ids: list[str]) -> list[str]:
+        return [loc for loc in all_location_ids if self.can_see_location(loc)]

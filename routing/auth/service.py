@@ -1,0 +1,129 @@
+"""Accounts and API keys: creation with scope checks, password and key verification."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+import redis
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from routing.auth.principal import ROLES, Principal
+from routing.store import users as store
+
+_hasher = PasswordHasher()
+# Verifying against this keeps an unknown e-mail as slow as a wrong password (no account probing).
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+API_KEY_PREFIX = "ll_"
+MIN_PASSWORD_LENGTH = 12
+
+
+class ScopeError(ValueError):
+    """A role, location or partner that does not fit together or does not exist."""
+
+
+def _known_ids() -> tuple[set[str], set[str]] | None:
+    """Location and partner ids of the loaded directory, when there is one."""
+    try:
+        from routing.directory.service import get_directory
+    except ImportError:  # the directory feature is optional for the auth layer
+        return None
+    directory = get_directory()
+    return set(directory.locations), set(directory.partners)
+
+
+def check_scope(role: str, locations: list[str], partner: str | None) -> None:
+    if role not in ROLES:
+        raise ScopeError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    if role == "staff" and not locations:
+        raise ScopeError("staff need at least one --location")
+    if role == "partner" and not partner:
+        raise ScopeError("partner employees need --partner")
+    if role != "partner" and partner:
+        raise ScopeError("--partner only goes with --role partner")
+    if role != "staff" and locations:
+        raise ScopeError("--location only goes with --role staff")
+    known = _known_ids()
+    if known is None:
+        return
+    known_locations, known_partners = known
+    unknown = sorted(set(locations) - known_locations)
+    if unknown:
+        raise ScopeError(f"unknown location(s): {', '.join(unknown)}")
+    if partner and partner not in known_partners:
+        raise ScopeError(f"unknown partner: {partner}")
+
+
+def add_user(r: redis.Redis, email: str, password: str, role: str, locations: list[str],
+             partner: str | None = None) -> dict[str, Any]:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise ScopeError("that is not an e-mail address")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ScopeError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    check_scope(role, locations, partner)
+    existing = store.get_user(r, email)
+    record = {
+        "id": existing["id"] if existing else uuid.uuid4().hex,
+        "email": email,
+        "role": role,
+        "locations": locations,
+        "partner": partner,
+        "password_hash": _hasher.hash(password),
+    }
+    store.save_user(r, record)
+    return record
+
+
+def authenticate(r: redis.Redis, email: str, password: str) -> Principal | None:
+    record = store.get_user(r, email.strip().lower())
+    try:
+        _hasher.verify(record["password_hash"] if record else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if record is None:
+        return None
+    if _hasher.check_needs_rehash(record["password_hash"]):
+        store.set_password_hash(r, record["email"], _hasher.hash(password))
+    return principal_from_record(record, "user")
+
+
+def principal_for_user(r: redis.Redis, email: str) -> Principal | None:
+    record = store.get_user(r, email)
+    return principal_from_record(record, "user") if record else None
+
+
+def principal_from_record(record: dict[str, Any], kind: str) -> Principal:
+    return Principal(
+        id=record["id"],
+        kind=kind,
+        role=record["role"],
+        locations=frozenset(record.get("locations") or []),
+        partner=record.get("partner") or None,
+        email=record.get("email"),
+    )
+
+
+def _digest(key: str) -> str:
+    # API keys are 256 random bits: a plain SHA-256 is the right hash (no stretching needed).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(r: redis.Redis, name: str, role: str, locations: list[str],
+                   partner: str | None = None) -> tuple[str, dict[str, Any]]:
+    check_scope(role, locations, partner)
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    record = {"id": uuid.uuid4().hex[:12], "name": name, "role": role, "locations": locations,
+              "partner": partner}
+    store.save_api_key(r, _digest(key), record)
+    return key, record
+
+
+def principal_for_api_key(r: redis.Redis, key: str) -> Principal | None:
+    if not key.startswith(API_KEY_PREFIX):
+        return None
+    record = store.get_api_key(r, _digest(key))
+    return principal_from_record(record, "apikey") if record else None

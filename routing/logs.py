@@ -1,0 +1,41 @@
+"""Structured application logs. They never carry personal data: log ids, states and counts only."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import structlog
+from flask import Flask, Response, g, request
+
+log = structlog.get_logger("loketlijn.request")
+
+
+def init_app(app: Flask) -> None:
+    level = logging.DEBUG if app.debug else logging.INFO
+    if not logging.getLogger().handlers:
+        logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        cache_logger_on_first_use=True,
+    )
+
+    @app.before_request
+    def start_timer() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        # The route pattern, never the path: paths can hold references and tokens.
+        started = g.pop("request_started", None)
+        log.info("request", method=request.method, route=str(request.url_rule or "-"),
+                 status=response.status_code,
+                 ms=round((time.perf_counter() - started) * 1000, 1) if started else None)
+        return response

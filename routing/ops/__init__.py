@@ -1,0 +1,10 @@
+"""Operator endpoints (health, readiness, metrics) and the home page."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from routing.ops import views
+
+    app.register_blueprint(views.bp)
+    app.jinja_env.globals["url_if_exists"] = views.url_if_exists

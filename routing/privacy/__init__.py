@@ -1,0 +1,26 @@
+"""Privacy: encryption at rest, pseudonyms, BSN refusal, trace context and the audit log."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, request
+
+from routing.privacy import crypto, trace
+
+
+@click.group(help="Encryption keys for personal fields.")
+def keys() -> None:
+    pass
+
+
+@keys.command("generate", help="Print a new key; put it first in ENCRYPTION_KEYS, then run `keys rotate`.")
+def generate() -> None:
+    click.echo(crypto.generate_key())
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(keys)
+
+    @app.before_request
+    def start_trace() -> None:
+        trace.start_request(request.headers.get("traceparent"))

@@ -1,0 +1,90 @@
+"""Who saw or changed personal data, in the shape of the Logboek dataverwerkingen standard.
+
+One record per data subject per action, never sampled, stored in a Redis stream with its own retention.
+The data subject is a keyed pseudonym (HMAC of the phone number), never the number itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from flask import current_app
+
+from routing.privacy import trace
+from routing.privacy.crypto import pseudonym
+from routing.store import audit as store
+
+# Processing activities (verwerkingsactiviteiten) as registered in the register of processing.
+ACTIVITIES = {
+    "callbacks": "loketlijn-terugbelverzoeken",
+    "handovers": "loketlijn-warme-overdracht",
+    "retention": "loketlijn-bewaartermijn",
+}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def record(
+    r: redis.Redis,
+    *,
+    action: str,
+    activity: str,
+    actor: str,
+    subject: str | None,
+    reference: str | None = None,
+    status: str = "ok",
+    started_at: datetime | None = None,
+    ended_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Write one record. `subject` is the phone number (pseudonymised here) or None when gone."""
+    trace_id, parent_span = trace.current()
+    now = datetime.now(UTC)
+    entry = {
+        "trace_id": trace_id,
+        "span_id": trace.new_span_id(),
+        "parent_span_id": parent_span,
+        "name": action,
+        "start_time": _iso(started_at or now),
+        "end_time": _iso(ended_at or now),
+        "status_code": "STATUS_CODE_OK" if status == "ok" else "STATUS_CODE_ERROR",
+        "resource": {"name": "loketlijn", "version": "1"},
+        "attributes": {
+            "dpl.core.processing_activity_id": ACTIVITIES.get(activity, activity),
+            "dpl.core.data_subject_id": pseudonym(subject) if subject else None,
+            "dpl.core.data_subject_id_type": "phone-hmac-sha256" if subject else None,
+            "loketlijn.actor": actor,
+            "loketlijn.reference": reference,
+        },
+    }
+    retention_ms = int(current_app.config["AUDIT_RETENTION_DAYS"]) * 86_400_000
+    store.append(r, json.dumps(entry, separators=(",", ":")), reference, retention_ms, int(time.time() * 1000))
+    return entry
+
+
+@contextmanager
+def logged(r: redis.Redis, **fields: Any) -> Iterator[None]:
+    """Record an access with its real start and end, and status error when the block raises."""
+    started = datetime.now(UTC)
+    try:
+        yield
+    except Exception:
+        record(r, status="error", started_at=started, ended_at=datetime.now(UTC), **fields)
+        raise
+    record(r, started_at=started, ended_at=datetime.now(UTC), **fields)
+
+
+def for_reference(r: redis.Redis, reference: str) -> list[dict[str, Any]]:
+    return [json.loads(raw) for raw in store.for_reference(r, reference)]
+
+
+def since(r: redis.Redis, since_ms: int = 0) -> Iterator[dict[str, Any]]:
+    for raw in store.since(r, since_ms):
+        yield json.loads(raw)

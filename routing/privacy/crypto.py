@@ -1,0 +1,45 @@
+"""Encryption of personal fields at rest (MultiFernet, so keys rotate) and keyed pseudonyms."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from flask import current_app
+
+__all__ = ["InvalidToken", "decrypt", "encrypt", "generate_key", "pseudonym", "reencrypt"]
+
+
+def _fernet() -> MultiFernet:
+    cached = current_app.extensions.get("fernet")
+    if cached is None:
+        keys = [k.strip() for k in str(current_app.config["ENCRYPTION_KEYS"]).split(",") if k.strip()]
+        # The first key encrypts; all keys decrypt, so old records stay readable during a rotation.
+        cached = current_app.extensions["fernet"] = MultiFernet([Fernet(k) for k in keys])
+    return cached
+
+
+def encrypt(text: str) -> str:
+    return _fernet().encrypt(text.encode()).decode()
+
+
+def decrypt(token: str | bytes) -> str:
+    raw = token.encode() if isinstance(token, str) else token
+    return _fernet().decrypt(raw).decode()
+
+
+def reencrypt(token: str | bytes) -> str:
+    """The same plaintext under the newest key (for `flask keys rotate`)."""
+    raw = token.encode() if isinstance(token, str) else token
+    return _fernet().rotate(raw).decode()
+
+
+def pseudonym(value: str) -> str:
+    """A stable, keyed pseudonym: the same phone number gives the same id, and nobody can reverse it."""
+    key = str(current_app.config["PSEUDONYM_KEY"]).encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def generate_key() -> str:
+    return Fernet.generate_key().decode()

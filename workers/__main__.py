@@ -1,0 +1,26 @@
+"""Worker entry point: `python -m workers [QUEUE ...]` (the Procfile's `worker`)."""
+
+from __future__ import annotations
+
+import sys
+
+from rq import Worker
+
+from routing.extensions import get_redis
+from workers import queues
+from workers.app import get_app
+
+
+def main(argv: list[str]) -> None:
+    names = argv or list(queues.ALL)
+    unknown = sorted(set(names) - set(queues.ALL))
+    if unknown:
+        raise SystemExit(f"unknown queue(s): {', '.join(unknown)}; known: {', '.join(queues.ALL)}")
+    app = get_app()
+    with app.app_context():
+        worker = Worker(names, connection=get_redis())
+        worker.work(with_scheduler=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
