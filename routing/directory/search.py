@@ -1,0 +1,135 @@
+"""Topic and organisation search, forgiving the way staff type.
+
+The index is built once per loaded directory. A query is normalised (case, diacritics, punctuation) and
+matched against every name, synonym and alias, in this order of strength: the whole term, the start of a
+term (results as you type), every query word starting a word of the term, and finally small typos
+(rapidfuzz). Each search touches only the candidate terms, so it stays fast on the full UPL list.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+from unidecode import unidecode
+
+from .model import Directory
+
+Kind = Literal["topic", "partner"]
+
+EXACT = 100.0
+PREFIX = 90.0  # up to 99 as the query covers more of the term
+WORDS = 80.0  # up to 89 as the query covers more of the term
+TYPO = 0.8  # a typo match scores its similarity (0-100) times this
+MIN_QUERY = 2
+MIN_TYPO = 4  # shorter words have too many neighbours to guess a typo
+TYPO_CUTOFF = 80.0
+MAX_TARGETS = 60
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def normalize(text: str) -> str:
+    """Lower case, ASCII, words separated by one space: "Kindgebonden-Búdget" → "kindgebonden budget"."""
+    return _NON_WORD.sub(" ", unidecode(text).lower()).strip()
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: Kind
+    id: str
+    score: float
+
+
+class SearchIndex:
+    def __init__(self, directory: Directory):
+        targets: dict[str, dict[tuple[Kind, str], float]] = {}
+
+        def add(text: str, kind: Kind, target: str, weight: float) -> None:
+            term = normalize(text)
+            if term:
+                per_term = targets.setdefault(term, {})
+                per_term[(kind, target)] = max(per_term.get((kind, target), 0.0), weight)
+
+        for topic in directory.topics.values():
+            # Curated topics outrank imported UPL products that match equally well.
+            weight = 0.9 if topic.upl_uri else 1.0
+            for text in (topic.name_nl, topic.id, *topic.synonyms):
+                add(text, "topic", topic.id, weight)
+            add(topic.name_en, "topic", topic.id, weight * 0.95)
+        for partner in directory.partners.values():
+            for text in (partner.name, partner.id, *partner.aliases):
+                add(text, "partner", partner.id, 1.0)
+
+        self.terms: list[str] = sorted(targets)
+        self.targets: list[tuple[tuple[Kind, str, float], ...]] = [
+            tuple((kind, tid, w) for (kind, tid), w in targets[term].items()) for term in self.terms
+        ]
+        self.term_words: list[tuple[str, ...]] = [tuple(term.split()) for term in self.terms]
+        by_word: dict[str, set[int]] = {}
+        for i, words in enumerate(self.term_words):
+            for word in words:
+                by_word.setdefault(word, set()).add(i)
+        self.words: list[str] = sorted(by_word)
+        self.word_terms: list[frozenset[int]] = [frozenset(by_word[w]) for w in self.words]
+        self.exact: dict[str, int] = {term: i for i, term in enumerate(self.terms)}
+
+    def _prefixed(self, sorted_list: list[str], prefix: str) -> range:
+        start = bisect_left(sorted_list, prefix)
+        end = bisect_left(sorted_list, prefix + "\x7f")
+        return range(start, end)
+
+    def _word_matches(self, word: str) -> dict[int, float]:
+        """Term index → how well ``word`` matches one of its words (1.0 prefix, less for a typo)."""
+        found: dict[int, float] = {}
+        for w in self._prefixed(self.words, word):
+            for term in self.word_terms[w]:
+                found[term] = 1.0
+        if len(word) >= MIN_TYPO:
+            for _, similarity, w in process.extract(
+                word, self.words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None
+            ):
+                for term in self.word_terms[w]:
+                    found.setdefault(term, similarity / 100)
+        return found
+
+    def term_scores(self, query: str) -> dict[int, float]:
+        q = normalize(query)
+        if len(q) < MIN_QUERY:
+            return {}
+        scores: dict[int, float] = {}
+
+        def offer(i: int, score: float) -> None:
+            if score > scores.get(i, 0.0):
+                scores[i] = score
+
+        if q in self.exact:
+            offer(self.exact[q], EXACT)
+        for i in self._prefixed(self.terms, q):
+            offer(i, PREFIX + 9 * len(q) / len(self.terms[i]))
+        words = q.split()
+        per_word = [self._word_matches(w) for w in words]
+        common = set.intersection(*(set(m) for m in per_word)) if per_word else set()
+        for i in common:
+            quality = min(m[i] for m in per_word)
+            coverage = min(1.0, len(words) / len(self.term_words[i]))
+            offer(i, (WORDS + 9 * coverage) * quality)
+        if len(q) >= MIN_TYPO:
+            for _, similarity, i in process.extract(
+                q, self.terms, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None
+            ):
+                offer(i, similarity * TYPO)
+        return scores
+
+    def search(self, query: str, limit: int = MAX_TARGETS) -> list[Hit]:
+        """Topics and partners matching ``query``, best first."""
+        best: dict[tuple[Kind, str], float] = {}
+        for i, score in self.term_scores(query).items():
+            for kind, target, weight in self.targets[i]:
+                key = (kind, target)
+                best[key] = max(best.get(key, 0.0), score * weight)
+        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+        return [Hit(kind, target, round(score, 2)) for (kind, target), score in ranked[:limit]]

@@ -1,0 +1,108 @@
+"""The app's loaded directory: swapped whole, never half, and re-read when its files change.
+
+One ``DirectoryState`` per app (``app.extensions``). A reload that finds problems keeps the last good
+directory in use and remembers why, for ``/readyz`` and the directory pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from .loader import DirectoryInvalid, load_directory
+from .model import Directory
+from .search import SearchIndex
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "loketlijn.directory"
+EMPTY = Directory(locations={}, partners={}, topics={})
+
+
+@dataclass
+class Loaded:
+    """What one successful load produced; replaced as a whole."""
+
+    directory: Directory
+    index: SearchIndex
+    loaded_at: datetime | None
+
+
+@dataclass
+class DirectoryState:
+    path: Path
+    reload_seconds: float
+    current: Loaded = field(default_factory=lambda: Loaded(EMPTY, SearchIndex(EMPTY), None))
+    problems: list[str] = field(default_factory=list)
+    fingerprint: tuple = ()
+    checked_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def files_fingerprint(self) -> tuple:
+        try:
+            return tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in self.path.rglob("*.yaml")))
+        except OSError:
+            return ()
+
+    def reload(self) -> bool:
+        """Load the folder again; on problems keep what is loaded. True when the new files are in use."""
+        with self.lock:
+            self.fingerprint = self.files_fingerprint()
+            self.checked_at = time.monotonic()
+            try:
+                directory = load_directory(self.path)
+            except DirectoryInvalid as invalid:
+                self.problems = [str(p) for p in invalid.problems]
+                kept = self.current.loaded_at.isoformat() if self.current.loaded_at else "none"
+                log.error("directory %s not loaded (%d problems; keeping the one loaded at %s): %s",
+                          self.path, len(self.problems), kept, "; ".join(self.problems[:5]))
+                return False
+            self.current = Loaded(directory, SearchIndex(directory), datetime.now(UTC))
+            self.problems = []
+            log.info("directory loaded: %d locations, %d partners, %d topics",
+                     len(directory.locations), len(directory.partners), len(directory.topics))
+            return True
+
+    def fresh(self) -> Loaded:
+        """The loaded directory, after a cheap check (at most every ``reload_seconds``) for changed files."""
+        if self.reload_seconds > 0 and time.monotonic() - self.checked_at >= self.reload_seconds:
+            if self.files_fingerprint() != self.fingerprint:
+                self.reload()
+            else:
+                self.checked_at = time.monotonic()
+        return self.current
+
+    def problem_summary(self) -> str | None:
+        """Why the files on disk are not the ones in use, or None."""
+        if not self.problems:
+            return None
+        kept = (f"keeping the directory loaded at {self.current.loaded_at:%Y-%m-%d %H:%M} UTC"
+                if self.current.loaded_at else "no directory loaded")
+        return f"directory {self.path} has {len(self.problems)} problem(s), {kept}: {self.problems[0]}"
+
+    def status(self) -> str | None:
+        """A reason to be not ready: only when no directory at all is loaded. Serving the last good one
+        is ready (taking every instance out of rotation over a typo would be worse); pages show that."""
+        return self.problem_summary() if self.current.loaded_at is None else None
+
+
+def install(app: Flask) -> DirectoryState:
+    state = DirectoryState(Path(app.config["DIRECTORY_PATH"]), float(app.config.get("DIRECTORY_RELOAD_SECONDS", 10)))
+    state.reload()
+    app.extensions[EXTENSION] = state
+    return state
+
+
+def current_state() -> DirectoryState:
+    return current_app.extensions[EXTENSION]
+
+
+def directory_status() -> str | None:
+    """For ``/readyz``: why no directory is loaded, or None."""
+    return current_state().status()
