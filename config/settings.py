@@ -65,6 +65,8 @@ class Base:
             "OPENAPI_JSON_PATH": "openapi.json",
             "OPENAPI_SWAGGER_UI_PATH": None,
             "DEV_PAGES": True,
+            # Bearer token for Prometheus scraping /metrics (admins may also look while logged in).
+            "METRICS_TOKEN": _env("METRICS_TOKEN"),
         }
 
 

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import hmac
+
 import redis
-from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.routing import BuildError
 
 from routing.auth import current_principal
+from routing.errors import ApiError
 from routing.extensions import get_redis
+from routing.ops.metrics import registry_for
 
 bp = Blueprint("ops", __name__)
 
@@ -43,3 +48,16 @@ def readyz():
     if reasons:
         return jsonify(status="unavailable", reasons=reasons), 503
     return jsonify(status="ready")
+
+
+@bp.get("/metrics")
+def metrics():
+    """For the operator's Prometheus: METRICS_TOKEN as a Bearer token, or an admin session."""
+    token = current_app.config["METRICS_TOKEN"] or ""
+    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    token_ok = bool(token) and hmac.compare_digest(offered.encode(), token.encode())
+    principal = current_principal()
+    if not token_ok and (principal is None or principal.role != "admin"):
+        raise ApiError(401, "metrics need METRICS_TOKEN or an admin login")
+    registry = current_app.extensions.setdefault("metrics_registry", registry_for(get_redis))
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -87,3 +87,23 @@ def test_unexpected_error_shows_no_trace(app, client, caplog):
     assert "Traceback" not in body and "0612345678" not in body
     assert "0612345678" not in caplog.text
     assert "RuntimeError" in caplog.text
+
+
+def test_metrics_need_the_token(app, client):
+    app.config["METRICS_TOKEN"] = "scrape-me"
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    response = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert response.status_code == 200
+    assert 'loketlijn_queue_jobs{queue="notices",state="queued"} 0.0' in response.get_data(as_text=True)
+
+
+def test_metrics_count_queued_jobs(app, client, login):
+    from rq import Queue
+
+    from routing.extensions import get_redis
+
+    Queue("notices", connection=get_redis()).enqueue("builtins.print")
+    login(client, "admin")
+    body = client.get("/metrics").get_data(as_text=True)
+    assert 'loketlijn_queue_jobs{queue="notices",state="queued"} 1.0' in body
