@@ -1,0 +1,89 @@
+"""A warm handover as plain values, and the words its states and outcomes are shown with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+
+SENT, OPENED, IN_PROGRESS, DONE = "sent", "opened", "in_progress", "done"
+STATUSES = (SENT, OPENED, IN_PROGRESS, DONE)
+OPEN_STATUSES = (SENT, OPENED, IN_PROGRESS)
+
+SOLVED, REFERRED_ON, RETURNED = "solved", "referred_on", "returned_to_loket"
+OUTCOMES = (SOLVED, REFERRED_ON, RETURNED)
+
+REACHED, NOT_REACHED, WRONG_NUMBER = "reached", "not_reached", "wrong_number"
+ATTEMPT_RESULTS = (REACHED, NOT_REACHED, WRONG_NUMBER)
+
+URGENCIES = ("normal", "urgent")
+
+# Why a handover came back to the loket without the partner choosing to return it.
+RETURN_REASONS = ("partner", "max_attempts", "wrong_number")
+
+LABELS = {
+    SENT: _l("Verstuurd"),
+    OPENED: _l("Geopend"),
+    IN_PROGRESS: _l("Mee bezig"),
+    DONE: _l("Afgerond"),
+    SOLVED: _l("Opgelost"),
+    REFERRED_ON: _l("Doorverwezen"),
+    RETURNED: _l("Terug naar het loket"),
+    REACHED: _l("Bereikt"),
+    NOT_REACHED: _l("Niet bereikt"),
+    WRONG_NUMBER: _l("Verkeerd nummer"),
+    "normal": _l("Gewoon"),
+    "urgent": _l("Spoed"),
+    "max_attempts": _l("Na het hoogste aantal pogingen niet bereikt"),
+}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: datetime
+    result: str
+
+
+@dataclass(frozen=True)
+class Handover:
+    reference: str
+    group: str
+    location: str
+    partner: str
+    topic: str
+    urgency: str
+    status: str
+    created_at: datetime
+    created_by: str
+    deadline: date
+    attempts: tuple[Attempt, ...] = ()
+    outcome: str = ""
+    referred_to: str = ""
+    return_reason: str = ""
+    callback_reference: str = ""
+    opened_at: datetime | None = None
+    done_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_open and today > self.deadline
+
+    @property
+    def not_reached_count(self) -> int:
+        return sum(1 for a in self.attempts if a.result == NOT_REACHED)
+
+
+@dataclass(frozen=True)
+class Personal:
+    """What only the partner (and the loket that made the handover) may see."""
+
+    phone: str
+    name: str = ""
+    note: str = ""
+    preferred: str = ""
+    language: str = ""
+    return_note: str = ""

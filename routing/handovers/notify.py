@@ -1,0 +1,103 @@
+"""What a handover tells whom: notices with a reference, location, topic, deadline and link — never personal data.
+
+The partner's channel comes from the directory (an employee's own address there takes precedence over the
+team's, so one party is notified); returns go to the location's on-duty channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import redis
+from flask import current_app, has_request_context, request, url_for
+
+from routing.directory import service as directory
+from routing.handovers import tokens
+from routing.handovers.model import Handover
+from routing.notices.service import Recipient, create_notice
+
+TZ = ZoneInfo("Europe/Amsterdam")
+
+
+def _setting(name: str) -> int:
+    return int(current_app.config[name])
+
+
+def _base_url() -> str:
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return "http://localhost:5000"
+
+
+def absolute(endpoint: str, **values: str) -> str:
+    """A link for a notice; works in a request and in a job (where there is no request to copy from)."""
+    with current_app.test_request_context(base_url=_base_url()):
+        return url_for(endpoint, _external=True, **values)
+
+
+def end_of_day(day) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=TZ).astimezone(UTC)
+
+
+def link_expiry(handover: Handover, now: datetime) -> int:
+    """The deadline plus a margin; never sooner than the margin from now (links sent after the deadline)."""
+    margin = timedelta(hours=_setting("HANDOVER_LINK_MARGIN_HOURS"))
+    return int(max(end_of_day(handover.deadline), now).timestamp() + margin.total_seconds())
+
+
+def partner_recipient(handover: Handover) -> Recipient | None:
+    channels = directory.partner_channels(handover.partner, handover.location)
+    if not (channels.sms or channels.email):
+        return None
+    return Recipient(sms=channels.sms, email=channels.email)
+
+
+def topic_name(topic_id: str) -> str:
+    if not topic_id:
+        return ""
+    topic = directory.get_directory().topics.get(topic_id)
+    return topic.name_nl if topic else topic_id
+
+
+def _context(handover: Handover) -> dict[str, str]:
+    return {
+        "reference": handover.reference,
+        "location": directory.get_location(handover.location).name,
+        "topic": topic_name(handover.topic),
+        "deadline": handover.deadline.isoformat(),
+    }
+
+
+def send_link(r: redis.Redis, handover: Handover, kind: str, now: datetime) -> str | None:
+    """A fresh single-use link to the partner's channel (kind handover_new or handover_reminder)."""
+    recipient = partner_recipient(handover)
+    if recipient is None:
+        return None
+    expires_at = link_expiry(handover, now)
+    token = tokens.issue(r, handover.reference, expires_at)
+    context = _context(handover) | {"link": absolute("handovers.open_link", token=token)}
+    return create_notice(r, kind, recipient, context, locale="nl",
+                         valid_for=max(60, expires_at - int(now.timestamp())))
+
+
+def returned(r: redis.Redis, handover: Handover) -> str | None:
+    """Tell the loket on duty that a handover came back to them."""
+    on_duty = directory.get_location(handover.location).on_duty
+    if not (on_duty.sms or on_duty.email):
+        return None
+    context = _context(handover) | {"link": absolute("handovers.detail", reference=handover.reference)}
+    return create_notice(r, "handover_returned", Recipient(sms=on_duty.sms, email=on_duty.email), context,
+                         locale="nl")
+
+
+def overdue_overview(r: redis.Redis, recipient: Recipient, references: Iterable[str]) -> str:
+    """The 07:00 overview for one partner channel: counts and references only."""
+    references = sorted(references)
+    context = {"count": len(references), "references": references,
+               "link": absolute("handovers.aftercare")}
+    return create_notice(r, "handover_overdue_overview", recipient, context, locale="nl")

@@ -1,0 +1,99 @@
+"""The shapes of handover input (form and API) and output; the rules themselves live in service.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, validate
+
+from routing.handovers.model import ATTEMPT_RESULTS, OUTCOMES, URGENCIES
+from routing.handovers.service import NAME_MAX, NOTE_MAX, PREFERRED_MAX, REFERRED_TO_MAX
+
+
+# Messages are lazy, so marshmallow formats them in the request's language.
+_REQUIRED = {"required": _l("Vul dit in."), "null": _l("Vul dit in."), "invalid": _l("Dit klopt niet.")}
+
+
+def _text(limit: int, required: bool = False) -> fields.String:
+    length = validate.Length(max=limit, error=_l("Dit is te lang: hoogstens {max} tekens."))
+    if required:
+        return fields.String(required=True, error_messages=_REQUIRED, validate=length)
+    return fields.String(load_default="", error_messages=_REQUIRED, validate=length)
+
+
+def _choice(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
+    return fields.String(error_messages=_REQUIRED, validate=validate.OneOf(choices, error=_l("Kies een van de mogelijkheden.")),
+                         **kwargs)
+
+
+class OneOrMany(fields.Field):
+    """`partner` may be one id or a list of ids; always loads as a list."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        values = value if isinstance(value, list) else [value]
+        if not values or len(values) > 12 or not all(isinstance(v, str) and 0 < len(v) <= 64 for v in values):
+            raise ValidationError(str(_l("Kies een of meer organisaties.")))
+        return values
+
+
+class CreateSchema(Schema):
+    location = _text(64, required=True)
+    partner = OneOrMany(required=True, error_messages=_REQUIRED)
+    phone = _text(32)
+    name = _text(NAME_MAX)
+    note = _text(NOTE_MAX)
+    preferred = _text(PREFERRED_MAX)
+    language = _text(40)
+    topic = _text(80)
+    urgency = _choice(URGENCIES, load_default="normal")
+    deadline = fields.Date(load_default=None, error_messages={"invalid": _l("Geef een datum, bijvoorbeeld 2026-12-01.")})
+    consent = fields.Boolean(required=True, error_messages=_REQUIRED, validate=validate.Equal(
+        True, error=_l("Vraag eerst of de inwoner het goed vindt dat u de gegevens doorgeeft.")))
+    callback_reference = _text(20)
+
+
+class AttemptSchema(Schema):
+    result = _choice(ATTEMPT_RESULTS, required=True)
+
+
+class OutcomeSchema(Schema):
+    outcome = _choice(OUTCOMES, required=True)
+    referred_to = _text(REFERRED_TO_MAX)
+    note = _text(NOTE_MAX)
+
+
+class AttemptOut(Schema):
+    at = fields.DateTime()
+    result = fields.String()
+
+
+class PersonalOut(Schema):
+    phone = fields.String()
+    name = fields.String()
+    note = fields.String()
+    preferred = fields.String()
+    language = fields.String()
+    return_note = fields.String()
+
+
+class HandoverOut(Schema):
+    reference = fields.String()
+    group = fields.String()
+    location = fields.String()
+    partner = fields.String()
+    topic = fields.String()
+    urgency = fields.String()
+    status = fields.String()
+    deadline = fields.Date()
+    overdue = fields.Boolean()
+    created_at = fields.DateTime()
+    opened_at = fields.DateTime(allow_none=True)
+    done_at = fields.DateTime(allow_none=True)
+    attempts = fields.List(fields.Nested(AttemptOut))
+    outcome = fields.String()
+    referred_to = fields.String()
+    return_reason = fields.String()
+    callback_reference = fields.String()
+    # Only for the loket that made it and the partner it went to; absent otherwise.
+    personal = fields.Nested(PersonalOut)

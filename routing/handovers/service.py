@@ -1,0 +1,469 @@
+"""The rules of a warm handover: who may create and see what, the states, links, reminders and audit.
+
+Every read or change of personal data writes an audit record (activity "handovers"). Services take `now`
+so tests can pin the clock; stored times are UTC ISO 8601, days are Europe/Amsterdam.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import redis
+from flask import current_app
+from babel import Locale
+from babel.dates import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from routing.auth.principal import Principal
+from routing.directory import schedule
+from routing.directory import service as directory
+from routing.errors import ApiError
+from routing.handovers import notify, tokens
+from routing.handovers.model import (
+    DONE, IN_PROGRESS, NOT_REACHED, OPEN_STATUSES, OPENED, REFERRED_ON, RETURNED, SENT, SOLVED,
+    WRONG_NUMBER, Attempt, Handover, Personal,
+)
+from routing.privacy import audit, bsn, phone
+from routing.store import handovers as store
+
+TZ = ZoneInfo("Europe/Amsterdam")
+
+# Settings (app.config) with their defaults; init_app puts these in the config when absent.
+DEFAULTS = {
+    "HANDOVER_DEADLINE_WORKING_DAYS": 2,
+    "HANDOVER_MAX_ATTEMPTS": 3,
+    # Personal fields are deleted this many days after a handover is done ...
+    "HANDOVER_RETENTION_DAYS": 30,
+    # ... and at the latest this many days after it was made, whatever happened.
+    "HANDOVER_MAX_RETENTION_DAYS": 90,
+    # A partner link stays valid until the end of the deadline day plus this margin.
+    "HANDOVER_LINK_MARGIN_HOURS": 48,
+    # Reminders and the overdue overview go out from this hour (Europe/Amsterdam) on working days.
+    "HANDOVER_REMINDER_HOUR": 7,
+}
+
+NOTE_MAX = 500
+NAME_MAX = 100
+PREFERRED_MAX = 200
+REFERRED_TO_MAX = 200
+# Unambiguous characters (no 0/O, 1/I/L): references are read out over the phone.
+_REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REF_PREFIX = "WO-"
+
+
+def _setting(name: str) -> int:
+    return int(current_app.config.get(name, DEFAULTS[name]))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _parse(value: str) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def today(now: datetime) -> date:
+    return now.astimezone(TZ).date()
+
+
+def default_deadline(now: datetime) -> date:
+    return schedule.add_working_days(now, _setting("HANDOVER_DEADLINE_WORKING_DAYS")).astimezone(TZ).date()
+
+
+def _reminder_at(day: date) -> datetime:
+    return datetime.combine(day, time(_setting("HANDOVER_REMINDER_HOUR")), tzinfo=TZ).astimezone(UTC)
+
+
+def _actor(principal: Principal | None, fallback: str) -> str:
+    return f"{principal.kind}:{principal.id}" if principal else fallback
+
+
+def _from_record(record: dict[str, str], attempts: list[dict[str, Any]]) -> Handover:
+    return Handover(
+        reference=record["reference"],
+        group=record["group"],
+        location=record["location"],
+        partner=record["partner"],
+        topic=record.get("topic", ""),
+        urgency=record["urgency"],
+        status=record["status"],
+        created_at=datetime.fromisoformat(record["created_at"]),
+        created_by=record.get("created_by", ""),
+        deadline=date.fromisoformat(record["deadline"]),
+        attempts=tuple(Attempt(datetime.fromisoformat(a["at"]), a["result"]) for a in attempts),
+        outcome=record.get("outcome", ""),
+        referred_to=record.get("referred_to", ""),
+        return_reason=record.get("return_reason", ""),
+        callback_reference=record.get("callback_reference", ""),
+        opened_at=_parse(record.get("opened_at", "")),
+        done_at=_parse(record.get("done_at", "")),
+    )
+
+
+# ---- who may do what -------------------------------------------------------------------------------------
+
+def may_create(principal: Principal, location_id: str) -> bool:
+    return principal.role == "admin" or (principal.role == "staff" and location_id in principal.locations)
+
+
+def may_see(principal: Principal, handover: Handover) -> bool:
+    """Status, attempts and outcome (no personal fields)."""
+    return principal.can_see_location(handover.location) or principal.can_see_partner(handover.partner)
+
+
+def may_see_personal(principal: Principal, handover: Handover) -> bool:
+    """Only the loket that made it and the partner it went to; not coordinators or admins."""
+    return (principal.role == "staff" and handover.location in principal.locations) or may_work(principal, handover)
+
+
+def may_work(principal: Principal, handover: Handover) -> bool:
+    """Recording attempts and the outcome is the partner's work."""
+    return principal.role == "partner" and principal.partner == handover.partner
+
+
+# ---- reading ---------------------------------------------------------------------------------------------
+
+def find(r: redis.Redis, reference: str) -> Handover | None:
+    found = store.get(r, reference.strip().upper())
+    return _from_record(*found) if found else None
+
+
+def get(r: redis.Redis, reference: str) -> Handover:
+    handover = find(r, reference)
+    if handover is None:
+        raise ApiError(404, _("Er is geen overdracht met dit kenmerk."))
+    return handover
+
+
+def get_visible(r: redis.Redis, principal: Principal, reference: str) -> Handover:
+    """The handover if this principal may see it; 404 otherwise, so references cannot be probed."""
+    handover = find(r, reference)
+    if handover is None or not may_see(principal, handover):
+        raise ApiError(404, _("Er is geen overdracht met dit kenmerk."))
+    return handover
+
+
+def personal(r: redis.Redis, handover: Handover, actor: str) -> Personal | None:
+    """The personal fields for a page or API answer; every call is an audited view."""
+    fields = store.get_personal(r, handover.reference)
+    audit.record(r, action="handover.view", activity="handovers", actor=actor,
+                 subject=fields.get("phone") if fields else None, reference=handover.reference)
+    if not fields:
+        return None
+    return Personal(**{name: fields.get(name, "") for name in store.PERSONAL_FIELDS})
+
+
+def siblings(r: redis.Redis, handover: Handover) -> list[Handover]:
+    """The other handovers made together with this one (same citizen, other partners)."""
+    refs = [ref for ref in store.group_refs(r, handover.group) if ref != handover.reference]
+    return [_from_record(*found) for found in store.get_many(r, refs)]
+
+
+def _sort_key(handover: Handover, day: date) -> tuple:
+    # Overdue first, then open ones by deadline (urgent first), then finished ones, newest first.
+    if handover.is_open:
+        return (0 if handover.is_overdue(day) else 1, handover.deadline, handover.urgency != "urgent", "")
+    done = handover.done_at or handover.created_at
+    return (2, date.max, False, -done.timestamp())
+
+
+def aftercare(r: redis.Redis, principal: Principal, now: datetime, limit: int = 200) -> list[Handover]:
+    """What this principal may follow up: their locations' or their partner's handovers, or all."""
+    if principal.sees_everything:
+        refs = store.recent_refs(r, everything=True, limit=limit)
+    elif principal.role == "partner" and principal.partner:
+        refs = store.recent_refs(r, partner=principal.partner, limit=limit)
+    elif principal.role == "staff":
+        refs = store.recent_refs(r, locations=principal.locations, limit=limit)
+    else:
+        refs = []
+    handovers = [_from_record(*found) for found in store.get_many(r, refs)]
+    day = today(now)
+    return sorted(handovers, key=lambda h: _sort_key(h, day))
+
+
+# ---- creating --------------------------------------------------------------------------------------------
+
+def _field_error(field: str, message: str) -> ApiError:
+    return ApiError(422, _("Niet alle gegevens zijn goed ingevuld."), {field: [message]})
+
+
+def _no_bsn(fields: dict[str, str]) -> None:
+    for name, value in fields.items():
+        if bsn.find_bsn(value):
+            raise _field_error(name, _("Zet hier geen burgerservicenummer (BSN) in. Haal het nummer weg en "
+                                       "probeer het opnieuw."))
+
+
+def handover_partners(location_id: str) -> list:
+    """Partners a citizen can be handed to from this location: they serve it and have a handover channel."""
+    location = directory.get_location(location_id)
+    found = []
+    for partner in directory.get_directory().partners.values():
+        channels = directory.partner_channels(partner.id, location_id)
+        if directory.serves(partner, location) and (channels.sms or channels.email):
+            found.append(partner)
+    return sorted(found, key=lambda p: p.name.lower())
+
+
+def _new_reference(r: redis.Redis) -> str:
+    while True:
+        ref = REF_PREFIX + "".join(secrets.choice(_REF_ALPHABET) for _ in range(5))
+        if store.reserve(r, ref):
+            return ref
+
+
+def _check(location_id: str, partners: list[str], personal_fields: dict[str, str],
+           deadline: date | None, now: datetime) -> tuple[list[str], dict[str, str], date]:
+    """Refuse anything that would not make a good handover; returns the cleaned values."""
+    directory.get_location(location_id)  # 404 for an unknown location
+    partners = list(dict.fromkeys(partners))
+    if not partners:
+        raise _field_error("partner", _("Kies minstens één organisatie."))
+    allowed = {p.id for p in handover_partners(location_id)}
+    unknown = [p for p in partners if p not in allowed]
+    if unknown:
+        raise _field_error("partner", _("Naar deze organisatie kunt u op deze locatie niet overdragen: %(ids)s.",
+                                        ids=", ".join(unknown)))
+    try:
+        personal_fields["phone"] = phone.normalise(personal_fields.get("phone", ""))
+    except phone.PhoneRefused as refused:
+        raise _field_error("phone", str(refused.message)) from None
+    _no_bsn({name: personal_fields.get(name, "") for name in ("name", "note", "preferred")})
+    day = today(now)
+    deadline = deadline or default_deadline(now)
+    if deadline < day:
+        raise _field_error("deadline", _("De uiterste datum ligt in het verleden. Kies vandaag of later."))
+    return partners, personal_fields, deadline
+
+
+def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], personal_fields: dict[str, str],
+          urgency: str, topic: str, deadline: date | None, callback_reference: str,
+          now: datetime) -> list[Handover]:
+    partners, personal_fields, deadline = _check(location_id, partners, personal_fields, deadline, now)
+    group = secrets.token_hex(8)
+    remind_at = _reminder_at(deadline)
+    # A deadline of today: no separate "deadline today" reminder right after the first notice.
+    remind_ts = remind_at.timestamp() if remind_at > now else notify.end_of_day(deadline).timestamp()
+    personal_ttl = _setting("HANDOVER_MAX_RETENTION_DAYS") * 86_400
+    made = []
+    for partner_id in partners:
+        record = {
+            "reference": _new_reference(r), "group": group, "location": location_id, "partner": partner_id,
+            "topic": topic, "urgency": urgency, "status": SENT, "created_at": _iso(now), "created_by": actor,
+            "deadline": deadline.isoformat(), "callback_reference": callback_reference,
+        }
+        store.create(r, record, personal_fields, personal_ttl, now.timestamp(), remind_ts)
+        handover = _from_record(record, [])
+        audit.record(r, action="handover.create", activity="handovers", actor=actor,
+                     subject=personal_fields["phone"], reference=handover.reference)
+        notify.send_link(r, handover, "handover_new", now)
+        made.append(handover)
+    return made
+
+
+def create(r: redis.Redis, principal: Principal, data: dict[str, Any], now: datetime) -> list[Handover]:
+    """Loket staff hand a citizen over to one or more partners (one linked handover per partner)."""
+    location_id = data["location"]
+    if not may_create(principal, location_id):
+        raise ApiError(403, _("U kunt alleen overdragen vanuit uw eigen locatie."))
+    actor = _actor(principal, "unknown")
+    personal_fields = {name: (data.get(name) or "").strip() for name in PERSONAL_INPUT}
+    callback_reference = (data.get("callback_reference") or "").strip().upper()
+    topic = data.get("topic") or ""
+    if callback_reference:
+        taken_over, callback_topic = _from_callback(r, callback_reference, actor)
+        if taken_over["location"] != location_id:
+            raise _field_error("callback_reference", _("Dit terugbelverzoek hoort bij een andere locatie."))
+        # Taken over from the callback request where staff left a field empty.
+        personal_fields = {name: personal_fields[name] or taken_over[name] for name in PERSONAL_INPUT}
+        topic = topic or callback_topic
+    partners = data["partner"] if isinstance(data["partner"], list) else [data["partner"]]
+    made = _make(r, actor=actor, location_id=location_id, partners=partners, personal_fields=personal_fields,
+                 urgency=data.get("urgency") or "normal", topic=topic, deadline=data.get("deadline"),
+                 callback_reference=callback_reference, now=now)
+    if callback_reference:
+        _mark_callback(r, callback_reference, made[0].reference, now)
+    return made
+
+
+def create_from_callback(r: redis.Redis, reference: str, partner_id: str, now: datetime | None = None) -> Handover:
+    """A callback request left while the dienstverlener is away goes straight to the partner of its topic;
+    the callback request is then done ("handed over")."""
+    now = now or datetime.now(UTC)
+    actor = "system:handover"
+    taken_over, topic = _from_callback(r, reference, actor)
+    made = _make(r, actor=actor, location_id=taken_over["location"], partners=[partner_id],
+                 personal_fields={name: taken_over[name] for name in PERSONAL_INPUT}, urgency="normal",
+                 topic=topic, deadline=None, callback_reference=reference, now=now)
+    _mark_callback(r, reference, made[0].reference, now)
+    return made[0]
+
+
+PERSONAL_INPUT = ("phone", "name", "note", "preferred", "language")
+_PARTS = {"morning": _l("ochtend"), "afternoon": _l("middag")}
+
+
+def _preferred_text(slots: tuple[str, ...]) -> str:
+    """Callback day parts ("2026-11-30:morning") as words the partner reads: "maandag 30 november ochtend"."""
+    words = []
+    for slot in slots:
+        day, _sep, part = slot.partition(":")
+        words.append(f"{format_date(date.fromisoformat(day), 'EEEE d MMMM', locale='nl')} {_PARTS.get(part, part)}")
+    return ", ".join(words)
+
+
+def _from_callback(r: redis.Redis, reference: str, actor: str) -> tuple[dict[str, str], str]:
+    """The personal fields of a callback request (its read is audited by the callbacks feature), and its topic."""
+    from routing.callbacks import service as callbacks
+    from routing.callbacks.states import FINAL
+
+    request = callbacks.get_request(r, reference, actor=actor)
+    if request.state in FINAL:
+        raise _field_error("callback_reference", _("Dit terugbelverzoek is al afgehandeld."))
+    language = Locale.parse("nl").languages.get(request.language or "", request.language or "")
+    fields = {"location": request.location, "phone": request.phone or "", "name": request.name or "",
+              "note": request.note or "", "preferred": _preferred_text(request.preferred), "language": language}
+    return fields, request.topic or ""
+
+
+def _mark_callback(r: redis.Redis, callback_reference: str, handover_reference: str, now: datetime) -> None:
+    from routing.callbacks import service as callbacks
+
+    callbacks.mark_handed_over(r, callback_reference, handover_reference, now=now)
+
+
+# ---- the partner's work ----------------------------------------------------------------------------------
+
+def _final_refusal() -> ApiError:
+    return ApiError(409, _("Deze overdracht is al afgerond. Er kan niets meer aan veranderen."))
+
+
+def mark_opened(r: redis.Redis, handover: Handover, now: datetime) -> None:
+    store.transition(r, handover.reference, (SENT,), {"status": OPENED, "opened_at": _iso(now)})
+
+
+def record_attempt(r: redis.Redis, handover: Handover, result: str, actor: str, now: datetime) -> Handover:
+    """A call attempt; "not reached" schedules the next reminder, too many of them return it to the loket."""
+    count = store.transition(r, handover.reference, OPEN_STATUSES, {"status": IN_PROGRESS},
+                             {"at": _iso(now), "result": result})
+    if count is None:
+        raise _final_refusal()
+    audit.record(r, action=f"handover.attempt.{result}", activity="handovers", actor=actor,
+                 subject=_phone(r, handover), reference=handover.reference)
+    handover = get(r, handover.reference)
+    if result == WRONG_NUMBER:
+        return _finish(r, handover, RETURNED, actor, now, return_reason=WRONG_NUMBER)
+    if result == NOT_REACHED:
+        if handover.not_reached_count >= _setting("HANDOVER_MAX_ATTEMPTS"):
+            return _finish(r, handover, RETURNED, actor, now, return_reason="max_attempts")
+        next_day = schedule.add_working_days(now, 1).astimezone(TZ).date()
+        store.reschedule(r, handover.reference, _reminder_at(next_day).timestamp())
+    return handover
+
+
+def record_outcome(r: redis.Redis, handover: Handover, outcome: str, actor: str, now: datetime,
+                   referred_to: str = "", note: str = "") -> Handover:
+    referred_to, note = referred_to.strip(), note.strip()
+    if outcome == REFERRED_ON and not referred_to:
+        raise _field_error("referred_to", _("Vul in naar wie u hebt doorverwezen."))
+    if outcome == RETURNED and not note:
+        raise _field_error("note", _("Schrijf kort op waarom de overdracht terug gaat naar het loket."))
+    _no_bsn({"referred_to": referred_to, "note": note})
+    return _finish(r, handover, outcome, actor, now, referred_to=referred_to if outcome == REFERRED_ON else "",
+                   return_reason="partner" if outcome == RETURNED else "", return_note=note)
+
+
+def _finish(r: redis.Redis, handover: Handover, outcome: str, actor: str, now: datetime, *, referred_to: str = "",
+            return_reason: str = "", return_note: str = "") -> Handover:
+    fields = {"status": DONE, "outcome": outcome, "done_at": _iso(now), "referred_to": referred_to,
+              "return_reason": return_reason}
+    if store.transition(r, handover.reference, OPEN_STATUSES, fields) is None:
+        raise _final_refusal()
+    if return_note:
+        store.set_personal(r, handover.reference, "return_note", return_note)
+    store.close(r, handover.reference, _setting("HANDOVER_RETENTION_DAYS") * 86_400)
+    audit.record(r, action=f"handover.outcome.{outcome}", activity="handovers", actor=actor,
+                 subject=_phone(r, handover), reference=handover.reference)
+    handover = get(r, handover.reference)
+    if outcome == RETURNED:
+        notify.returned(r, handover)
+    return handover
+
+
+def _phone(r: redis.Redis, handover: Handover) -> str | None:
+    fields = store.get_personal(r, handover.reference)
+    return fields.get("phone") if fields else None
+
+
+# ---- links -----------------------------------------------------------------------------------------------
+
+def open_link(r: redis.Redis, token: str, now: datetime) -> tuple[tokens.TokenCheck, Handover | None]:
+    """Use a partner link: the handover for the first visit only; the check says why otherwise."""
+    check = tokens.redeem(r, token, int(now.timestamp()))
+    if check.state != tokens.VALID or check.reference is None:
+        return check, None
+    handover = find(r, check.reference)
+    if handover is None:
+        return tokens.TokenCheck(tokens.UNKNOWN), None
+    mark_opened(r, handover, now)
+    return check, get(r, handover.reference)
+
+
+def resend_link(r: redis.Redis, token: str, now: datetime) -> str:
+    """"Send me a new link": only for a used or expired link of an open handover, to the same channel.
+
+    Returns "sent", "closed" (nothing left to do), "wait" (a link was just sent) or "unknown"."""
+    check = tokens.inspect(r, token, int(now.timestamp()))
+    if check.state not in (tokens.USED, tokens.EXPIRED) or check.reference is None:
+        return "unknown"
+    handover = find(r, check.reference)
+    if handover is None or not handover.is_open:
+        return "closed"
+    if not store.allow_resend(r, handover.reference):
+        return "wait"
+    notify.send_link(r, handover, "handover_new", now)
+    return "sent"
+
+
+# ---- scheduled work (called from workers/handover_jobs.py) ----------------------------------------------
+
+def send_due_reminders(r: redis.Redis, now: datetime) -> int:
+    """A reminder with a fresh link for each open handover whose reminder is due; once per handover a day."""
+    day = today(now).isoformat()
+    sent = 0
+    for found in store.get_many(r, store.open_refs(now.timestamp())):
+        handover = _from_record(*found)
+        if not handover.is_open or not store.once(r, f"remind:{handover.reference}:{day}"):
+            continue
+        notify.send_link(r, handover, "handover_reminder", now)
+        # The next nudge is the overdue overview (or a new "not reached" attempt), not another reminder.
+        store.reschedule(r, handover.reference, float("inf"))
+        sent += 1
+    return sent
+
+
+def overdue_by_channel(r: redis.Redis, now: datetime) -> dict[Any, list[str]]:
+    """Overdue open handovers grouped by the partner channel that receives them."""
+    day = today(now)
+    grouped: dict[Any, list[str]] = {}
+    for found in store.get_many(r, store.open_refs()):
+        handover = _from_record(*found)
+        if not handover.is_overdue(day):
+            continue
+        recipient = notify.partner_recipient(handover)
+        if recipient is not None:
+            grouped.setdefault(recipient, []).append(handover.reference)
+    return grouped
+
+
+def send_overdue_overviews(r: redis.Redis, now: datetime) -> int:
+    grouped = overdue_by_channel(r, now)
+    for recipient, references in grouped.items():
+        notify.overdue_overview(r, recipient, references)
+    return len(grouped)

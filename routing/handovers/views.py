@@ -1,0 +1,242 @@
+"""Handover pages: making one (loket), aftercare, the partner page and the partner link `/o/<token>`.
+
+A partner link starts a session scoped to that one handover (until the link would have expired); any
+other visit needs a login. Pages that show personal data are never cached and send no Referer.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from marshmallow import EXCLUDE, ValidationError
+
+from routing.auth import current_principal, login_required
+from routing.directory import service as directory
+from routing.errors import ApiError, flatten_field_errors
+from routing.extensions import get_redis, limiter
+from routing.handovers import service, tokens
+from routing.handovers.model import LABELS, Handover
+from routing.handovers.schemas import AttemptSchema, CreateSchema, OutcomeSchema
+from routing.privacy import phone
+
+bp = Blueprint("handovers", __name__)
+
+SCOPE = "handover_scope"  # session: {reference: epoch seconds until which the link's session holds}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _private(response):
+    """Personal data: not stored by any cache, and the URL never leaks to another site."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _scoped(reference: str) -> bool:
+    expires = (session.get(SCOPE) or {}).get(reference)
+    return bool(expires) and time.time() < expires
+
+
+def _add_scope(reference: str, expires_at: int) -> None:
+    now = time.time()
+    scope = {ref: exp for ref, exp in (session.get(SCOPE) or {}).items() if exp > now}
+    scope[reference] = expires_at
+    session[SCOPE] = scope
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, _("Er is geen overdracht met dit kenmerk, of u mag hem niet zien."))
+
+
+def _context(handover: Handover) -> dict[str, Any]:
+    return {
+        "labels": LABELS,
+        "today": service.today(_now()),
+        "location": directory.get_location(handover.location),
+        "partner": directory.get_partner(handover.partner),
+        "topic": _topic_name(handover.topic),
+        "display_phone": phone.display,
+    }
+
+
+def _topic_name(topic_id: str) -> str:
+    from routing.handovers.notify import topic_name
+
+    return topic_name(topic_id)
+
+
+# ---- loket: aftercare and making a handover --------------------------------------------------------------
+
+@bp.get("/overdrachten")
+@login_required("staff", "partner", "coordinator")
+def aftercare():
+    principal = current_principal()
+    handovers = service.aftercare(get_redis(), principal, _now())
+    found = directory.get_directory()
+    return render_template("handovers/list.html", handovers=handovers, labels=LABELS,
+                           today=service.today(_now()), partners=found.partners, locations=found.locations,
+                           may_create=principal.role in ("staff", "admin"))
+
+
+def _form_location(principal) -> str | None:
+    asked = request.values.get("location")
+    if asked:
+        return asked
+    return next(iter(sorted(principal.locations)), None) if principal.locations else None
+
+
+def _form_data() -> dict[str, Any]:
+    form = request.form
+    data: dict[str, Any] = {key: form.get(key) for key in form if key not in ("partner", "csrf_token")}
+    data["partner"] = form.getlist("partner")
+    data["consent"] = form.get("consent") == "yes"
+    if not data.get("deadline"):
+        data.pop("deadline", None)
+    return data
+
+
+def _render_new(location_id: str, values: dict[str, Any], errors: dict[str, list[str]], status: int = 200):
+    location = directory.get_location(location_id)
+    partners = service.handover_partners(location_id)
+    response = make_response(render_template(
+        "handovers/new.html", location=location, partners=partners, values=values, errors=errors,
+        chosen=set(values.get("partner") or []), labels=LABELS,
+        default_deadline=service.default_deadline(_now())), status)
+    return _private(response)
+
+
+@bp.route("/overdrachten/nieuw", methods=["GET", "POST"])
+@login_required("staff")
+def new():
+    principal = current_principal()
+    location_id = _form_location(principal)
+    if not location_id or not service.may_create(principal, location_id):
+        raise ApiError(403, _("U kunt alleen overdragen vanuit uw eigen locatie."))
+    if request.method == "GET":
+        values = {"partner": request.args.getlist("partner"), "topic": request.args.get("topic", ""),
+                  "callback_reference": request.args.get("callback", ""), "urgency": "normal"}
+        return _render_new(location_id, values, {})
+    raw = _form_data()
+    raw["location"] = location_id
+    try:
+        data = CreateSchema(unknown=EXCLUDE).load(raw)
+        made = service.create(get_redis(), principal, data, _now())
+    except ValidationError as error:
+        return _render_new(location_id, raw, flatten_field_errors(error.messages), 400)
+    except ApiError as error:
+        if not error.errors:
+            raise
+        return _render_new(location_id, raw, error.errors, 422)
+    names = ", ".join(f"{directory.get_partner(h.partner).name} ({h.reference})" for h in made)
+    flash(_("Overgedragen aan %(names)s. De organisatie krijgt een bericht met een link.", names=names), "success")
+    return redirect(url_for("handovers.detail", reference=made[0].reference))
+
+
+# ---- one handover: aftercare view for the loket, partner page for the partner ------------------------------
+
+def _access(reference: str) -> tuple[Handover, bool, bool, str]:
+    """The handover and what this visitor may do with it: (handover, see personal, work on it, actor)."""
+    r = get_redis()
+    principal = current_principal()
+    handover = service.find(r, reference)
+    if handover is not None and _scoped(handover.reference):
+        return handover, True, True, f"partner-link:{handover.partner}"
+    if principal is None:
+        raise _LoginNeeded()
+    if handover is None or not service.may_see(principal, handover):
+        raise _not_found()
+    actor = f"{principal.kind}:{principal.id}"
+    return handover, service.may_see_personal(principal, handover), service.may_work(principal, handover), actor
+
+
+class _LoginNeeded(Exception):
+    pass
+
+
+@bp.errorhandler(_LoginNeeded)
+def _to_login(_error):
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _render_detail(handover: Handover, see_personal: bool, may_work: bool, actor: str,
+                   errors: dict[str, list[str]] | None = None, status: int = 200):
+    r = get_redis()
+    personal = service.personal(r, handover, actor) if see_personal else None
+    response = make_response(render_template(
+        "handovers/detail.html", handover=handover, personal=personal, may_work=may_work,
+        show_personal=see_personal, siblings=service.siblings(r, handover), errors=errors or {},
+        values=request.form if errors else {}, **_context(handover)), status)
+    return _private(response)
+
+
+@bp.get("/overdrachten/<reference>")
+def detail(reference: str):
+    return _render_detail(*_access(reference))
+
+
+def _work(reference: str, schema, apply) -> Any:
+    handover, see_personal, may_work, actor = _access(reference)
+    if not may_work:
+        raise ApiError(403, _("Alleen de organisatie die de overdracht kreeg, kan dit vastleggen."))
+    try:
+        data = schema(unknown=EXCLUDE).load({k: v for k, v in request.form.items() if k != "csrf_token"})
+        apply(handover, data, actor)
+    except ValidationError as error:
+        return _render_detail(handover, see_personal, may_work, actor, flatten_field_errors(error.messages), 400)
+    except ApiError as error:
+        if not error.errors:
+            flash(error.message, "error")
+            return redirect(url_for("handovers.detail", reference=handover.reference))
+        return _render_detail(handover, see_personal, may_work, actor, error.errors, 422)
+    return redirect(url_for("handovers.detail", reference=handover.reference))
+
+
+@bp.post("/overdrachten/<reference>/poging")
+def attempt(reference: str):
+    def apply(handover: Handover, data: dict[str, Any], actor: str) -> None:
+        after = service.record_attempt(get_redis(), handover, data["result"], actor, _now())
+        if after.status == "done":
+            flash(_("Vastgelegd. De overdracht gaat terug naar het loket; zij krijgen een bericht."), "success")
+        else:
+            flash(_("Poging vastgelegd: %(result)s.", result=LABELS[data["result"]]), "success")
+
+    return _work(reference, AttemptSchema, apply)
+
+
+@bp.post("/overdrachten/<reference>/uitkomst")
+def outcome(reference: str):
+    def apply(handover: Handover, data: dict[str, Any], actor: str) -> None:
+        service.record_outcome(get_redis(), handover, data["outcome"], actor, _now(),
+                               referred_to=data["referred_to"], note=data["note"])
+        flash(_("Uitkomst vastgelegd: %(outcome)s. Dank u wel.", outcome=LABELS[data["outcome"]]), "success")
+
+    return _work(reference, OutcomeSchema, apply)
+
+
+# ---- the partner link ------------------------------------------------------------------------------------
+
+@bp.get("/o/<token>")
+def open_link(token: str):
+    check, handover = service.open_link(get_redis(), token, _now())
+    if handover is None:
+        status = 404 if check.state == tokens.UNKNOWN else 410
+        response = make_response(render_template("handovers/link_refused.html", check=check, token=token,
+                                                 states=tokens), status)
+        return _private(response)
+    _add_scope(handover.reference, check.expires_at)
+    return _render_detail(handover, True, True, f"partner-link:{handover.partner}")
+
+
+@bp.post("/o/<token>/nieuwe-link")
+@limiter.limit("5 per hour")
+def resend_link(token: str):
+    result = service.resend_link(get_redis(), token, _now())
+    status = 200 if result in ("sent", "wait") else 404 if result == "unknown" else 410
+    return _private(make_response(render_template("handovers/link_resent.html", result=result), status))

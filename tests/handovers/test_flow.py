@@ -1,0 +1,103 @@
+"""A handover end to end: the loket makes it, the partner opens the link, calls, and records the outcome."""
+
+from __future__ import annotations
+
+from handovers.helpers import E164, LOCATION, ON_DUTY_SMS, UWV_SMS, link_path
+
+
+def test_staff_hand_over_and_the_partner_gets_only_a_link(client, login, sent, redis):
+    login(client, "staff", locations=(LOCATION,))
+    page = client.get("/overdrachten/nieuw")
+    assert page.status_code == 200
+    assert "UWV" in page.get_data(as_text=True)
+
+    response = client.post("/overdrachten/nieuw", data={
+        "partner": "uwv", "phone": "06 12345678", "name": "mevrouw Jansen", "note": "Vraag over WW",
+        "urgency": "normal", "consent": "yes"})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Overgedragen aan UWV" in page
+    assert "tel:+31612345678" in page  # the loket that made it sees the number
+
+    [notice] = sent
+    assert notice["kind"] == "handover_new"
+    assert notice["recipient"].sms == UWV_SMS
+    assert set(notice["context"]) == {"reference", "location", "topic", "deadline", "link"}
+    assert "Jansen" not in str(notice) and "12345678" not in str(notice) and "WW" not in str(notice)
+    # Nothing personal in Redis in plain text.
+    dump = b"".join(redis.dump(key) or b"" for key in redis.keys("*"))
+    assert b"Jansen" not in dump and E164.encode() not in dump
+
+
+def test_partner_opens_the_link_once_and_records_the_outcome(app, make_handover, sent):
+    [handover] = make_handover("uwv")
+    partner = app.test_client()
+    page = partner.get(link_path(sent[0]))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "tel:+31612345678" in text and "mevrouw Jansen" in text and "dinsdagochtend" in text
+    assert page.headers["Cache-Control"] == "no-store"
+
+    # The session is scoped to this one handover: the partner can work on it without logging in.
+    response = partner.post(f"/overdrachten/{handover.reference}/poging", data={"result": "reached"})
+    assert response.status_code == 302
+    response = partner.post(f"/overdrachten/{handover.reference}/uitkomst",
+                            data={"outcome": "referred_on", "referred_to": "Schuldhulp gemeente"})
+    assert response.status_code == 302
+    page = partner.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    assert "Doorverwezen" in page and "Schuldhulp gemeente" in page
+
+    # Final states never change.
+    again = partner.post(f"/overdrachten/{handover.reference}/uitkomst", data={"outcome": "solved"},
+                         follow_redirects=True)
+    assert "al afgerond" in again.get_data(as_text=True)
+
+
+def test_three_times_not_reached_returns_it_to_the_loket(app, make_handover, sent, login):
+    [handover] = make_handover("uwv")
+    partner = app.test_client()
+    partner.get(link_path(sent[0]))
+    for _ in range(3):
+        partner.post(f"/overdrachten/{handover.reference}/poging", data={"result": "not_reached"})
+    returned = [n for n in sent if n["kind"] == "handover_returned"]
+    assert len(returned) == 1
+    assert returned[0]["recipient"].sms == ON_DUTY_SMS
+    assert returned[0]["context"]["reference"] == handover.reference
+
+    staff = app.test_client()
+    login(staff, "staff", locations=(LOCATION,))
+    page = staff.get("/overdrachten").get_data(as_text=True)
+    assert handover.reference in page and "Terug naar het loket" in page
+
+
+def test_a_bsn_in_the_note_is_refused_and_nothing_is_stored(client, login, sent, redis):
+    login(client, "staff", locations=(LOCATION,))
+    response = client.post("/overdrachten/nieuw", data={
+        "partner": "uwv", "phone": "06 12345678", "note": "mijn bsn is 111222333", "consent": "yes"})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "burgerservicenummer" in text
+    assert "111222333" in text  # the value is kept in the form for correcting ...
+    assert not redis.keys("ll:ho:*") and not sent  # ... but nothing was stored or sent
+
+
+def test_without_consent_nothing_happens(client, login, sent, redis):
+    login(client, "staff", locations=(LOCATION,))
+    response = client.post("/overdrachten/nieuw", data={"partner": "uwv", "phone": "06 12345678"})
+    assert response.status_code == 400
+    assert "Vraag eerst of de inwoner" in response.get_data(as_text=True)
+    assert not redis.keys("ll:ho:*") and not sent
+
+
+def test_several_partners_make_linked_handovers_each_with_its_own_status(app, make_handover, sent):
+    made = make_handover(["uwv", "svb"])
+    assert len(made) == 2 and made[0].group == made[1].group
+    assert {n["context"]["reference"] for n in sent} == {h.reference for h in made}
+    partner = app.test_client()
+    partner.get(link_path(sent[0]))
+    partner.post(f"/overdrachten/{made[0].reference}/uitkomst", data={"outcome": "solved"})
+    from routing.extensions import get_redis
+    from routing.handovers import service
+
+    assert service.get(get_redis(), made[0].reference).status == "done"
+    assert service.get(get_redis(), made[1].reference).status == "sent"
