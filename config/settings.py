@@ -65,6 +65,21 @@ class Base:
             "OPENAPI_JSON_PATH": "openapi.json",
             "OPENAPI_SWAGGER_UI_PATH": None,
             "DEV_PAGES": True,
+            # Notices (issue 4). Without Twilio or SMTP, that channel's notices go to the development outbox.
+            "TWILIO_ACCOUNT_SID": _env("TWILIO_ACCOUNT_SID"),
+            "TWILIO_AUTH_TOKEN": _env("TWILIO_AUTH_TOKEN"),
+            "TWILIO_MESSAGING_SERVICE_SID": _env("TWILIO_MESSAGING_SERVICE_SID"),
+            "TWILIO_FROM": _env("TWILIO_FROM"),
+            "TWILIO_API_BASE_URL": _env("TWILIO_API_BASE_URL", "https://api.twilio.com"),
+            "SMTP_HOST": _env("SMTP_HOST"),
+            # Default by SMTP_SECURITY: 587 for starttls, 465 for ssl, 25 for none.
+            "SMTP_PORT": _env("SMTP_PORT"),
+            "SMTP_USERNAME": _env("SMTP_USERNAME"),
+            "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
+            "SMTP_SECURITY": _env("SMTP_SECURITY", "starttls"),
+            "MAIL_FROM": _env("MAIL_FROM", "Loketlijn <noreply@localhost>"),
+            # Told when a notice fails on every channel and its sender named nobody to tell.
+            "NOTICE_FAILED_EMAIL": _env("NOTICE_FAILED_EMAIL"),
             # Bearer token for Prometheus scraping /metrics (admins may also look while logged in).
             "METRICS_TOKEN": _env("METRICS_TOKEN"),
         }

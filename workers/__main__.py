@@ -1,4 +1,8 @@
-"""Worker entry point: `python -m workers [QUEUE ...]` (the Procfile's `worker`)."""
+"""Worker entry point: `python -m workers [QUEUE ...]` (the Procfile's `worker` and `notices`).
+
+The notices queue alone gets the threaded, non-forking worker (queues.NOTICE_THREADS sends at once);
+any other set of queues a plain forking RQ worker.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from rq import Worker
 from routing.extensions import get_redis
 from workers import queues
 from workers.app import get_app
+from workers.pool import ThreadPoolWorker
 
 
 def main(argv: list[str]) -> None:
@@ -18,7 +23,10 @@ def main(argv: list[str]) -> None:
         raise SystemExit(f"unknown queue(s): {', '.join(unknown)}; known: {', '.join(queues.ALL)}")
     app = get_app()
     with app.app_context():
-        worker = Worker(names, connection=get_redis())
+        if names == [queues.NOTICES]:
+            worker = ThreadPoolWorker(names, connection=get_redis(), threads=queues.NOTICE_THREADS)
+        else:
+            worker = Worker(names, connection=get_redis())
         worker.work(with_scheduler=True)
 
 

@@ -1,0 +1,54 @@
+"""Jobs: each gets ids only, re-reads its record, does one thing.
+
+Notice jobs record their outcome on the notice itself (routing.notices.service), which also schedules
+the next try; only an unexpected error reaches RQ's failed registry (after the notice is marked failed).
+"""
+
+from __future__ import annotations
+
+from rq import Queue
+
+from routing.extensions import get_redis
+from routing.notices import service
+from routing.notices.render import render
+from workers import queues
+from workers.channels import channel_for
+from workers.channels.base import EMAIL, Message, PermanentError, TransientError
+
+
+def send_notice(notice_id: str) -> None:
+    """Send one notice at most once: claim it (an atomic state change) before calling the provider."""
+    r = get_redis()
+    claimed = service.claim(r, notice_id, service.utcnow())
+    if claimed is None:
+        return  # not ours: sent or being sent by another run of this job, not due yet, or final
+    try:
+        rendered = render(claimed.kind, claimed.locale, claimed.context)
+        message = Message(
+            notice_id=claimed.id,
+            channel=claimed.channel,
+            to=claimed.address,
+            subject=rendered.subject,
+            text=rendered.text if claimed.channel == EMAIL else rendered.sms,
+            html=rendered.html if claimed.channel == EMAIL else None,
+            validity_seconds=int((claimed.valid_until - service.utcnow()).total_seconds()),
+            attempt=claimed.attempt,
+        )
+        provider_id = channel_for(claimed.channel).send(message)
+    except TransientError as exc:
+        service.record_transient(r, claimed, exc.code, service.utcnow())
+    except PermanentError as exc:
+        service.record_permanent(r, claimed, exc.code, service.utcnow())
+    except Exception:
+        # A bug or a broken setting, not the recipient: fail it visibly, keep the traceback in RQ.
+        service.record_permanent(r, claimed, "technical", service.utcnow(), failure="technical")
+        raise
+    else:
+        service.record_sent(r, claimed, provider_id, service.utcnow())
+
+
+def sweep_stuck() -> list[str]:
+    """Every minute: re-queue notices stuck in created/sending (a killed worker, a lost job)."""
+    r = get_redis()
+    backlog = Queue(queues.NOTICES, connection=r).count
+    return service.sweep(r, service.utcnow(), backlog)
