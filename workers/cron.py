@@ -11,11 +11,13 @@ from collections.abc import Callable
 from rq.cron import CronScheduler
 
 from routing.extensions import get_redis
-from workers import queues
+from workers import handover_jobs, queues
 from workers.app import get_app
 
 # (job function, queue, interval in seconds); features add their periodic jobs here.
-SCHEDULE: list[tuple[Callable[[], object], str, int]] = []
+SCHEDULE: list[tuple[Callable[[], object], str, int]] = [
+    (handover_jobs.handover_tick, queues.JOBS, handover_jobs.TICK_SECONDS),
+]
 
 
 def build(connection) -> CronScheduler:

@@ -16,6 +16,7 @@ from flask import current_app, has_request_context, request, url_for
 from routing.directory import service as directory
 from routing.handovers import tokens
 from routing.handovers.model import Handover
+from routing.notices.kinds import MAX_REFERENCES
 from routing.notices.service import Recipient, create_notice
 
 TZ = ZoneInfo("Europe/Amsterdam")
@@ -81,7 +82,10 @@ def send_link(r: redis.Redis, handover: Handover, kind: str, now: datetime) -> s
     expires_at = link_expiry(handover, now)
     token = tokens.issue(r, handover.reference, expires_at)
     context = _context(handover) | {"link": absolute("handovers.open_link", token=token)}
-    return create_notice(r, kind, recipient, context, locale="nl",
+    on_duty = directory.get_location(handover.location).on_duty
+    # If the partner cannot be reached on any channel, the loket hears of it (nothing fails silently).
+    escalate_to = Recipient(sms=on_duty.sms, email=on_duty.email) if on_duty.sms or on_duty.email else None
+    return create_notice(r, kind, recipient, context, locale="nl", now=now, escalate_to=escalate_to,
                          valid_for=max(60, expires_at - int(now.timestamp())))
 
 
@@ -98,6 +102,6 @@ def returned(r: redis.Redis, handover: Handover) -> str | None:
 def overdue_overview(r: redis.Redis, recipient: Recipient, references: Iterable[str]) -> str:
     """The 07:00 overview for one partner channel: counts and references only."""
     references = sorted(references)
-    context = {"count": len(references), "references": references,
+    context = {"count": len(references), "references": references[:MAX_REFERENCES],
                "link": absolute("handovers.aftercare")}
     return create_notice(r, "handover_overdue_overview", recipient, context, locale="nl")

@@ -6,6 +6,8 @@ so tests can pin the clock; stored times are UTC ISO 8601, days are Europe/Amste
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -463,7 +465,18 @@ def overdue_by_channel(r: redis.Redis, now: datetime) -> dict[Any, list[str]]:
 
 
 def send_overdue_overviews(r: redis.Redis, now: datetime) -> int:
-    grouped = overdue_by_channel(r, now)
-    for recipient, references in grouped.items():
-        notify.overdue_overview(r, recipient, references)
-    return len(grouped)
+    """One overview per partner channel per Amsterdam day, however often this runs."""
+    day = today(now).isoformat()
+    sent = 0
+    for recipient, refs in overdue_by_channel(r, now).items():
+        channel = hashlib.sha256(json.dumps(recipient.addresses(), sort_keys=True).encode()).hexdigest()[:16]
+        claim = f"overview:{day}:{channel}"
+        if not store.once(r, claim):
+            continue
+        try:
+            notify.overdue_overview(r, recipient, refs)
+        except Exception:
+            store.forget(r, claim)  # let the next tick try again
+            raise
+        sent += 1
+    return sent

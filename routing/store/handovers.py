@@ -168,5 +168,9 @@ def once(r: redis.Redis, name: str) -> bool:
     return bool(r.set(ONCE.format(name=name), 1, nx=True, ex=ONCE_SECONDS))
 
 
+def forget(r: redis.Redis, name: str) -> None:
+    r.delete(ONCE.format(name=name))
+
+
 def allow_resend(r: redis.Redis, ref: str) -> bool:
     return bool(r.set(RESEND.format(ref=ref), 1, nx=True, ex=RESEND_SECONDS))
