@@ -1,0 +1,67 @@
+"""Every page staff and partners see, in a real browser: WCAG 2.1 A/AA by axe-core, and what a person sees."""
+
+from __future__ import annotations
+
+import pytest
+
+ROLES = [
+    ("staff", ("amsterdam-centrum",), None),
+    ("partner", (), "uwv"),
+    ("coordinator", (), None),
+    ("admin", (), None),
+]
+
+
+def test_login_page(page, assert_accessible):
+    page.goto("/login")
+    assert page.locator("h1").inner_text() == "Inloggen"
+    assert_accessible(page)
+
+
+def test_login_errors_are_named_and_the_summary_moves_focus(page, assert_accessible):
+    page.goto("/login")
+    page.click("main form button[type=submit]")
+    summary = page.locator(".error-summary")
+    summary.wait_for()
+    assert_accessible(page)
+    links = summary.locator("a")
+    assert links.count() >= 1
+    first = links.first
+    target = first.get_attribute("href")
+    first.click()
+    assert page.evaluate("() => '#' + document.activeElement.id") == target
+
+
+def test_anonymous_home(page, assert_accessible):
+    page.goto("/")
+    assert page.get_by_role("link", name="Inloggen").is_visible()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize(("role", "locations", "partner"), ROLES, ids=[r[0] for r in ROLES])
+def test_home_for_each_role(page, sign_in, assert_accessible, role, locations, partner):
+    email = sign_in(page, role, locations, partner)
+    page.goto("/")
+    assert email in page.locator(".site-header").inner_text()
+    assert_accessible(page)
+
+
+def test_not_found_page(page, assert_accessible):
+    response = page.goto("/this-page-does-not-exist")
+    assert response.status == 404
+    assert "bestaat niet" in page.locator("h1").inner_text()
+    assert_accessible(page)
+
+
+def test_language_switch(page, assert_accessible):
+    page.goto("/login")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "Log in"
+    assert_accessible(page)
+    page.goto("/")  # remembered in the session
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("link", name="Nederlands").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "nl"
