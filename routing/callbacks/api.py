@@ -1,0 +1,79 @@
+"""JSON API: kiosks, staff and integrations create callback requests; status and withdrawal."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+
+from routing.auth import api_auth, current_principal
+from routing.callbacks import limits, schemas, service, states
+from routing.errors import ApiError
+from routing.extensions import csrf, get_redis, limiter
+
+blp = Blueprint("callbacks_api", __name__, url_prefix="/api/v1/callbacks",
+                description="Terugbelverzoeken (callback requests)")
+# Bearer keys, not cookies: no CSRF token for the API.
+csrf.exempt(blp)
+
+CLIENT_ROLES = ("staff", "partner", "coordinator")
+
+
+def _status_body(request: service.CallbackRequest) -> dict:
+    return {
+        "reference": request.reference, "status": request.state, "location": request.location,
+        "status_text": states.label(request.state), "created": request.created, "outcome": request.outcome,
+        "expected_callback": service.expected_callback(request.state, request.release, request.preferred,
+                                                       service.clock()),
+    }
+
+
+@blp.route("")
+class Callbacks(MethodView):
+    decorators = [
+        limiter.limit(limits.per_location, key_func=limits.location_key),
+        limiter.limit(limits.per_phone, key_func=limits.phone_key),
+        limiter.limit(limits.per_ip),
+    ]
+
+    @api_auth(*CLIENT_ROLES)
+    @blp.arguments(schemas.CallbackIn)
+    @blp.response(201, schemas.CallbackOut)
+    def post(self, intake: service.Intake):
+        """Create a callback request for a location this client serves (kiosk, staff or integration key)."""
+        if not service.can_handle(current_principal(), intake.location):
+            raise ApiError(403, _("Deze sleutel hoort niet bij deze locatie."))
+        receipt = service.create_request(get_redis(), intake)
+        body = {"reference": receipt.reference, "status": receipt.status,
+                "expected_callback": receipt.expected_callback, "withdraw_token": receipt.withdraw_token,
+                "existing": receipt.existing}
+        if receipt.existing:
+            body["message"] = _("Dit nummer heeft hier al een open terugbelverzoek; dat is niet opnieuw gemaakt.")
+        return body
+
+
+@blp.route("/<reference>")
+class CallbackByReference(MethodView):
+    @api_auth()
+    @blp.response(200, schemas.CallbackStatus)
+    def get(self, reference: str):
+        """Status of a request; its personal fields only for staff of its location (audit-logged)."""
+        principal = current_principal()
+        request = service.get_status(get_redis(), reference)
+        body = _status_body(request)
+        if service.can_handle(principal, request.location):
+            full = service.get_request(get_redis(), reference, actor=principal.id)
+            body.update(phone=full.phone, name=full.name, note=full.note, topic=full.topic,
+                        preferred=list(full.preferred), attempts=full.attempts)
+        return body
+
+
+@blp.route("/<reference>/withdraw")
+class Withdraw(MethodView):
+    decorators = [limiter.limit(limits.per_ip)]
+
+    @blp.arguments(schemas.WithdrawIn)
+    @blp.response(200, schemas.CallbackStatus)
+    def post(self, data: dict, reference: str):
+        """Withdraw with the token from the confirmation; the personal fields are deleted at once."""
+        return _status_body(service.withdraw(get_redis(), reference, data["token"]))

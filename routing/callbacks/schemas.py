@@ -1,0 +1,167 @@
+"""What a callback request may contain, for every channel: one schema, one set of checks.
+
+Shape (types, lengths, unknown fields) and meaning (a callable number, no BSN, a topic and day parts this
+location offers, consent) are checked together, so the citizen hears about every problem at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from routing.callbacks import service
+from routing.errors import ApiError, flatten_field_errors
+from routing.privacy import bsn, phone
+
+MAX_NAME = 60
+MAX_NOTE = 300
+MAX_PREFERRED = 6
+LANGUAGES = ("nl", "en")
+# The API may name any day part this far ahead; the form offers the location's next staffed days.
+PREFERRED_HORIZON_DAYS = 14
+
+
+_REQUIRED = {"required": _l("Vul dit in."), "null": _l("Vul dit in.")}
+
+
+def _too_long(limit: int) -> validate.Length:
+    return validate.Length(max=limit, error=_l("Gebruik hooguit {max} tekens."))
+
+
+def _bsn_message() -> str:
+    return _("Deel hier geen BSN (burgerservicenummer). Haal het nummer weg; de medewerker vraagt er "
+             "zelf naar als dat nodig is.")
+
+
+class CallbackIn(Schema):
+    """A new callback request (JSON API; the web form and SMS are mapped onto the same fields)."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {"unknown": _l("Dit veld kennen wij niet.")}
+
+    location = fields.String(required=True, validate=validate.Length(min=1, max=64), error_messages=_REQUIRED)
+    phone = fields.String(required=True, validate=validate.Length(max=phone.MAX_INPUT_LENGTH),
+                          error_messages=_REQUIRED)
+    name = fields.String(load_default="", validate=_too_long(MAX_NAME))
+    note = fields.String(load_default="", validate=_too_long(MAX_NOTE))
+    topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    language = fields.String(load_default="nl", validate=validate.OneOf(LANGUAGES))
+    reply_by = fields.String(load_default="call", validate=validate.OneOf(service.REPLY_BY))
+    preferred = fields.List(fields.String(validate=validate.Length(max=24)), load_default=list,
+                            validate=validate.Length(max=MAX_PREFERRED))
+    consent = fields.Boolean(required=True, error_messages=_REQUIRED)
+
+    def __init__(self, *args, channel: str = "api", offered: list[str] | None = None, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        self.offered = offered  # the form: exactly the day parts it showed
+        self.now = now
+
+    # Also when some fields failed their own checks: every problem is named at once.
+    @validates_schema(skip_on_field_errors=False)
+    def check_meaning(self, data, **kwargs):
+        # A field missing from `data` already failed its own check (and has its message).
+        errors: dict[str, list[str]] = {}
+        if "phone" in data:
+            try:
+                data["phone"] = phone.normalise(data["phone"], current_app.config["CALLBACK_ALLOWED_REGIONS"])
+            except phone.PhoneRefused as refused:
+                errors["phone"] = [str(refused.message)]
+        for name in ("name", "note"):
+            if bsn.find_bsn(data.get(name)):
+                errors[name] = [_bsn_message()]
+        if "consent" in data and not data["consent"]:
+            errors["consent"] = [_("Geef toestemming, anders kunnen wij u niet terugbellen.")]
+        if "location" in data:
+            location = _location_or_none(data["location"])
+            if location is None:
+                errors["location"] = [_("Deze locatie kennen wij niet.")]
+            elif data.get("topic") and data["topic"] not in topic_ids(location.id):
+                errors["topic"] = [_("Kies een onderwerp uit de lijst, of laat het leeg.")]
+        bad_slots = [s for s in data.get("preferred", []) if not self._slot_ok(s)]
+        if bad_slots:
+            errors["preferred"] = [_("Kies een dagdeel uit de lijst.")]
+        if errors:
+            raise ValidationError(errors)
+
+    def _slot_ok(self, slot: str) -> bool:
+        if self.offered is not None:
+            return slot in self.offered
+        try:
+            day, part = slot.split(":")
+            when = date.fromisoformat(day)
+        except ValueError:
+            return False
+        today = (self.now or service.clock()).astimezone(service.schedule.TZ).date()
+        return part in service.DAY_PARTS and today <= when <= today + timedelta(days=PREFERRED_HORIZON_DAYS)
+
+    @post_load
+    def to_intake(self, data, **kwargs) -> service.Intake:
+        return service.Intake(
+            location=data["location"], phone=data["phone"], channel=self.channel, name=data["name"].strip(),
+            note=data["note"].strip(), topic=data.get("topic") or None, language=data["language"],
+            reply_by=data["reply_by"], preferred=tuple(dict.fromkeys(data["preferred"])),
+        )
+
+
+def _location_or_none(location_id: str):
+    try:
+        return service.location_for(location_id)
+    except ApiError:
+        return None
+
+
+def topic_ids(location_id: str) -> set[str]:
+    from routing.directory import service as directory
+
+    return {topic.id for topic in directory.citizen_topics(location_id)}
+
+
+def load_intake(data: dict, *, channel: str, offered: list[str] | None = None, now=None) -> service.Intake:
+    """Validate; raises ApiError 422 with every problem per field (the one error shape)."""
+    try:
+        return CallbackIn(channel=channel, offered=offered, now=now).load(data)
+    except ValidationError as error:
+        raise ApiError(422, _("Niet alle gegevens zijn goed ingevuld."),
+                       flatten_field_errors(error.messages)) from None
+
+
+class WithdrawIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {"unknown": _l("Dit veld kennen wij niet.")}
+
+    token = fields.String(required=True, error_messages=_REQUIRED, validate=validate.Length(min=8, max=64))
+
+
+class CallbackOut(Schema):
+    reference = fields.String()
+    status = fields.String()
+    expected_callback = fields.DateTime(allow_none=True)
+    withdraw_token = fields.String(allow_none=True)
+    existing = fields.Boolean()
+    message = fields.String()
+
+
+class CallbackStatus(Schema):
+    reference = fields.String()
+    status = fields.String()
+    status_text = fields.String()
+    location = fields.String()
+    created = fields.DateTime()
+    expected_callback = fields.DateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    # Staff of the location only:
+    phone = fields.String()
+    name = fields.String()
+    note = fields.String()
+    topic = fields.String(allow_none=True)
+    preferred = fields.List(fields.String())
+    attempts = fields.Integer()

@@ -1,0 +1,558 @@
+"""Callback requests: the rules. Intake from every channel, the queue, the worklist, retention.
+
+No Flask request objects here; `now` is a parameter wherever the outcome depends on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from base64 import urlsafe_b64encode
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import redis
+from flask import current_app
+from flask_babel import gettext as _
+
+from routing.callbacks import states
+from routing.directory import schedule
+from routing.directory.model import DIENSTVERLENER, Location
+from routing.errors import ApiError, NotFound
+from routing.privacy import audit, crypto
+from routing.store import callbacks as store
+
+log = logging.getLogger(__name__)
+
+# Where staff work through requests; also the link in the on-duty notice (built without a request).
+WORKLIST_PATH = "/loket/terugbelverzoeken"
+
+# Short and unambiguous when read aloud or typed from an SMS: no 0/O, no 1/I.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+REFERENCE_PREFIX = "TB-"
+REFERENCE_LENGTH = 4
+REFERENCE_TRIES = 8
+
+DAY_PARTS = {"morning": (time(9), time(12)), "afternoon": (time(12), time(17))}
+PART_CODES = {"morning": "m", "afternoon": "a"}
+CHANNELS = ("web", "api", "sms", "whatsapp", "voice")
+REPLY_BY = ("call", "sms", "whatsapp")
+OUTCOMES = ("helped", "referred", "handed_over", "other")
+ATTEMPT_RESULTS = ("reached", "not_reached", "wrong_number")
+# After "not reached" the next attempt is suggested this much later (within a shift).
+RETRY_AFTER = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A validated request, from any channel. `phone` is E.164; free texts passed the BSN check."""
+
+    location: str
+    phone: str
+    channel: str
+    name: str = ""
+    note: str = ""
+    topic: str | None = None
+    language: str = "nl"
+    reply_by: str = "call"
+    preferred: tuple[str, ...] = ()  # "2026-11-30:morning"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    reference: str
+    status: str
+    expected_callback: datetime | None
+    withdraw_token: str | None  # None when an existing request was found: its token was given before
+    existing: bool = False
+
+
+@dataclass
+class CallbackRequest:
+    reference: str
+    location: str
+    state: str
+    channel: str
+    created: datetime
+    topic: str | None = None
+    language: str = "nl"
+    reply_by: str = "call"
+    preferred: tuple[str, ...] = ()
+    release: datetime | None = None
+    updated: datetime | None = None
+    asked: int = 1
+    attempts: int = 0
+    last_attempt: str | None = None
+    next_attempt: datetime | None = None
+    outcome: str | None = None
+    handover: str | None = None
+    assignee: str | None = None
+    # Personal fields: None unless decrypted for someone allowed to see them (and not deleted yet).
+    phone: str | None = None
+    name: str | None = None
+    note: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def clock() -> datetime:
+    """The current time; tests pin it for the pages and webhooks that have no `now` parameter."""
+    return datetime.now(UTC)
+
+
+# --- settings -------------------------------------------------------------------------------------------
+
+def _days(name: str) -> int:
+    value = current_app.config[name]
+    return int(value.total_seconds()) if isinstance(value, timedelta) else int(value) * 86400
+
+
+def expire_after_s() -> int:
+    return _days("CALLBACK_EXPIRE_AFTER")
+
+
+def retention_done_s() -> int:
+    return _days("CALLBACK_RETENTION_DONE")
+
+
+def phone_key(phone: str) -> str:
+    """Lookup key for a number (dedup, STOP, rate limits): keyed HMAC, never the number itself."""
+    key = str(current_app.config["PSEUDONYM_KEY"]).encode()
+    return hmac.new(key, b"callback-phone:" + phone.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _token_hash(token: str) -> str:
+    return urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).decode().rstrip("=")
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _from_epoch(value: str | None) -> datetime | None:
+    return datetime.fromtimestamp(int(value), schedule.TZ) if value else None
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(schedule.TZ).date().isoformat()
+
+
+def new_reference(length: int = REFERENCE_LENGTH) -> str:
+    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))
+
+
+def normalise_reference(text: str) -> str:
+    """Accept what people type: lower case, spaces, a missing dash, O for 0 and I for 1 confusions."""
+    cleaned = "".join(ch for ch in (text or "").upper() if ch.isalnum())
+    if cleaned.startswith("TB"):
+        cleaned = cleaned[2:]
+    return REFERENCE_PREFIX + cleaned.replace("0", "O").replace("1", "I")[:8]
+
+
+# --- directory ----------------------------------------------------------------------------------------
+
+def location_for(location_id: str) -> Location:
+    from routing.directory import service as directory
+
+    return directory.get_location(location_id)
+
+
+def preferred_options(location: Location, now: datetime, days: int = 3) -> list[tuple[date, str]]:
+    """Day parts a citizen can pick: the parts of the next `days` days with a shift at this location."""
+    options: list[tuple[date, str]] = []
+    after = now - timedelta(seconds=1)
+    today = now.astimezone(schedule.TZ).date()
+    if schedule.is_present(location, now):
+        after = datetime.combine(today, time(0), tzinfo=schedule.TZ)
+    seen: list[date] = []
+    while len(seen) < days:
+        start = schedule.next_shift_start(location, after)
+        if start is None:
+            break
+        day = start.date()
+        if day not in seen:
+            seen.append(day)
+            for part, (_, end) in DAY_PARTS.items():
+                if datetime.combine(day, end, tzinfo=schedule.TZ) > now:
+                    options.append((day, part))
+        after = datetime.combine(day + timedelta(days=1), time(0), tzinfo=schedule.TZ)
+    return options
+
+
+def slot_code(slot: str) -> str:
+    """'2026-11-30:morning' -> '20261130m' (how it is stored)."""
+    day, part = slot.split(":")
+    return day.replace("-", "") + PART_CODES[part]
+
+
+def slot_from_code(code: str) -> str:
+    part = next(name for name, c in PART_CODES.items() if c == code[-1])
+    return f"{code[:4]}-{code[4:6]}-{code[6:8]}:{part}"
+
+
+def slot_window(slot: str) -> tuple[datetime, datetime]:
+    day, part = slot.split(":")
+    start, end = DAY_PARTS[part]
+    d = date.fromisoformat(day)
+    return datetime.combine(d, start, tzinfo=schedule.TZ), datetime.combine(d, end, tzinfo=schedule.TZ)
+
+
+def expected_callback(state: str, release: datetime | None, preferred: tuple[str, ...],
+                      now: datetime) -> datetime | None:
+    """From when the citizen can expect the call: the release (or now), moved to their first preferred
+    day part that is not over by then."""
+    earliest = release if state == "waiting" and release else now
+    windows = sorted(slot_window(s) for s in preferred)
+    for start, end in windows:
+        if end > earliest:
+            return max(start, earliest).astimezone(schedule.TZ)
+    return earliest.astimezone(schedule.TZ) if state in ("waiting", "open", "in_progress") else None
+
+
+def _sole_handover_partner(location: Location, topic: str | None) -> str | None:
+    """The one partner that serves this location, takes this topic and has a handover channel here."""
+    if not topic:
+        return None
+    from routing.directory import service as directory
+
+    found_topic = directory.get_directory().topics.get(topic)
+    if found_topic is None:
+        return None
+    found = []
+    for partner_id in found_topic.partners:
+        partner = directory.get_directory().partners.get(partner_id)
+        if partner is None or not directory.serves(partner, location):
+            continue
+        channels = directory.partner_channels(partner_id, location.id)
+        if channels.sms or channels.email:
+            found.append(partner_id)
+    return found[0] if len(found) == 1 else None
+
+
+# --- intake -------------------------------------------------------------------------------------------
+
+def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = None) -> Receipt:
+    now = now or clock()
+    location = location_for(intake.location)
+    present = schedule.is_present(location, now)
+    release = None if present else schedule.next_shift_start(location, now)
+    # No shift planned at all: do not hide the request in a queue nobody empties.
+    state = "waiting" if release is not None else "open"
+    token = secrets.token_urlsafe(18)
+    created = _epoch(now)
+    facts = {
+        "location": location.id, "state": state, "channel": intake.channel, "language": intake.language,
+        "reply_by": intake.reply_by, "created": str(created), "updated": str(created), "asked": "1",
+        "withdraw": _token_hash(token), "phone_key": phone_key(intake.phone), "attempts": "0",
+    }
+    if intake.topic:
+        facts["topic"] = intake.topic
+    if intake.preferred:
+        facts["preferred"] = ",".join(slot_code(s) for s in intake.preferred)
+    if release is not None:
+        facts["release"] = str(_epoch(release))
+    blob = crypto.encrypt(json.dumps({"p": intake.phone, "n": intake.name, "t": intake.note},
+                                     separators=(",", ":")))
+    index_key = store.WAITING if state == "waiting" else store.ACTIVE.format(location=location.id)
+    expire = expire_after_s()
+    for attempt in range(REFERENCE_TRIES + 1):
+        reference = new_reference(REFERENCE_LENGTH if attempt < REFERENCE_TRIES else REFERENCE_LENGTH + 2)
+        result = store.intake(
+            r, reference=reference, location=location.id, phone_key=facts["phone_key"], facts=facts,
+            personal_blob=blob, now=created, index_key=index_key,
+            index_score=_epoch(release) if release else created,
+            facts_ttl=expire + retention_done_s() + store.FINISHED_FACTS_TTL_S,
+            # Backstop only: the purge job expires requests on time and counts what it did.
+            personal_ttl=expire + 86400, stats_key=store.STATS.format(day=_day(now)),
+            stats_field=f"{location.id}|{intake.channel}|{intake.topic or ''}|received",
+            notify_window=store.ARRIVAL_NOTICE_WINDOW_S if state == "open" else 0,
+        )
+        if result.outcome != "taken":
+            break
+    else:  # pragma: no cover - 32^6 references
+        raise RuntimeError("no free callback reference")
+    if result.outcome == "existing":
+        existing_release = _from_epoch(str(result.release)) if result.release else None
+        return Receipt(result.reference, result.state,
+                       expected_callback(result.state, existing_release, (), now), None, existing=True)
+    audit.record(r, action="callback.create", activity="callbacks", actor=f"citizen:{intake.channel}",
+                 subject=intake.phone, reference=reference, started_at=now)
+    if state == "waiting" and location.handover_when_absent:
+        state = _try_handover(r, reference, location, intake.topic) or state
+    if result.notify:
+        notify_on_duty(r, location, result.active_count)
+    return Receipt(reference, state, expected_callback(state, release, intake.preferred, now), token)
+
+
+def _try_handover(r: redis.Redis, reference: str, location: Location, topic: str | None) -> str | None:
+    """Absent dienstverlener, one partner for this topic: hand it over warm instead of queueing it."""
+    partner_id = _sole_handover_partner(location, topic)
+    if partner_id is None:
+        return None
+    try:
+        from routing.handovers.service import create_from_callback
+    except ImportError:
+        return None
+    create_from_callback(r, reference, partner_id)
+    facts, _ = store.load(r, reference)
+    return facts.get("state")
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+def _from_facts(reference: str, facts: dict[str, str]) -> CallbackRequest:
+    return CallbackRequest(
+        reference=reference, location=facts["location"], state=facts["state"], channel=facts["channel"],
+        created=_from_epoch(facts["created"]), topic=facts.get("topic") or None,
+        language=facts.get("language", "nl"), reply_by=facts.get("reply_by", "call"),
+        preferred=tuple(slot_from_code(c) for c in facts.get("preferred", "").split(",") if c),
+        release=_from_epoch(facts.get("release")), updated=_from_epoch(facts.get("updated")),
+        asked=int(facts.get("asked", 1)), attempts=int(facts.get("attempts", 0)),
+        last_attempt=facts.get("last_attempt"), next_attempt=_from_epoch(facts.get("next_attempt")),
+        outcome=facts.get("outcome"), handover=facts.get("handover"), assignee=facts.get("assignee"),
+    )
+
+
+def _not_found() -> NotFound:
+    return NotFound(_("Dit terugbelverzoek bestaat niet (meer)."))
+
+
+def get_status(r: redis.Redis, reference: str) -> CallbackRequest:
+    """The anonymous facts only (what anyone with the reference may know)."""
+    facts, _ = store.load(r, reference)
+    if not facts:
+        raise _not_found()
+    return _from_facts(reference, facts)
+
+
+def _decrypt_into(request: CallbackRequest, blob: str | None) -> CallbackRequest:
+    if blob:
+        personal = json.loads(crypto.decrypt(blob))
+        request.phone, request.name, request.note = personal["p"], personal["n"], personal["t"]
+    return request
+
+
+def get_request(r: redis.Redis, reference: str, *, actor: str = "system:handover") -> CallbackRequest:
+    """The request with its personal fields decrypted (for the warm handover); the read is audit-logged."""
+    started = datetime.now(UTC)
+    facts, blob = store.load(r, reference, with_personal=True)
+    if not facts:
+        raise _not_found()
+    request = _decrypt_into(_from_facts(reference, facts), blob)
+    audit.record(r, action="callback.read", activity="callbacks", actor=actor, subject=request.phone,
+                 reference=reference, started_at=started)
+    return request
+
+
+# --- state changes ------------------------------------------------------------------------------------
+
+def _move(r: redis.Redis, reference: str, to: str, now: datetime, *, fields: dict[str, str] | None = None,
+          personal_ttl: int | None = None, facts_ttl: int | None = None) -> tuple[str, str]:
+    try:
+        return store.transition(r, reference, to, states.allowed_from(to), now=_epoch(now),
+                                stats_key=store.STATS.format(day=_day(now)), fields=fields,
+                                personal_ttl=personal_ttl, facts_ttl=facts_ttl)
+    except store.TransitionRefused as refused:
+        if refused.state is None:
+            raise _not_found() from None
+        raise ApiError(409, states.refusal_message(refused.state)) from None
+
+
+def _finish(r: redis.Redis, reference: str, to: str, now: datetime, fields: dict[str, str] | None = None):
+    """Into a final state; personal data goes now (withdrawn, expired) or after the retention (done)."""
+    personal_ttl = retention_done_s() if to == "done" else 0
+    return _move(r, reference, to, now, fields=fields, personal_ttl=personal_ttl,
+                 facts_ttl=personal_ttl + store.FINISHED_FACTS_TTL_S)
+
+
+def withdraw(r: redis.Redis, reference: str, token: str, *, now: datetime | None = None) -> CallbackRequest:
+    """The citizen withdraws with the token from the confirmation: personal fields are deleted at once."""
+    now = now or clock()
+    facts, blob = store.load(r, reference, with_personal=True)
+    expected = facts.get("withdraw")
+    if not facts or not expected or not hmac.compare_digest(expected, _token_hash(token or "")):
+        # Unknown reference and wrong token look the same: the token proves the right to withdraw.
+        raise ApiError(404, _("Deze link om in te trekken klopt niet of is al gebruikt."))
+    return _withdraw(r, reference, blob, now, actor="citizen:link")
+
+
+def withdraw_by_phone(r: redis.Redis, location_id: str, phone: str, *,
+                      now: datetime | None = None) -> CallbackRequest | None:
+    """STOP / INTREKKEN from the number itself: withdraws that number's live request at this location."""
+    now = now or clock()
+    reference = store.reference_for_phone(r, location_id, phone_key(phone))
+    if reference is None:
+        return None
+    facts, blob = store.load(r, reference, with_personal=True)
+    if facts.get("state") not in store.LIVE_STATES:
+        return None
+    return _withdraw(r, reference, blob, now, actor="citizen:sms")
+
+
+def _withdraw(r: redis.Redis, reference: str, blob: str | None, now: datetime, actor: str) -> CallbackRequest:
+    subject = json.loads(crypto.decrypt(blob))["p"] if blob else None
+    _finish(r, reference, "withdrawn", now, {"outcome": "withdrawn"})
+    audit.record(r, action="callback.withdraw", activity="callbacks", actor=actor, subject=subject,
+                 reference=reference, started_at=now)
+    return get_status(r, reference)
+
+
+def mark_handed_over(r: redis.Redis, reference: str, handover_reference: str, *,
+                     now: datetime | None = None) -> None:
+    """Called by the warm handover: the request now lives on as that handover."""
+    _finish(r, reference, "done", now or clock(),
+            {"outcome": "handed_over", "handover": handover_reference})
+
+
+# --- queue --------------------------------------------------------------------------------------------
+
+def release_waiting(r: redis.Redis, *, now: datetime | None = None) -> dict[str, int]:
+    """Open the waiting requests whose release time has come, if their location is staffed right now
+    (a late or catching-up scheduler never releases at 3 a.m.); notify each location once."""
+    now = now or clock()
+    released: dict[str, int] = {}
+    for reference in store.due_for_release(r, _epoch(now)):
+        facts, _ = store.load(r, reference)
+        if facts.get("state") != "waiting":
+            continue
+        location = location_for(facts["location"])
+        if not schedule.is_present(location, now):
+            next_start = schedule.next_shift_start(location, now)
+            if next_start is not None:
+                store.reschedule(r, reference, _epoch(next_start))
+                continue
+        try:
+            _move(r, reference, "open", now)
+        except ApiError:
+            continue  # withdrawn or handed over in the meantime
+        released[location.id] = released.get(location.id, 0) + 1
+    for location_id in released:
+        location = location_for(location_id)
+        notify_on_duty(r, location, store.active_count(r, location_id))
+    return released
+
+
+def notify_on_duty(r: redis.Redis, location: Location, count: int) -> None:
+    """'N callback requests waiting' to whoever answers this location's requests; never personal data."""
+    try:
+        from routing.notices.service import Recipient, create_notice
+    except ImportError:
+        log.info("notice dispatch not available; %s requests waiting at %s", count, location.id)
+        return
+    channels = location.on_duty
+    if location.callbacks_to != DIENSTVERLENER:
+        from routing.directory import service as directory
+
+        channels = directory.partner_channels(location.callbacks_to, location.id)
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    create_notice(r, "callbacks_waiting", Recipient(sms=channels.sms, email=channels.email),
+                  {"location": location.name, "count": count,
+                   "link": f"{base}{WORKLIST_PATH}?location={location.id}"})
+
+
+# --- retention ----------------------------------------------------------------------------------------
+
+def purge_expired(r: redis.Redis, *, now: datetime | None = None) -> dict[str, int]:
+    """Expire what nobody picked up and delete personal data past retention. Returns counts only."""
+    now = now or clock()
+    expired = 0
+    for reference in store.live_created_before(r, _epoch(now) - expire_after_s()):
+        try:
+            _finish(r, reference, "expired", now, {"outcome": "expired"})
+        except ApiError:
+            continue
+        expired += 1
+        audit.record(r, action="callback.expire", activity="retention", actor="system:retention",
+                     subject=None, reference=reference, started_at=now)
+    forgotten = store.forget_personal(r, store.done_before(r, _epoch(now) - retention_done_s()))
+    return {"expired": expired, "personal_deleted": forgotten}
+
+
+# --- staff --------------------------------------------------------------------------------------------
+
+def _due_now(request: CallbackRequest, now: datetime) -> bool:
+    if request.next_attempt is not None:
+        return request.next_attempt <= now
+    if not request.preferred:
+        return True
+    return any(start <= now < end for start, end in map(slot_window, request.preferred))
+
+
+def worklist(r: redis.Redis, location_ids: list[str], *, now: datetime | None = None) -> list[CallbackRequest]:
+    """Open and in-progress requests, most urgent first: due now, then asked more than once, then oldest."""
+    now = now or clock()
+    requests: list[CallbackRequest] = []
+    for location_id in location_ids:
+        references = store.active(r, location_id)
+        for reference, facts in zip(references, store.load_many(r, references)):
+            if facts:
+                requests.append(_from_facts(reference, facts))
+    return sorted(requests, key=lambda q: (not _due_now(q, now), -q.asked, q.created))
+
+
+def open_for_staff(r: redis.Redis, reference: str, principal, *,
+                   now: datetime | None = None) -> CallbackRequest:
+    """Show one request with its number to staff of its location (404 for anyone else); audit-logged.
+    Opening an open request takes it in progress, so colleagues see someone is on it."""
+    now = now or clock()
+    facts, blob = store.load(r, reference, with_personal=True)
+    if not facts or not can_handle(principal, facts["location"]):
+        raise _not_found()
+    if facts["state"] == "open":
+        _move(r, reference, "in_progress", now, fields={"assignee": principal.id})
+        facts, blob = store.load(r, reference, with_personal=True)
+    request = _decrypt_into(_from_facts(reference, facts), blob)
+    audit.record(r, action="callback.view", activity="callbacks", actor=principal.id, subject=request.phone,
+                 reference=reference, started_at=now)
+    return request
+
+
+def can_handle(principal, location_id: str) -> bool:
+    """Staff of the location, or the partner that holds its counter (callbacks_to)."""
+    if principal is None:
+        return False
+    if principal.can_see_location(location_id):
+        return True
+    if principal.role == "partner" and principal.partner:
+        try:
+            return location_for(location_id).callbacks_to == principal.partner
+        except ApiError:
+            return False
+    return False
+
+
+def suggest_next_attempt(location: Location, now: datetime) -> datetime:
+    later = now + RETRY_AFTER
+    if schedule.is_present(location, later):
+        return later
+    return schedule.next_shift_start(location, now) or later
+
+
+def record_attempt(r: redis.Redis, reference: str, principal, result: str, outcome: str | None = None, *,
+                   now: datetime | None = None) -> CallbackRequest:
+    """reached (with an outcome) and wrong number finish the request; not reached keeps it open with
+    a suggested next attempt, until CALLBACK_MAX_ATTEMPTS is used up."""
+    now = now or clock()
+    request = get_status(r, reference)
+    if not can_handle(principal, request.location):
+        raise _not_found()
+    if result not in ATTEMPT_RESULTS:
+        raise ApiError(422, _("Kies wat er gebeurde."), {"result": [_("Kies een van de mogelijkheden.")]})
+    attempts = request.attempts + 1
+    fields = {"attempts": str(attempts), "last_attempt": result, "assignee": principal.id}
+    if result == "reached":
+        if outcome not in OUTCOMES:
+            raise ApiError(422, _("Kies de uitkomst."), {"outcome": [_("Kies een van de mogelijkheden.")]})
+        _finish(r, reference, "done", now, {**fields, "outcome": outcome})
+    elif result == "wrong_number":
+        _finish(r, reference, "done", now, {**fields, "outcome": "wrong_number"})
+    elif attempts >= int(current_app.config["CALLBACK_MAX_ATTEMPTS"]):
+        _finish(r, reference, "done", now, {**fields, "outcome": "not_reached"})
+    else:
+        next_attempt = suggest_next_attempt(location_for(request.location), now)
+        _move(r, reference, "open", now, fields={**fields, "next_attempt": str(_epoch(next_attempt))})
+    audit.record(r, action=f"callback.attempt.{result}", activity="callbacks", actor=principal.id,
+                 subject=None, reference=reference, started_at=now)
+    return get_status(r, reference)

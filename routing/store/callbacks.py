@@ -1,0 +1,305 @@
+"""Callback requests in Redis.
+
+One request is two keys: a small hash with the anonymous facts (location, state, times, topic, channel)
+and a string with the personal fields (phone, name, note) as ONE encrypted blob, so withdrawing or purging
+is a single DEL and a Redis dump never holds a plaintext number or name. Both get a TTL as a backstop for
+the purge job. Intake and every state change are one Lua script each: one round trip, atomic, and a
+final state can never be left.
+
+The scripts touch keys they derive from the reference (the existing request behind a phone key, the
+location's index); that is fine on the single Redis (with replicas) this service runs on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import redis
+
+from routing.store.keys import PREFIX
+
+REQUEST = PREFIX + "cb:{reference}"  # hash: anonymous facts and state
+PERSONAL = PREFIX + "cb:{reference}:p"  # string: encrypted JSON {phone, name, note}
+PERSONAL_PATTERN = PREFIX + "cb:*:p"
+ENCRYPTED_KEYS = (PERSONAL_PATTERN,)  # for `flask keys rotate`
+# -> reference of the latest live request of this (pseudonymised) number at this location: dedup and STOP.
+PHONE = PREFIX + "cb:ph:{location}:{phone_key}"
+WAITING = PREFIX + "cb:waiting"  # zset reference -> release time (epoch s), all locations
+ACTIVE = PREFIX + "cb:active:{location}"  # zset reference -> created (epoch s): open and in progress
+ACTIVE_PATTERN = PREFIX + "cb:active:*"
+DONE = PREFIX + "cb:done"  # zset reference -> done time: personal data kept until the retention ends
+STATS = PREFIX + "cb:stats:{day}"  # hash "location|channel|topic|outcome" -> count; anonymous, kept
+# Coalesces arrival notices: at most one "N waiting" notice per location per window.
+ARRIVAL_NOTICE = PREFIX + "cb:notified:{location}"
+
+DEDUP_WINDOW_S = 24 * 3600
+ARRIVAL_NOTICE_WINDOW_S = 300
+# Facts about a finished request (not personal) stay this long after its personal data is gone, so a
+# citizen with the reference still sees "withdrawn" or "done".
+FINISHED_FACTS_TTL_S = 60 * 24 * 3600
+
+LIVE_STATES = ("received", "waiting", "open", "in_progress")
+FINAL_STATES = ("done", "withdrawn", "expired")
+
+# Hash fields; kept short because every request carries them (see the memory figure in bench/intake).
+FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "preferred", "created",
+          "release", "updated", "asked", "withdraw", "phone_key", "attempts", "last_attempt", "next_attempt",
+          "outcome", "handover", "assignee")
+
+_INTAKE = """
+local prefix, ref, now, window = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local existing = redis.call('GET', KEYS[3])
+if existing then
+  local h = prefix .. 'cb:' .. existing
+  local st = redis.call('HGET', h, 'state')
+  local created = tonumber(redis.call('HGET', h, 'created') or '0')
+  if (st == 'received' or st == 'waiting' or st == 'open' or st == 'in_progress') and created >= now - window then
+    redis.call('HINCRBY', h, 'asked', 1)
+    return {'existing', existing, st, redis.call('HGET', h, 'release') or ''}
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'taken'} end
+local n = tonumber(ARGV[12])
+local fields = {}
+for i = 13, 12 + 2 * n do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[7])
+redis.call('SET', KEYS[3], ref, 'EX', ARGV[8])
+redis.call('ZADD', KEYS[4], ARGV[9], ref)
+redis.call('HINCRBY', KEYS[5], ARGV[10], 1)
+local notify = 0
+if ARGV[11] ~= '0' and redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[11]) then notify = 1 end
+return {'created', ref, '', '', notify, redis.call('ZCARD', KEYS[4])}
+"""
+
+# ARGV: prefix, ref, to, allowed-from (",a,b,"), now, personal ttl ("" keep, "0" delete, n expire),
+#       facts ttl ("" keep), stats key, n, field/value pairs...
+_TRANSITION = """
+local prefix, ref, to, allowed, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local h = prefix .. 'cb:' .. ref
+local st = redis.call('HGET', h, 'state')
+if not st then return {'missing'} end
+if not string.find(allowed, ',' .. st .. ',', 1, true) then return {'refused', st} end
+local loc = redis.call('HGET', h, 'location')
+local n = tonumber(ARGV[9])
+local fields = {'state', to, 'updated', now}
+for i = 10, 9 + 2 * n do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', h, unpack(fields))
+redis.call('ZREM', prefix .. 'cb:waiting', ref)
+redis.call('ZREM', prefix .. 'cb:active:' .. loc, ref)
+if to == 'waiting' then
+  redis.call('ZADD', prefix .. 'cb:waiting', redis.call('HGET', h, 'release'), ref)
+elseif to == 'open' or to == 'in_progress' then
+  redis.call('ZADD', prefix .. 'cb:active:' .. loc, redis.call('HGET', h, 'created'), ref)
+end
+local pttl = ARGV[6]
+local personal = h .. ':p'
+if pttl == '0' then
+  redis.call('DEL', personal)
+elseif pttl ~= '' then
+  redis.call('EXPIRE', personal, pttl)
+end
+if to == 'done' then redis.call('ZADD', prefix .. 'cb:done', now, ref) end
+if to == 'done' or to == 'withdrawn' or to == 'expired' then
+  local pk = redis.call('HGET', h, 'phone_key')
+  if pk then
+    local phone = prefix .. 'cb:ph:' .. loc .. ':' .. pk
+    if redis.call('GET', phone) == ref then redis.call('DEL', phone) end
+    redis.call('HDEL', h, 'phone_key', 'withdraw')
+  end
+  local outcome = redis.call('HGET', h, 'outcome') or to
+  local stat = loc .. '|' .. redis.call('HGET', h, 'channel') .. '|' .. (redis.call('HGET', h, 'topic') or '') .. '|' .. outcome
+  redis.call('HINCRBY', ARGV[8], stat, 1)
+end
+if ARGV[7] ~= '' then redis.call('EXPIRE', h, ARGV[7]) end
+return {'ok', st, loc}
+"""
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    outcome: str  # "created" | "existing" | "taken" (reference already in use: pick another)
+    reference: str | None = None
+    state: str | None = None
+    release: int | None = None  # existing request: its release time (epoch s), if waiting
+    notify: bool = False  # created: this arrival should send the location's "N waiting" notice
+    active_count: int = 0
+
+
+class TransitionRefused(Exception):
+    def __init__(self, reference: str, state: str | None):
+        super().__init__(f"{reference} is {state}")
+        self.reference = reference
+        self.state = state
+
+
+def _s(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def intake(
+    r: redis.Redis,
+    *,
+    reference: str,
+    location: str,
+    phone_key: str,
+    facts: dict[str, str],
+    personal_blob: str,
+    now: int,
+    index_key: str,
+    index_score: int,
+    facts_ttl: int,
+    personal_ttl: int,
+    stats_key: str,
+    stats_field: str,
+    notify_window: int,
+) -> IntakeResult:
+    """Store a new request, or find the live one of the same number here (within 24 h): one round trip."""
+    pairs = [item for pair in facts.items() for item in pair]
+    keys = [REQUEST.format(reference=reference), PERSONAL.format(reference=reference),
+            PHONE.format(location=location, phone_key=phone_key), index_key, stats_key,
+            ARRIVAL_NOTICE.format(location=location)]
+    args = [PREFIX, reference, now, DEDUP_WINDOW_S, personal_blob, facts_ttl, personal_ttl, personal_ttl,
+            index_score, stats_field, notify_window, len(facts), *pairs]
+    reply = [_s(x) if not isinstance(x, int) else x for x in r.register_script(_INTAKE)(keys, args)]
+    if reply[0] == "taken":
+        return IntakeResult("taken")
+    if reply[0] == "existing":
+        return IntakeResult("existing", reply[1], reply[2], int(reply[3]) if reply[3] else None)
+    return IntakeResult("created", reply[1], notify=bool(reply[4]), active_count=int(reply[5]))
+
+
+def transition(
+    r: redis.Redis,
+    reference: str,
+    to: str,
+    allowed_from: tuple[str, ...],
+    *,
+    now: int,
+    stats_key: str,
+    fields: dict[str, str] | None = None,
+    personal_ttl: int | None = None,
+    facts_ttl: int | None = None,
+) -> tuple[str, str]:
+    """Move a request to `to` if its state is one of `allowed_from`; returns (previous state, location).
+
+    personal_ttl: None keeps the personal data as is, 0 deletes it now, n makes it expire in n seconds."""
+    pairs = [item for pair in (fields or {}).items() for item in pair]
+    args = [PREFIX, reference, to, "," + ",".join(allowed_from) + ",", now,
+            "" if personal_ttl is None else personal_ttl, "" if facts_ttl is None else facts_ttl,
+            stats_key, len(fields or {}), *pairs]
+    reply = [_s(x) for x in r.register_script(_TRANSITION)([], args)]
+    if reply[0] != "ok":
+        raise TransitionRefused(reference, reply[1] if len(reply) > 1 else None)
+    return reply[1], reply[2]
+
+
+def load(r: redis.Redis, reference: str, with_personal: bool = False) -> tuple[dict[str, str], str | None]:
+    """The facts hash (empty when unknown) and, when asked, the encrypted personal blob (None when gone)."""
+    with r.pipeline(transaction=False) as pipe:
+        pipe.hgetall(REQUEST.format(reference=reference))
+        if with_personal:
+            pipe.get(PERSONAL.format(reference=reference))
+        replies = pipe.execute()
+    facts = {_s(k): _s(v) for k, v in replies[0].items()}
+    return facts, (_s(replies[1]) if with_personal else None)
+
+
+def load_many(r: redis.Redis, references: list[str]) -> list[dict[str, str]]:
+    with r.pipeline(transaction=False) as pipe:
+        for reference in references:
+            pipe.hgetall(REQUEST.format(reference=reference))
+        replies = pipe.execute()
+    return [{_s(k): _s(v) for k, v in reply.items()} for reply in replies]
+
+
+def set_fields(r: redis.Redis, reference: str, fields: dict[str, str]) -> bool:
+    """Update non-state facts of a live request (attempt notes, next attempt); False if it is gone."""
+    key = REQUEST.format(reference=reference)
+    with r.pipeline() as pipe:
+        pipe.exists(key)
+        pipe.hset(key, mapping=fields)
+        exists, _ = pipe.execute()
+    if not exists:
+        r.delete(key)
+    return bool(exists)
+
+
+def reference_for_phone(r: redis.Redis, location: str, phone_key: str) -> str | None:
+    return _s(r.get(PHONE.format(location=location, phone_key=phone_key)))
+
+
+def due_for_release(r: redis.Redis, now: int) -> list[str]:
+    return [_s(x) for x in r.zrangebyscore(WAITING, "-inf", now)]
+
+
+def reschedule(r: redis.Redis, reference: str, release: int) -> None:
+    """A waiting request whose location turned out closed at release time waits for the next shift."""
+    with r.pipeline() as pipe:
+        pipe.hset(REQUEST.format(reference=reference), "release", release)
+        pipe.zadd(WAITING, {reference: release}, xx=True)
+        pipe.execute()
+
+
+def active(r: redis.Redis, location: str) -> list[str]:
+    return [_s(x) for x in r.zrange(ACTIVE.format(location=location), 0, -1)]
+
+
+def active_count(r: redis.Redis, location: str) -> int:
+    return int(r.zcard(ACTIVE.format(location=location)))
+
+
+def active_locations(r: redis.Redis) -> list[str]:
+    start = len(ACTIVE.format(location=""))
+    return [_s(key)[start:] for key in r.scan_iter(match=ACTIVE_PATTERN, count=500)]
+
+
+def live_created_before(r: redis.Redis, cutoff: int) -> list[str]:
+    """Live requests (waiting, open, in progress) created before `cutoff`: candidates for expiry."""
+    found: list[str] = []
+    for location in active_locations(r):
+        found.extend(_s(x) for x in r.zrangebyscore(ACTIVE.format(location=location), "-inf", cutoff))
+    waiting = [_s(x) for x in r.zrange(WAITING, 0, -1)]
+    if waiting:
+        created = load_many(r, waiting)
+        found.extend(ref for ref, facts in zip(waiting, created) if int(facts.get("created") or 0) < cutoff)
+    return found
+
+
+def done_before(r: redis.Redis, cutoff: int) -> list[str]:
+    return [_s(x) for x in r.zrangebyscore(DONE, "-inf", cutoff)]
+
+
+def forget_personal(r: redis.Redis, references: list[str]) -> int:
+    """Delete the personal data of finished requests past retention; returns how many were still there."""
+    if not references:
+        return 0
+    with r.pipeline() as pipe:
+        pipe.delete(*[PERSONAL.format(reference=ref) for ref in references])
+        pipe.zrem(DONE, *references)
+        deleted, _ = pipe.execute()
+    return int(deleted)
+
+
+def personal_keys(r: redis.Redis) -> Iterator[str]:
+    for key in r.scan_iter(match=PERSONAL_PATTERN, count=500):
+        yield _s(key)
+
+
+def count_personal(r: redis.Redis) -> int:
+    return sum(1 for _ in personal_keys(r))
+
+
+def replace_personal(r: redis.Redis, key: str, blob: str) -> bool:
+    """Swap an encrypted blob in place (key rotation): keeps its TTL, never recreates a deleted key."""
+    return bool(r.set(key, blob, keepttl=True, xx=True))
+
+
+def read_raw(r: redis.Redis, key: str) -> str | None:
+    return _s(r.get(key))
+
+
+def stats(r: redis.Redis, day: str) -> dict[str, int]:
+    return {_s(k): int(v) for k, v in r.hgetall(STATS.format(day=day)).items()}

@@ -1,0 +1,180 @@
+"""The life of a callback request: queue, dedup, states, retention and what Redis holds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from callbacks.conftest import AMS, MONDAY_10, SATURDAY, at, everything_in_redis
+from routing.callbacks import service
+from routing.errors import ApiError
+from routing.store import callbacks as store
+
+
+def test_absent_request_waits_and_is_released_at_the_next_shift(create, redis):
+    receipt = create(now=SATURDAY)
+    assert receipt.status == "waiting"
+    assert receipt.expected_callback == at(2026, 11, 30, 9, 0)
+    # Sunday night and Monday 08:59: still waiting.
+    assert service.release_waiting(redis, now=at(2026, 11, 30, 3, 0)) == {}
+    assert service.release_waiting(redis, now=at(2026, 11, 30, 8, 59)) == {}
+    assert service.get_status(redis, receipt.reference).state == "waiting"
+    assert service.release_waiting(redis, now=at(2026, 11, 30, 9, 0)) == {"utrecht": 1}
+    assert service.get_status(redis, receipt.reference).state == "open"
+
+
+def test_present_request_is_open_at_once(create):
+    receipt = create(now=MONDAY_10)
+    assert receipt.status == "open"
+    assert receipt.expected_callback == MONDAY_10
+
+
+def test_release_crosses_the_spring_dst_change(create, redis):
+    # Saturday before the last Sunday of March 2027: clocks go from 02:00 to 03:00 on Sunday (Easter),
+    # and Monday is Easter Monday, a public holiday: the next shift is Tuesday 09:00 summer time.
+    receipt = create(now=at(2027, 3, 27, 20, 0))
+    tuesday_nine = at(2027, 3, 30, 9, 0)
+    assert receipt.expected_callback == tuesday_nine
+    assert tuesday_nine.utcoffset() == timedelta(hours=2)
+    assert service.release_waiting(redis, now=at(2027, 3, 29, 9, 0)) == {}
+    assert service.release_waiting(redis, now=tuesday_nine - timedelta(minutes=1)) == {}
+    assert service.release_waiting(redis, now=tuesday_nine) == {"utrecht": 1}
+
+
+def test_release_crosses_the_autumn_dst_change(create, redis):
+    receipt = create(now=at(2026, 10, 24, 12, 0))
+    monday_nine = at(2026, 10, 26, 9, 0)
+    assert receipt.expected_callback == monday_nine
+    assert monday_nine.utcoffset() == timedelta(hours=1)
+    assert service.release_waiting(redis, now=monday_nine) == {"utrecht": 1}
+
+
+def test_a_late_scheduler_never_releases_outside_a_shift(create, redis):
+    receipt = create(now=SATURDAY)
+    # The scheduler was down all Monday and catches up at night: the request waits for Tuesday morning.
+    assert service.release_waiting(redis, now=at(2026, 11, 30, 23, 0)) == {}
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "waiting"
+    assert request.release == at(2026, 12, 1, 9, 0)
+
+
+def test_holiday_is_skipped(create):
+    # Christmas 2026 is Friday; Saturday and Sunday follow; Monday 28 December is a working day.
+    receipt = create(now=at(2026, 12, 24, 18, 0))
+    assert receipt.expected_callback == at(2026, 12, 28, 9, 0)
+
+
+def test_same_number_same_location_within_a_day_gives_the_same_request(create, redis):
+    first = create(now=SATURDAY)
+    again = create(now=SATURDAY + timedelta(hours=3), phone="+31612345678", note="nog een keer")
+    assert again.reference == first.reference
+    assert again.existing and again.withdraw_token is None
+    assert service.get_status(redis, first.reference).asked == 2
+    # Another location, or the next day: a new request.
+    assert create(now=SATURDAY, location="enschede").reference != first.reference
+    assert create(now=SATURDAY + timedelta(hours=25)).reference != first.reference
+
+
+def test_withdraw_deletes_personal_fields_at_once_and_is_final(create, redis):
+    receipt = create(now=SATURDAY, name="Mevrouw Jansen")
+    assert service.get_request(redis, receipt.reference).name == "Mevrouw Jansen"
+    with pytest.raises(ApiError):
+        service.withdraw(redis, receipt.reference, "wrong-token")
+    service.withdraw(redis, receipt.reference, receipt.withdraw_token, now=SATURDAY)
+    request = service.get_request(redis, receipt.reference)
+    assert request.state == "withdrawn"
+    assert request.phone is None and request.name is None
+    # A final state never changes: not by the release job, not by a second withdrawal.
+    assert service.release_waiting(redis, now=at(2026, 11, 30, 9, 0)) == {}
+    with pytest.raises(ApiError):
+        service.withdraw(redis, receipt.reference, receipt.withdraw_token)
+    assert service.get_status(redis, receipt.reference).state == "withdrawn"
+
+
+def test_purge_expires_what_nobody_picked_up_and_forgets_done_after_retention(create, redis, app):
+    old = create(now=SATURDAY)
+    done = create(now=MONDAY_10, phone="0687654321")
+    service.mark_handed_over(redis, done.reference, "WO-TEST", now=MONDAY_10)
+    assert service.get_request(redis, done.reference).phone == "+31687654321"
+
+    counts = service.purge_expired(redis, now=SATURDAY + timedelta(days=14, minutes=1))
+    assert counts == {"expired": 1, "personal_deleted": 0}
+    assert service.get_request(redis, old.reference).state == "expired"
+    assert service.get_request(redis, old.reference).phone is None
+
+    counts = service.purge_expired(redis, now=MONDAY_10 + timedelta(days=30, minutes=1))
+    assert counts == {"expired": 0, "personal_deleted": 1}
+    assert service.get_request(redis, done.reference).phone is None
+    # The anonymous counts stay.
+    assert store.stats(redis, "2026-11-28")["utrecht|api||received"] == 1
+    assert store.stats(redis, "2026-12-12")["utrecht|api||expired"] == 1
+
+
+def test_redis_holds_no_plaintext_phone_or_name(create, redis):
+    create(now=SATURDAY, phone="06 12345678", name="Fatima de Vries", note="over mijn toeslag")
+    create(now=MONDAY_10, phone="+31 20 765 4321", name="Pieter Bakker")
+    blob = everything_in_redis(redis)
+    for plain in (b"612345678", b"0612345678", b"207654321", b"Fatima", b"de Vries", b"Pieter", b"Bakker",
+                  b"toeslag"):
+        assert plain not in blob
+
+
+def test_references_are_short_and_unambiguous(create):
+    reference = create(now=SATURDAY).reference
+    assert reference.startswith("TB-") and len(reference) == 7
+    assert not set(reference[3:]) & set("0O1I")
+
+
+def test_transitions_are_checked(create, redis, app):
+    receipt = create(now=MONDAY_10)
+    # open -> waiting is not a transition.
+    with pytest.raises(store.TransitionRefused):
+        store.transition(redis, receipt.reference, "waiting", ("received",), now=0, stats_key="x")
+    assert service.get_status(redis, receipt.reference).state == "open"
+
+
+def test_key_rotation_reencrypts_with_the_newest_key(create, redis, app):
+    from cryptography.fernet import Fernet
+
+    from routing.privacy.rotate import rotate_all
+
+    receipt = create(now=SATURDAY, name="Anna")
+    old_key = app.config["ENCRYPTION_KEYS"]
+    new_key = Fernet.generate_key().decode()
+    app.config["ENCRYPTION_KEYS"] = f"{new_key},{old_key}"
+    app.extensions.pop("fernet", None)
+    assert rotate_all(redis)["rotated"] >= 1
+    # Only the new key is needed now.
+    app.config["ENCRYPTION_KEYS"] = new_key
+    app.extensions.pop("fernet", None)
+    assert service.get_request(redis, receipt.reference).name == "Anna"
+    assert redis.ttl(store.PERSONAL.format(reference=receipt.reference)) > 0
+
+
+def test_handover_when_absent_goes_to_the_one_partner(create, redis, monkeypatch):
+    import sys
+    import types
+
+    calls = []
+
+    def create_from_callback(r, reference, partner_id):
+        calls.append((reference, partner_id))
+        request = service.get_request(r, reference)
+        assert request.phone == "+31612345678"
+        service.mark_handed_over(r, reference, "WO-1")
+
+    fake = types.ModuleType("routing.handovers.service")
+    fake.create_from_callback = create_from_callback
+    monkeypatch.setitem(sys.modules, "routing.handovers.service", fake)
+    receipt = create(now=SATURDAY, topic="kinderbijslag")
+    assert calls == [(receipt.reference, "svb")]
+    assert receipt.status == "done"
+    assert service.get_status(redis, receipt.reference).handover == "WO-1"
+
+
+def test_expected_callback_follows_the_preferred_day_part(create):
+    receipt = create(now=SATURDAY, preferred=["2026-12-01:afternoon"])
+    assert receipt.expected_callback == at(2026, 12, 1, 12, 0)
+    assert receipt.expected_callback.tzinfo is not None and receipt.expected_callback.utcoffset() == \
+        at(2026, 12, 1, 12, 0).astimezone(AMS).utcoffset()
