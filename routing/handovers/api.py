@@ -18,12 +18,13 @@ blp = Blueprint("handovers_api", __name__, url_prefix="/api/v1/handovers",
                 description="Warme overdracht aan een partnerorganisatie.")
 
 
-def dump(handover: Handover, personal: Any = None) -> dict[str, Any]:
+def _out(handover: Handover, personal: Any = None) -> dict[str, Any]:
+    """The values HandoverOut dumps; `personal` only when the caller may see it."""
     data = vars(handover) | {"overdue": handover.is_overdue(service.today(datetime.now(UTC))),
                              "attempts": [vars(a) for a in handover.attempts]}
     if personal is not None:
         data["personal"] = vars(personal)
-    return HandoverOut().dump(data)
+    return data
 
 
 @blp.route("")
@@ -36,7 +37,9 @@ class Handovers(MethodView):
         """Hand a citizen over to one partner, or to several (one linked handover each)."""
         given_list = isinstance(data["partner"], list) and len(data["partner"]) > 1
         made = service.create(get_redis(), current_principal(), data, datetime.now(UTC))
-        return [dump(h) for h in made] if given_list else dump(made[0])
+        if given_list:
+            return HandoverOut(many=True).dump([_out(h) for h in made])
+        return HandoverOut().dump(_out(made[0]))
 
 
 @blp.route("/<reference>")
@@ -51,4 +54,4 @@ class OneHandover(MethodView):
         personal = None
         if service.may_see_personal(principal, handover):
             personal = service.personal(r, handover, f"{principal.kind}:{principal.id}")
-        return dump(handover, personal)
+        return _out(handover, personal)

@@ -439,7 +439,7 @@ def send_due_reminders(r: redis.Redis, now: datetime) -> int:
     """A reminder with a fresh link for each open handover whose reminder is due; once per handover a day."""
     day = today(now).isoformat()
     sent = 0
-    for found in store.get_many(r, store.open_refs(now.timestamp())):
+    for found in store.get_many(r, store.open_refs(r, now.timestamp())):
         handover = _from_record(*found)
         if not handover.is_open or not store.once(r, f"remind:{handover.reference}:{day}"):
             continue
@@ -454,7 +454,7 @@ def overdue_by_channel(r: redis.Redis, now: datetime) -> dict[Any, list[str]]:
     """Overdue open handovers grouped by the partner channel that receives them."""
     day = today(now)
     grouped: dict[Any, list[str]] = {}
-    for found in store.get_many(r, store.open_refs()):
+    for found in store.get_many(r, store.open_refs(r)):
         handover = _from_record(*found)
         if not handover.is_overdue(day):
             continue
