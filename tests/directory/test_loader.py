@@ -1,0 +1,132 @@
+"""Loading the directory: the demo validates, and every problem names its file, entry and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from routing.directory.loader import DirectoryInvalid, load_directory
+
+from .conftest import edit
+
+DEMO_LINES = {
+    "amsterdam-centrum": {"belastingdienst", "toeslagen", "uwv", "svb", "duo", "ind", "cjib"},
+    "enschede": {"toeslagen", "svb", "duo", "ind", "cak", "cjib", "rdw"},
+    "utrecht": {"toeslagen", "svb", "duo", "ind"},
+}
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(DirectoryInvalid) as raised:
+        load_directory(path)
+    return [str(p) for p in raised.value.problems]
+
+
+def test_demo_directory_models_the_seed(demo):
+    assert set(demo.locations) == {"amsterdam-centrum", "amsterdam-nieuw-west", "amsterdam-zuidoost",
+                                   "enschede", "utrecht", "nijmegen", "den-bosch"}
+    for location_id, partners in DEMO_LINES.items():
+        national = {p for p in demo.locations[location_id].lines if demo.partners[p].kind == "national"}
+        assert national == partners, location_id
+    assert demo.locations["nijmegen"].callbacks_to == "belastingdienst"
+    assert demo.locations["enschede"].walk_in and not demo.locations["amsterdam-centrum"].walk_in
+    assert {"belastingdienst", "toeslagen", "uwv", "svb", "duo", "ind", "cak", "cjib", "rdw"} <= set(demo.partners)
+
+
+def test_every_partner_with_a_line_has_sms_and_email_for_handovers(demo):
+    with_line = {p for loc in demo.locations.values() for p in loc.lines}
+    for partner_id in with_line:
+        channels = demo.partners[partner_id].handover
+        assert channels.sms and channels.email, partner_id
+
+
+def test_life_events_list_every_partner_involved(demo):
+    eighteen = demo.topics["18-worden"]
+    assert eighteen.life_event
+    assert {"toeslagen", "duo", "svb", "belastingdienst"} <= set(eighteen.partners)
+    assert "18-worden" in demo.partners["duo"].topics
+
+
+def test_phone_numbers_are_stored_as_e164(demo):
+    line = demo.locations["amsterdam-centrum"].lines["svb"]
+    assert line.number == "+31880000104" and line.fallback_number == "+31880009904"
+
+
+def test_unknown_partner_on_a_line_names_file_entry_and_field(demo_copy):
+    edit(demo_copy / "locations" / "utrecht.yaml", "  svb:\n    number:", "  sbv:\n    number:")
+    assert "locations/utrecht.yaml, entry 'utrecht', field 'lines.sbv': onbekende partner 'sbv'" in problems(demo_copy)
+
+
+def test_bad_phone_number(demo_copy):
+    edit(demo_copy / "locations" / "utrecht.yaml", '"+31 88 000 0504"', '"+31 88 000"')
+    found = problems(demo_copy)
+    assert any(p.startswith("locations/utrecht.yaml, entry 'utrecht', field 'lines.svb.number':") for p in found)
+
+
+def test_sms_handover_number_must_be_mobile(demo_copy):
+    edit(demo_copy / "partners.yaml", 'sms: "+31 6 1000 0004"', 'sms: "+31 88 000 0104"')
+    found = problems(demo_copy)
+    assert any(p.startswith("partners.yaml, entry 'svb', field 'handover.sms':") and "mobiel" in p for p in found)
+
+
+def test_overlapping_hours(demo_copy):
+    edit(demo_copy / "locations" / "enschede.yaml", 'mon-fri: ["09:00-17:00"]', 'mon-fri: ["09:00-17:00", "16:00-18:00"]')
+    found = problems(demo_copy)
+    assert any(p.startswith("locations/enschede.yaml, entry 'enschede', field 'presence.weekly':")
+               and "overlappen" in p for p in found)
+
+
+def test_bad_day_and_bad_time(demo_copy):
+    edit(demo_copy / "locations" / "utrecht.yaml", 'mon-fri: ["09:00-17:00"]', 'maandag: ["9-17"]')
+    found = problems(demo_copy)
+    assert any("field 'presence.weekly'" in p for p in found)
+
+
+def test_unknown_topic_in_a_life_event(demo_copy):
+    edit(demo_copy / "topics.yaml", "includes: [zorgtoeslag, studiefinanciering,", "includes: [zorgtoeslg, studiefinanciering,")
+    assert "topics.yaml, entry '18-worden', field 'includes': onbekend onderwerp 'zorgtoeslg'" in problems(demo_copy)
+
+
+def test_unknown_partner_in_a_topic(demo_copy):
+    edit(demo_copy / "topics.yaml", "partners: [svb]", "partners: [sociale-verzekeringsbank]")
+    assert "topics.yaml, entry 'aow', field 'partners': onbekende partner 'sociale-verzekeringsbank'" in problems(demo_copy)
+
+
+def test_duplicate_partner_id(demo_copy):
+    edit(demo_copy / "partners.yaml", "  - id: cak\n", "  - id: cjib\n")
+    assert "partners.yaml, entry 'cjib', field 'id': deze id komt vaker voor" in problems(demo_copy)
+
+
+def test_unknown_field_and_missing_field(demo_copy):
+    edit(demo_copy / "locations" / "den-bosch.yaml", "walk_in: true", "walkin: true")
+    found = problems(demo_copy)
+    assert any(p.startswith("locations/den-bosch.yaml, entry 'den-bosch', field 'walkin':") for p in found)
+    assert any(p.startswith("locations/den-bosch.yaml, entry 'den-bosch', field 'walk_in':") for p in found)
+
+
+def test_location_id_must_match_its_file_name(demo_copy):
+    edit(demo_copy / "locations" / "nijmegen.yaml", "id: nijmegen", "id: arnhem")
+    assert any("field 'id'" in p and "nijmegen" in p for p in problems(demo_copy))
+
+
+def test_callbacks_to_must_be_a_partner(demo_copy):
+    edit(demo_copy / "locations" / "nijmegen.yaml", "callbacks_to: belastingdienst", "callbacks_to: steunpunt")
+    assert any("field 'callbacks_to'" in p for p in problems(demo_copy))
+
+
+def test_yaml_syntax_error_names_the_file(demo_copy):
+    (demo_copy / "laws.yaml").write_text("laws: [\n", encoding="utf-8")
+    assert any(p.startswith("laws.yaml: geen geldige YAML") for p in problems(demo_copy))
+
+
+def test_all_problems_are_reported_at_once(demo_copy):
+    edit(demo_copy / "locations" / "utrecht.yaml", '"+31 88 000 0504"', '"12345"')
+    edit(demo_copy / "topics.yaml", "partners: [svb]", "partners: [nobody]")
+    found = problems(demo_copy)
+    assert any("utrecht.yaml" in p for p in found) and any("topics.yaml" in p for p in found)
+
+
+def test_missing_folder():
+    with pytest.raises(DirectoryInvalid):
+        load_directory("/nonexistent/directory")
