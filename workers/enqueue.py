@@ -8,6 +8,7 @@ from rq import Queue
 
 from routing.extensions import get_redis
 from workers import queues
+from workers.tracing import job_meta
 
 
 def enqueue_notice(notice_id: str, at: datetime | None = None) -> None:
@@ -18,6 +19,8 @@ def enqueue_notice(notice_id: str, at: datetime | None = None) -> None:
         # The notice record holds the outcome; a finished job is of no further use.
         "result_ttl": 0,
         "failure_ttl": queues.FAILURE_TTL_SECONDS,
+        # The request's trace goes with the job, so its audit records join the same trace.
+        "meta": job_meta(),
     }
     if at is None:
         queue.enqueue("workers.jobs.send_notice", notice_id, **options)

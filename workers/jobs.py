@@ -14,8 +14,10 @@ from routing.notices.render import render
 from workers import queues
 from workers.channels import channel_for
 from workers.channels.base import EMAIL, Message, PermanentError, TransientError
+from workers.tracing import traced
 
 
+@traced
 def send_notice(notice_id: str) -> None:
     """Send one notice at most once: claim it (an atomic state change) before calling the provider."""
     r = get_redis()

@@ -20,6 +20,12 @@ def generate() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(keys)
+    from routing.extensions import api
+    from routing.privacy import audit_cli, audit_views
+
+    app.cli.add_command(audit_cli.audit)
+    app.register_blueprint(audit_views.bp)
+    api.register_blueprint(audit_views.blp)
 
     @app.before_request
     def start_trace() -> None:

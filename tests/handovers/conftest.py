@@ -13,20 +13,16 @@ from handovers.helpers import LOCATION, PHONE
 
 @pytest.fixture
 def sent(app, monkeypatch) -> list[dict[str, Any]]:
-    """Every notice the handover feature asks dispatch for (kind, recipient, context), in order.
-
-    The context goes through dispatch's own check (only allowed keys, nothing that looks personal)."""
-    from flask import current_app
-
+    """Every notice the handover feature hands to dispatch (kind, recipient, context), in order; dispatch
+    itself stores and queues it as usual (and refuses a context that looks personal)."""
     from routing.handovers import notify
-    from routing.notices.kinds import clean_context
 
     calls: list[dict[str, Any]] = []
+    dispatch = notify.create_notice
 
     def recording(r, kind, recipient, context, locale="nl", **options):
-        clean_context(kind, context, current_app.config.get("PUBLIC_BASE_URL"))
         calls.append({"kind": kind, "recipient": recipient, "context": dict(context), "options": options})
-        return f"notice-{len(calls)}"
+        return dispatch(r, kind, recipient, context, locale=locale, **options)
 
     monkeypatch.setattr(notify, "create_notice", recording)
     return calls

@@ -101,3 +101,14 @@ def test_several_partners_make_linked_handovers_each_with_its_own_status(app, ma
 
     assert service.get(get_redis(), made[0].reference).status == "done"
     assert service.get(get_redis(), made[1].reference).status == "sent"
+
+
+def test_the_notice_reaches_the_outbox_with_the_link_and_nothing_personal(app, client, make_handover, sent,
+                                                                         run_jobs):
+    [handover] = make_handover("uwv")
+    run_jobs()
+    outbox = client.get("/dev/outbox.json").json
+    bodies = [item for item in (outbox if isinstance(outbox, list) else outbox.get("notices", []))]
+    texts = " ".join(str(item) for item in bodies)
+    assert handover.reference in texts and link_path(sent[0]) in texts
+    assert "Jansen" not in texts and "12345678" not in texts and "WW-uitkering" not in texts
