@@ -54,8 +54,8 @@ def import_upl_command(csv_path: str, folder: str | None, show_unmapped: int) ->
     with click.progressbar(length=len(rows), label="UPL-producten") as bar:
         topics, report = upl.map_products(rows, laws, progress=lambda row: bar.update(1))
     _write_checked(root, topics, report)
-    click.echo(f"mapped: {report.mapped}, unmapped: {report.unmapped}, skipped: {report.skipped}; "
-               f"{UPL_TOPICS_FILE} now holds {report.written} topics")
+    click.echo(f"rows: {report.rows}; products mapped: {report.mapped}, unmapped: {report.unmapped}; "
+               f"rows skipped (no name): {report.skipped}; {UPL_TOPICS_FILE} now holds {report.written} topics")
     for law, count in sorted(report.unmapped_laws.items(), key=lambda kv: -kv[1])[:show_unmapped]:
         click.echo(f"  unmapped {count:4d}  {law}")
 

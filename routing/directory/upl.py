@@ -31,6 +31,7 @@ class UplError(ValueError):
 
 @dataclass
 class ImportReport:
+    rows: int = 0
     mapped: int = 0
     unmapped: int = 0
     skipped: int = 0
@@ -69,29 +70,39 @@ def law_name(label: str) -> str:
 
 def map_products(rows: list[dict[str, str]], laws: list[Law],
                  progress: Callable[[dict[str, str]], None] = lambda row: None) -> tuple[list[dict], ImportReport]:
+    """One topic per product (URI). The list has a row per legal basis, so a product's partners are
+    those of all its mapped laws; a product none of whose laws is mapped counts as unmapped."""
     report = ImportReport()
-    topics: list[dict] = []
+    products: dict[str, dict] = {}
+    unmapped_labels: dict[str, list[str]] = {}
     for row in rows:
         progress(row)
+        report.rows += 1
         name = (row.get("UniformeProductnaam") or "").strip()
         if not name or name == NOT_AVAILABLE:
             report.skipped += 1
             continue
+        uri = (row.get("URI") or "").strip() or name
         label = (row.get("Grondslaglabel") or "").strip()
         law = match_law(label, laws) if label else None
-        if law is None:
-            report.unmapped += 1
-            key = law_name(label) if label else "(geen grondslag)"
-            report.unmapped_laws[key] = report.unmapped_laws.get(key, 0) + 1
-            continue
-        report.mapped += 1
-        topics.append({
-            "id": topic_id(row.get("URI", ""), name),
+        product = products.setdefault(uri, {
+            "id": topic_id(uri, name),
             "name_nl": name[:1].upper() + name[1:],
             "name_en": name[:1].upper() + name[1:],
-            "partners": list(law.partners),
-            "upl_uri": row.get("URI") or None,
+            "partners": [],
+            "upl_uri": uri,
         })
+        if law is None:
+            unmapped_labels.setdefault(uri, []).append(law_name(label) if label else "(geen grondslag)")
+            continue
+        product["partners"] = list(dict.fromkeys([*product["partners"], *law.partners]))
+    topics = [p for p in products.values() if p["partners"]]
+    report.mapped = len(topics)
+    report.unmapped = len(products) - len(topics)
+    for uri, labels in unmapped_labels.items():
+        if not products[uri]["partners"]:
+            for key in dict.fromkeys(labels):
+                report.unmapped_laws[key] = report.unmapped_laws.get(key, 0) + 1
     return topics, report
 
 

@@ -1,0 +1,119 @@
+"""A broken directory never half-loads; `flask directory validate` and `import-upl` on real and small files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from routing.directory import service
+from routing.directory.loader import UPL_TOPICS_FILE, load_directory
+from routing.directory.state import current_state
+
+from .conftest import edit
+
+SMALL_UPL = """UniformeProductnaam,URI,Rijk,Provincie,Waterschap,Gemeente,Burger,Bedrijf,Dienstenwet,SDG,Autonomie,Medebewind,Aanvraag,Subsidie,Melding,Verplichting,DigiDMacht,Grondslag,Grondslaglabel,Grondslaglink
+UPL-naam nog niet beschikbaar,http://standaarden.overheid.nl/owms/terms/UPL-naam_nog_niet_beschikbaar,X,X,X,X,,,,,,,,,,,,,,
+huurtoeslag,http://standaarden.overheid.nl/owms/terms/huurtoeslag,X,,,,X,,,,,,X,,,,,x,Artikel 7 Wet op de huurtoeslag,https://example.org
+kinderopvangtoeslag,http://standaarden.overheid.nl/owms/terms/kinderopvangtoeslag,X,,,,X,,,,,,X,,,,,x,Artikel 1.5 Wet kinderopvang,https://example.org
+registratie kinderopvang,http://standaarden.overheid.nl/owms/terms/registratie_kinderopvang,,,,X,,X,,,,,,,,,,x,Artikel 1.45 Wet kinderopvang,https://example.org
+vuurwerkontbrandingstoestemming,http://standaarden.overheid.nl/owms/terms/vuurwerkontbrandingstoestemming,,X,,,,X,,,,,,,,,,x,Artikel 3.3.2 Vuurwerkbesluit,https://example.org
+"""
+
+
+@pytest.fixture
+def app_config(demo_copy: Path) -> dict:
+    # Check for changed files on every request, so a test needs no waiting.
+    return {"DIRECTORY_PATH": str(demo_copy), "DIRECTORY_RELOAD_SECONDS": 1e-9}
+
+
+def test_broken_edit_keeps_the_last_good_directory(app, client, demo_copy):
+    edit(demo_copy / "locations" / "utrecht.yaml", '"+31 88 000 0504"', '"12345"')
+    assert current_state().reload() is False
+    assert "utrecht" in service.get_directory().locations  # still the last good one
+    summary = current_state().problem_summary()
+    assert "locations/utrecht.yaml, entry 'utrecht', field 'lines.svb.number'" in summary
+    assert client.get("/readyz").status_code == 200  # serving the last good directory is ready
+
+
+def test_changed_files_are_picked_up_without_a_restart(app, demo_copy):
+    assert service.get_location("utrecht").lines["svb"].notes == "SVB-kantoor Utrecht."
+    edit(demo_copy / "locations" / "utrecht.yaml", 'notes: "SVB-kantoor Utrecht."', 'notes: "Vraag naar Anna."')
+    assert service.get_location("utrecht").lines["svb"].notes == "Vraag naar Anna."
+
+
+def test_coordinators_see_why_the_files_were_not_loaded(app, client, demo_copy, login):
+    edit(demo_copy / "topics.yaml", "partners: [svb]", "partners: [nobody]")
+    login(client, "coordinator")
+    page = client.get("/directory/locations").get_data(as_text=True)
+    assert "de vorige, goede versie blijft in gebruik" in page
+    assert "onbekende partner" in page
+
+
+@pytest.mark.parametrize("app_config", [{"DIRECTORY_PATH": "/nonexistent/directory"}])
+def test_no_directory_at_all_is_not_ready(app, client):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert any("/nonexistent/directory" in reason for reason in response.json["reasons"])
+
+
+def test_validate_command_accepts_the_demo(app):
+    result = app.test_cli_runner().invoke(args=["directory", "validate"])
+    assert result.exit_code == 0, result.output
+    assert "valid (7 locations" in result.output
+
+
+def test_validate_command_names_every_problem(app, demo_copy):
+    edit(demo_copy / "locations" / "utrecht.yaml", "  svb:\n    number:", "  sbv:\n    number:")
+    edit(demo_copy / "partners.yaml", 'email: loketlijn@cak.example.org', "email: not-an-address")
+    result = app.test_cli_runner().invoke(args=["directory", "validate", str(demo_copy)])
+    assert result.exit_code == 1
+    assert "locations/utrecht.yaml, entry 'utrecht', field 'lines.sbv': onbekende partner 'sbv'" in result.output
+    assert "partners.yaml, entry 'cak', field 'handover.email'" in result.output
+
+
+def test_import_upl_from_a_small_file(app, demo_copy, tmp_path):
+    csv_path = tmp_path / "upl.csv"
+    csv_path.write_text(SMALL_UPL, encoding="utf-8")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["directory", "import-upl", str(csv_path)])
+    assert result.exit_code == 0, result.output
+    assert "rows: 5; products mapped: 2, unmapped: 2; rows skipped (no name): 1" in result.output
+    assert "Vuurwerkbesluit" in result.output  # the unmapped laws are listed
+    written = yaml.safe_load((demo_copy / UPL_TOPICS_FILE).read_text(encoding="utf-8"))["topics"]
+    by_id = {t["id"]: t for t in written}
+    assert by_id["upl-kinderopvangtoeslag"]["partners"] == ["toeslagen"]  # the article narrows the law
+    assert "upl-registratie-kinderopvang" not in by_id
+    # Running it again merges: same ids replaced, nothing doubled.
+    assert runner.invoke(args=["directory", "import-upl", str(csv_path)]).exit_code == 0
+    again = yaml.safe_load((demo_copy / UPL_TOPICS_FILE).read_text(encoding="utf-8"))["topics"]
+    assert len(again) == len(written)
+    directory = load_directory(demo_copy)
+    assert directory.topics["huurtoeslag"].upl_uri is None  # curated topic untouched
+    assert directory.topics["upl-huurtoeslag"].partners == ("toeslagen",)
+
+
+def test_import_upl_refuses_a_file_without_the_columns(app, tmp_path):
+    csv_path = tmp_path / "other.csv"
+    csv_path.write_text("naam,adres\nx,y\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["directory", "import-upl", str(csv_path)])
+    assert result.exit_code != 0
+    assert "missing column(s) UniformeProductnaam" in result.output
+
+
+def test_import_the_real_upl_list(app, demo_copy, shared_dir):
+    csv_path = shared_dir / "data" / "upl" / "UPL-actueel.csv"
+    if not csv_path.exists():
+        pytest.skip("UPL-actueel.csv is not in ../shared")
+    result = app.test_cli_runner().invoke(args=["directory", "import-upl", str(csv_path)])
+    assert result.exit_code == 0, result.output
+    numbers = {k: int(v) for k, v in re.findall(r"(rows|mapped|unmapped|skipped \(no name\)): (\d+)", result.output)}
+    assert numbers["rows"] == 1121
+    assert numbers["mapped"] >= 200  # products whose legal basis names a partner's law
+    directory = load_directory(demo_copy)
+    assert directory.topics["upl-aow-uitkering"].partners == ("svb",)
+    assert directory.topics["upl-kinderbijslag"].partners == ("svb",)
+    assert directory.topics["upl-zorgtoeslag"].partners == ("toeslagen",)
+    assert directory.topics["upl-aanvinkvzouder"].partners == ("svb",)  # an article narrows the law
