@@ -11,12 +11,14 @@ from collections.abc import Callable
 from rq.cron import CronScheduler
 
 from routing.extensions import get_redis
-from workers import handover_jobs, queues
+from workers import callback_jobs, handover_jobs, queues
 from workers.app import get_app
 
 # (job function, queue, interval in seconds); features add their periodic jobs here.
 SCHEDULE: list[tuple[Callable[[], object], str, int]] = [
     (handover_jobs.handover_tick, queues.JOBS, handover_jobs.TICK_SECONDS),
+    (callback_jobs.release_waiting, queues.JOBS, callback_jobs.RELEASE_SECONDS),
+    (callback_jobs.purge_expired, queues.JOBS, callback_jobs.PURGE_SECONDS),
 ]
 
 

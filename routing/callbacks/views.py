@@ -75,8 +75,9 @@ def form(location_id: str):
         return _render_form(location, values, {"_form": [_("Uw verzoek kon niet worden verstuurd.")]}, 400)
     offered = [f"{day.isoformat()}:{part}" for day, part in service.preferred_options(location, _now())]
     try:
-        intake = schemas.load_intake({**values, "location": location.id, "topic": values["topic"] or None},
-                                     channel="web", offered=offered)
+        # An empty optional field is a field left alone: its default applies.
+        data = {name: value for name, value in values.items() if value != "" or name == "phone"}
+        intake = schemas.load_intake({**data, "location": location.id}, channel="web", offered=offered)
     except ApiError as refused:
         return _render_form(location, values, refused.errors, 422)
     receipt = service.create_request(get_redis(), intake)

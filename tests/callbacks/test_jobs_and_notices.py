@@ -1,0 +1,65 @@
+"""Scheduled jobs and the on-duty notice ("N callback requests waiting")."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from callbacks.conftest import MONDAY_10, SATURDAY, at
+from routing.callbacks import service
+
+
+def _notices(redis) -> list[dict]:
+    found = []
+    for key in redis.scan_iter(match="ll:notice:*"):
+        if redis.type(key) == b"hash" and redis.hget(key, "kind"):
+            found.append({"kind": redis.hget(key, "kind").decode(),
+                          "context": json.loads(redis.hget(key, "context"))})
+    return found
+
+
+def test_release_job_opens_due_requests_and_reports_counts(create, redis, pin_now):
+    from workers import callback_jobs
+
+    receipt = create(now=SATURDAY)
+    pin_now(at(2026, 11, 30, 9, 1))
+    assert callback_jobs.release_waiting() == {"utrecht": 1}
+    assert service.get_status(redis, receipt.reference).state == "open"
+    assert callback_jobs.release_waiting() == {}
+
+
+def test_purge_job_reports_counts_only(create, redis, pin_now):
+    from workers import callback_jobs
+
+    create(now=SATURDAY)
+    pin_now(at(2026, 12, 13, 12, 0))
+    assert callback_jobs.purge_expired() == {"expired": 1, "personal_deleted": 0}
+
+
+def test_cron_runs_both_jobs():
+    from workers import callback_jobs, cron
+
+    scheduled = {func for func, _, _ in cron.SCHEDULE}
+    assert {callback_jobs.release_waiting, callback_jobs.purge_expired} <= scheduled
+
+
+def test_arrival_and_release_notify_the_on_duty_channel_without_personal_data(create, redis):
+    pytest.importorskip("routing.notices.service")
+    create(now=MONDAY_10, name="Jan")  # present: open at once, arrival notice
+    create(now=SATURDAY, phone="0611111111")
+    create(now=SATURDAY, phone="0622222222")
+    service.release_waiting(redis, now=at(2026, 11, 30, 9, 0))
+    notices = [n for n in _notices(redis) if n["kind"] == "callbacks_waiting"]
+    counts = sorted(n["context"]["count"] for n in notices)
+    assert counts == [1, 3]
+    for notice in notices:
+        assert "Utrecht" in notice["context"]["location"]
+        assert "Jan" not in json.dumps(notice) and "0611111111" not in json.dumps(notice)
+
+
+def test_arrival_notices_are_coalesced(create, redis):
+    pytest.importorskip("routing.notices.service")
+    create(now=MONDAY_10, phone="0611111111")
+    create(now=MONDAY_10, phone="0622222222")
+    assert len([n for n in _notices(redis) if n["kind"] == "callbacks_waiting"]) == 1

@@ -1,0 +1,27 @@
+"""Rate limits on intake, with the limiter switched on (Redis storage: the private test server)."""
+
+from __future__ import annotations
+
+import pytest
+
+from callbacks.conftest import SATURDAY, TWILIO_TOKEN
+
+
+@pytest.fixture
+def app_config() -> dict:
+    return {"TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "RATELIMIT_ENABLED": True, "CALLBACK_RATE_PHONE": "2 per day",
+            "CALLBACK_RATE_IP": "4 per hour"}
+
+
+def post(client, phone):
+    return client.post("/l/utrecht/terugbellen", data={"phone": phone, "consent": "yes"})
+
+
+def test_per_number_then_per_ip(client, pin_now, redis):
+    pin_now(SATURDAY)
+    assert [post(client, "06 12345678").status_code for _ in range(3)] == [200, 200, 429]
+    # Another number from the same address: allowed until the per-IP limit (4 posts) is used up.
+    assert post(client, "06 87654321").status_code == 200
+    assert post(client, "06 11223344").status_code == 429
+    # Limiter keys never hold the number itself.
+    assert not [k for k in redis.scan_iter() if b"612345678" in k]

@@ -1,0 +1,89 @@
+"""Staff work through callback requests: only their own location's, every opening audit-logged."""
+
+from __future__ import annotations
+
+import pytest
+
+from callbacks.conftest import MONDAY_10, at
+from routing.callbacks import service
+from routing.privacy import audit
+
+
+@pytest.fixture(autouse=True)
+def monday(pin_now):
+    pin_now(MONDAY_10)
+
+
+def test_worklist_shows_open_requests_of_my_location_only(client, login, create, redis):
+    mine = create(now=MONDAY_10, preferred=["2026-11-30:afternoon"])
+    theirs = create(now=MONDAY_10, location="enschede")
+    login(client, "staff", locations=("utrecht",))
+    page = client.get("/loket/terugbelverzoeken").get_data(as_text=True)
+    assert mine.reference in page and theirs.reference not in page
+    assert "maandag 30 november, middag" in page
+    # Another location's request does not exist for me: 404, not 403.
+    assert client.get(f"/loket/terugbelverzoeken/{theirs.reference}").status_code == 404
+    assert client.post(f"/loket/terugbelverzoeken/{theirs.reference}/poging",
+                       data={"result": "reached", "outcome": "helped"}).status_code == 404
+    assert service.get_status(redis, theirs.reference).state == "open"
+
+
+def test_opening_shows_the_number_as_tel_link_and_is_logged(client, login, create, redis):
+    receipt = create(now=MONDAY_10, name="Mevrouw Jansen", note="over de AOW")
+    login(client, "staff", locations=("utrecht",))
+    page = client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(as_text=True)
+    assert 'href="tel:+31612345678"' in page and "06 12345678" in page
+    assert "Mevrouw Jansen" in page and "over de AOW" in page
+    records = audit.for_reference(redis, receipt.reference)
+    views = [r for r in records if r["name"] == "callback.view"]
+    assert len(views) == 1
+    assert views[0]["attributes"]["dpl.core.data_subject_id"] and "612345678" not in str(views[0])
+    assert views[0]["attributes"]["loketlijn.actor"]
+    assert service.get_status(redis, receipt.reference).state == "in_progress"
+
+
+def test_not_reached_keeps_it_open_with_a_next_attempt_and_reached_finishes(client, login, create, redis):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    client.get(f"/loket/terugbelverzoeken/{receipt.reference}")
+    response = client.post(f"/loket/terugbelverzoeken/{receipt.reference}/poging", data={"result": "not_reached"},
+                           follow_redirects=True)
+    assert "Niet bereikt" in response.get_data(as_text=True)
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "open" and request.attempts == 1
+    assert request.next_attempt is not None and request.next_attempt > MONDAY_10
+    client.post(f"/loket/terugbelverzoeken/{receipt.reference}/poging", data={"result": "reached", "outcome": "helped"})
+    done = service.get_status(redis, receipt.reference)
+    assert done.state == "done" and done.outcome == "helped"
+    assert receipt.reference not in client.get("/loket/terugbelverzoeken").get_data(as_text=True)
+
+
+def test_reached_needs_an_outcome(client, login, create, redis):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    response = client.post(f"/loket/terugbelverzoeken/{receipt.reference}/poging", data={"result": "reached"})
+    assert response.status_code == 422
+    assert service.get_status(redis, receipt.reference).state == "open"
+
+
+def test_asked_twice_comes_first(create, redis):
+    older = create(now=MONDAY_10, phone="0611111111")
+    newer = create(now=MONDAY_10, phone="0622222222")
+    create(now=MONDAY_10, phone="0622222222")
+    order = [q.reference for q in service.worklist(redis, ["utrecht"], now=MONDAY_10)]
+    assert order == [newer.reference, older.reference]
+
+
+def test_the_partner_holding_the_counter_sees_its_requests(client, login, create, pin_now):
+    tuesday = at(2026, 12, 1, 10, 0)  # Nijmegen's support point is staffed on Tuesdays and Thursdays
+    pin_now(tuesday)
+    receipt = create(now=tuesday, location="nijmegen")
+    login(client, "partner", partner="belastingdienst")
+    assert receipt.reference in client.get("/loket/terugbelverzoeken").get_data(as_text=True)
+
+
+def test_door_qr_code(client, login):
+    login(client, "staff", locations=("utrecht",))
+    response = client.get("/loket/terugbellen-qr/utrecht.svg")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert client.get("/loket/terugbellen-qr/enschede.svg").status_code == 404
