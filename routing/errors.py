@@ -34,7 +34,8 @@ class NotFound(ApiError):
 def flatten_field_errors(messages: Any) -> dict[str, list[str]]:
     """webargs nests errors by location ({"json": {"phone": [...]}}); the API shows fields only."""
     if not isinstance(messages, dict):
-        return {"_schema": [str(messages)]}
+        # A whole-body problem, e.g. {"json": ["Invalid JSON body."]}: keep each message as text.
+        return {"_schema": [str(m) for m in (messages if isinstance(messages, list) else [messages])]}
     if set(messages) <= {"json", "query", "form", "headers", "path", "files", "cookies"}:
         merged: dict[str, list[str]] = {}
         for by_field in messages.values():

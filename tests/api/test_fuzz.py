@@ -1,0 +1,113 @@
+"""Fuzz every operation of /api/v1 against its own OpenAPI document (schemathesis, in-process WSGI).
+
+Each generated request is sent twice, with a staff key of amsterdam-centrum and with a coordinator key,
+and every answer must: never be a 5xx, match the documented status codes, content type and schema, and
+— when it is an error — be the one JSON error shape {"code", "status", "message", "errors"?}.
+Generated data is steered towards real directory ids some of the time so the fuzzing reaches past the
+"unknown location" refusal into the services.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+OPENAPI = "/api/v1/openapi.json"
+# Values that exist in the demo directory, mixed into generated data (None: keep what was generated).
+REAL_VALUES = {
+    "location": ["amsterdam-centrum", "utrecht"],
+    "location_id": ["amsterdam-centrum", "enschede"],
+    "partner": ["uwv", "toeslagen"],
+    "phone": ["+31612345678", "0612345678"],
+    "q": ["huurtoeslag", "aow"],
+    "consent": [True],
+}
+ERROR_KEYS = {"code", "status", "message", "errors"}
+
+
+def _steered(values: dict) -> st.SearchStrategy:
+    """The generated mapping, or the same with some fields set to real directory values."""
+    if not isinstance(values, dict):
+        return st.just(values)
+    choices = {name: st.sampled_from([*real, None]) for name, real in REAL_VALUES.items() if name in values}
+    if not choices:
+        return st.just(values)
+    return st.fixed_dictionaries(choices).map(
+        lambda picked: {**values, **{name: value for name, value in picked.items() if value is not None}}
+    )
+
+
+def _load_schema() -> schemathesis.schemas.BaseSchema:
+    """The document as the app serves it. Reading it needs no Redis (connections are lazy), so an app
+    built here at collection time serves it; requests go to each test's own app (`app=` below)."""
+    from routing import create_app
+
+    document_app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": "unix:///nonexistent/redis.sock"})
+    return schemathesis.openapi.from_wsgi(OPENAPI, document_app)
+
+
+schema = _load_schema()
+
+
+@schema.hook
+def flatmap_body(context, body):
+    return _steered(body)
+
+
+@schema.hook
+def flatmap_query(context, query):
+    return _steered(query)
+
+
+@schema.hook
+def flatmap_path_parameters(context, path_parameters):
+    return _steered(path_parameters)
+
+
+def one_error_shape(ctx, response, case) -> None:
+    """Every 4xx/5xx answer is {"code", "status", "message", "errors"?: {field: [message, ...]}}."""
+    if response.status_code < 400:
+        return
+    assert response.headers.get("content-type", [""])[0].startswith("application/json"), (
+        f"error {response.status_code} is not JSON: {response.headers.get('content-type')}")
+    body = response.json()
+    assert isinstance(body, dict) and {"code", "status", "message"} <= set(body) <= ERROR_KEYS, (
+        f"error body is not the one shape: {body!r}")
+    assert body["code"] == response.status_code, body
+    assert body["status"] == HTTPStatus(response.status_code).phrase, body
+    assert isinstance(body["message"], str) and body["message"].strip(), body
+    if "errors" in body:
+        errors = body["errors"]
+        assert isinstance(errors, dict) and errors, body
+        for field, messages in errors.items():
+            assert isinstance(field, str), body
+            assert isinstance(messages, list) and messages, body
+            for message in messages:
+                assert isinstance(message, str) and message.strip(), body
+                assert not (message.startswith("[") and message.endswith("]")), f"a stringified list: {body!r}"
+
+
+@pytest.fixture
+def both_keys(api_key) -> list[dict[str, str]]:
+    return [api_key("staff", ("amsterdam-centrum",)), api_key("coordinator")]
+
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@schema.parametrize()
+@settings(max_examples=15, derandomize=True, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_openapi_document(case, app, both_keys):
+    for headers in both_keys:
+        case.call_and_validate(headers=headers, app=app, checks=CHECKS, additional_checks=[one_error_shape])
