@@ -23,6 +23,8 @@ TOPICS_FILE = "topics.yaml"
 UPL_TOPICS_FILE = "topics-upl.yaml"
 LAWS_FILE = "laws.yaml"
 LOCATIONS_DIR = "locations"
+# libyaml's safe loader when PyYAML was built with it: a national directory is thousands of entries.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class _Reader:
                 self.problem(name, None, None, "bestand ontbreekt")
             return None
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
         except yaml.YAMLError as err:
             self.problem(name, None, None, f"geen geldige YAML: {err}")
             return None

@@ -76,6 +76,13 @@ class SearchIndex:
         self.words: list[str] = sorted(by_word)
         self.word_terms: list[frozenset[int]] = [frozenset(by_word[w]) for w in self.words]
         self.exact: dict[str, int] = {term: i for i, term in enumerate(self.terms)}
+        self._topic_partners = _partners_by_municipality(directory)
+
+    def partners_for(self, topic_id: str, municipality: str) -> tuple[str, ...]:
+        """The topic's partners that serve ``municipality`` (national ones and its own teams), in topic
+        order; a national topic such as "bijstand" lists hundreds of teams, so this is a lookup."""
+        national, by_municipality = self._topic_partners[topic_id]
+        return by_municipality.get(municipality, national)
 
     def _prefixed(self, sorted_list: list[str], prefix: str) -> range:
         start = bisect_left(sorted_list, prefix)
@@ -133,3 +140,16 @@ class SearchIndex:
                 best[key] = max(best.get(key, 0.0), score * weight)
         ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
         return [Hit(kind, target, round(score, 2)) for (kind, target), score in ranked[:limit]]
+
+
+def _partners_by_municipality(directory: Directory) -> dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]]:
+    result = {}
+    for topic in directory.topics.values():
+        partners = [directory.partners[pid] for pid in topic.partners]
+        national = tuple(p.id for p in partners if p.kind == "national")
+        municipalities = {p.municipality for p in partners if p.kind == "municipal"}
+        by_municipality = {
+            m: tuple(p.id for p in partners if p.kind == "national" or p.municipality == m) for m in municipalities
+        }
+        result[topic.id] = (national, by_municipality)
+    return result

@@ -126,13 +126,12 @@ def lookup(location_id: str, query: str, now: datetime, limit: int = MAX_RESULTS
     matched: dict[str, list[Topic]] = {}
     for hit in state.index.search(query):
         if hit.kind == "partner":
-            partner_ids = [hit.id]
-        else:
-            topic = directory.topics[hit.id]
-            partner_ids = list(topic.partners)
-        for rank, pid in enumerate(partner_ids):
-            if not serves(directory.partners[pid], location):
+            if not serves(directory.partners[hit.id], location):
                 continue
+            partner_ids: tuple[str, ...] = (hit.id,)
+        else:
+            partner_ids = state.index.partners_for(hit.id, location.municipality)
+        for rank, pid in enumerate(partner_ids):
             # Within one topic, keep the order the topic lists its partners in.
             score = hit.score - rank * 0.01
             if score > scores.get(pid, -1.0):
