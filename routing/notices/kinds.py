@@ -21,7 +21,6 @@ MAX_REFERENCES = 50
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,39}$")
 # Nine or more digits in a row (a BSN, a phone number), also when written with spaces, dashes or dots.
 _LONG_NUMBER = re.compile(r"\d(?:[\s.\-/]?\d){8,}")
-_RAW_LONG_NUMBER = re.compile(r"\d{9,}")
 
 
 class NoticeContextError(ValueError):
@@ -71,7 +70,7 @@ def _text(key: str, value: Any, limit: int = MAX_TEXT) -> str:
 
 
 def _reference(key: str, value: Any) -> str:
-    if not isinstance(value, str) or not _REFERENCE.match(value) or _RAW_LONG_NUMBER.search(value):
+    if not isinstance(value, str) or not _REFERENCE.match(value) or _LONG_NUMBER.search(value):
         raise NoticeContextError(f"{key} is not a reference")
     return value
 

@@ -179,7 +179,7 @@ def record_sent(r: redis.Redis, claimed: Claimed, provider_id: str, now: datetim
         if current["state"] not in (SENDING, CREATED) or current.get("claim") != claimed.token:
             return None
         return Change(fields={"state": SENT, "provider_id": provider_id, "sent_at": _iso(now),
-                              "channel": claimed.channel, "error": ""}, provider_id=provider_id)
+                              "channel": claimed.channel}, provider_id=provider_id)
 
     return store.update(r, claimed.id, decide, now) is not None
 

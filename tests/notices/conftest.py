@@ -47,3 +47,29 @@ def notice_context() -> Callable[..., dict]:
         return context
 
     return make
+
+
+class Clock:
+    """The time the notice service and jobs see; tests move it instead of sleeping."""
+
+    def __init__(self) -> None:
+        from routing.notices.service import utcnow
+
+        self.now = utcnow()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    from routing.notices import service
+
+    fake = Clock()
+    monkeypatch.setattr(service, "utcnow", fake)
+    return fake

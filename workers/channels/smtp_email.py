@@ -65,16 +65,18 @@ def _classify(code: int) -> type[TransientError] | type[PermanentError]:
 class SmtpChannel:
     name = EMAIL
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, tls_context: ssl.SSLContext | None = None) -> None:
         self.settings = settings
+        # Certificates are always verified; by default against the system's trusted roots.
+        self.tls_context = tls_context or ssl.create_default_context()
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.security == "ssl":
-            return smtplib.SMTP_SSL(s.host, s.port, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context())
+            return smtplib.SMTP_SSL(s.host, s.port, timeout=TIMEOUT_SECONDS, context=self.tls_context)
         smtp = smtplib.SMTP(s.host, s.port, timeout=TIMEOUT_SECONDS)
         if s.security == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=self.tls_context)
         return smtp
 
     def send(self, message: Message) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -122,7 +122,7 @@ class TwilioChannel:
     def send(self, message: Message) -> str:
         try:
             created = self._client().messages.create(**self.params(message))
-        except TwilioRestException as exc:
+        except (TwilioRestException, TwilioServiceException) as exc:
             code = f"twilio:{exc.code or exc.status}"
             if is_transient(exc.status, exc.code):
                 raise TransientError(code) from None
