@@ -144,3 +144,26 @@ def assert_accessible() -> Callable[[Any], None]:
         assert not violations, describe_violations(page.url, violations)
 
     return check
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory) -> Path:
+    """LOKETLIJN_SCREENSHOTS when set (to look at them afterwards), else a temporary folder."""
+    wanted = os.environ.get("LOKETLIJN_SCREENSHOTS")
+    if wanted:
+        Path(wanted).mkdir(parents=True, exist_ok=True)
+        return Path(wanted)
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def screenshot(screenshot_dir: Path) -> Callable[[Any, str], Path]:
+    """screenshot(page, name): the whole page as PNG, for a person to judge (the path is printed)."""
+
+    def take(page: Any, name: str) -> Path:
+        path = screenshot_dir / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot: {path}")
+        return path
+
+    return take
