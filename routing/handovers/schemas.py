@@ -38,6 +38,8 @@ class OneOrMany(fields.Field):
 
 
 class CreateSchema(Schema):
+    error_messages = {"unknown": _l("Dit veld kennen wij niet.")}
+
     location = _text(64, required=True)
     partner = OneOrMany(required=True, error_messages=_REQUIRED)
     phone = _text(32)
