@@ -24,7 +24,9 @@ def main(argv: list[str]) -> None:
     app = get_app()
     with app.app_context():
         if names == [queues.NOTICES]:
-            worker = ThreadPoolWorker(names, connection=get_redis(), threads=queues.NOTICE_THREADS)
+            # Each thread gets an app context of its own (a context does not cross threads).
+            worker = ThreadPoolWorker(names, connection=get_redis(), threads=queues.NOTICE_THREADS,
+                                      thread_initializer=lambda: app.app_context().push())
         else:
             worker = Worker(names, connection=get_redis())
         worker.work(with_scheduler=True)

@@ -12,6 +12,7 @@ At most once per notice does not depend on the worker: each job claims its notic
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from rq import SimpleWorker
@@ -23,10 +24,13 @@ from rq.timeouts import TimerDeathPenalty
 class ThreadPoolWorker(SimpleWorker):
     death_penalty_class = TimerDeathPenalty
 
-    def __init__(self, *args, threads: int, **kwargs) -> None:
+    def __init__(self, *args, threads: int, thread_initializer: Callable[[], object] | None = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._free = threading.Semaphore(threads)
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")
+        # The initializer runs once in each thread (the worker entry pushes an app context there).
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job",
+                                        initializer=thread_initializer)
         self._running: set[Future] = set()
         self._lock = threading.Lock()
 

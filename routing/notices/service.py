@@ -305,7 +305,9 @@ def sweep(r: redis.Redis, now: datetime, backlog: int) -> list[str]:
                 if recoveries > queues.MAX_RECOVERIES:
                     return _failure_change(current, "technical", "worker-lost", now)
                 requeue = True
-                return Change(fields={"state": CREATED, "due_at": _iso(now), "recoveries": str(recoveries)},
+                # Due since the lost attempt began (not "now": that may be ahead of a worker's clock).
+                return Change(fields={"state": CREATED, "due_at": current["claimed_at"],
+                                      "recoveries": str(recoveries)},
                               sweep_at=now.timestamp() + queues.STUCK_CREATED_SECONDS)
             if current["state"] != CREATED:
                 return None

@@ -19,12 +19,6 @@ PRISM = ROOT / "node_modules" / ".bin" / "prism"
 START_LIMIT_SECONDS = 120
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def prism_url() -> Iterator[str]:
     """Prism mocking Twilio's API from ../shared/peers/twilio; skipped when the spec or Prism is absent."""
@@ -32,7 +26,9 @@ def prism_url() -> Iterator[str]:
         pytest.skip(f"{TWILIO_SPEC} is not present")
     if not (PRISM.exists() and shutil.which("node")):
         pytest.skip("Prism is not installed (`make node` installs it into ./node_modules)")
-    port = free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     process = subprocess.Popen([str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(TWILIO_SPEC)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     deadline = time.monotonic() + START_LIMIT_SECONDS

@@ -6,7 +6,6 @@ import datetime
 import email
 import email.policy
 import ipaddress
-import socket
 import ssl
 from pathlib import Path
 
@@ -15,39 +14,14 @@ import pytest
 from workers.channels.base import Message, PermanentError, TransientError
 from workers.channels.smtp_email import SmtpChannel, SmtpSettings
 
+from peers.smtp_peer import Recorder, free_port
+
 controller_module = pytest.importorskip("aiosmtpd.controller")
 smtp_module = pytest.importorskip("aiosmtpd.smtp")
 
 pytestmark = pytest.mark.peer
 
 MAIL_FROM = "Loketlijn <noreply@loketlijn.example.org>"
-
-
-class Recorder:
-    """An SMTP handler that keeps what it received, or answers with a chosen refusal."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], bytes]] = []
-        self.rcpt_answer: str | None = None
-        self.data_answer: str | None = None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.rcpt_answer:
-            return self.rcpt_answer
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.data_answer:
-            return self.data_answer
-        self.received.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def authenticate(server, session, envelope, mechanism, auth_data):
