@@ -1,0 +1,149 @@
+"""Staff worklist, warm handover, the partner link and page, and the operator pages, in a real browser."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+LOCATION = "amsterdam-centrum"
+FORM = f"/l/{LOCATION}/terugbellen"
+PARTNER_LINK = re.compile(r"https?://[^\s]+/o/[A-Za-z0-9_-]{20,}")
+
+
+@pytest.fixture
+def staffed(app, monkeypatch) -> datetime:
+    """The pages' clock at a moment the dienstverlener is present, so a new request is open at once."""
+    from routing.callbacks import service
+    from routing.directory import schedule
+    from routing.directory import service as directory
+
+    location = directory.get_location(LOCATION)
+    now = datetime.now(UTC)
+    moment = now if schedule.is_present(location, now) else schedule.next_shift_start(location, now) + timedelta(minutes=1)
+    monkeypatch.setattr(service, "clock", lambda: moment)
+    return moment
+
+
+def leave_callback_request(new_context) -> str:
+    """A citizen, in their own browser, asks to be called back; returns the reference."""
+    citizen = new_context().new_page()
+    citizen.goto(FORM)
+    citizen.fill("#field-phone", "06 12345678")
+    citizen.fill("#field-name", "mevrouw Jansen")
+    citizen.check("#consent")
+    citizen.click("main form button[type=submit]")
+    citizen.wait_for_load_state()
+    return citizen.locator("main .reference").first.inner_text().strip()
+
+
+def test_worklist_detail_and_an_attempt(staffed, new_context, page, sign_in, assert_accessible, screenshot):
+    reference = leave_callback_request(new_context)
+    sign_in(page)
+    page.goto("/loket/terugbelverzoeken")
+    assert_accessible(page)
+    screenshot(page, "worklist")
+    page.get_by_role("link", name=reference).click()
+    page.wait_for_load_state()
+    assert "06 12345678" in page.locator("main a.tel").inner_text()
+    assert "mevrouw Jansen" in page.locator("main").inner_text()
+    assert_accessible(page)
+    screenshot(page, "callback-detail")
+    page.check("#result-not_reached")
+    page.get_by_role("button", name="Opslaan").click()
+    page.wait_for_load_state()
+    assert "Niet bereikt" in page.locator(".alert").inner_text()
+    assert_accessible(page)
+
+
+def test_handover_form_errors(page, sign_in, assert_accessible):
+    sign_in(page)
+    page.goto("/overdrachten/nieuw")
+    assert_accessible(page)
+    page.get_by_role("button", name="Overdragen").click()
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").is_visible()
+    assert_accessible(page)
+
+
+def test_handover_from_loket_to_partner_page(new_context, page, sign_in, run_jobs, assert_accessible, screenshot):
+    # The loket hands the citizen over to UWV.
+    sign_in(page)
+    page.goto("/overdrachten/nieuw")
+    page.check("#partner-uwv")
+    page.fill("#field-phone", "06 12345678")
+    page.fill("#field-name", "meneer De Vries")
+    page.fill("#field-note", "Vraag over de WW-uitkering")
+    page.check("#consent")
+    page.get_by_role("button", name="Overdragen").click()
+    page.wait_for_load_state()
+    reference = page.locator("h1 .reference").inner_text().strip()
+    assert "Overgedragen" in page.locator(".alert").inner_text()
+    assert_accessible(page)
+    page.goto("/overdrachten")
+    assert reference in page.locator("main").inner_text()
+    assert_accessible(page)
+    screenshot(page, "aftercare")
+
+    # The notice goes out (development outbox): a link, nothing personal.
+    run_jobs()
+    outbox = new_context().new_page()
+    outbox.goto("/dev/outbox")
+    assert_accessible(outbox)
+    text = outbox.locator("main").inner_text()
+    assert "meneer De Vries" not in text and "12345678" not in text
+    links = PARTNER_LINK.findall(text)
+    assert links, text
+
+    # The partner employee opens the link in their own browser and sees who to call.
+    partner = new_context().new_page()
+    partner.goto(links[0])
+    assert reference in partner.locator("h1").inner_text()
+    assert "meneer De Vries" in partner.locator("main").inner_text()
+    assert_accessible(partner)
+    screenshot(partner, "partner-page")
+    partner.check("#result-not_reached")
+    partner.get_by_role("button", name="Poging vastleggen").click()
+    partner.wait_for_load_state()
+    assert partner.locator(".alert").is_visible()
+    assert_accessible(partner)
+
+    # The link is single-use: opened again elsewhere, it explains what to do and shows nothing personal.
+    again = new_context().new_page()
+    response = again.goto(links[0])
+    assert response.status == 410
+    assert "meneer De Vries" not in again.locator("main").inner_text()
+    assert_accessible(again)
+
+
+def test_unknown_partner_link(page, assert_accessible):
+    response = page.goto("/o/" + "A" * 43)
+    assert response.status == 404
+    assert_accessible(page)
+
+
+def test_partner_employee_sees_their_handovers(page, sign_in, assert_accessible):
+    sign_in(page, "partner", (), "uwv")
+    page.goto("/overdrachten")
+    assert_accessible(page)
+
+
+def test_failed_notices_page(page, sign_in, assert_accessible):
+    sign_in(page)
+    page.goto("/notices/failed")
+    assert page.locator("h1").is_visible()
+    assert_accessible(page)
+
+
+def test_audit_page(page, sign_in, assert_accessible):
+    sign_in(page, "coordinator")
+    page.goto("/logboek")
+    assert page.locator("h1").is_visible()
+    assert_accessible(page)
+
+
+def test_empty_dev_outbox(page, assert_accessible):
+    page.goto("/dev/outbox")
+    assert "leeg" in page.locator("main").inner_text()
+    assert_accessible(page)
