@@ -62,6 +62,7 @@ def _context(handover: Handover) -> dict[str, Any]:
         "location": directory.get_location(handover.location),
         "partner": directory.get_partner(handover.partner),
         "topic": _topic_name(handover.topic),
+        "partner_names": {p.id: p.name for p in directory.get_directory().partners.values()},
         "display_phone": phone.display,
     }
 

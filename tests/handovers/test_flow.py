@@ -112,3 +112,51 @@ def test_the_notice_reaches_the_outbox_with_the_link_and_nothing_personal(app, c
     texts = " ".join(str(item) for item in bodies)
     assert handover.reference in texts and link_path(sent[0]) in texts
     assert "Jansen" not in texts and "12345678" not in texts and "WW-uitkering" not in texts
+
+
+def test_staff_start_a_handover_from_a_lookup_result_or_a_callback_request(app, client, login, redis, sent):
+    from routing.callbacks import service as callbacks
+
+    login(client, "staff", locations=(LOCATION,))
+    results = client.get(f"/directory/?location={LOCATION}&q=WW-uitkering").get_data(as_text=True)
+    assert "Inwoner warm overdragen aan UWV" in results
+    form = client.get(f"/overdrachten/nieuw?location={LOCATION}&partner=uwv").get_data(as_text=True)
+    assert 'value="uwv" checked' in form
+
+    receipt = callbacks.create_request(redis, callbacks.Intake(location=LOCATION, phone="+31687654321",
+                                                               channel="web", name="meneer De Vries"))
+    callbacks.store.transition(redis, receipt.reference, "open", callbacks.states.allowed_from("open"),
+                               now=0, stats_key="ll:test:stats")
+    detail = client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(as_text=True)
+    assert f"callback={receipt.reference}" in detail
+    form = client.get(f"/overdrachten/nieuw?location={LOCATION}&callback={receipt.reference}").get_data(as_text=True)
+    assert receipt.reference in form
+    response = client.post("/overdrachten/nieuw", data={"partner": "cjib", "consent": "yes",
+                                                        "callback_reference": receipt.reference})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "meneer De Vries" in page and "tel:+31687654321" in page
+    assert callbacks.get_status(redis, receipt.reference).state == "done"
+
+
+def test_a_callback_left_while_the_loket_is_closed_goes_straight_to_the_one_partner(app, redis, sent):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from routing.callbacks import service as callbacks
+    from routing.directory import service as directory
+    from routing.handovers import service
+
+    location = directory.get_location(LOCATION)
+    assert location.handover_when_absent
+    topic = next(t for t in directory.get_directory().topics.values()
+                 if [p for p in t.partners if directory.serves(directory.get_partner(p), location)] == ["duo"])
+    monday = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))  # the loket is there tue/thu
+    receipt = callbacks.create_request(redis, callbacks.Intake(
+        location=LOCATION, phone="+31687654321", channel="web", topic=topic.id), now=monday)
+    assert receipt.status == "done"
+    handover_ref = callbacks.get_status(redis, receipt.reference).handover
+    handover = service.get(redis, handover_ref)
+    assert handover.partner == "duo" and handover.callback_reference == receipt.reference
+    assert handover.topic == topic.id
+    assert [n["kind"] for n in sent] == ["handover_new"] and sent[0]["context"]["topic"] == topic.name_nl
