@@ -160,3 +160,9 @@ def test_a_callback_left_while_the_loket_is_closed_goes_straight_to_the_one_part
     assert handover.partner == "duo" and handover.callback_reference == receipt.reference
     assert handover.topic == topic.id
     assert [n["kind"] for n in sent] == ["handover_new"] and sent[0]["context"]["topic"] == topic.name_nl
+
+
+def test_the_partner_page_speaks_english_on_request(app, make_handover, sent):
+    make_handover("uwv")
+    page = app.test_client().get(link_path(sent[0]) + "?lang=en").get_data(as_text=True)
+    assert "Who do you call?" in page and "Record a call attempt" in page and "Wie belt u?" not in page
