@@ -167,3 +167,24 @@ def screenshot(screenshot_dir: Path) -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+@pytest.fixture
+def error_links_without_focus() -> Callable[[Any], list[str]]:
+    """error_links_without_focus(page): the error-summary links that, followed, leave no form control focused.
+
+    Without JavaScript a link can only focus what its #target names, so each must name the control itself
+    (for a group of choices: its first control), not a fieldset around it."""
+
+    def check(page: Any) -> list[str]:
+        problems = []
+        links = page.locator(".error-summary a")
+        for index in range(links.count()):
+            link = links.nth(index)
+            link.click()
+            focused = page.evaluate("() => document.activeElement.tagName.toLowerCase() + '#' + document.activeElement.id")
+            if focused.split("#")[0] not in ("input", "textarea", "select"):
+                problems.append(f"{link.get_attribute('href')} leaves the focus on {focused}")
+        return problems
+
+    return check

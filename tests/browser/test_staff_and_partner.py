@@ -32,7 +32,7 @@ def leave_callback_request(new_context) -> str:
     citizen.goto(FORM)
     citizen.fill("#field-phone", "06 12345678")
     citizen.fill("#field-name", "mevrouw Jansen")
-    citizen.check("#consent")
+    citizen.check("#field-consent")
     citizen.click("main form button[type=submit]")
     citizen.wait_for_load_state()
     return citizen.locator("main .reference").first.inner_text().strip()
@@ -67,6 +67,17 @@ def test_handover_form_errors(page, sign_in, assert_accessible):
     assert_accessible(page)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "routing/templates/handovers/new.html: the error summary links #field-partner, the partner fieldset, which "
+    "cannot take focus; give the first partner checkbox the id the summary links to"))
+def test_handover_error_summary_links_move_focus(page, sign_in, error_links_without_focus):
+    sign_in(page)
+    page.goto("/overdrachten/nieuw")
+    page.get_by_role("button", name="Overdragen").click()
+    page.wait_for_load_state()
+    assert not error_links_without_focus(page)
+
+
 def test_handover_from_loket_to_partner_page(new_context, page, sign_in, run_jobs, assert_accessible, screenshot):
     # The loket hands the citizen over to UWV.
     sign_in(page)
@@ -75,7 +86,7 @@ def test_handover_from_loket_to_partner_page(new_context, page, sign_in, run_job
     page.fill("#field-phone", "06 12345678")
     page.fill("#field-name", "meneer De Vries")
     page.fill("#field-note", "Vraag over de WW-uitkering")
-    page.check("#consent")
+    page.check("#field-consent")
     page.get_by_role("button", name="Overdragen").click()
     page.wait_for_load_state()
     reference = page.locator("h1 .reference").inner_text().strip()
