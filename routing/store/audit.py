@@ -13,18 +13,22 @@ BY_REFERENCE = PREFIX + "audit:ref:{reference}"
 BATCH = 500
 
 
+# One round trip per record (it sits on the intake path): add, trim past retention, index by reference.
+_APPEND = """
+local id = redis.call('XADD', KEYS[1], '*', 'record', ARGV[1])
+redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[2])
+if KEYS[2] then
+  redis.call('RPUSH', KEYS[2], id)
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
+return id
+"""
+
+
 def append(r: redis.Redis, entry_json: str, reference: str | None, retention_ms: int, now_ms: int) -> str:
-    with r.pipeline() as pipe:
-        pipe.xadd(STREAM, {"record": entry_json})
-        # Stream ids start with their time in ms, so MINID trims exactly what is past retention.
-        pipe.xtrim(STREAM, minid=f"{now_ms - retention_ms}-0", approximate=True)
-        entry_id = pipe.execute()[0]
-    if reference:
-        key = BY_REFERENCE.format(reference=reference)
-        with r.pipeline() as pipe:
-            pipe.rpush(key, entry_id)
-            pipe.pexpire(key, retention_ms)
-            pipe.execute()
+    # Stream ids start with their time in ms, so MINID trims exactly what is past retention.
+    keys = [STREAM] + ([BY_REFERENCE.format(reference=reference)] if reference else [])
+    entry_id = r.register_script(_APPEND)(keys, [entry_json, f"{now_ms - retention_ms}-0", retention_ms])
     return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
 
