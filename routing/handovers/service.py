@@ -259,6 +259,8 @@ def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], 
             "reference": _new_reference(r), "group": group, "location": location_id, "partner": partner_id,
             "topic": topic, "urgency": urgency, "status": SENT, "created_at": _iso(now), "created_by": actor,
             "deadline": deadline.isoformat(), "callback_reference": callback_reference,
+            # No handover without the citizen's consent (a callback request had it asked at intake).
+            "consent_at": _iso(now),
         }
         store.create(r, record, personal_fields, personal_ttl, now.timestamp(), remind_ts)
         handover = _from_record(record, [])
@@ -274,6 +276,8 @@ def create(r: redis.Redis, principal: Principal, data: dict[str, Any], now: date
     location_id = data["location"]
     if not may_create(principal, location_id):
         raise ApiError(403, _("U kunt alleen overdragen vanuit uw eigen locatie."))
+    if data.get("consent") is not True:
+        raise _field_error("consent", _("Vraag eerst of de inwoner het goed vindt dat u de gegevens doorgeeft."))
     actor = _actor(principal, "unknown")
     personal_fields = {name: (data.get(name) or "").strip() for name in PERSONAL_INPUT}
     callback_reference = (data.get("callback_reference") or "").strip().upper()

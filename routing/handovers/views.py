@@ -19,7 +19,7 @@ from routing.directory import service as directory
 from routing.errors import ApiError, flatten_field_errors
 from routing.extensions import get_redis, limiter
 from routing.handovers import service, tokens
-from routing.handovers.model import LABELS, Handover
+from routing.handovers.model import LABELS, SENT, Handover
 from routing.handovers.schemas import AttemptSchema, CreateSchema, OutcomeSchema
 from routing.privacy import phone
 
@@ -179,7 +179,12 @@ def _render_detail(handover: Handover, see_personal: bool, may_work: bool, actor
 
 @bp.get("/overdrachten/<reference>")
 def detail(reference: str):
-    return _render_detail(*_access(reference))
+    handover, see_personal, may_work, actor = _access(reference)
+    if may_work and handover.status == SENT:
+        # A logged-in partner employee opening it counts as opened, just like the link.
+        service.mark_opened(get_redis(), handover, _now())
+        handover = service.get(get_redis(), handover.reference)
+    return _render_detail(handover, see_personal, may_work, actor)
 
 
 def _work(reference: str, schema, apply) -> Any:
