@@ -166,3 +166,22 @@ def test_the_partner_page_speaks_english_on_request(app, make_handover, sent):
     make_handover("uwv")
     page = app.test_client().get(link_path(sent[0]) + "?lang=en").get_data(as_text=True)
     assert "Who do you call?" in page and "Record a call attempt" in page and "Wie belt u?" not in page
+
+
+def test_the_partner_is_told_what_is_missing_and_nothing_changes(app, make_handover, sent):
+    [handover] = make_handover("uwv")
+    partner = app.test_client()
+    partner.get(link_path(sent[0]))
+    cases = (({"outcome": "referred_on"}, "Vul in naar wie u hebt doorverwezen."),
+             ({"outcome": "returned_to_loket"}, "Schrijf kort op waarom"),
+             ({"outcome": "solved?"}, "Kies een van de mogelijkheden."),
+             ({"outcome": "referred_on", "referred_to": "BSN 111222333"}, "burgerservicenummer"))
+    for data, message in cases:
+        response = partner.post(f"/overdrachten/{handover.reference}/uitkomst", data=data)
+        assert response.status_code in (400, 422) and message in response.get_data(as_text=True)
+    response = partner.post(f"/overdrachten/{handover.reference}/poging", data={})
+    assert response.status_code == 400 and "Vul dit in." in response.get_data(as_text=True)
+    from routing.extensions import get_redis
+    from routing.handovers import service
+
+    assert service.get(get_redis(), handover.reference).status == "opened"
