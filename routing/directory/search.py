@@ -76,6 +76,7 @@ class SearchIndex:
         self.words: list[str] = sorted(by_word)
         self.word_terms: list[frozenset[int]] = [frozenset(by_word[w]) for w in self.words]
         self.exact: dict[str, int] = {term: i for i, term in enumerate(self.terms)}
+        self._near_length: dict[tuple[str, int], tuple[list[str], list[int]]] = {}
         self._topic_partners = _partners_by_municipality(directory)
 
     def partners_for(self, topic_id: str, municipality: str) -> tuple[str, ...]:
@@ -89,16 +90,27 @@ class SearchIndex:
         end = bisect_left(sorted_list, prefix + "\x7f")
         return range(start, end)
 
+    def _typos(self, text: str, pool: str) -> list[tuple[float, int]]:
+        """(similarity, index) of words or terms within TYPO_CUTOFF of ``text``. Only candidates of a
+        near length can reach the cutoff (ratio = 2·matches / total length), so only those are compared."""
+        key = (pool, len(text))
+        if key not in self._near_length:
+            items = self.words if pool == "words" else self.terms
+            low, high = len(text) * 2 / 3, len(text) * 3 / 2
+            indexes = [i for i, item in enumerate(items) if low <= len(item) <= high]
+            self._near_length[key] = ([items[i] for i in indexes], indexes)
+        candidates, indexes = self._near_length[key]
+        return [(similarity, indexes[k]) for _, similarity, k in process.extract(
+            text, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None)]
+
     def _word_matches(self, word: str) -> dict[int, float]:
         """Term index → how well ``word`` matches one of its words (1.0 prefix, less for a typo)."""
         found: dict[int, float] = {}
         for w in self._prefixed(self.words, word):
             for term in self.word_terms[w]:
                 found[term] = 1.0
-        if len(word) >= MIN_TYPO:
-            for _, similarity, w in process.extract(
-                word, self.words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None
-            ):
+        if not found and len(word) >= MIN_TYPO:  # a typo only when the word itself leads nowhere
+            for similarity, w in self._typos(word, "words"):
                 for term in self.word_terms[w]:
                     found.setdefault(term, similarity / 100)
         return found
@@ -124,10 +136,8 @@ class SearchIndex:
             quality = min(m[i] for m in per_word)
             coverage = min(1.0, len(words) / len(self.term_words[i]))
             offer(i, (WORDS + 9 * coverage) * quality)
-        if len(q) >= MIN_TYPO:
-            for _, similarity, i in process.extract(
-                q, self.terms, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None
-            ):
+        if not scores and len(q) >= MIN_TYPO:  # last resort: words run together or split apart
+            for similarity, i in self._typos(q, "terms"):
                 offer(i, similarity * TYPO)
         return scores
 
@@ -143,13 +153,19 @@ class SearchIndex:
 
 
 def _partners_by_municipality(directory: Directory) -> dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]]:
+    """Per topic: its national partners, and per municipality those plus that municipality's teams, in
+    topic order. One pass per topic: a national topic can list a team for every municipality."""
     result = {}
     for topic in directory.topics.values():
-        partners = [directory.partners[pid] for pid in topic.partners]
-        national = tuple(p.id for p in partners if p.kind == "national")
-        municipalities = {p.municipality for p in partners if p.kind == "municipal"}
-        by_municipality = {
-            m: tuple(p.id for p in partners if p.kind == "national" or p.municipality == m) for m in municipalities
-        }
-        result[topic.id] = (national, by_municipality)
+        national: list[str] = []
+        by_municipality: dict[str, list[str]] = {}
+        for pid in topic.partners:
+            partner = directory.partners[pid]
+            if partner.kind == "national":
+                national.append(pid)
+                for ids in by_municipality.values():
+                    ids.append(pid)
+            else:
+                by_municipality.setdefault(partner.municipality, list(national)).append(pid)
+        result[topic.id] = (tuple(national), {m: tuple(ids) for m, ids in by_municipality.items()})
     return result

@@ -6,6 +6,7 @@ directory in use and remembers why, for ``/readyz`` and the directory pages.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -65,6 +66,10 @@ class DirectoryState:
                 return False
             self.current = Loaded(directory, SearchIndex(directory), datetime.now(UTC))
             self.problems = []
+            # The directory lives until the next reload: keep the cyclic GC from re-scanning its ~10^5
+            # objects on every full collection, which otherwise shows as 10-100 ms pauses in searches.
+            gc.collect()
+            gc.freeze()
             log.info("directory loaded: %d locations, %d partners, %d topics",
                      len(directory.locations), len(directory.partners), len(directory.topics))
             return True
