@@ -9,13 +9,15 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from routing.auth import api_auth, current_principal
-from routing.extensions import get_redis
+from routing.extensions import csrf, get_redis
 from routing.handovers import service
 from routing.handovers.model import Handover
 from routing.handovers.schemas import CreateSchema, HandoverOut
 
 blp = Blueprint("handovers_api", __name__, url_prefix="/api/v1/handovers",
                 description="Warme overdracht aan een partnerorganisatie.")
+# Bearer keys, not cookies: no CSRF token for the API (as for the callbacks API).
+csrf.exempt(blp)
 
 
 def _out(handover: Handover, personal: Any = None) -> dict[str, Any]:

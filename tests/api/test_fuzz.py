@@ -98,6 +98,12 @@ def one_error_shape(ctx, response, case) -> None:
 
 
 @pytest.fixture
+def app_config(redis_url: str) -> dict:
+    # As in production: CSRF protection on, so an API that forgot to exempt itself answers 400 here too.
+    return {"WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture
 def both_keys(api_key) -> list[dict[str, str]]:
     return [api_key("staff", ("amsterdam-centrum",)), api_key("coordinator")]
 
@@ -111,3 +117,18 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def test_api_conforms_to_its_openapi_document(case, app, both_keys):
     for headers in both_keys:
         case.call_and_validate(headers=headers, app=app, checks=CHECKS, additional_checks=[one_error_shape])
+
+
+WRITE_OPERATIONS = [(method.upper(), path) for path, item in schema.raw_schema["paths"].items()
+                    for method in item if method in ("post", "put", "patch", "delete")]
+
+
+@pytest.mark.parametrize(("method", "path"), WRITE_OPERATIONS, ids=[f"{m} {p}" for m, p in WRITE_OPERATIONS])
+def test_write_operations_take_a_bearer_key_without_a_csrf_token(client, api_key, method, path):
+    """With CSRF on (as in production), an empty JSON body gets the field errors, not a CSRF refusal."""
+    url = path.replace("{reference}", "TB-0000").replace("{location_id}", "amsterdam-centrum")
+    response = client.open(url, method=method, json={}, headers=api_key("staff", ("amsterdam-centrum",)))
+    body = response.get_json()
+    assert response.status_code in (404, 422), body
+    if response.status_code == 422:
+        assert body.get("errors"), body

@@ -128,6 +128,30 @@ def test_handover_from_loket_to_partner_page(new_context, page, sign_in, run_job
     assert_accessible(again)
 
 
+def test_expired_partner_link_explains_and_offers_a_new_one(new_context, client, api_key, run_jobs, monkeypatch,
+                                                            assert_accessible):
+    created = client.post("/api/v1/handovers", headers=api_key("staff", (LOCATION,)), json={
+        "location": LOCATION, "partner": "uwv", "phone": "06 12345678", "name": "meneer De Vries", "consent": True})
+    assert created.status_code == 201, created.get_json()
+    run_jobs()
+    links = PARTNER_LINK.findall(" ".join(entry["body"] for entry in client.get("/dev/outbox.json").get_json()))
+    assert links
+    from routing.handovers import views
+
+    later = datetime.now(UTC) + timedelta(days=90)  # long past the deadline and the link's margin
+    monkeypatch.setattr(views, "_now", lambda: later)
+    page = new_context().new_page()
+    response = page.goto(links[0])
+    assert response.status == 410
+    assert "verlopen" in page.locator("main").inner_text()
+    assert "meneer De Vries" not in page.locator("main").inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="Stuur mij een nieuwe link").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "We hebben een nieuwe link gestuurd"
+    assert_accessible(page)
+
+
 def test_unknown_partner_link(page, assert_accessible):
     response = page.goto("/o/" + "A" * 43)
     assert response.status == 404
