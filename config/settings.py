@@ -45,6 +45,8 @@ class Base:
             # Proxies in front of the app whose X-Forwarded-* headers are trusted (client IP for limits).
             "TRUSTED_PROXY_HOPS": _int("TRUSTED_PROXY_HOPS", 0),
             "DIRECTORY_PATH": _env("DIRECTORY_PATH", str(PROJECT_ROOT / "config" / "directory")),
+            # How often (seconds) a process checks the directory files for changes; 0 = only at start.
+            "DIRECTORY_RELOAD_SECONDS": _int("DIRECTORY_RELOAD_SECONDS", 10),
             "TIMEZONE": "Europe/Amsterdam",
             "BABEL_DEFAULT_LOCALE": "nl",
             "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",

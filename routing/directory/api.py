@@ -79,6 +79,8 @@ class LocationDetailSchema(LocationSummarySchema):
 class SearchArgsSchema(Schema):
     location = fields.String(required=True, validate=ID)
     q = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50),
+                           metadata={"description": "How many results, best first (default 10)."})
 
 
 def _line(result: service.Result) -> dict | None:
@@ -151,6 +153,6 @@ def search(args: dict):
     """
     location = _visible(args["location"])
     now = datetime.now(UTC)
-    results = service.lookup(location.id, args["q"], now)
+    results = service.lookup(location.id, args["q"], now, limit=args["limit"])
     service.record_shown(location.id, results, now)
     return {"location": location.id, "query": args["q"], "results": [_result(r) for r in results]}

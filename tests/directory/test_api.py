@@ -96,6 +96,14 @@ def test_malformed_query_is_422_with_field_errors(client, api_key):
     assert too_long.status_code == 422 and "q" in too_long.json["errors"]
     bad_id = search(client, headers, "../etc", "aow")
     assert bad_id.status_code == 422 and "location" in bad_id.json["errors"]
+    bad_limit = client.get("/api/v1/search?location=utrecht&q=aow&limit=0", headers=headers)
+    assert bad_limit.status_code == 422 and "limit" in bad_limit.json["errors"]
+
+
+def test_limit(client, api_key):
+    headers = api_key("coordinator")
+    response = client.get("/api/v1/search?location=enschede&q=18+worden&limit=2", headers=headers)
+    assert len(response.json["results"]) == 2
 
 
 def test_staff_see_only_their_own_locations(client, api_key):
