@@ -30,11 +30,7 @@ def _status_body(request: service.CallbackRequest) -> dict:
 
 @blp.route("")
 class Callbacks(MethodView):
-    decorators = [
-        limiter.limit(limits.per_location, key_func=limits.location_key),
-        limiter.limit(limits.per_phone, key_func=limits.phone_key),
-        limiter.limit(limits.per_ip),
-    ]
+    decorators = [limiter.limit(limits.per_ip)]
 
     @api_auth(*CLIENT_ROLES)
     @blp.arguments(schemas.CallbackIn)

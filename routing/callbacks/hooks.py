@@ -16,10 +16,10 @@ from flask_babel import lazy_gettext as _l
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from routing.callbacks import limits, schemas, service
+from routing.callbacks import schemas, service
 from routing.directory import schedule
 from routing.errors import ApiError
-from routing.extensions import csrf, get_redis, limiter
+from routing.extensions import csrf, get_redis
 from routing.hooks.twilio_signature import twilio_signed
 from routing.privacy import phone as phones
 
@@ -78,7 +78,11 @@ def _message(channel: str) -> Response:
         problems = " ".join(m for messages in refused.errors.values() for m in messages)
         reply.message(_("Uw bericht is niet bewaard. %(problems)s", problems=problems))
         return _twiml(reply)
-    receipt = service.create_request(get_redis(), intake)
+    try:
+        receipt = service.create_request(get_redis(), intake)
+    except ApiError as refused:  # too many requests for this number or location
+        reply.message(refused.message)
+        return _twiml(reply)
     if receipt.existing:
         text = _("U had al een terugbelverzoek: %(reference)s. Wij bellen u %(when)s. Niet meer nodig? "
                  "Stuur STOP.", reference=receipt.reference, when=_when(receipt.expected_callback))
@@ -96,16 +100,12 @@ def _regions() -> tuple[str, ...]:
 
 @bp.route("/sms", methods=["POST"])
 @twilio_signed
-@limiter.limit(limits.per_phone, key_func=limits.phone_key)
-@limiter.limit(limits.per_location, key_func=limits.location_key)
 def sms():
     return _message("sms")
 
 
 @bp.route("/whatsapp", methods=["POST"])
 @twilio_signed
-@limiter.limit(limits.per_phone, key_func=limits.phone_key)
-@limiter.limit(limits.per_location, key_func=limits.location_key)
 def whatsapp():
     return _message("whatsapp")
 
@@ -160,7 +160,6 @@ def voice():
 
 @bp.route("/voice/keuze", methods=["POST"])
 @twilio_signed
-@limiter.limit(limits.per_phone, key_func=limits.phone_key)
 def voice_choice():
     response = VoiceResponse()
     location = _location()
@@ -175,7 +174,12 @@ def voice_choice():
         _say_both(response, _in_both(_l("Naar dit nummer kunnen wij niet terugbellen. Stuur een sms of gebruik "
                                         "het formulier op de website.")))
         return _twiml(response)
-    receipt = service.create_request(get_redis(), intake)
+    try:
+        receipt = service.create_request(get_redis(), intake)
+    except ApiError:  # too many requests for this number or location
+        _say_both(response, _in_both(_l("Het lukt nu niet om een terugbelverzoek te maken. Probeer het later "
+                                        "opnieuw.")))
+        return _twiml(response)
     spoken = ", ".join(receipt.reference.replace("-", ""))
     _say_both(response, _in_both(_l("Wij bellen u terug. Uw nummer is %(reference)s. Tot ziens.",
                                     reference=spoken)))

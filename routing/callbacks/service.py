@@ -117,6 +117,16 @@ def retention_done_s() -> int:
     return _days("CALLBACK_RETENTION_DONE")
 
 
+def intake_limit(name: str) -> tuple[int, int]:
+    """A CALLBACK_RATE_* setting ("5 per day") as (attempts, seconds); (0, 0) when limits are off."""
+    from limits import parse
+
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return 0, 0
+    item = parse(current_app.config[name])
+    return item.amount, item.get_expiry()
+
+
 def phone_key(phone: str) -> str:
     """Lookup key for a number (dedup, STOP, rate limits): keyed HMAC, never the number itself."""
     key = str(current_app.config["PSEUDONYM_KEY"]).encode()
@@ -268,11 +278,16 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
             personal_ttl=expire + 86400, stats_key=store.STATS.format(day=_day(now)),
             stats_field=f"{location.id}|{intake.channel}|{intake.topic or ''}|received",
             notify_window=store.ARRIVAL_NOTICE_WINDOW_S if state == "open" else 0,
+            phone_limit=intake_limit("CALLBACK_RATE_PHONE"),
+            location_limit=intake_limit("CALLBACK_RATE_LOCATION"),
         )
         if result.outcome != "taken":
             break
     else:  # pragma: no cover - 32^6 references
         raise RuntimeError("no free callback reference")
+    if result.outcome == "limited":
+        raise ApiError(429, _("Er zijn te veel verzoeken gedaan voor dit nummer of deze locatie. "
+                              "Probeer het later opnieuw, of kom langs als de medewerker er is."))
     if result.outcome == "existing":
         existing_release = _from_epoch(str(result.release)) if result.release else None
         return Receipt(result.reference, result.state,

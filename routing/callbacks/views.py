@@ -60,8 +60,6 @@ def _render_form(location, values: dict, errors: dict, status: int = 200):
 
 @bp.route("/l/<location_id>/terugbellen", methods=["GET", "POST"])
 @limiter.limit(limits.per_ip, methods=["POST"])
-@limiter.limit(limits.per_phone, key_func=limits.phone_key, methods=["POST"])
-@limiter.limit(limits.per_location, key_func=limits.location_key, methods=["POST"])
 def form(location_id: str):
     location = service.location_for(location_id)
     if request.method == "GET":
@@ -73,7 +71,8 @@ def form(location_id: str):
     if request.form.get(HONEYPOT):
         # Filled by a bot (the field is hidden from people): nothing is stored.
         return _render_form(location, values, {"_form": [_("Uw verzoek kon niet worden verstuurd.")]}, 400)
-    offered = [f"{day.isoformat()}:{part}" for day, part in service.preferred_options(location, _now())]
+    offered = [f"{day.isoformat()}:{part}" for day, part in service.preferred_options(location, _now())] \
+        if values["preferred"] else []
     try:
         # An empty optional field is a field left alone: its default applies.
         data = {name: value for name, value in values.items() if value != "" or name == "phone"}

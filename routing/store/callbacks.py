@@ -30,6 +30,9 @@ ACTIVE = PREFIX + "cb:active:{location}"  # zset reference -> created (epoch s):
 ACTIVE_PATTERN = PREFIX + "cb:active:*"
 DONE = PREFIX + "cb:done"  # zset reference -> done time: personal data kept until the retention ends
 STATS = PREFIX + "cb:stats:{day}"  # hash "location|channel|topic|outcome" -> count; anonymous, kept
+# Fixed-window intake counters per number and per location (window index = epoch // window length),
+# checked inside the intake script so the limits cost no extra round trip.
+RATE = PREFIX + "cb:rl:{kind}:{subject}:{window}"
 # Coalesces arrival notices: at most one "N waiting" notice per location per window.
 ARRIVAL_NOTICE = PREFIX + "cb:notified:{location}"
 
@@ -49,6 +52,16 @@ FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "pref
 
 _INTAKE = """
 local prefix, ref, now, window = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+-- Rate limits first: every attempt counts, also one that finds an existing request.
+local base = 13 + 2 * tonumber(ARGV[12])
+for i, kind in ipairs({'phone', 'location'}) do
+  local limit, ttl = tonumber(ARGV[base + 2 * i - 2]), ARGV[base + 2 * i - 1]
+  if limit > 0 then
+    local count = redis.call('INCR', KEYS[6 + i])
+    if count == 1 then redis.call('EXPIRE', KEYS[6 + i], ttl) end
+    if count > limit then return {'limited', kind} end
+  end
+end
 local existing = redis.call('GET', KEYS[3])
 if existing then
   local h = prefix .. 'cb:' .. existing
@@ -120,7 +133,7 @@ return {'ok', st, loc}
 
 @dataclass(frozen=True)
 class IntakeResult:
-    outcome: str  # "created" | "existing" | "taken" (reference already in use: pick another)
+    outcome: str  # "created" | "existing" | "taken" (reference in use: pick another) | "limited"
     reference: str | None = None
     state: str | None = None
     release: int | None = None  # existing request: its release time (epoch s), if waiting
@@ -155,17 +168,24 @@ def intake(
     stats_key: str,
     stats_field: str,
     notify_window: int,
+    phone_limit: tuple[int, int] = (0, 0),
+    location_limit: tuple[int, int] = (0, 0),
 ) -> IntakeResult:
-    """Store a new request, or find the live one of the same number here (within 24 h): one round trip."""
+    """Store a new request, or find the live one of the same number here (within 24 h): one round trip.
+
+    phone_limit / location_limit: (attempts, per seconds); (0, 0) switches a limit off. Over a limit the
+    outcome is "limited" and `state` names which limit ("phone" or "location")."""
     pairs = [item for pair in facts.items() for item in pair]
     keys = [REQUEST.format(reference=reference), PERSONAL.format(reference=reference),
             PHONE.format(location=location, phone_key=phone_key), index_key, stats_key,
-            ARRIVAL_NOTICE.format(location=location)]
+            ARRIVAL_NOTICE.format(location=location),
+            RATE.format(kind="phone", subject=phone_key, window=now // max(phone_limit[1], 1)),
+            RATE.format(kind="location", subject=location, window=now // max(location_limit[1], 1))]
     args = [PREFIX, reference, now, DEDUP_WINDOW_S, personal_blob, facts_ttl, personal_ttl, personal_ttl,
-            index_score, stats_field, notify_window, len(facts), *pairs]
+            index_score, stats_field, notify_window, len(facts), *pairs, *phone_limit, *location_limit]
     reply = [_s(x) if not isinstance(x, int) else x for x in r.register_script(_INTAKE)(keys, args)]
-    if reply[0] == "taken":
-        return IntakeResult("taken")
+    if reply[0] in ("taken", "limited"):
+        return IntakeResult(reply[0], state=reply[1] if len(reply) > 1 else None)
     if reply[0] == "existing":
         return IntakeResult("existing", reply[1], reply[2], int(reply[3]) if reply[3] else None)
     return IntakeResult("created", reply[1], notify=bool(reply[4]), active_count=int(reply[5]))

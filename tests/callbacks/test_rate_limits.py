@@ -25,3 +25,13 @@ def test_per_number_then_per_ip(client, pin_now, redis):
     assert post(client, "06 11223344").status_code == 429
     # Limiter keys never hold the number itself.
     assert not [k for k in redis.scan_iter() if b"612345678" in k]
+
+
+def test_per_location_limit_over_sms(app, client, pin_now, redis):
+    from callbacks.test_hooks import sms
+
+    pin_now(SATURDAY)
+    app.config["CALLBACK_RATE_LOCATION"] = "2 per hour"
+    replies = [sms(client, "bel mij", sender=f"+3161234567{i}").get_data(as_text=True) for i in range(3)]
+    assert "TB-" in replies[0] and "TB-" in replies[1]
+    assert "te veel verzoeken" in replies[2]

@@ -1,0 +1,306 @@
+"""Sustained callback intake through gunicorn, side by side with a bare Flask hello endpoint.
+
+    .venv/bin/python bench/intake/run.py [--seconds 10] [--db 11]
+
+Starts two gunicorn servers with the project's default settings (config/gunicorn.conf.py) on loopback: the bare hello
+app and Loketlijn (development settings, Redis 127.0.0.1:6379 in a dedicated db; the rate limits stay on,
+raised so that one client address can run the benchmark). For the hello endpoint, the web form POST and
+the API POST it measures:
+  1. throughput: closed loop with a few connections for --seconds (requests/s, p50, p99);
+  2. latency at a fixed 200 requests/s (open loop, latency counted from the planned send time).
+Then Redis memory per stored request (MEMORY USAGE of every key this run wrote, divided by the requests
+stored), and it deletes only its own keys. Prints the figures and rewrites its section of
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN_CONF = ROOT / "config" / "gunicorn.conf.py"
+PYTHON = sys.executable
+LOCATION = "utrecht"
+RATE = 200
+CONNECTIONS = 8
+GUNICORN_WORKERS = "2 × cores + 1 sync workers, keep-alive 5 s"
+TARGET_SHARE = 0.5
+TARGET_P99_MS = 50
+TARGET_BYTES = 1024
+_numbers = itertools.count(10_000_000)
+LOAD: list[float] = []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(app: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    # The project's gunicorn settings (config/gunicorn.conf.py) for both servers; only the address differs.
+    process = subprocess.Popen([PYTHON, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "--bind",
+                                f"127.0.0.1:{port}", app], cwd=cwd, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn for {app} exited with {process.returncode}")
+            time.sleep(0.1)
+    raise RuntimeError(f"gunicorn for {app} did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=15)
+
+
+def phone() -> str:
+    return f"+316{next(_numbers):08d}"  # a fresh valid mobile number per request: no dedup shortcut
+
+
+class Target:
+    """How to send one request of a kind."""
+
+    def __init__(self, name: str, url: str, make, headers=None, cookies=None):
+        self.name, self.url, self.make, self.headers, self.cookies = name, url, make, headers or {}, cookies
+
+    async def send(self, session: aiohttp.ClientSession) -> float:
+        started = time.perf_counter()
+        kind, payload = self.make()
+        async with session.request("GET" if kind == "get" else "POST", self.url, headers=self.headers,
+                                   **({} if kind == "get" else {kind: payload})) as response:
+            body = await response.read()
+            if response.status not in (200, 201):
+                raise RuntimeError(f"{self.name}: HTTP {response.status}: {body[:300]!r}")
+        return time.perf_counter() - started
+
+
+def _session(target: Target) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True, limit=0),
+                                 cookies=target.cookies)
+
+
+async def closed_loop(target: Target, seconds: float) -> dict:
+    latencies: list[float] = []
+    async with _session(target) as session:
+        end = time.perf_counter() + seconds
+
+        async def worker():
+            while time.perf_counter() < end:
+                latencies.append(await target.send(session))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+        elapsed = time.perf_counter() - started
+    return {"rps": len(latencies) / elapsed, **percentiles(latencies), "n": len(latencies)}
+
+
+async def open_loop(target: Target, seconds: float, rate: int) -> dict:
+    latencies: list[float] = []
+    async with _session(target) as session:
+        start = time.perf_counter()
+
+        async def one(planned: float):
+            await asyncio.sleep(max(0.0, planned - time.perf_counter()))
+            await target.send(session)
+            latencies.append(time.perf_counter() - planned)  # includes any queueing behind the plan
+
+        await asyncio.gather(*(one(start + i / rate) for i in range(int(seconds * rate))))
+        elapsed = time.perf_counter() - start
+    return {"rps": len(latencies) / elapsed, **percentiles(latencies), "n": len(latencies)}
+
+
+def percentiles(latencies: list[float]) -> dict:
+    ordered = sorted(latencies)
+    return {"p50": statistics.median(ordered) * 1000, "p99": ordered[int(len(ordered) * 0.99) - 1] * 1000}
+
+
+def form_target(base: str) -> Target:
+    """The web form with its CSRF token and session cookie, as a kiosk browser posts it."""
+    import requests
+
+    session = requests.Session()
+    page = session.get(f"{base}/l/{LOCATION}/terugbellen").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return Target("web form POST", f"{base}/l/{LOCATION}/terugbellen",
+                  lambda: ("data", {"csrf_token": token, "phone": phone(), "name": "Bench", "language": "nl",
+                                    "reply_by": "call", "note": "graag terugbellen", "consent": "yes"}),
+                  cookies=session.cookies.get_dict())
+
+
+def api_target(base: str, key: str) -> Target:
+    return Target("API POST", f"{base}/api/v1/callbacks",
+                  lambda: ("json", {"location": LOCATION, "phone": phone(), "name": "Bench", "consent": True,
+                                    "note": "graag terugbellen", "reply_by": "call"}),
+                  headers={"Authorization": f"Bearer {key}"})
+
+
+def memory_per_request(r: redis.Redis) -> dict:
+    """Bytes per stored request: its own keys, its share of the indexes, and its audit record."""
+    from routing.store import callbacks as store
+
+    totals = {"request": 0, "audit": 0, "other": 0}
+    requests_stored = 0
+    for key in r.scan_iter(count=1000):
+        size = r.memory_usage(key, samples=0) or 0
+        name = key.decode()
+        if name.startswith("ll:audit"):
+            totals["audit"] += size
+        elif name.startswith("ll:cb:"):
+            totals["request"] += size
+            if re.fullmatch(r"ll:cb:TB-\w+", name):
+                requests_stored += 1
+        else:
+            totals["other"] += size  # limiter counters, RQ, the API key, the on-duty notice
+    per = {k: v / max(requests_stored, 1) for k, v in totals.items()}
+    return {"stored": requests_stored, **per, "store_keys": store.REQUEST}
+
+
+def own_keys_cleanup(r: redis.Redis) -> None:
+    """Only this run's db holds these, but delete by our own patterns anyway."""
+    for pattern in ("ll:*", "LIMITS:*", "LIMITER*", "rq:*", "flask_limiter*"):
+        batch = list(r.scan_iter(match=pattern, count=1000))
+        for i in range(0, len(batch), 500):
+            r.delete(*batch[i:i + 500])
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    # A timeout or Ctrl-C still stops the servers and deletes our keys (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--db", type=int, default=11)
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args()
+
+    redis_url = f"redis://127.0.0.1:6379/{args.db}"
+    r = redis.Redis.from_url(redis_url)
+    own_keys_cleanup(r)
+    LOAD.append(os.getloadavg()[0])
+    log(f"load average before the run: {LOAD[0]:.1f} (other work on this machine skews the figures)")
+    env = {**os.environ, "REDIS_URL": redis_url, "LOKETLIJN_ENV": "development", "PYTHONPATH": str(ROOT),
+           "CALLBACK_RATE_IP": "10000000 per hour", "CALLBACK_RATE_PHONE": "10 per day",
+           "CALLBACK_RATE_LOCATION": "10000000 per hour"}
+    sys.path.insert(0, str(ROOT))
+    os.environ.update({k: env[k] for k in ("REDIS_URL", "LOKETLIJN_ENV")})
+    from routing import create_app
+    from routing.auth import service as auth
+
+    app = create_app({"REDIS_URL": redis_url})
+    with app.app_context():
+        key, _ = auth.create_api_key(r, "bench-kiosk", "staff", [LOCATION])
+
+    hello_port, app_port = free_port(), free_port()
+    hello = start("hello:app", hello_port, env, ROOT / "bench" / "intake")
+    loketlijn = start("routing:create_app()", app_port, env, ROOT)
+    results: dict[str, dict] = {}
+    try:
+        base = f"http://127.0.0.1:{app_port}"
+        targets = [Target("bare hello", f"http://127.0.0.1:{hello_port}/hello", lambda: ("get", None)),
+                   form_target(base), api_target(base, key)]
+        for target in targets:  # warm up: imports, script load, connection pools
+            asyncio.run(closed_loop(target, 1))
+        for target in targets:
+            log(f"{target.name}: as fast as it goes, then {RATE} req/s, {args.seconds:g} s each")
+            results[target.name] = {"max": asyncio.run(closed_loop(target, args.seconds)),
+                                    "fixed": asyncio.run(open_loop(target, args.seconds, RATE))}
+            log(f"  {results[target.name]}")
+        memory = memory_per_request(r)
+    finally:
+        stop(hello)
+        stop(loketlijn)
+        own_keys_cleanup(r)
+
+    report = render(results, memory, args)
+    print(report)
+    if not args.no_docs:
+        write_section(report)
+
+
+def render(results: dict, memory: dict, args) -> str:
+    bare = results["bare hello"]["max"]["rps"]
+    lines = [
+        f"Command: `.venv/bin/python bench/intake/run.py --seconds {args.seconds:g}`  ",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores ({_cpu()}), Python {platform.python_version()}, "
+        f"gunicorn with config/gunicorn.conf.py ({GUNICORN_WORKERS}), Redis {redis_version()} on 127.0.0.1 (db {args.db}); "
+        f"load generator on the same machine ({CONNECTIONS} connections, a new connection per request); "
+        f"load average at the start {LOAD[0]:.1f}.",
+        "",
+        "| endpoint | max req/s | share of bare | p50 ms | p99 ms | at 200 req/s: p50 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, figures in results.items():
+        top, fixed = figures["max"], figures["fixed"]
+        lines.append(f"| {name} | {top['rps']:.0f} | {top['rps'] / bare:.0%} | {top['p50']:.1f} | "
+                     f"{top['p99']:.1f} | {fixed['p50']:.1f} | {fixed['p99']:.1f} |")
+    lines += [
+        "",
+        f"Redis memory per stored request ({memory['stored']} stored): {memory['request']:.0f} B for the request "
+        f"itself (facts hash, encrypted personal blob, phone lookup key, queue index, counters), "
+        f"{memory['audit']:.0f} B for its audit record (Logboek dataverwerkingen, kept "
+        f"{os.environ.get('AUDIT_RETENTION_DAYS', '400')} days), {memory['other']:.0f} B other "
+        "(rate-limit counters, which expire).",
+        "",
+        "Targets: intake ≥ 50% of bare hello; p99 ≤ 50 ms at 200 req/s; ≤ 1 KiB per request. " + verdict(results, memory),
+    ]
+    return "\n".join(lines)
+
+
+def verdict(results: dict, memory: dict) -> str:
+    bare = results["bare hello"]["max"]["rps"]
+    checks = []
+    for name in ("web form POST", "API POST"):
+        share = results[name]["max"]["rps"] / bare
+        p99 = results[name]["fixed"]["p99"]
+        checks.append(f"{name}: {share:.0%} of bare ({'met' if share >= TARGET_SHARE else 'NOT met'}), "
+                      f"p99 {p99:.1f} ms at 200 req/s ({'met' if p99 <= TARGET_P99_MS else 'NOT met'})")
+    checks.append(f"memory {memory['request']:.0f} B ({'met' if memory['request'] <= TARGET_BYTES else 'NOT met'})")
+    return "; ".join(checks) + "."
+
+
+def _cpu() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def redis_version() -> str:
+    return redis.Redis().info("server")["redis_version"]
+
+
+def write_section(report: str) -> None:
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    section = f"<!-- bench:intake -->\n## Callback intake (bench/intake)\n\n{report}\n<!-- /bench:intake -->"
+    pattern = re.compile(r"<!-- bench:intake -->.*?<!-- /bench:intake -->", re.S)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
