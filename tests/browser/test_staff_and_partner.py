@@ -67,9 +67,6 @@ def test_handover_form_errors(page, sign_in, assert_accessible):
     assert_accessible(page)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "routing/templates/handovers/new.html: the error summary links #field-partner, the partner fieldset, which "
-    "cannot take focus; give the first partner checkbox the id the summary links to"))
 def test_handover_error_summary_links_move_focus(page, sign_in, error_links_without_focus):
     sign_in(page)
     page.goto("/overdrachten/nieuw")
