@@ -175,16 +175,18 @@ def _sort_key(handover: Handover, day: date) -> tuple:
 
 
 def aftercare(r: redis.Redis, principal: Principal, now: datetime, limit: int = 200) -> list[Handover]:
-    """What this principal may follow up: their locations' or their partner's handovers, or all."""
+    """What this principal may follow up: every open handover in their scope (so no overdue one is ever
+    out of sight) and the most recent finished ones; their locations', their partner's, or all."""
     if principal.sees_everything:
-        refs = store.recent_refs(r, everything=True, limit=limit)
+        recent = store.recent_refs(r, everything=True, limit=limit)
     elif principal.role == "partner" and principal.partner:
-        refs = store.recent_refs(r, partner=principal.partner, limit=limit)
+        recent = store.recent_refs(r, partner=principal.partner, limit=limit)
     elif principal.role == "staff":
-        refs = store.recent_refs(r, locations=principal.locations, limit=limit)
+        recent = store.recent_refs(r, locations=principal.locations, limit=limit)
     else:
-        refs = []
-    handovers = [_from_record(*found) for found in store.get_many(r, refs)]
+        return []
+    refs = dict.fromkeys(store.open_refs(r) + recent)
+    handovers = [h for h in (_from_record(*found) for found in store.get_many(r, refs)) if may_see(principal, h)]
     day = today(now)
     return sorted(handovers, key=lambda h: _sort_key(h, day))
 

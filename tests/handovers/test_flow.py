@@ -185,3 +185,21 @@ def test_the_partner_is_told_what_is_missing_and_nothing_changes(app, make_hando
     from routing.handovers import service
 
     assert service.get(get_redis(), handover.reference).status == "opened"
+
+
+def test_aftercare_shows_overdue_first_and_only_what_is_yours(app, client, login, make_handover, redis, sent):
+    from datetime import UTC, datetime, timedelta
+
+    from routing.handovers import service
+
+    [old] = make_handover("uwv", now=datetime.now(UTC) - timedelta(days=9))
+    [fresh, done] = make_handover(["svb", "duo"])
+    service.record_outcome(redis, done, "solved", "test", datetime.now(UTC))
+    login(client, "staff", locations=(LOCATION,))
+    page = client.get("/overdrachten").get_data(as_text=True)
+    assert page.index(old.reference) < page.index(fresh.reference) < page.index(done.reference)
+    assert "Te laat" in page
+    partner = app.test_client()
+    login(partner, "partner", partner="svb")
+    page = partner.get("/overdrachten").get_data(as_text=True)
+    assert fresh.reference in page and old.reference not in page and done.reference not in page
