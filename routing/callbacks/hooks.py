@@ -7,16 +7,16 @@ changed by anyone else. Replies are TwiML, in Dutch (and English for speech).
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from flask import Blueprint, Response, current_app, request, url_for
-from flask_babel import force_locale, format_date, format_datetime
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from routing.callbacks import schemas, service
+from routing.callbacks.views import expected_text
 from routing.directory import schedule
 from routing.errors import ApiError
 from routing.extensions import csrf, get_redis
@@ -39,13 +39,6 @@ def _location():
         return service.location_for(request.args.get("location", ""))
     except ApiError:
         return None
-
-
-def _when(expected: datetime | None) -> str:
-    if expected is None:
-        return _("zo snel mogelijk")
-    return _("%(day)s vanaf %(time)s", day=format_date(expected, "EEEE d MMMM"),
-             time=format_datetime(expected, "H:mm"))
 
 
 def _not_configured() -> str:
@@ -85,11 +78,11 @@ def _message(channel: str) -> Response:
         return _twiml(reply)
     if receipt.existing:
         text = _("U had al een terugbelverzoek: %(reference)s. Wij bellen u %(when)s. Niet meer nodig? "
-                 "Stuur STOP.", reference=receipt.reference, when=_when(receipt.expected_callback))
+                 "Stuur STOP.", reference=receipt.reference, when=expected_text(receipt.expected_callback))
     else:
         text = _("Wij bellen u terug. Uw nummer: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
                  "Stuur STOP of INTREKKEN. Wij wissen uw gegevens daarna.",
-                 reference=receipt.reference, when=_when(receipt.expected_callback))
+                 reference=receipt.reference, when=expected_text(receipt.expected_callback))
     reply.message(text)
     return _twiml(reply)
 

@@ -30,7 +30,8 @@ def test_form_is_dutch_by_default_and_english_on_request(client):
     assert 'name="preferred" value="2026-11-30:morning"' in page  # Monday: the next staffed day
     assert "<legend>" in page and 'for="field-phone"' in page
     english = client.get(URL + "?lang=en").get_data(as_text=True)
-    assert 'lang="en"' in english
+    assert 'lang="en"' in english and "Would you like us to call you back?" in english
+    assert "Monday 30 November, morning (9:00 to 12:00)" in english
 
 
 def test_unknown_location_is_404(client):

@@ -56,7 +56,7 @@ def test_sms_creates_a_request_and_replies_with_reference_and_how_to_withdraw(cl
     assert response.status_code == 200 and response.mimetype == "text/xml"
     text = response.get_data(as_text=True)
     reference = re.search(r"TB-[A-Z2-9]{4}", text).group(0)
-    assert "STOP" in text and "maandag 30 november vanaf 9:00" in text
+    assert "STOP" in text and "maandag 30 november, vanaf 9:00" in text
     request = service.get_request(redis, reference)
     assert request.channel == "sms" and request.reply_by == "sms"
     assert request.note == "Graag terugbellen over mijn huurtoeslag"
