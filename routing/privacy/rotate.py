@@ -75,5 +75,4 @@ def rotate() -> None:
             yield from wrapped
 
     counts = rotate_all(get_redis(), progress=bar)
-    click.echo(f"{counts['rotated']} values re-encrypted with the newest key; "
-               f"{counts['gone']} were deleted meanwhile.")
+    click.echo(f"Re-encrypted with the newest key: {counts['rotated']}. Deleted meanwhile: {counts['gone']}.")

@@ -178,3 +178,20 @@ def test_expected_callback_follows_the_preferred_day_part(create):
     assert receipt.expected_callback == at(2026, 12, 1, 12, 0)
     assert receipt.expected_callback.tzinfo is not None and receipt.expected_callback.utcoffset() == \
         at(2026, 12, 1, 12, 0).astimezone(AMS).utcoffset()
+
+
+def test_keys_rotate_command_reports_what_it_did(create, app):
+    create(now=SATURDAY, name="Anna")
+    result = app.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert "Re-encrypted with the newest key: 1." in result.output
+
+
+def test_handover_when_absent_with_the_real_handover_service(create, redis):
+    handovers = pytest.importorskip("routing.handovers.service")
+    if not hasattr(handovers, "create_from_callback"):
+        pytest.skip("the warm handover does not offer create_from_callback yet")
+    receipt = create(now=SATURDAY, topic="kinderbijslag", name="Mevrouw Jansen")
+    assert receipt.status == "done"
+    request = service.get_request(redis, receipt.reference)
+    assert request.outcome == "handed_over" and request.handover
