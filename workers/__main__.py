@@ -27,9 +27,11 @@ def main(argv: list[str]) -> None:
             # Each thread gets an app context of its own (a context does not cross threads).
             worker = ThreadPoolWorker(names, connection=get_redis(), threads=queues.NOTICE_THREADS,
                                       thread_initializer=lambda: app.app_context().push())
+            # RQ logs several lines per job; at hundreds of notices a second that is noise (and CPU),
+            # and each notice's own record says what became of it.
+            worker.work(with_scheduler=True, logging_level="WARNING")
         else:
-            worker = Worker(names, connection=get_redis())
-        worker.work(with_scheduler=True)
+            Worker(names, connection=get_redis()).work(with_scheduler=True)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from flask import current_app
 
 from routing.directory import schedule
 from routing.extensions import get_redis
-from routing.handovers import service
+from routing.handovers import reminders
 from workers.tracing import traced
 
 TICK_SECONDS = 300
@@ -24,7 +24,7 @@ def tick(r: redis.Redis, now: datetime) -> dict[str, int]:
     local = now.astimezone(schedule.TZ)
     if not schedule.is_working_day(local.date()) or local.hour < int(current_app.config["HANDOVER_REMINDER_HOUR"]):
         return {"reminders": 0, "overviews": 0}
-    return {"reminders": service.send_due_reminders(r, now), "overviews": service.send_overdue_overviews(r, now)}
+    return {"reminders": reminders.send_due_reminders(r, now), "overviews": reminders.send_overdue_overviews(r, now)}
 
 
 @traced

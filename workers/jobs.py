@@ -25,14 +25,15 @@ def send_notice(notice_id: str) -> None:
     if claimed is None:
         return  # not ours: sent or being sent by another run of this job, not due yet, or final
     try:
-        rendered = render(claimed.kind, claimed.locale, claimed.context)
+        email = claimed.channel == EMAIL
+        rendered = render(claimed.kind, claimed.locale, claimed.context, email=email)
         message = Message(
             notice_id=claimed.id,
             channel=claimed.channel,
             to=claimed.address,
             subject=rendered.subject,
-            text=rendered.text if claimed.channel == EMAIL else rendered.sms,
-            html=rendered.html if claimed.channel == EMAIL else None,
+            text=rendered.text if email else rendered.sms,
+            html=rendered.html if email else None,
             validity_seconds=int((claimed.valid_until - service.utcnow()).total_seconds()),
             attempt=claimed.attempt,
         )

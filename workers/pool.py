@@ -12,6 +12,7 @@ At most once per notice does not depend on the worker: each job claims its notic
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
@@ -21,8 +22,14 @@ from rq.queue import Queue
 from rq.timeouts import TimerDeathPenalty
 
 
+# RQ refreshes a worker's heartbeat (3 Redis commands) two or three times per job; at hundreds of jobs a
+# second once a second is plenty for a key that lives worker_ttl + 60 seconds.
+HEARTBEAT_EVERY_SECONDS = 1.0
+
+
 class ThreadPoolWorker(SimpleWorker):
     death_penalty_class = TimerDeathPenalty
+    _last_beat = 0.0
 
     def __init__(self, *args, threads: int, thread_initializer: Callable[[], object] | None = None,
                  **kwargs) -> None:
@@ -33,6 +40,12 @@ class ThreadPoolWorker(SimpleWorker):
                                         initializer=thread_initializer)
         self._running: set[Future] = set()
         self._lock = threading.Lock()
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        if timeout is None and pipeline is None and time.monotonic() - self._last_beat < HEARTBEAT_EVERY_SECONDS:
+            return
+        self._last_beat = time.monotonic()
+        super().heartbeat(timeout, pipeline)
 
     def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
         while True:

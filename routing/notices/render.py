@@ -66,19 +66,18 @@ def _block(template: Template, name: str, values: dict[str, Any]) -> str:
     return "".join(template.blocks[name](template.new_context(values))).strip()
 
 
-def render(kind: str, locale: str, context: dict[str, Any]) -> Rendered:
+def render(kind: str, locale: str, context: dict[str, Any], *, email: bool = True) -> Rendered:
+    """All four parts; with email=False only the subject and the SMS text (what SMS and WhatsApp need)."""
     locale = locale if locale in LOCALES else LOCALES[0]
     values = _values(context, locale)
     name = f"{kind}.{locale}.jinja"
     text_template = _env(False).get_template(name)
-    html_template = _env(True).get_template(name)
     subject = _block(text_template, "subject", values)
+    sms = " ".join(_block(text_template, "sms", values).split())
+    if not email:
+        return Rendered(subject=subject, sms=sms, text="", html="")
+    html_template = _env(True).get_template(name)
     html = _env(True).get_template("_email.html").render(
         lang=locale, subject=subject, content=Markup(_block(html_template, "html", values))
     )
-    return Rendered(
-        subject=subject,
-        sms=" ".join(_block(text_template, "sms", values).split()),
-        text=_block(text_template, "text", values) + "\n",
-        html=html,
-    )
+    return Rendered(subject=subject, sms=sms, text=_block(text_template, "text", values) + "\n", html=html)

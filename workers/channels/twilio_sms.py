@@ -7,6 +7,7 @@ talk to another base URL than Twilio's (tests and the benchmark point it at Pris
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ HTTP_TIMEOUT_SECONDS = 10.0
 # Twilio accepts ValidityPeriod from 1 to 36000 seconds.
 MAX_VALIDITY_SECONDS = 36000
 STATUS_CALLBACK_PATH = "/hooks/twilio/status"
+# The client logs every request and response at INFO (a dozen lines per SMS); only its warnings matter.
+HTTP_LOG = logging.getLogger("workers.channels.twilio_http")
+HTTP_LOG.setLevel(logging.WARNING)
 
 # Error codes (from API answers and from delivery receipts) worth another try later:
 # 20429 too many requests, 30001 queue overflow, 30003 unreachable handset, 30008 unknown error,
@@ -70,7 +74,7 @@ class BaseUrlHttpClient(TwilioHttpClient):
     """TwilioHttpClient that sends what the client addresses to api.twilio.com to another base URL."""
 
     def __init__(self, base_url: str, timeout: float) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(timeout=timeout, logger=HTTP_LOG)
         self.base_url = base_url
 
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]
