@@ -42,7 +42,7 @@ bench-lookup: translations
 	$(BIN)/python bench/lookup.py
 
 bench-intake: translations
-	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/intake/run.py
 
 bench-dispatch: translations
 	$(BIN)/python bench/dispatch.py

@@ -11,7 +11,7 @@ import json
 import logging
 import secrets
 from base64 import urlsafe_b64encode
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import redis
@@ -94,7 +94,6 @@ class CallbackRequest:
     phone: str | None = None
     name: str | None = None
     note: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def clock() -> datetime:
@@ -487,7 +486,7 @@ def purge_expired(r: redis.Redis, *, now: datetime | None = None) -> dict[str, i
 
 # --- staff --------------------------------------------------------------------------------------------
 
-def _due_now(request: CallbackRequest, now: datetime) -> bool:
+def due_now(request: CallbackRequest, now: datetime) -> bool:
     if request.next_attempt is not None:
         return request.next_attempt <= now
     if not request.preferred:
@@ -504,7 +503,7 @@ def worklist(r: redis.Redis, location_ids: list[str], *, now: datetime | None = 
         for reference, facts in zip(references, store.load_many(r, references)):
             if facts:
                 requests.append(_from_facts(reference, facts))
-    return sorted(requests, key=lambda q: (not _due_now(q, now), -q.asked, q.created))
+    return sorted(requests, key=lambda q: (not due_now(q, now), -q.asked, q.created))
 
 
 def open_for_staff(r: redis.Redis, reference: str, principal, *,

@@ -124,7 +124,7 @@ def worklist():
     now = _now()
     items = service.worklist(get_redis(), chosen, now=now)
     return render_template("callbacks/worklist.html", items=items, locations=mine, chosen=wanted,
-                           now=now, state_label=states.label, slot_label=_slot_text, due=service._due_now)
+                           now=now, state_label=states.label, slot_label=_slot_text, due=service.due_now)
 
 
 def _slot_text(slot: str) -> str:

@@ -235,18 +235,6 @@ def load_many(r: redis.Redis, references: list[str]) -> list[dict[str, str]]:
     return [{_s(k): _s(v) for k, v in reply.items()} for reply in replies]
 
 
-def set_fields(r: redis.Redis, reference: str, fields: dict[str, str]) -> bool:
-    """Update non-state facts of a live request (attempt notes, next attempt); False if it is gone."""
-    key = REQUEST.format(reference=reference)
-    with r.pipeline() as pipe:
-        pipe.exists(key)
-        pipe.hset(key, mapping=fields)
-        exists, _ = pipe.execute()
-    if not exists:
-        r.delete(key)
-    return bool(exists)
-
-
 def reference_for_phone(r: redis.Redis, location: str, phone_key: str) -> str | None:
     return _s(r.get(PHONE.format(location=location, phone_key=phone_key)))
 
@@ -310,15 +298,6 @@ def personal_keys(r: redis.Redis) -> Iterator[str]:
 
 def count_personal(r: redis.Redis) -> int:
     return sum(1 for _ in personal_keys(r))
-
-
-def replace_personal(r: redis.Redis, key: str, blob: str) -> bool:
-    """Swap an encrypted blob in place (key rotation): keeps its TTL, never recreates a deleted key."""
-    return bool(r.set(key, blob, keepttl=True, xx=True))
-
-
-def read_raw(r: redis.Redis, key: str) -> str | None:
-    return _s(r.get(key))
 
 
 def stats(r: redis.Redis, day: str) -> dict[str, int]:
