@@ -1,4 +1,4 @@
-"""The rules of a warm handover: who may create and see what, the states, links, reminders and audit.
+"""The rules of a warm handover: who may create and see what, the states, links and audit.
 
 Every read or change of personal data writes an audit record (activity "handovers"). Services take `now`
 so tests can pin the clock; stored times are UTC ISO 8601, days are Europe/Amsterdam.
@@ -6,17 +6,16 @@ so tests can pin the clock; stored times are UTC ISO 8601, days are Europe/Amste
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis
-from flask import current_app
 from babel import Locale
 from babel.dates import format_date
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -26,7 +25,7 @@ from routing.directory import service as directory
 from routing.errors import ApiError
 from routing.handovers import notify, tokens
 from routing.handovers.model import (
-    DONE, IN_PROGRESS, NOT_REACHED, OPEN_STATUSES, OPENED, REFERRED_ON, RETURNED, SENT, SOLVED,
+    DONE, IN_PROGRESS, NOT_REACHED, OPEN_STATUSES, OPENED, REFERRED_ON, RETURNED, SENT,
     WRONG_NUMBER, Attempt, Handover, Personal,
 )
 from routing.privacy import audit, bsn, phone
@@ -160,10 +159,14 @@ def personal(r: redis.Redis, handover: Handover, actor: str) -> Personal | None:
     return Personal(**{name: fields.get(name, "") for name in store.PERSONAL_FIELDS})
 
 
+def load_many(r: redis.Redis, refs: Iterable[str]) -> list[Handover]:
+    """The handovers that still exist among ``refs``, in that order."""
+    return [_from_record(*found) for found in store.get_many(r, refs)]
+
+
 def siblings(r: redis.Redis, handover: Handover) -> list[Handover]:
     """The other handovers made together with this one (same citizen, other partners)."""
-    refs = [ref for ref in store.group_refs(r, handover.group) if ref != handover.reference]
-    return [_from_record(*found) for found in store.get_many(r, refs)]
+    return load_many(r, [ref for ref in store.group_refs(r, handover.group) if ref != handover.reference])
 
 
 def _sort_key(handover: Handover, day: date) -> tuple:
@@ -186,7 +189,7 @@ def aftercare(r: redis.Redis, principal: Principal, now: datetime, limit: int = 
     else:
         return []
     refs = dict.fromkeys(store.open_refs(r) + recent)
-    handovers = [h for h in (_from_record(*found) for found in store.get_many(r, refs)) if may_see(principal, h)]
+    handovers = [h for h in load_many(r, refs) if may_see(principal, h)]
     day = today(now)
     return sorted(handovers, key=lambda h: _sort_key(h, day))
 
@@ -437,52 +440,3 @@ def resend_link(r: redis.Redis, token: str, now: datetime) -> str:
         return "wait"
     notify.send_link(r, handover, "handover_new", now)
     return "sent"
-
-
-# ---- scheduled work (called from workers/handover_jobs.py) ----------------------------------------------
-
-def send_due_reminders(r: redis.Redis, now: datetime) -> int:
-    """A reminder with a fresh link for each open handover whose reminder is due; once per handover a day."""
-    day = today(now).isoformat()
-    sent = 0
-    for found in store.get_many(r, store.open_refs(r, now.timestamp())):
-        handover = _from_record(*found)
-        if not handover.is_open or not store.once(r, f"remind:{handover.reference}:{day}"):
-            continue
-        notify.send_link(r, handover, "handover_reminder", now)
-        # The next nudge is the overdue overview (or a new "not reached" attempt), not another reminder.
-        store.reschedule(r, handover.reference, float("inf"))
-        sent += 1
-    return sent
-
-
-def overdue_by_channel(r: redis.Redis, now: datetime) -> dict[Any, list[str]]:
-    """Overdue open handovers grouped by the partner channel that receives them."""
-    day = today(now)
-    grouped: dict[Any, list[str]] = {}
-    for found in store.get_many(r, store.open_refs(r)):
-        handover = _from_record(*found)
-        if not handover.is_overdue(day):
-            continue
-        recipient = notify.partner_recipient(handover)
-        if recipient is not None:
-            grouped.setdefault(recipient, []).append(handover.reference)
-    return grouped
-
-
-def send_overdue_overviews(r: redis.Redis, now: datetime) -> int:
-    """One overview per partner channel per Amsterdam day, however often this runs."""
-    day = today(now).isoformat()
-    sent = 0
-    for recipient, refs in overdue_by_channel(r, now).items():
-        channel = hashlib.sha256(json.dumps(recipient.addresses(), sort_keys=True).encode()).hexdigest()[:16]
-        claim = f"overview:{day}:{channel}"
-        if not store.once(r, claim):
-            continue
-        try:
-            notify.overdue_overview(r, recipient, refs)
-        except Exception:
-            store.forget(r, claim)  # let the next tick try again
-            raise
-        sent += 1
-    return sent
