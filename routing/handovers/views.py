@@ -106,8 +106,12 @@ def _form_data() -> dict[str, Any]:
 def _render_new(location_id: str, values: dict[str, Any], errors: dict[str, list[str]], status: int = 200):
     location = directory.get_location(location_id)
     partners = service.handover_partners(location_id)
+    principal = current_principal()
+    # Staff working at several locations choose the one they hand over from.
+    my_locations = [directory.get_location(loc) for loc in sorted(principal.locations)] if principal else []
     response = make_response(render_template(
         "handovers/new.html", location=location, partners=partners, values=values, errors=errors,
+        my_locations=my_locations,
         chosen=set(values.get("partner") or []), labels=LABELS,
         default_deadline=service.default_deadline(_now())), status)
     return _private(response)

@@ -203,3 +203,10 @@ def test_aftercare_shows_overdue_first_and_only_what_is_yours(app, client, login
     login(partner, "partner", partner="svb")
     page = partner.get("/overdrachten").get_data(as_text=True)
     assert fresh.reference in page and old.reference not in page and done.reference not in page
+
+
+def test_staff_at_several_locations_choose_where_they_hand_over_from(client, login, sent):
+    login(client, "staff", locations=(LOCATION, "utrecht"))
+    page = client.get("/overdrachten/nieuw?location=utrecht").get_data(as_text=True)
+    assert 'value="utrecht" selected' in page and 'name="location" value="utrecht"' in page
+    assert client.get("/overdrachten/nieuw?location=enschede").status_code == 403
