@@ -201,3 +201,12 @@ def test_notices_queue_carries_ids_only(app, redis, notice_context):
     (job,) = Queue(queues.NOTICES, connection=redis).jobs
     assert job.args == (nid,) and job.kwargs == {}
     assert job.timeout == queues.NOTICE_JOB_TIMEOUT_SECONDS
+
+
+def test_the_failed_page_in_english(app, redis, channels, run_jobs, client, login, notice_context):
+    channels["sms"].errors = [PermanentError("twilio:21211")]
+    create_notice(redis, "handover_new", Recipient(sms=PHONE), notice_context())
+    run_jobs()
+    login(client, "coordinator")
+    page = client.get("/notices/failed?lang=en").get_data(as_text=True)
+    assert "These messages could not be delivered on any channel" in page and "Address does not work" in page
