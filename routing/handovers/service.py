@@ -225,10 +225,13 @@ def _new_reference(r: redis.Redis) -> str:
             return ref
 
 
-def _check(location_id: str, partners: list[str], personal_fields: dict[str, str],
+def _check(location_id: str, partners: list[str], personal_fields: dict[str, str], topic: str,
            deadline: date | None, now: datetime) -> tuple[list[str], dict[str, str], date]:
     """Refuse anything that would not make a good handover; returns the cleaned values."""
     directory.get_location(location_id)  # 404 for an unknown location
+    # The topic goes into the partner's notice, so only the directory's own topics, never free text.
+    if topic and topic not in directory.get_directory().topics:
+        raise _field_error("topic", _("Dit onderwerp kennen wij niet. Kies een onderwerp uit de zoekresultaten."))
     partners = list(dict.fromkeys(partners))
     if not partners:
         raise _field_error("partner", _("Kies minstens één organisatie."))
@@ -241,7 +244,7 @@ def _check(location_id: str, partners: list[str], personal_fields: dict[str, str
         personal_fields["phone"] = phone.normalise(personal_fields.get("phone", ""))
     except phone.PhoneRefused as refused:
         raise _field_error("phone", str(refused.message)) from None
-    _no_bsn({name: personal_fields.get(name, "") for name in ("name", "note", "preferred")})
+    _no_bsn({name: personal_fields.get(name, "") for name in ("name", "note", "preferred", "language")})
     day = today(now)
     deadline = deadline or default_deadline(now)
     if deadline < day:
@@ -252,7 +255,7 @@ def _check(location_id: str, partners: list[str], personal_fields: dict[str, str
 def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], personal_fields: dict[str, str],
           urgency: str, topic: str, deadline: date | None, callback_reference: str,
           now: datetime) -> list[Handover]:
-    partners, personal_fields, deadline = _check(location_id, partners, personal_fields, deadline, now)
+    partners, personal_fields, deadline = _check(location_id, partners, personal_fields, topic, deadline, now)
     group = secrets.token_hex(8)
     remind_at = _reminder_at(deadline)
     # A deadline of today: no separate "deadline today" reminder right after the first notice.

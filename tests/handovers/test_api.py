@@ -37,6 +37,8 @@ def test_refusals_change_nothing(client, api_key, redis, sent):
         (BODY | {"note": "x" * 501}, 422, "note"),
         (BODY | {"urgency": "asap"}, 422, "urgency"),
         (BODY | {"surprise": 1}, 422, "surprise"),
+        (BODY | {"topic": "call 0612345678"}, 422, "topic"),
+        (BODY | {"language": "111222333"}, 422, "language"),
     ]
     for body, status, field in cases:
         response = client.post("/api/v1/handovers", json=body, headers=headers)
