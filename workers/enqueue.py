@@ -16,8 +16,9 @@ def enqueue_notice(notice_id: str, at: datetime | None = None) -> None:
     queue = Queue(queues.NOTICES, connection=get_redis())
     options = {
         "job_timeout": queues.NOTICE_JOB_TIMEOUT_SECONDS,
-        # The notice record holds the outcome; a finished job is of no further use.
-        "result_ttl": 0,
+        # The notice record holds the outcome; a finished job (ids only) just expires. Not 0: RQ deletes
+        # such a job at once, walking every registry, which costs more than letting it expire.
+        "result_ttl": queues.NOTICE_RESULT_TTL_SECONDS,
         "failure_ttl": queues.FAILURE_TTL_SECONDS,
         # The request's trace goes with the job, so its audit records join the same trace.
         "meta": job_meta(),

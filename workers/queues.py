@@ -18,6 +18,7 @@ FAILURE_TTL_SECONDS = 7 * 86_400
 NOTICE_THREADS = 32
 # A notice job is one send; providers' HTTP/SMTP timeouts (10 s / 15 s) keep it well under this.
 NOTICE_JOB_TIMEOUT_SECONDS = 60
+NOTICE_RESULT_TTL_SECONDS = 60
 # A claimed notice whose send has not been recorded after this long belongs to a dead worker: the
 # sweeper (every SWEEP_INTERVAL_SECONDS) hands it out again, so a killed worker's notice goes out
 # again within CLAIM_LEASE_SECONDS + SWEEP_INTERVAL_SECONDS (under 2 minutes).

@@ -74,7 +74,11 @@ class BaseUrlHttpClient(TwilioHttpClient):
     """TwilioHttpClient that sends what the client addresses to api.twilio.com to another base URL."""
 
     def __init__(self, base_url: str, timeout: float) -> None:
-        super().__init__(timeout=timeout, logger=HTTP_LOG)
+        # Proxy settings from the environment (HTTPS_PROXY, NO_PROXY) are read once here rather than by
+        # requests on every send, which scans the whole environment each time.
+        super().__init__(timeout=timeout, logger=HTTP_LOG,
+                         proxy=requests.utils.get_environ_proxies(base_url + "/") or None)
+        self.session.trust_env = False
         self.base_url = base_url
 
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]
