@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -83,13 +84,22 @@ class SearchArgsSchema(Schema):
                            metadata={"description": "How many results, best first (default 10)."})
 
 
+# The views build their answers in the documented shape (schemas above, for /api/v1/openapi.json) and
+# return them as they are: the lookup is the hottest endpoint, and a second pass through marshmallow would
+# cost more than the search itself. Tests check every answer against its schema.
+
+
 def _line(result: service.Result) -> dict | None:
     line = result.line
     if line is None:
         return None
-    return {"number": line.number, "open_now": result.open_now, "next_open": result.next_open,
+    return {"number": line.number, "open_now": result.open_now, "next_open": _iso(result.next_open),
             "fallback_number": line.fallback_number, "notes": line.notes,
-            "valid_from": line.valid_from, "valid_until": line.valid_until}
+            "valid_from": _iso(line.valid_from), "valid_until": _iso(line.valid_until)}
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _result(result: service.Result) -> dict:
@@ -107,7 +117,7 @@ def _summary(location, now: datetime) -> dict:
     return {"id": location.id, "name": location.name, "municipality": location.municipality,
             "address": location.address, "walk_in": location.walk_in,
             "present_now": schedule.is_present(location, now),
-            "next_shift": schedule.next_shift_start(location, now)}
+            "next_shift": _iso(schedule.next_shift_start(location, now))}
 
 
 def _visible(location_id: str):
@@ -126,7 +136,7 @@ def list_locations():
     directory = service.get_directory()
     now = datetime.now(UTC)
     ids = current_principal().visible_locations(sorted(directory.locations))
-    return {"locations": [_summary(directory.locations[i], now) for i in ids]}
+    return jsonify({"locations": [_summary(directory.locations[i], now) for i in ids]})
 
 
 @blp.route("/locations/<location_id>")
@@ -137,7 +147,8 @@ def get_location(location_id: str):
     """One location with its professional lines (open now, next opening)."""
     location = _visible(location_id)
     now = datetime.now(UTC)
-    return {**_summary(location, now), "lines": [_result(r) for r in service.location_partners(location.id, now)]}
+    return jsonify({**_summary(location, now),
+                    "lines": [_result(r) for r in service.location_partners(location.id, now)]})
 
 
 @blp.route("/search")
@@ -155,4 +166,4 @@ def search(args: dict):
     now = datetime.now(UTC)
     results = service.lookup(location.id, args["q"], now, limit=args["limit"])
     service.record_shown(location.id, results, now)
-    return {"location": location.id, "query": args["q"], "results": [_result(r) for r in results]}
+    return jsonify({"location": location.id, "query": args["q"], "results": [_result(r) for r in results]})

@@ -127,6 +127,20 @@ def test_location_detail_lists_its_lines(client, api_key):
     assert body["walk_in"] is True
 
 
+def test_answers_have_the_documented_shape(client, api_key):
+    from routing.directory.api import LocationDetailSchema, LocationListSchema, SearchResponseSchema
+
+    headers = api_key("coordinator")
+    for schema, url in [
+        (SearchResponseSchema(), "/api/v1/search?location=utrecht&q=18+worden"),
+        (LocationListSchema(), "/api/v1/locations"),
+        (LocationDetailSchema(), "/api/v1/locations/enschede"),
+    ]:
+        body = client.get(url, headers=headers).json
+        assert schema.validate(body) == {}, url
+        assert schema.dump(schema.load(body)) == body, url
+
+
 def test_openapi_documents_the_directory(client):
     spec = client.get("/api/v1/openapi.json").json
     params = {p["name"] for p in spec["paths"]["/api/v1/search"]["get"]["parameters"]}
