@@ -79,7 +79,7 @@ def test_handover_from_loket_to_partner_page(new_context, page, sign_in, run_job
     # The loket hands the citizen over to UWV.
     sign_in(page)
     page.goto("/overdrachten/nieuw")
-    page.check("#partner-uwv")
+    page.get_by_label("UWV", exact=True).check()
     page.fill("#field-phone", "06 12345678")
     page.fill("#field-name", "meneer De Vries")
     page.fill("#field-note", "Vraag over de WW-uitkering")
