@@ -112,3 +112,22 @@ def test_from_a_callback_request_the_details_are_taken_over(client, api_key, red
     refused = client.post("/api/v1/handovers", headers=api_key("staff", locations=(LOCATION,)), json={
         "location": LOCATION, "partner": "cjib", "consent": True, "callback_reference": other.reference})
     assert refused.status_code == 422 and "callback_reference" in refused.json["errors"]
+
+
+def test_a_partner_portal_records_attempts_and_the_outcome(client, api_key, make_handover, sent):
+    [handover] = make_handover("uwv")
+    own = api_key("partner", partner="uwv")
+    base = f"/api/v1/handovers/{handover.reference}"
+    response = client.post(base + "/attempts", json={"result": "not_reached"}, headers=own)
+    assert response.status_code == 200 and response.json["status"] == "in_progress"
+    assert "personal" not in response.json
+    missing = client.post(base + "/outcome", json={"outcome": "referred_on"}, headers=own)
+    assert missing.status_code == 422 and "referred_to" in missing.json["errors"]
+    done = client.post(base + "/outcome", json={"outcome": "referred_on", "referred_to": "Juridisch Loket"},
+                       headers=own)
+    assert done.status_code == 200 and done.json["outcome"] == "referred_on"
+    again = client.post(base + "/attempts", json={"result": "reached"}, headers=own)
+    assert again.status_code == 409 and again.json["code"] == 409
+    for headers, status in ((api_key("partner", partner="svb"), 404), (api_key("staff", locations=(LOCATION,)), 403),
+                            (api_key("coordinator"), 403), ({}, 401)):
+        assert client.post(base + "/attempts", json={"result": "reached"}, headers=headers).status_code == status

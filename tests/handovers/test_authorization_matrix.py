@@ -77,6 +77,10 @@ MATRIX: dict[str, list[Case]] = {
                                      NEW_HANDOVER | {"consent": True}, as_json=True)],
     "handovers_api.OneHandover": [Case("GET", "/api/v1/handovers/{handover}", roles(
         401, 404, "personal", 404, "personal", "plain", "plain"))],
+    "handovers_api.Attempts": [Case("POST", "/api/v1/handovers/{handover}/attempts", roles(
+        401, 403, 403, 404, "ok", 403, 403), {"result": "reached"}, as_json=True)],
+    "handovers_api.Outcome": [Case("POST", "/api/v1/handovers/{handover}/outcome", roles(
+        401, 403, 403, 404, "ok", 403, 403), {"outcome": "solved"}, as_json=True)],
     # --- audit
     "audit.search": [Case("GET", "/logboek?reference={handover}", roles("login", 403, 403, 403, 403, "listed", "listed"))],
     "audit_api.ReferenceAudit": [Case("GET", "/api/v1/audit/{handover}", roles(401, 403, 403, 403, 403, "listed", "listed"))],
