@@ -78,6 +78,9 @@ class SearchIndex:
         self.exact: dict[str, int] = {term: i for i, term in enumerate(self.terms)}
         self._near_length: dict[tuple[str, int], tuple[list[str], list[int]]] = {}
         self._topic_partners = _partners_by_municipality(directory)
+        self._team_of: dict[str, str] = {
+            p.id: p.municipality for p in directory.partners.values() if p.kind == "municipal" and p.municipality
+        }
 
     def partners_for(self, topic_id: str, municipality: str) -> tuple[str, ...]:
         """The topic's partners that serve ``municipality`` (national ones and its own teams), in topic
@@ -141,11 +144,14 @@ class SearchIndex:
                 offer(i, similarity * TYPO)
         return scores
 
-    def search(self, query: str, limit: int = MAX_TARGETS) -> list[Hit]:
-        """Topics and partners matching ``query``, best first."""
+    def search(self, query: str, limit: int = MAX_TARGETS, municipality: str | None = None) -> list[Hit]:
+        """Topics and partners matching ``query``, best first; with ``municipality``, other
+        municipalities' teams are left out before the limit (nationally, "wijkteam" names hundreds)."""
         best: dict[tuple[Kind, str], float] = {}
         for i, score in self.term_scores(query).items():
             for kind, target, weight in self.targets[i]:
+                if municipality and kind == "partner" and self._team_of.get(target, municipality) != municipality:
+                    continue
                 key = (kind, target)
                 best[key] = max(best.get(key, 0.0), score * weight)
         ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))

@@ -124,10 +124,8 @@ def lookup(location_id: str, query: str, now: datetime, limit: int = MAX_RESULTS
     location = get_location(location_id)
     scores: dict[str, float] = {}
     matched: dict[str, list[Topic]] = {}
-    for hit in state.index.search(query):
+    for hit in state.index.search(query, municipality=location.municipality):
         if hit.kind == "partner":
-            if not serves(directory.partners[hit.id], location):
-                continue
             partner_ids: tuple[str, ...] = (hit.id,)
         else:
             partner_ids = state.index.partners_for(hit.id, location.municipality)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from routing.directory.search import SearchIndex, normalize
+from routing.directory.model import Channels, Partner
+from routing.directory.search import MAX_TARGETS, SearchIndex, normalize
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +101,15 @@ def test_nonsense_and_too_short_queries_find_nothing(index):
 
 def test_normalize():
     assert normalize("Kindgebonden-Búdget!") == "kindgebonden budget"
+
+
+def test_own_municipal_team_is_found_among_hundreds(demo):
+    teams = {
+        f"gemeente-{i:03d}-wijkteam": Partner(f"gemeente-{i:03d}-wijkteam", f"Gemeente {i:03d}, Wijkteam", "municipal",
+                                            (), Channels(email="x@example.org"), municipality=f"Gemeente {i:03d}")
+        for i in range(MAX_TARGETS * 3)
+    }
+    index = SearchIndex(dataclasses.replace(demo, partners={**demo.partners, **teams}))
+    hits = index.search("wijkteam", municipality="Gemeente 170")
+    assert hits[0].id == "gemeente-170-wijkteam"
+    assert all(h.id in ("gemeente-170-wijkteam",) for h in hits if h.kind == "partner")
