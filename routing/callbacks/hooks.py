@@ -133,9 +133,14 @@ def voice():
     if location is None:
         _say_both(response, _in_both(_l("Dit nummer is nog niet ingesteld. Kijk op de website van uw gemeente.")))
         return _twiml(response)
-    if schedule.is_present(location, service.clock()):
-        _say_both(response, _in_both(_l("U belt met %(name)s. Er is vandaag een medewerker. Kom langs op "
-                                        "%(address)s.", name=location.name, address=location.address)))
+    now = service.clock()
+    if schedule.is_present(location, now):
+        local = now.astimezone(schedule.TZ)
+        until = max(iv.end for iv in schedule.intervals_on(location.presence, local.date())
+                    if iv.start <= local.time().replace(tzinfo=None) < iv.end)
+        _say_both(response, _in_both(_l("U belt met %(name)s. Er is nu een medewerker, tot %(until)s uur. Kom "
+                                        "langs op %(address)s.", name=location.name,
+                                        until=until.strftime("%H:%M"), address=location.address)))
         return _twiml(response)
     if _caller() is None:
         _say_both(response, _in_both(_l("Er is nu niemand aanwezig. Uw nummer is afgeschermd, dus wij kunnen u "

@@ -309,7 +309,12 @@ def _try_handover(r: redis.Redis, reference: str, location: Location, topic: str
         from routing.handovers.service import create_from_callback
     except ImportError:
         return None
-    create_from_callback(r, reference, partner_id)
+    try:
+        create_from_callback(r, reference, partner_id)
+    except Exception as error:  # the request is stored and keeps waiting; staff still get it
+        log.error("warm handover of a callback request failed (%s); it waits for the next shift",
+                  type(error).__name__)
+        return None
     facts, _ = store.load(r, reference)
     return facts.get("state")
 

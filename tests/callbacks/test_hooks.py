@@ -118,4 +118,4 @@ def test_voice_when_present_says_where_to_go(client, pin_now):
     pin_now(MONDAY_10)
     twiml = signed_post(client, "/hooks/twilio/voice?location=utrecht",
                         {"From": "+31612345678"}).get_data(as_text=True)
-    assert "<Gather" not in twiml and "Er is vandaag een medewerker" in twiml
+    assert "<Gather" not in twiml and "Er is nu een medewerker, tot 17:00 uur" in twiml

@@ -195,3 +195,18 @@ def test_handover_when_absent_with_the_real_handover_service(create, redis):
     assert receipt.status == "done"
     request = service.get_request(redis, receipt.reference)
     assert request.outcome == "handed_over" and request.handover
+
+
+def test_a_failing_handover_leaves_the_request_waiting(create, redis, monkeypatch):
+    import sys
+    import types
+
+    def create_from_callback(r, reference, partner_id):
+        raise RuntimeError("partner channel down")
+
+    fake = types.ModuleType("routing.handovers.service")
+    fake.create_from_callback = create_from_callback
+    monkeypatch.setitem(sys.modules, "routing.handovers.service", fake)
+    receipt = create(now=SATURDAY, topic="kinderbijslag")
+    assert receipt.status == "waiting"
+    assert service.get_status(redis, receipt.reference).state == "waiting"
