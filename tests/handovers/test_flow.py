@@ -210,3 +210,14 @@ def test_staff_at_several_locations_choose_where_they_hand_over_from(client, log
     page = client.get("/overdrachten/nieuw?location=utrecht").get_data(as_text=True)
     assert 'value="utrecht" selected' in page and 'name="location" value="utrecht"' in page
     assert client.get("/overdrachten/nieuw?location=enschede").status_code == 403
+
+
+def test_the_deadline_reads_as_a_day_in_words(app, client, login, make_handover, sent):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    [handover] = make_handover("uwv", now=datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam")))
+    login(client, "staff", locations=(LOCATION,))
+    assert "woensdag 2 december 2026" in client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    assert "Wednesday 2 December 2026" in client.get(f"/overdrachten/{handover.reference}?lang=en").get_data(
+        as_text=True)
