@@ -84,6 +84,16 @@ class Base:
             "NOTICE_FAILED_EMAIL": _env("NOTICE_FAILED_EMAIL"),
             # Bearer token for Prometheus scraping /metrics (admins may also look while logged in).
             "METRICS_TOKEN": _env("METRICS_TOKEN"),
+            # Warm handover (issue 5): default deadline, attempts before it returns to the loket, and when
+            # the personal fields go: days after it is done, and at the latest days after it was made.
+            "HANDOVER_DEADLINE_WORKING_DAYS": _int("HANDOVER_DEADLINE_WORKING_DAYS", 2),
+            "HANDOVER_MAX_ATTEMPTS": _int("HANDOVER_MAX_ATTEMPTS", 3),
+            "HANDOVER_RETENTION_DAYS": _int("HANDOVER_RETENTION_DAYS", 30),
+            "HANDOVER_MAX_RETENTION_DAYS": _int("HANDOVER_MAX_RETENTION_DAYS", 90),
+            # A partner link is valid until the end of the deadline day plus this margin.
+            "HANDOVER_LINK_MARGIN_HOURS": _int("HANDOVER_LINK_MARGIN_HOURS", 48),
+            # Reminders and the overdue overview go out from this hour (Europe/Amsterdam) on working days.
+            "HANDOVER_REMINDER_HOUR": _int("HANDOVER_REMINDER_HOUR", 7),
         }
 
 

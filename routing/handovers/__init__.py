@@ -9,9 +9,6 @@ def init_app(app: Flask) -> None:
     from routing.extensions import api
     from routing.handovers import api as handovers_api
     from routing.handovers import views
-    from routing.handovers.service import DEFAULTS
 
-    for name, value in DEFAULTS.items():
-        app.config.setdefault(name, value)
     app.register_blueprint(views.bp)
     api.register_blueprint(handovers_api.blp)

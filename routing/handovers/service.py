@@ -33,20 +33,6 @@ from routing.store import handovers as store
 
 TZ = ZoneInfo("Europe/Amsterdam")
 
-# Settings (app.config) with their defaults; init_app puts these in the config when absent.
-DEFAULTS = {
-    "HANDOVER_DEADLINE_WORKING_DAYS": 2,
-    "HANDOVER_MAX_ATTEMPTS": 3,
-    # Personal fields are deleted this many days after a handover is done ...
-    "HANDOVER_RETENTION_DAYS": 30,
-    # ... and at the latest this many days after it was made, whatever happened.
-    "HANDOVER_MAX_RETENTION_DAYS": 90,
-    # A partner link stays valid until the end of the deadline day plus this margin.
-    "HANDOVER_LINK_MARGIN_HOURS": 48,
-    # Reminders and the overdue overview go out from this hour (Europe/Amsterdam) on working days.
-    "HANDOVER_REMINDER_HOUR": 7,
-}
-
 NOTE_MAX = 500
 NAME_MAX = 100
 PREFERRED_MAX = 200
@@ -57,7 +43,8 @@ REF_PREFIX = "WO-"
 
 
 def _setting(name: str) -> int:
-    return int(current_app.config.get(name, DEFAULTS[name]))
+    """A HANDOVER_* setting (config/settings.py)."""
+    return int(current_app.config[name])
 
 
 def _iso(moment: datetime) -> str:
