@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError
 
@@ -68,9 +69,11 @@ def _context(handover: Handover) -> dict[str, Any]:
 
 
 def _topic_name(topic_id: str) -> str:
-    from routing.handovers.notify import topic_name
-
-    return topic_name(topic_id)
+    """The topic in the page's language."""
+    topic = directory.get_directory().topics.get(topic_id) if topic_id else None
+    if topic is None:
+        return topic_id
+    return topic.name_en if str(get_locale()) == "en" else topic.name_nl
 
 
 # ---- loket: aftercare and making a handover --------------------------------------------------------------
