@@ -170,6 +170,8 @@ class _LoginNeeded(Exception):
 
 @bp.errorhandler(_LoginNeeded)
 def _to_login(_error):
+    flash(_("Log in om deze overdracht te zien. Of open de link uit het bericht dat u kreeg: die werkt één keer."),
+          "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 

@@ -68,6 +68,8 @@ def test_the_link_session_covers_only_its_own_handover(app, make_handover, sent)
                      partner.post(f"/overdrachten/{second.reference}/poging", data={"result": "reached"}),
                      partner.post(f"/overdrachten/{second.reference}/uitkomst", data={"outcome": "solved"})):
         assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login_page = partner.get(f"/overdrachten/{second.reference}", follow_redirects=True).get_data(as_text=True)
+    assert "Log in om deze overdracht te zien" in login_page and "tel:" not in login_page
     from routing.extensions import get_redis
     from routing.handovers import service
 
