@@ -25,7 +25,10 @@ LANGUAGES = ("nl", "en")
 PREFERRED_HORIZON_DAYS = 14
 
 
-_REQUIRED = {"required": _l("Vul dit in."), "null": _l("Vul dit in.")}
+# Lazy, so marshmallow formats them in the request's language; every field gets them (no English defaults).
+_REQUIRED = {"required": _l("Vul dit in."), "null": _l("Vul dit in."), "invalid": _l("Dit klopt niet.")}
+_SCHEMA_MESSAGES = {"unknown": _l("Dit veld kennen wij niet."), "type": _l("Stuur de gegevens als JSON-object.")}
+_CHOOSE = _l("Kies een van de mogelijkheden.")
 
 
 def _too_long(limit: int) -> validate.Length:
@@ -43,19 +46,21 @@ class CallbackIn(Schema):
     class Meta:
         unknown = RAISE
 
-    error_messages = {"unknown": _l("Dit veld kennen wij niet.")}
+    error_messages = _SCHEMA_MESSAGES
 
-    location = fields.String(required=True, validate=validate.Length(min=1, max=64), error_messages=_REQUIRED)
-    phone = fields.String(required=True, validate=validate.Length(max=phone.MAX_INPUT_LENGTH),
-                          error_messages=_REQUIRED)
-    name = fields.String(load_default="", validate=_too_long(MAX_NAME))
-    note = fields.String(load_default="", validate=_too_long(MAX_NOTE))
-    topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    language = fields.String(load_default="nl", validate=validate.OneOf(LANGUAGES))
-    reply_by = fields.String(load_default="call", validate=validate.OneOf(service.REPLY_BY))
-    preferred = fields.List(fields.String(validate=validate.Length(max=24)), load_default=list,
-                            validate=validate.Length(max=MAX_PREFERRED))
-    consent = fields.Boolean(required=True, error_messages=_REQUIRED)
+    location = fields.String(required=True, validate=_too_long(64), error_messages=_REQUIRED)
+    phone = fields.String(required=True, validate=_too_long(phone.MAX_INPUT_LENGTH), error_messages=_REQUIRED)
+    name = fields.String(load_default="", validate=_too_long(MAX_NAME), error_messages=_REQUIRED)
+    note = fields.String(load_default="", validate=_too_long(MAX_NOTE), error_messages=_REQUIRED)
+    topic = fields.String(load_default=None, allow_none=True, validate=_too_long(64), error_messages=_REQUIRED)
+    language = fields.String(load_default="nl", validate=validate.OneOf(LANGUAGES, error=_CHOOSE),
+                             error_messages=_REQUIRED)
+    reply_by = fields.String(load_default="call", validate=validate.OneOf(service.REPLY_BY, error=_CHOOSE),
+                             error_messages=_REQUIRED)
+    preferred = fields.List(fields.String(validate=_too_long(24), error_messages=_REQUIRED), load_default=list,
+                            validate=validate.Length(max=MAX_PREFERRED, error=_l("Kies hooguit {max} dagdelen.")),
+                            error_messages={**_REQUIRED, "invalid": _l("Geef een lijst met dagdelen.")})
+    consent = fields.Boolean(required=True, error_messages={**_REQUIRED, "invalid": _l("Geef true of false.")})
 
     def __init__(self, *args, channel: str = "api", offered: list[str] | None = None, now=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -136,9 +141,10 @@ class WithdrawIn(Schema):
     class Meta:
         unknown = RAISE
 
-    error_messages = {"unknown": _l("Dit veld kennen wij niet.")}
+    error_messages = _SCHEMA_MESSAGES
 
-    token = fields.String(required=True, error_messages=_REQUIRED, validate=validate.Length(min=8, max=64))
+    token = fields.String(required=True, error_messages=_REQUIRED,
+                          validate=validate.Length(min=8, max=64, error=_l("Deze code klopt niet.")))
 
 
 class CallbackOut(Schema):
