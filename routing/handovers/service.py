@@ -137,10 +137,15 @@ def get_visible(r: redis.Redis, principal: Principal, reference: str) -> Handove
 
 
 def personal(r: redis.Redis, handover: Handover, actor: str) -> Personal | None:
-    """The personal fields for a page or API answer; every call is an audited view."""
-    fields = store.get_personal(r, handover.reference)
-    audit.record(r, action="handover.view", activity="handovers", actor=actor,
-                 subject=fields.get("phone") if fields else None, reference=handover.reference)
+    """The personal fields for a page or API answer; every call is an audited view (a failed read too)."""
+    record = {"action": "handover.view", "activity": "handovers", "actor": actor, "reference": handover.reference}
+    started = datetime.now(UTC)
+    try:
+        fields = store.get_personal(r, handover.reference)
+    except Exception:
+        audit.record(r, subject=None, status="error", started_at=started, **record)
+        raise
+    audit.record(r, subject=fields.get("phone") if fields else None, started_at=started, **record)
     if not fields:
         return None
     return Personal(**{name: fields.get(name, "") for name in store.PERSONAL_FIELDS})

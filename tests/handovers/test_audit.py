@@ -102,3 +102,15 @@ def test_a_traced_job_runs_inside_its_callers_trace(app):
     SimpleWorker([queue], connection=get_redis()).work(burst=True)
     job.refresh()
     assert job.return_value() == TRACE_ID
+
+
+def test_a_failed_read_is_recorded_as_an_error(app, client, login, make_handover, redis, sent):
+    from routing.store import handovers as store
+
+    [handover] = make_handover("uwv")
+    redis.hset(store.PERSONAL.format(ref=handover.reference), "phone", "not-a-fernet-token")
+    login(client, "staff", locations=(LOCATION,))
+    response = client.get(f"/overdrachten/{handover.reference}")
+    assert response.status_code == 500 and "not-a-fernet-token" not in response.get_data(as_text=True)
+    view = _records(handover.reference)[-1]
+    assert view["name"] == "handover.view" and view["status_code"] == "STATUS_CODE_ERROR"
