@@ -147,13 +147,13 @@ def _topics(reader: _Reader, partner_ids: set[str]) -> dict[str, Topic]:
     return topics
 
 
-def _location(reader: _Reader, path: Path, partner_ids: set[str]) -> Location | None:
+def _location(reader: _Reader, path: Path, partner_ids: set[str], schema: LocationSchema) -> Location | None:
     name = f"{LOCATIONS_DIR}/{path.name}"
     raw = reader.yaml(name, None)
     if raw is None:
         return None
     entry = str(raw.get("id") or path.stem)
-    data = reader.load(name, entry, raw, LocationSchema())
+    data = reader.load(name, entry, raw, schema)
     if data is None:
         return None
     ok = True
@@ -227,8 +227,9 @@ def load_directory(root: str | Path) -> Directory:
     files = sorted((root / LOCATIONS_DIR).glob("*.yaml"))
     if not files:
         reader.problem(LOCATIONS_DIR, None, None, "geen locaties gevonden")
+    schema = LocationSchema()  # one instance: building its nested schemas costs more than a file
     for path in files:
-        location = _location(reader, path, partner_ids)
+        location = _location(reader, path, partner_ids, schema)
         if location is not None:
             locations[location.id] = location
     _laws(reader, partner_ids)

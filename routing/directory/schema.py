@@ -71,13 +71,22 @@ class Phone(fields.String):
             raise ValidationError(f"'{text}' is geen telefoonnummer.") from None
         if not phonenumbers.is_valid_number(number):
             raise ValidationError(f"'{text}' is geen geldig telefoonnummer.")
-        kind = phonenumbers.number_type(number)
-        if self.mobile and kind not in (
+        if self.mobile and phonenumbers.number_type(number) not in (
             phonenumbers.PhoneNumberType.MOBILE,
             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
         ):
             raise ValidationError(f"'{text}' is geen mobiel nummer; SMS kan alleen naar een mobiel nummer.")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Strings(fields.Field):
+    """A list of strings, checked in one pass: a national topic can name a team in every municipality,
+    and a field object per item would make loading the directory take seconds."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValidationError("Verwacht een lijst met teksten.")
+        return value
 
 
 class WeeklyHours(fields.Field):
@@ -195,7 +204,7 @@ class PartnerSchema(Schema):
     id = fields.String(required=True, validate=ID)
     name = fields.String(required=True, validate=validate.Length(min=1))
     kind = fields.String(required=True, validate=validate.OneOf(["national", "municipal"]))
-    aliases = fields.List(fields.String(), load_default=list)
+    aliases = Strings(load_default=list)
     municipality = fields.String(load_default=None, allow_none=True)
     public_contact = fields.String(load_default="")
     handover = fields.Nested(ChannelsSchema, load_default=Channels)
@@ -219,10 +228,10 @@ class TopicSchema(Schema):
     id = fields.String(required=True, validate=ID)
     name_nl = fields.String(required=True, validate=validate.Length(min=1))
     name_en = fields.String(required=True, validate=validate.Length(min=1))
-    partners = fields.List(fields.String(), load_default=list)
+    partners = Strings(load_default=list)
     # A life event names the topics it touches; its partners are theirs plus its own.
-    includes = fields.List(fields.String(), load_default=list)
-    synonyms = fields.List(fields.String(), load_default=list)
+    includes = Strings(load_default=list)
+    synonyms = Strings(load_default=list)
     life_event = fields.Boolean(load_default=False)
     citizen = fields.Boolean(load_default=False)
     citizen_label = fields.String(load_default="")
@@ -241,7 +250,7 @@ class LawSchema(Schema):
         unknown = RAISE
 
     law = fields.String(required=True, validate=validate.Length(min=3))
-    partners = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    partners = Strings(required=True, validate=validate.Length(min=1))
 
 
 def make_topic(data: dict, partners: tuple[str, ...]) -> Topic:
