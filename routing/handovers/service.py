@@ -252,7 +252,8 @@ def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], 
     remind_at = _reminder_at(deadline)
     # A deadline of today: no separate "deadline today" reminder right after the first notice.
     remind_ts = remind_at.timestamp() if remind_at > now else notify.end_of_day(deadline).timestamp()
-    personal_ttl = _setting("HANDOVER_MAX_RETENTION_DAYS") * 86_400
+    # Personal fields go at the latest this long after the handover was made, whatever becomes of it.
+    purge_ts = int(now.timestamp()) + _setting("HANDOVER_MAX_RETENTION_DAYS") * 86_400
     made = []
     for partner_id in partners:
         record = {
@@ -262,7 +263,7 @@ def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], 
             # No handover without the citizen's consent (a callback request had it asked at intake).
             "consent_at": _iso(now),
         }
-        store.create(r, record, personal_fields, personal_ttl, now.timestamp(), remind_ts)
+        store.create(r, record, personal_fields, purge_ts, now.timestamp(), remind_ts)
         handover = _from_record(record, [])
         audit.record(r, action="handover.create", activity="handovers", actor=actor,
                      subject=personal_fields["phone"], reference=handover.reference)
@@ -393,7 +394,8 @@ def _finish(r: redis.Redis, handover: Handover, outcome: str, actor: str, now: d
         raise _final_refusal()
     if return_note:
         store.set_personal(r, handover.reference, "return_note", return_note)
-    store.close(r, handover.reference, _setting("HANDOVER_RETENTION_DAYS") * 86_400)
+    latest = handover.created_at.timestamp() + _setting("HANDOVER_MAX_RETENTION_DAYS") * 86_400
+    store.close(r, handover.reference, int(min(now.timestamp() + _setting("HANDOVER_RETENTION_DAYS") * 86_400, latest)))
     audit.record(r, action=f"handover.outcome.{outcome}", activity="handovers", actor=actor,
                  subject=_phone(r, handover), reference=handover.reference)
     handover = get(r, handover.reference)

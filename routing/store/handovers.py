@@ -26,6 +26,10 @@ BY_PARTNER = PREFIX + "ho:partner:{partner}"
 ALL = PREFIX + "ho:all"
 # Open handovers scored by when their next reminder is due (epoch seconds): the reminder job reads this.
 OPEN = PREFIX + "ho:open"
+# When each handover's personal fields are due for deletion (epoch seconds): the purge job reads this.
+# Their key also carries a TTL BACKSTOP_SECONDS later, so they go even if the purge never runs.
+PURGE = PREFIX + "ho:purge"
+BACKSTOP_SECONDS = 86_400
 # "Send me a new link" is allowed once per RESEND_SECONDS per handover.
 RESEND = PREFIX + "ho:{ref}:resend"
 RESEND_SECONDS = 600
@@ -35,6 +39,7 @@ ONCE_SECONDS = 3 * 24 * 3600
 
 # Fields kept encrypted in PERSONAL.
 PERSONAL_FIELDS = ("phone", "name", "note", "preferred", "language", "return_note")
+ENCRYPTED_HASH_FIELDS = {PREFIX + "ho:*:pd": PERSONAL_FIELDS}  # for `flask keys rotate`
 
 # Change a handover only while its status is one of ARGV[1] (comma-separated); optionally append an attempt.
 # Returns the number of attempts afterwards, or -1 when the status did not allow the change. One script, so
@@ -60,14 +65,15 @@ def reserve(r: redis.Redis, ref: str) -> bool:
     return bool(r.hsetnx(HANDOVER.format(ref=ref), "reference", ref))
 
 
-def create(r: redis.Redis, record: dict[str, str], personal: dict[str, str], personal_ttl: int,
+def create(r: redis.Redis, record: dict[str, str], personal: dict[str, str], purge_ts: int,
            created_ts: float, remind_ts: float) -> None:
     ref = record["reference"]
     encrypted = {name: crypto.encrypt(value) for name, value in personal.items() if value}
     with r.pipeline() as pipe:
         pipe.hset(HANDOVER.format(ref=ref), mapping=record)
         pipe.hset(PERSONAL.format(ref=ref), mapping=encrypted)
-        pipe.expire(PERSONAL.format(ref=ref), personal_ttl)
+        pipe.expireat(PERSONAL.format(ref=ref), purge_ts + BACKSTOP_SECONDS)
+        pipe.zadd(PURGE, {ref: purge_ts})
         pipe.rpush(GROUP.format(group=record["group"]), ref)
         pipe.zadd(BY_LOCATION.format(location=record["location"]), {ref: created_ts})
         pipe.zadd(BY_PARTNER.format(partner=record["partner"]), {ref: created_ts})
@@ -125,12 +131,29 @@ def transition(r: redis.Redis, ref: str, allowed: Iterable[str], fields: dict[st
     return None if count < 0 else int(count)
 
 
-def close(r: redis.Redis, ref: str, personal_ttl: int) -> None:
-    """After a final state: off the open index, personal fields deleted ``personal_ttl`` seconds from now."""
+def close(r: redis.Redis, ref: str, purge_ts: int) -> None:
+    """After a final state: off the open index; personal fields due for deletion at ``purge_ts``."""
     with r.pipeline() as pipe:
         pipe.zrem(OPEN, ref)
-        pipe.expire(PERSONAL.format(ref=ref), personal_ttl)
+        pipe.zadd(PURGE, {ref: purge_ts}, xx=True)
+        pipe.expireat(PERSONAL.format(ref=ref), purge_ts + BACKSTOP_SECONDS)
         pipe.execute()
+
+
+def due_for_purge(r: redis.Redis, now_ts: float) -> list[str]:
+    return [ref.decode() for ref in r.zrangebyscore(PURGE, "-inf", now_ts)]
+
+
+def purge(r: redis.Redis, ref: str) -> str | None:
+    """Delete the personal fields; returns the phone number they held (for the audit record), or None
+    when they were gone already."""
+    key = PERSONAL.format(ref=ref)
+    with r.pipeline() as pipe:
+        pipe.hget(key, "phone")
+        pipe.delete(key)
+        pipe.zrem(PURGE, ref)
+        phone, _deleted, _removed = pipe.execute()
+    return crypto.decrypt(phone) if phone else None
 
 
 def reschedule(r: redis.Redis, ref: str, due_ts: float) -> None:

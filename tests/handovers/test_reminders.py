@@ -66,8 +66,8 @@ def test_finished_handovers_get_no_reminders(app, redis, make_handover, sent):
 
     [handover] = make_handover(now=MONDAY)
     service.record_outcome(redis, handover, "solved", "test", at(1, 10))
-    assert _tick(at(2, 7, 5)) == {"reminders": 0, "overviews": 0}
-    assert _tick(at(3, 7, 5)) == {"reminders": 0, "overviews": 0}
+    assert _tick(at(2, 7, 5)) == {"reminders": 0, "overviews": 0, "purged": 0}
+    assert _tick(at(3, 7, 5)) == {"reminders": 0, "overviews": 0, "purged": 0}
 
 
 def test_the_tick_is_registered_with_the_scheduler():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from handovers.helpers import E164, LOCATION
+
+DAY = 86_400
 
 
 def _personal_key(reference):
@@ -13,23 +15,65 @@ def _personal_key(reference):
     return store.PERSONAL.format(ref=reference)
 
 
-def test_personal_fields_are_deleted_a_fixed_time_after_done(app, redis, make_handover, sent):
+def _purge(now):
+    from routing.extensions import get_redis
+    from workers.handover_jobs import tick
+
+    return tick(get_redis(), now)["purged"]
+
+
+def test_personal_fields_go_a_fixed_time_after_done_and_the_deletion_is_audited(app, redis, make_handover, sent):
+    from routing.handovers import service
+    from routing.privacy import audit
+
+    now = datetime.now(UTC)
+    [handover] = make_handover("uwv", now=now)
+    service.record_outcome(redis, handover, "solved", "test", now)
+    assert _purge(now + timedelta(days=29)) == 0 and redis.exists(_personal_key(handover.reference))
+    assert _purge(now + timedelta(days=30, minutes=1)) == 1  # HANDOVER_RETENTION_DAYS
+    assert not redis.exists(_personal_key(handover.reference))
+    assert _purge(now + timedelta(days=31)) == 0  # once
+    assert service.get(redis, handover.reference).outcome == "solved"  # the anonymous record stays
+    record = audit.for_reference(redis, handover.reference)[-1]
+    assert record["name"] == "handover.personal.delete"
+    assert record["attributes"]["dpl.core.processing_activity_id"] == "loketlijn-bewaartermijn"
+    assert record["attributes"]["dpl.core.data_subject_id"]  # the pseudonym of the phone, not the number
+
+
+def test_the_backstop_ttl_follows_the_due_moment(app, redis, make_handover, sent):
     from routing.handovers import service
 
-    [handover] = make_handover("uwv")
-    # While open: a backstop, however long it stays open.
-    assert redis.ttl(_personal_key(handover.reference)) > 80 * 86_400
-    service.record_outcome(redis, handover, "solved", "test", datetime.now(UTC))
-    ttl = redis.ttl(_personal_key(handover.reference))
-    assert 29 * 86_400 < ttl <= 30 * 86_400  # HANDOVER_RETENTION_DAYS
+    now = datetime.now(UTC)
+    [handover] = make_handover("uwv", now=now)
+    assert 90 * DAY < redis.ttl(_personal_key(handover.reference)) <= 91 * DAY  # open: at the latest 90 days
+    service.record_outcome(redis, handover, "solved", "test", now)
+    assert 30 * DAY < redis.ttl(_personal_key(handover.reference)) <= 31 * DAY  # done: 30 days, plus a day
+
+
+def test_a_handover_that_stays_open_loses_its_personal_fields_after_the_maximum(app, redis, make_handover, sent):
+    now = datetime.now(UTC)
+    [handover] = make_handover("uwv", now=now)
+    assert _purge(now + timedelta(days=89)) == 0
+    assert _purge(now + timedelta(days=90, minutes=1)) == 1
+    assert not redis.exists(_personal_key(handover.reference))
+
+
+def test_done_late_never_keeps_them_beyond_the_maximum(app, redis, make_handover, sent):
+    from routing.handovers import service
+
+    made = datetime.now(UTC) - timedelta(days=80)
+    [handover] = make_handover("uwv", now=made)
+    service.record_outcome(redis, handover, "solved", "test", made + timedelta(days=79))
+    assert _purge(made + timedelta(days=90, minutes=1)) == 1
 
 
 def test_after_retention_the_status_stays_and_the_details_are_gone(app, client, login, redis, make_handover, sent):
     from routing.handovers import service
 
-    [handover] = make_handover("uwv")
-    service.record_outcome(redis, handover, "solved", "test", datetime.now(UTC))
-    redis.delete(_personal_key(handover.reference))  # what the TTL does when its time comes
+    now = datetime.now(UTC)
+    [handover] = make_handover("uwv", now=now)
+    service.record_outcome(redis, handover, "solved", "test", now)
+    _purge(now + timedelta(days=31))
     login(client, "staff", locations=(LOCATION,))
     page = client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
     assert "Opgelost" in page and "bewaartermijn is voorbij" in page and "tel:" not in page
@@ -52,6 +96,8 @@ def test_retention_can_be_set(app, redis, make_handover, sent):
     from routing.handovers import service
 
     app.config["HANDOVER_RETENTION_DAYS"] = 7
-    [handover] = make_handover("uwv")
-    service.record_outcome(redis, handover, "solved", "test", datetime.now(UTC))
-    assert 6 * 86_400 < redis.ttl(_personal_key(handover.reference)) <= 7 * 86_400
+    now = datetime.now(UTC)
+    [handover] = make_handover("uwv", now=now)
+    service.record_outcome(redis, handover, "solved", "test", now)
+    assert _purge(now + timedelta(days=6)) == 0
+    assert _purge(now + timedelta(days=7, minutes=1)) == 1
