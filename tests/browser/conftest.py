@@ -9,6 +9,7 @@ absent the suite skips with the reason.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from werkzeug.serving import make_server
 from conftest import TEST_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("LOKETLIJN_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM = Path(os.environ.get("LOKETLIJN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium")
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # Quiet, offline, reproducible. Playwright itself gives every launch a fresh temporary user-data-dir

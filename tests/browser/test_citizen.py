@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 FORM = "/l/amsterdam-centrum/terugbellen"
 PHONE = "06 12345678"
 REFERENCE = re.compile(r"^TB-[0-9A-Z]{4,}$")
@@ -82,12 +80,6 @@ def test_confirmation_then_withdraw(page, assert_accessible):
     assert_accessible(page)
 
 
-NO_ENGLISH = pytest.mark.xfail(strict=True, reason=(
-    "issue 3: the callback form, confirmation and withdraw texts have no English in "
-    "routing/translations/en/LC_MESSAGES/messages.po, so ?lang=en still shows Dutch"))
-
-
-@NO_ENGLISH
 def test_english_version(page, assert_accessible):
     page.goto(FORM + "?lang=en")
     assert page.locator("html").get_attribute("lang") == "en"
@@ -103,7 +95,6 @@ def test_english_version(page, assert_accessible):
     assert_accessible(page)
 
 
-@NO_ENGLISH
 def test_language_switch_on_the_form(page):
     page.goto(FORM)
     page.get_by_role("link", name="English").click()
@@ -148,3 +139,29 @@ def test_touch_targets_on_a_small_phone(new_context, screenshot):
     # Nothing sticks out sideways on a small phone.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     screenshot(page, "callback-form-375px")
+
+
+def test_asking_twice_shows_the_first_request_again(page, assert_accessible):
+    page.goto(FORM)
+    first = fill_and_send(page)
+    page.goto(FORM)
+    again = fill_and_send(page)
+    assert again == first
+    assert page.locator("h1").inner_text() == "U had al gevraagd om teruggebeld te worden"
+    assert_accessible(page)
+
+
+def test_withdraw_with_a_wrong_token_explains(page, assert_accessible):
+    page.goto(FORM)
+    reference = fill_and_send(page)
+    page.goto(f"/l/amsterdam-centrum/terugbellen/{reference}/intrekken?t=not-the-right-token")
+    page.get_by_role("button", name="Ja, trek mijn verzoek in").click()
+    page.wait_for_load_state()
+    assert page.locator(".alert--error").is_visible()
+    assert_accessible(page)
+
+
+def test_unknown_location(page, assert_accessible):
+    response = page.goto("/l/nergens/terugbellen")
+    assert response.status == 404
+    assert_accessible(page)

@@ -65,3 +65,17 @@ def test_language_switch(page, assert_accessible):
     page.get_by_role("link", name="Nederlands").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "nl"
+
+
+STAFF_PAGES = ["/directory/", "/loket/terugbelverzoeken", "/overdrachten", "/overdrachten/nieuw", "/notices/failed"]
+
+
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_staff_pages_in_english(page, sign_in, assert_accessible, path):
+    sign_in(page)
+    page.goto(path + "?lang=nl")
+    dutch = page.locator("h1").inner_text()
+    page.goto(path + "?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() != dutch, f"{path}: the heading is not translated"
+    assert_accessible(page)
