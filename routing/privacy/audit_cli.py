@@ -12,13 +12,16 @@ from routing.privacy import audit as audit_log
 
 
 def since_ms(value: str | None) -> int:
-    """An ISO 8601 date or date-time (UTC when it names no zone) as epoch milliseconds."""
+    """An ISO 8601 date or date-time (UTC when it names no zone), or epoch seconds, as epoch milliseconds."""
     if not value:
         return 0
+    if value.isdigit():
+        return int(value) * 1000
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise click.BadParameter("use an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T07:00:00Z") from None
+        raise click.BadParameter("use an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T07:00:00Z, "
+                                 "or epoch seconds") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
@@ -30,7 +33,9 @@ def audit() -> None:
 
 
 @audit.command("export", help="Write the audit records as JSON lines, oldest first.")
-@click.option("--since", "since", default=None, help="Only records from this ISO 8601 date or time on.")
+@click.option("--since", "since", default=None,
+              help="Only records from this moment on: an ISO 8601 date or time (UTC unless it says otherwise), "
+                   "or epoch seconds.")
 @click.option("--output", type=click.File("w"), default="-", help="File to write (default: standard output).")
 def export(since: str | None, output) -> None:
     count = 0

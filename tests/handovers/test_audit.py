@@ -73,8 +73,12 @@ def test_export_writes_json_lines_since_a_moment(app, make_handover, sent):
     assert everything.exit_code == 0, everything.output
     lines = [json.loads(line) for line in everything.stdout.splitlines() if line.startswith("{")]
     assert [line["name"] for line in lines] == ["handover.create"]
-    later = runner.invoke(args=["audit", "export", "--since", "2999-01-01"])
-    assert later.exit_code == 0 and not [line for line in later.stdout.splitlines() if line.startswith("{")]
+    for since in ("2999-01-01", "2999-01-01T07:00:00+01:00", "32503680000"):
+        later = runner.invoke(args=["audit", "export", "--since", since])
+        assert later.exit_code == 0 and not [line for line in later.stdout.splitlines() if line.startswith("{")]
+    earlier = runner.invoke(args=["audit", "export", "--since", "2000-01-01T00:00:00Z"])
+    assert [json.loads(line)["name"] for line in earlier.stdout.splitlines() if line.startswith("{")] == [
+        "handover.create"]
     wrong = runner.invoke(args=["audit", "export", "--since", "last tuesday"])
     assert wrong.exit_code != 0 and "ISO 8601" in wrong.output
 
