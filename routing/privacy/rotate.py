@@ -58,7 +58,7 @@ def rotate_all(r: redis.Redis, progress=None) -> dict[str, int]:
     targets = list(_targets(r))
     for key, field in (progress(targets) if progress else targets):
         token = r.get(key) if field is None else r.hget(key, field)
-        if token is None:
+        if not token:  # deleted meanwhile, or a field emptied when its record was finished
             counts["gone"] += 1
             continue
         fresh = crypto.reencrypt(token)

@@ -210,3 +210,28 @@ def test_a_failing_handover_leaves_the_request_waiting(create, redis, monkeypatc
     receipt = create(now=SATURDAY, topic="kinderbijslag")
     assert receipt.status == "waiting"
     assert service.get_status(redis, receipt.reference).state == "waiting"
+
+
+def test_keys_rotate_covers_every_declared_store(create, redis, app, client, api_key):
+    """Callback blobs and handover personal fields alike are readable with only the new key afterwards."""
+    from cryptography.fernet import Fernet
+
+    from routing.privacy import crypto
+    from routing.privacy.rotate import _targets, rotate_all
+
+    create(now=SATURDAY, name="Anna")
+    client.post("/api/v1/handovers", headers=api_key("staff", ("amsterdam-centrum",)),
+                json={"location": "amsterdam-centrum", "partner": "uwv", "phone": "0687654321", "consent": True})
+    new_key = Fernet.generate_key().decode()
+    app.config["ENCRYPTION_KEYS"] = f"{new_key},{app.config['ENCRYPTION_KEYS']}"
+    app.extensions.pop("fernet", None)
+    rotate_all(redis)
+    app.config["ENCRYPTION_KEYS"] = new_key
+    app.extensions.pop("fernet", None)
+    checked = set()
+    for key, field in _targets(redis):
+        token = redis.get(key) if field is None else redis.hget(key, field)
+        if token:
+            crypto.decrypt(token)  # raises if anything was left under the old key
+            checked.add("callback" if field is None else "handover")
+    assert checked == {"callback", "handover"}
