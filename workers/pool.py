@@ -3,8 +3,7 @@
 A notice job spends nearly all its time waiting for the provider (an HTTP call or an SMTP dialogue), so
 a forking worker, one job and one fork at a time, is idle most of the time. This worker takes a job off
 the queue only when one of its `threads` is free, runs it in that thread with RQ's own bookkeeping
-(`perform_job`: registries, results, failures), and goes on dequeuing. Timeouts use RQ's
-TimerDeathPenalty, which works outside the main thread.
+(`perform_job`: registries, results, failures), and goes on dequeuing.
 
 At most once per notice does not depend on the worker: each job claims its notice before sending.
 """
@@ -19,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from rq import SimpleWorker
 from rq.job import Job
 from rq.queue import Queue
-from rq.timeouts import TimerDeathPenalty
+from rq.timeouts import BaseDeathPenalty
 
 
 # RQ refreshes a worker's heartbeat (3 Redis commands) two or three times per job; at hundreds of jobs a
@@ -27,8 +26,21 @@ from rq.timeouts import TimerDeathPenalty
 HEARTBEAT_EVERY_SECONDS = 1.0
 
 
+class NoDeathPenalty(BaseDeathPenalty):
+    """No job timeout from RQ: killing a thread mid-send (an asynchronous exception, RQ's only way outside
+    the main thread) could strike between the provider accepting a notice and our recording it, exactly
+    the window at-most-once must keep small. Each send is bounded by its provider timeout instead, and a
+    notice stuck longer is handed out again by the sweeper."""
+
+    def setup_death_penalty(self) -> None:
+        pass
+
+    def cancel_death_penalty(self) -> None:
+        pass
+
+
 class ThreadPoolWorker(SimpleWorker):
-    death_penalty_class = TimerDeathPenalty
+    death_penalty_class = NoDeathPenalty
     _last_beat = 0.0
 
     def __init__(self, *args, threads: int, thread_initializer: Callable[[], object] | None = None,

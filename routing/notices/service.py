@@ -28,6 +28,7 @@ from routing.store import notices as store
 from routing.store.notices import CREATED, DELIVERED, FAILED_STATE, SENDING, SENT, Change
 from workers import queues
 from workers.channels.base import CHANNEL_ORDER
+from workers.enqueue import enqueue_notice
 
 __all__ = ["NoticeContextError", "Recipient", "create_notice", "failed_notices"]
 
@@ -50,8 +51,7 @@ class Recipient:
         return {name: value for name in CHANNEL_ORDER if (value := getattr(self, name))}
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
+_iso = store.timestamp
 
 
 def _parse(value: str) -> datetime:
@@ -87,8 +87,6 @@ def create_notice(
     `escalate_to` is told (notice_failed) when the notice fails on every channel; NOTICE_FAILED_EMAIL
     is the fallback.
     """
-    from workers.enqueue import enqueue_notice
-
     now = now or utcnow()
     clean = kinds.clean_context(kind, context, current_app.config.get("PUBLIC_BASE_URL"))
     addresses = recipient.addresses()
@@ -140,24 +138,11 @@ def claim(r: redis.Redis, notice_id: str, now: datetime) -> Claimed | None:
     """Take the notice for one send. None when it is not ours to send: already claimed or sent (the job
     ran twice), not due yet (a retry is scheduled), final, gone, or past its useful life (then failed)."""
     token = secrets.token_hex(8)
-
-    def decide(current: dict[str, str]) -> Change | None:
-        if current["state"] != CREATED or _parse(current["due_at"]) > now:
-            return None
-        if _parse(current["valid_until"]) <= now:
-            return _failure_change(current, "temporary", "expired", now)
-        return Change(
-            fields={"state": SENDING, "claim": token, "claimed_at": _iso(now),
-                    "attempts": str(int(current["attempts"]) + 1)},
-            sweep_at=now.timestamp() + queues.CLAIM_LEASE_SECONDS,
-        )
-
-    result = store.update(r, notice_id, decide, now)
-    if result is None:
+    notice = store.claim(r, notice_id, token, now, now.timestamp() + queues.CLAIM_LEASE_SECONDS)
+    if notice == store.EXPIRED:
+        _fail_expired(r, notice_id, now)
         return None
-    notice, _ = result
-    if notice["state"] == FAILED_STATE:
-        _escalate(r, notice, now)
+    if notice is None:
         return None
     channel = notice["channels"].split(",")[int(notice["channel_index"])]
     return Claimed(
@@ -173,15 +158,17 @@ def claim(r: redis.Redis, notice_id: str, now: datetime) -> Claimed | None:
     )
 
 
-def record_sent(r: redis.Redis, claimed: Claimed, provider_id: str, now: datetime) -> bool:
+def _fail_expired(r: redis.Redis, notice_id: str, now: datetime) -> None:
     def decide(current: dict[str, str]) -> Change | None:
-        # Also from created: the sweeper may have reclaimed a slow send that did go out after all.
-        if current["state"] not in (SENDING, CREATED) or current.get("claim") != claimed.token:
-            return None
-        return Change(fields={"state": SENT, "provider_id": provider_id, "sent_at": _iso(now),
-                              "channel": claimed.channel}, provider_id=provider_id)
+        return _failure_change(current, "temporary", "expired", now) if current["state"] == CREATED else None
 
-    return store.update(r, claimed.id, decide, now) is not None
+    result = store.update(r, notice_id, decide, now)
+    if result:
+        _escalate(r, result[0], now)
+
+
+def record_sent(r: redis.Redis, claimed: Claimed, provider_id: str, now: datetime) -> bool:
+    return store.mark_sent(r, claimed.id, claimed.token, provider_id, claimed.channel, now)
 
 
 def record_transient(r: redis.Redis, claimed: Claimed, error: str, now: datetime) -> None:
@@ -255,8 +242,6 @@ def _failover_change(current: dict[str, str], failure: str, error: str, now: dat
 
 def _apply(r: redis.Redis, notice_id: str, decide, now: datetime) -> bool:
     """Apply a transition, then do what it calls for: enqueue the next try, or tell someone it failed."""
-    from workers.enqueue import enqueue_notice
-
     result = store.update(r, notice_id, decide, now)
     if result is None:
         return False
@@ -291,8 +276,6 @@ def _escalate(r: redis.Redis, notice: dict[str, str], now: datetime) -> None:
 def sweep(r: redis.Redis, now: datetime, backlog: int) -> list[str]:
     """Hand out again what got stuck: claims whose worker died, due notices whose job was lost.
     `backlog` is the length of the notices queue; returns the ids it enqueued."""
-    from workers.enqueue import enqueue_notice
-
     stuck_after = queues.STUCK_BACKLOG_SECONDS if backlog else queues.STUCK_CREATED_SECONDS
     requeued = []
     for notice_id in store.due_for_sweep(r, now):

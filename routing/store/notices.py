@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -49,8 +49,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 FAILURE_CLASSES = ("temporary", "permanent", "technical")
 
 
-def _ts(moment: datetime) -> str:
-    return moment.isoformat()
+def timestamp(moment: datetime) -> str:
+    """How times are stored: UTC, ISO 8601, fixed width, so that the scripts below compare them as text."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass
@@ -103,7 +104,7 @@ def update(
                     pipe.unwatch()
                     return None
                 pipe.multi()
-                pipe.hset(key, mapping={**change.fields, "updated_at": _ts(now)})
+                pipe.hset(key, mapping={**change.fields, "updated_at": timestamp(now)})
                 if change.delete_fields:
                     pipe.hdel(key, *change.delete_fields)
                 if target in FINAL_STATES:
@@ -121,6 +122,48 @@ def update(
                 return {**current, **change.fields}, change
             except redis.WatchError:
                 continue
+
+
+# The two transitions every notice takes, each as one script (one round trip instead of a WATCH, a read
+# and a transaction). They follow TRANSITIONS: created → sending, and sending (or created, when the
+# sweeper reclaimed a slow send that went out after all) → sent, both guarded as `update` would be.
+EXPIRED = "expired"
+_CLAIM = """
+local h = redis.call('HMGET', KEYS[1], 'state', 'due_at', 'valid_until', 'attempts')
+if h[1] ~= 'created' or h[2] > ARGV[1] then return false end
+if h[3] <= ARGV[1] then return 'expired' end
+redis.call('HSET', KEYS[1], 'state', 'sending', 'claim', ARGV[2], 'claimed_at', ARGV[1], 'updated_at', ARGV[1],
+           'attempts', tonumber(h[4]) + 1)
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+return redis.call('HGETALL', KEYS[1])
+"""
+_SENT = """
+local h = redis.call('HMGET', KEYS[1], 'state', 'claim')
+if (h[1] ~= 'sending' and h[1] ~= 'created') or h[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'sent', 'provider_id', ARGV[2], 'channel', ARGV[3], 'sent_at', ARGV[4],
+           'updated_at', ARGV[4])
+redis.call('ZREM', KEYS[2], ARGV[5])
+redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[6])
+return 1
+"""
+
+
+def claim(r: redis.Redis, notice_id: str, token: str, now: datetime, lease_until: float) -> dict[str, str] | str | None:
+    """created → sending when due: the notice as claimed; EXPIRED when past its useful life; else None."""
+    result = r.register_script(_CLAIM)(keys=[NOTICE.format(id=notice_id), PENDING],
+                                      args=[timestamp(now), token, lease_until, notice_id])
+    if not result:
+        return None
+    if result == EXPIRED.encode():
+        return EXPIRED
+    return {result[i].decode(): result[i + 1].decode() for i in range(0, len(result), 2)}
+
+
+def mark_sent(r: redis.Redis, notice_id: str, token: str, provider_id: str, channel: str, now: datetime) -> bool:
+    """sending → sent for the holder of the claim; False when the claim is no longer theirs."""
+    return bool(r.register_script(_SENT)(
+        keys=[NOTICE.format(id=notice_id), PENDING, BY_PROVIDER_ID.format(pid=provider_id)],
+        args=[token, provider_id, channel, timestamp(now), notice_id, RETENTION_SECONDS]))
 
 
 def due_for_sweep(r: redis.Redis, now: datetime, limit: int = 1000) -> list[str]:
