@@ -400,6 +400,9 @@ def main() -> None:
                       "directory loaded", workers)
         wait_until_up(f"http://127.0.0.1:{port_bare}/bare", processes[1], folder / "bare.log", None, workers)
         headers = {"Authorization": f"Bearer {key}"}
+        # Warm-up, not counted: first requests in each worker pay one-time costs (imports, caches).
+        hammer(bare_urls, {}, 2, args.concurrency)
+        hammer(search_urls, headers, 4, args.concurrency)
         rounds: dict[str, list[dict]] = {"bare": [], "search": []}
         for _ in range(2):  # alternate, so drift on a shared machine hits both alike
             rounds["bare"].append(measure(processes[1], bare_urls, {}, args.seconds, args.concurrency))
@@ -441,7 +444,7 @@ written as directory files and loaded by the real loader ({load_seconds:.1f} s f
 
 gunicorn: {workers} sync workers (config/gunicorn.conf.py, as in the Procfile); load from one client
 process with {args.concurrency} threads (a new connection per request) on the same machine, {args.seconds:g} s per measurement, bare and search
-alternated twice (median shown); non-200 answers: {errors}. Redis: 127.0.0.1:6379 database 13.
+alternated twice after a warm-up (median shown); non-200 answers: {errors}. Redis: 127.0.0.1:6379 database 13.
 Load average at the end of the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (the machine is shared with
 other work; wall-clock figures move with it, CPU per request much less).
 """)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from . import schedule
 from .loader import DirectoryInvalid, load_directory
 from .model import Directory
 from .search import SearchIndex
@@ -102,6 +103,9 @@ class DirectoryState:
 
 
 def install(app: Flask) -> DirectoryState:
+    # The holidays package imports its country modules on first use (~1 s): pay that at start-up, not
+    # in a staff member's first search.
+    schedule.holiday_name(datetime.now(UTC).date())
     state = DirectoryState(Path(app.config["DIRECTORY_PATH"]), float(app.config.get("DIRECTORY_RELOAD_SECONDS", 10)),
                            freeze=not app.config.get("TESTING"))
     state.reload()
