@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -38,6 +39,12 @@ def phone_display(number: str | None) -> str:
 @bp.app_template_global()
 def when_display(moment: datetime | None) -> str:
     return fmt.when_display(moment)
+
+
+@bp.app_template_global()
+def topic_name_field() -> str:
+    """Topics carry a Dutch and an English name; show the one of the page's language."""
+    return "name_en" if str(get_locale()) == "en" else "name_nl"
 
 
 def _visible_locations():

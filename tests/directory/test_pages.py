@@ -122,3 +122,4 @@ def test_english(client, login):
     page = client.get("/directory/?q=aow&lang=en").get_data(as_text=True)
     assert "Find the right organisation" in page
     assert "No answer? Call" in page
+    assert "State pension (AOW)" in page
