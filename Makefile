@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test ci node browsers bench bench-lookup bench-intake bench-dispatch translations clean
+.PHONY: run test ci node browsers bench bench-lookup bench-intake bench-dispatch bench-handover translations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ browsers:
 
 ci: node browsers test
 
-bench: bench-lookup bench-intake bench-dispatch
+bench: bench-lookup bench-intake bench-dispatch bench-handover
 
 bench-lookup: translations
 	$(BIN)/python bench/lookup.py
@@ -46,6 +46,9 @@ bench-intake: translations
 
 bench-dispatch: translations
 	$(BIN)/python bench/dispatch.py
+
+bench-handover: translations
+	$(BIN)/python bench/handover.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache
