@@ -124,7 +124,24 @@ def worklist():
     now = _now()
     items = service.worklist(get_redis(), chosen, now=now)
     return render_template("callbacks/worklist.html", items=items, locations=mine, chosen=wanted,
-                           now=now, state_label=states.label, slot_label=_slot_text, due=service.due_now)
+                           now=now, state_label=states.label, slot_label=_slot_text, due=service.due_now,
+                           names=_location_names(), topic_label=_topic_label)
+
+
+def _location_names() -> dict[str, str]:
+    from routing.directory import service as directory
+
+    return {loc.id: loc.name for loc in directory.get_directory().locations.values()}
+
+
+def _topic_label(topic_id: str | None) -> str:
+    from routing.directory import service as directory
+
+    topic = directory.get_directory().topics.get(topic_id or "")
+    if topic is None:
+        return topic_id or ""
+    english = str(current_app.jinja_env.globals["current_locale"]()) == "en"
+    return (topic.name_en if english else topic.citizen_label) or topic.name_nl
 
 
 def _slot_text(slot: str) -> str:
@@ -136,7 +153,7 @@ def _slot_text(slot: str) -> str:
 @login_required(*STAFF_ROLES)
 def detail(reference: str):
     item = service.open_for_staff(get_redis(), reference, current_principal())
-    return render_template("callbacks/detail.html", item=item, state_label=states.label,
+    return render_template("callbacks/detail.html", item=item, state_label=states.label, topic_label=_topic_label,
                            slot_label=_slot_text, display_phone=phones.display,
                            outcomes=_outcome_labels(), results=_result_labels(),
                            final=item.state in states.FINAL, errors={})

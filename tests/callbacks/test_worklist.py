@@ -15,12 +15,13 @@ def monday(pin_now):
 
 
 def test_worklist_shows_open_requests_of_my_location_only(client, login, create, redis):
-    mine = create(now=MONDAY_10, preferred=["2026-11-30:afternoon"])
+    mine = create(now=MONDAY_10, preferred=["2026-11-30:afternoon"], topic="huurtoeslag")
     theirs = create(now=MONDAY_10, location="enschede")
     login(client, "staff", locations=("utrecht",))
     page = client.get("/loket/terugbelverzoeken").get_data(as_text=True)
     assert mine.reference in page and theirs.reference not in page
     assert "maandag 30 november, middag" in page
+    assert "Huurtoeslag (hulp bij de huur)" in page
     # Another location's request does not exist for me: 404, not 403.
     assert client.get(f"/loket/terugbelverzoeken/{theirs.reference}").status_code == 404
     assert client.post(f"/loket/terugbelverzoeken/{theirs.reference}/poging",
