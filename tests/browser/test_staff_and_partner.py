@@ -26,6 +26,17 @@ def staffed(app, monkeypatch) -> datetime:
     return moment
 
 
+def handover_to_uwv(client, api_key, run_jobs) -> tuple[str, str]:
+    """A handover made through the API and its notice sent: (reference, the partner link in the notice)."""
+    created = client.post("/api/v1/handovers", headers=api_key("staff", (LOCATION,)), json={
+        "location": LOCATION, "partner": "uwv", "phone": "06 12345678", "name": "meneer De Vries", "consent": True})
+    assert created.status_code == 201, created.get_json()
+    run_jobs()
+    links = PARTNER_LINK.findall(" ".join(entry["body"] for entry in client.get("/dev/outbox.json").get_json()))
+    assert len(links) == 1, links
+    return created.get_json()["reference"], links[0]
+
+
 def leave_callback_request(new_context) -> str:
     """A citizen, in their own browser, asks to be called back; returns the reference."""
     citizen = new_context().new_page()
@@ -127,18 +138,13 @@ def test_handover_from_loket_to_partner_page(new_context, page, sign_in, run_job
 
 def test_expired_partner_link_explains_and_offers_a_new_one(new_context, client, api_key, run_jobs, monkeypatch,
                                                             assert_accessible):
-    created = client.post("/api/v1/handovers", headers=api_key("staff", (LOCATION,)), json={
-        "location": LOCATION, "partner": "uwv", "phone": "06 12345678", "name": "meneer De Vries", "consent": True})
-    assert created.status_code == 201, created.get_json()
-    run_jobs()
-    links = PARTNER_LINK.findall(" ".join(entry["body"] for entry in client.get("/dev/outbox.json").get_json()))
-    assert links
+    _, link = handover_to_uwv(client, api_key, run_jobs)
     from routing.handovers import views
 
     later = datetime.now(UTC) + timedelta(days=90)  # long past the deadline and the link's margin
     monkeypatch.setattr(views, "_now", lambda: later)
     page = new_context().new_page()
-    response = page.goto(links[0])
+    response = page.goto(link)
     assert response.status == 410
     assert "verlopen" in page.locator("main").inner_text()
     assert "meneer De Vries" not in page.locator("main").inner_text()
@@ -146,6 +152,37 @@ def test_expired_partner_link_explains_and_offers_a_new_one(new_context, client,
     page.get_by_role("button", name="Stuur mij een nieuwe link").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "We hebben een nieuwe link gestuurd"
+    assert_accessible(page)
+
+
+def test_partner_returns_a_handover_to_the_loket(new_context, client, api_key, run_jobs, assert_accessible):
+    reference, link = handover_to_uwv(client, api_key, run_jobs)
+    page = new_context().new_page()
+    page.goto(link)
+    page.get_by_role("radio", name="Terug naar het loket").check()
+    page.get_by_role("button", name="Uitkomst vastleggen").click()
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").is_visible()  # returning needs a note for the loket
+    assert_accessible(page)
+    page.get_by_role("radio", name="Terug naar het loket").check()
+    page.fill("#field-note", "Inwoner heeft een vraag voor de gemeente")
+    page.get_by_role("button", name="Uitkomst vastleggen").click()
+    page.wait_for_load_state()
+    assert "Terug naar het loket" in page.locator("main").inner_text()
+    assert page.locator("#field-note").count() == 0  # done: nothing more to record
+    assert_accessible(page)
+
+
+def test_coordinator_sees_who_accessed_a_reference(new_context, page, client, api_key, run_jobs, sign_in,
+                                                   assert_accessible):
+    reference, link = handover_to_uwv(client, api_key, run_jobs)
+    new_context().new_page().goto(link)  # the partner's view is logged
+    sign_in(page, "coordinator")
+    page.goto("/logboek")
+    page.fill("input[name=reference]", reference)
+    page.press("input[name=reference]", "Enter")
+    page.wait_for_load_state()
+    assert page.locator("main table tbody tr").count() >= 1
     assert_accessible(page)
 
 
