@@ -250,8 +250,8 @@ def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], 
     partners, personal_fields, deadline = _check(location_id, partners, personal_fields, topic, deadline, now)
     group = secrets.token_hex(8)
     remind_at = _reminder_at(deadline)
-    # A deadline of today: no separate "deadline today" reminder right after the first notice.
-    remind_ts = remind_at.timestamp() if remind_at > now else notify.end_of_day(deadline).timestamp()
+    # Made after the reminder hour on its deadline day: the first notice is the reminder; overdue tomorrow.
+    remind_ts = remind_at.timestamp() if remind_at > now else float("inf")
     # Personal fields go at the latest this long after the handover was made, whatever becomes of it.
     purge_ts = int(now.timestamp()) + _setting("HANDOVER_MAX_RETENTION_DAYS") * 86_400
     made = []

@@ -75,3 +75,10 @@ def test_the_tick_is_registered_with_the_scheduler():
     from workers.handover_jobs import handover_tick
 
     assert (handover_tick, queues.JOBS, 300) in cron.SCHEDULE
+
+
+def test_made_on_its_deadline_day_after_seven_no_separate_reminder(app, make_handover, sent):
+    [handover] = make_handover(now=at(2, 10), deadline=at(2, 10).date())
+    assert handover.deadline.isoformat() == "2026-12-02"
+    assert _tick(at(2, 23, 30))["reminders"] == 0
+    assert _tick(at(3, 7, 5)) == {"reminders": 0, "overviews": 1, "purged": 0}
