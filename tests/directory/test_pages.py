@@ -123,3 +123,16 @@ def test_english(client, login):
     assert "Find the right organisation" in page
     assert "No answer? Call" in page
     assert "State pension (AOW)" in page
+
+
+def test_lines_shown_on_pages_are_counted(client, login, redis):
+    from datetime import datetime
+
+    from routing.directory.schedule import TZ
+    from routing.store import lookups
+
+    login(client, "staff", locations=("enschede",))
+    client.get("/directory/?q=rijbewijs")
+    client.get("/directory/partners/rdw")
+    counts = lookups.counts_on(redis, datetime.now(TZ).date())
+    assert counts == {("enschede", "rdw"): 2}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from routing.directory import schedule
 from routing.directory.model import Hours, Interval
@@ -148,3 +150,25 @@ def test_add_working_days(start, n, expected):
 def test_add_working_days_keeps_wall_clock_across_dst():
     deadline = schedule.add_working_days(local(2026, 3, 27, 10, 0), 2)  # Friday, winter time
     assert deadline.astimezone(UTC) == datetime(2026, 3, 31, 8, 0, tzinfo=UTC)  # Tuesday 10:00 summer time
+
+
+@settings(max_examples=300, deadline=None)
+@given(at=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(TZ)))
+def test_next_shift_is_after_and_present(demo, at):
+    for location_id in ("amsterdam-centrum", "enschede", "nijmegen"):
+        location = demo.locations[location_id]
+        start = schedule.next_shift_start(location, at)
+        assert start is not None and start > at
+        assert schedule.is_present(location, start)
+        assert start.tzinfo is TZ
+
+
+@settings(max_examples=300, deadline=None)
+@given(at=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(TZ)),
+       n=st.integers(min_value=1, max_value=10))
+def test_add_working_days_counts_exactly_n_working_days(at, n):
+    deadline = schedule.add_working_days(at, n)
+    assert schedule.is_working_day(deadline.date())
+    days = [at.date() + timedelta(days=k) for k in range(1, (deadline.date() - at.date()).days + 1)]
+    assert sum(schedule.is_working_day(d) for d in days) == n
+    assert deadline.time() == at.astimezone(TZ).time() or deadline.dst() != at.dst()  # skipped hour moves
