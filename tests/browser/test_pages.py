@@ -79,3 +79,13 @@ def test_staff_pages_in_english(page, sign_in, assert_accessible, path):
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").inner_text() != dutch, f"{path}: the heading is not translated"
     assert_accessible(page)
+
+
+def test_skip_link_is_the_first_stop_and_moves_to_the_content(page):
+    page.goto("/l/amsterdam-centrum/terugbellen")
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.inner_text() == "Naar de inhoud"
+    assert skip.is_visible()  # shown when focused, hidden otherwise
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
