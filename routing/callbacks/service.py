@@ -13,6 +13,7 @@ import secrets
 from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 import redis
 from flask import current_app
@@ -118,11 +119,16 @@ def retention_done_s() -> int:
 
 def intake_limit(name: str) -> tuple[int, int]:
     """A CALLBACK_RATE_* setting ("5 per day") as (attempts, seconds); (0, 0) when limits are off."""
-    from limits import parse
-
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return 0, 0
-    item = parse(current_app.config[name])
+    return _parse_limit(current_app.config[name])
+
+
+@lru_cache(maxsize=16)
+def _parse_limit(text: str) -> tuple[int, int]:
+    from limits import parse
+
+    item = parse(text)
     return item.amount, item.get_expiry()
 
 

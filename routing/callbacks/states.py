@@ -6,6 +6,7 @@ received -> waiting (dienstverlener absent) | open -> in_progress -> done | with
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"waiting", "open", "withdrawn"}),
@@ -25,17 +26,21 @@ def allowed_from(to: str) -> tuple[str, ...]:
     return tuple(sorted(state for state, nxt in TRANSITIONS.items() if to in nxt))
 
 
+# Lazy: only the one asked for is translated, in the request's language.
+_LABELS = {
+    "received": _l("ontvangen"),
+    "waiting": _l("wacht tot de medewerker er weer is"),
+    "open": _l("klaar om terug te bellen"),
+    "in_progress": _l("een medewerker is ermee bezig"),
+    "done": _l("afgehandeld"),
+    "withdrawn": _l("ingetrokken"),
+    "expired": _l("verlopen"),
+}
+
+
 def label(state: str) -> str:
     """The state in plain words, for citizens and staff."""
-    return {
-        "received": _("ontvangen"),
-        "waiting": _("wacht tot de medewerker er weer is"),
-        "open": _("klaar om terug te bellen"),
-        "in_progress": _("een medewerker is ermee bezig"),
-        "done": _("afgehandeld"),
-        "withdrawn": _("ingetrokken"),
-        "expired": _("verlopen"),
-    }.get(state, state)
+    return str(_LABELS.get(state, state))
 
 
 def refusal_message(state: str) -> str:
