@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from routing.directory.model import Channels, Partner
 from routing.directory.search import MAX_TARGETS, SearchIndex, normalize
@@ -113,3 +115,10 @@ def test_own_municipal_team_is_found_among_hundreds(demo):
     hits = index.search("wijkteam", municipality="Gemeente 170")
     assert hits[0].id == "gemeente-170-wijkteam"
     assert all(h.id in ("gemeente-170-wijkteam",) for h in hits if h.kind == "partner")
+
+
+@settings(max_examples=300, deadline=None)
+@given(query=st.text(max_size=100))
+def test_any_text_is_a_safe_query(index, query):
+    hits = index.search(query)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
