@@ -159,11 +159,9 @@ def new_reference(length: int = REFERENCE_LENGTH) -> str:
 
 
 def normalise_reference(text: str) -> str:
-    """Accept what people type: lower case, spaces, a missing dash, O for 0 and I for 1 confusions."""
-    cleaned = "".join(ch for ch in (text or "").upper() if ch.isalnum())
-    if cleaned.startswith("TB"):
-        cleaned = cleaned[2:]
-    return REFERENCE_PREFIX + cleaned.replace("0", "O").replace("1", "I")[:8]
+    """Accept what people type: lower case, spaces, a missing dash ("tb 7kq4" is TB-7KQ4)."""
+    cleaned = "".join(ch for ch in (text or "").upper() if ch.isalnum())[:10]
+    return REFERENCE_PREFIX + cleaned.removeprefix("TB")
 
 
 # --- directory ----------------------------------------------------------------------------------------
@@ -346,6 +344,7 @@ def _not_found() -> NotFound:
 
 def get_status(r: redis.Redis, reference: str) -> CallbackRequest:
     """The anonymous facts only (what anyone with the reference may know)."""
+    reference = normalise_reference(reference)
     facts, _ = store.load(r, reference)
     if not facts:
         raise _not_found()
@@ -362,6 +361,7 @@ def _decrypt_into(request: CallbackRequest, blob: str | None) -> CallbackRequest
 def get_request(r: redis.Redis, reference: str, *, actor: str = "system:handover") -> CallbackRequest:
     """The request with its personal fields decrypted (for the warm handover); the read is audit-logged."""
     started = datetime.now(UTC)
+    reference = normalise_reference(reference)
     facts, blob = store.load(r, reference, with_personal=True)
     if not facts:
         raise _not_found()
@@ -395,6 +395,7 @@ def _finish(r: redis.Redis, reference: str, to: str, now: datetime, fields: dict
 def withdraw(r: redis.Redis, reference: str, token: str, *, now: datetime | None = None) -> CallbackRequest:
     """The citizen withdraws with the token from the confirmation: personal fields are deleted at once."""
     now = now or clock()
+    reference = normalise_reference(reference)
     facts, blob = store.load(r, reference, with_personal=True)
     expected = facts.get("withdraw")
     if not facts or not expected or not hmac.compare_digest(expected, _token_hash(token or "")):

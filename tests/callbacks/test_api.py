@@ -79,3 +79,11 @@ def test_withdraw_with_a_wrong_token_changes_nothing(client, api_key, redis):
 def test_unknown_reference_is_404(client, api_key):
     response = client.get("/api/v1/callbacks/TB-ZZZZ", headers=api_key("staff", locations=("utrecht",)))
     assert response.status_code == 404 and response.get_json()["code"] == 404
+
+
+def test_a_reference_may_be_typed_loosely(client, api_key):
+    created = client.post("/api/v1/callbacks", json=body(),
+                          headers=api_key("staff", locations=("utrecht",))).get_json()
+    loose = created["reference"].lower().replace("-", " ")
+    response = client.get(f"/api/v1/callbacks/{loose}", headers=api_key("staff", locations=("enschede",)))
+    assert response.status_code == 200 and response.get_json()["reference"] == created["reference"]
