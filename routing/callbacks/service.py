@@ -441,6 +441,8 @@ def release_waiting(r: redis.Redis, *, now: datetime | None = None) -> dict[str,
     released: dict[str, int] = {}
     for reference in store.due_for_release(r, _epoch(now)):
         facts, _ = store.load(r, reference)
+        if not facts:
+            store.drop_from_indexes(r, reference)
         if facts.get("state") != "waiting":
             continue
         location = location_for(facts["location"])
@@ -487,7 +489,9 @@ def purge_expired(r: redis.Redis, *, now: datetime | None = None) -> dict[str, i
     for reference in store.live_created_before(r, _epoch(now) - expire_after_s()):
         try:
             _finish(r, reference, "expired", now, {"outcome": "expired"})
-        except ApiError:
+        except ApiError as refused:
+            if refused.status == 404:  # its facts outlived their TTL: only the index entries are left
+                store.drop_from_indexes(r, reference)
             continue
         expired += 1
         audit.record(r, action="callback.expire", activity="retention", actor="system:retention",

@@ -276,6 +276,16 @@ def live_created_before(r: redis.Redis, cutoff: int) -> list[str]:
     return found
 
 
+def drop_from_indexes(r: redis.Redis, reference: str) -> None:
+    """A reference whose facts are gone (their TTL passed) leaves every index."""
+    with r.pipeline() as pipe:
+        pipe.zrem(WAITING, reference)
+        pipe.zrem(DONE, reference)
+        for location in active_locations(r):
+            pipe.zrem(ACTIVE.format(location=location), reference)
+        pipe.execute()
+
+
 def done_before(r: redis.Redis, cutoff: int) -> list[str]:
     return [_s(x) for x in r.zrangebyscore(DONE, "-inf", cutoff)]
 

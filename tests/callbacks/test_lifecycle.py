@@ -235,3 +235,12 @@ def test_keys_rotate_covers_every_declared_store(create, redis, app, client, api
             crypto.decrypt(token)  # raises if anything was left under the old key
             checked.add("callback" if field is None else "handover")
     assert checked == {"callback", "handover"}
+
+
+def test_index_entries_of_vanished_requests_are_cleaned_up(create, redis):
+    waiting = create(now=SATURDAY)
+    opened = create(now=MONDAY_10, phone="0687654321")
+    redis.delete(store.REQUEST.format(reference=waiting.reference), store.REQUEST.format(reference=opened.reference))
+    assert service.release_waiting(redis, now=at(2026, 11, 30, 9, 0)) == {}
+    service.purge_expired(redis, now=MONDAY_10 + timedelta(days=15))
+    assert redis.zcard(store.WAITING) == 0 and store.active(redis, "utrecht") == []
