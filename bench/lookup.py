@@ -362,7 +362,10 @@ def main() -> None:
     import redis
 
     r = redis.Redis.from_url(REDIS_URL)
-    r.flushdb()  # database 13 belongs to this bench
+    try:
+        r.flushdb()  # database 13 belongs to this bench
+    except redis.RedisError as error:
+        raise SystemExit(f"bench/lookup needs a Redis at {REDIS_URL} (BENCH_LOOKUP_REDIS): {error}") from None
     folder = Path(tempfile.mkdtemp(prefix="bench-lookup-"))
     processes: list[subprocess.Popen] = []
     try:
