@@ -181,7 +181,9 @@ def _render_detail(handover: Handover, see_personal: bool, may_work: bool, actor
     personal = service.personal(r, handover, actor) if see_personal else None
     response = make_response(render_template(
         "handovers/detail.html", handover=handover, personal=personal, may_work=may_work,
-        show_personal=see_personal, siblings=service.siblings(r, handover), errors=errors or {},
+        show_personal=see_personal, errors=errors or {},
+        # Which other organisations the citizen went to is the loket's business, not the partner's.
+        siblings=[] if may_work else service.siblings(r, handover),
         values=request.form if errors else {}, **_context(handover)), status)
     return _private(response)
 

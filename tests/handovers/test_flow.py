@@ -221,3 +221,13 @@ def test_the_deadline_reads_as_a_day_in_words(app, client, login, make_handover,
     assert "woensdag 2 december 2026" in client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
     assert "Wednesday 2 December 2026" in client.get(f"/overdrachten/{handover.reference}?lang=en").get_data(
         as_text=True)
+
+
+def test_a_partner_does_not_learn_which_other_organisations_the_citizen_went_to(app, client, login, make_handover,
+                                                                                   sent):
+    made = make_handover(["uwv", "ind"])
+    partner_page = app.test_client().get(link_path(sent[0])).get_data(as_text=True)
+    assert made[1].reference not in partner_page and "IND" not in partner_page
+    login(client, "staff", locations=(LOCATION,))
+    loket_page = client.get(f"/overdrachten/{made[0].reference}").get_data(as_text=True)
+    assert made[1].reference in loket_page and "IND" in loket_page
