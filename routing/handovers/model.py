@@ -62,6 +62,8 @@ class Handover:
     referred_to: str = ""
     return_reason: str = ""
     callback_reference: str = ""
+    # A handover that came back to the loket and was handed over again from here.
+    previous_reference: str = ""
     opened_at: datetime | None = None
     done_at: datetime | None = None
 

@@ -53,6 +53,7 @@ class CreateSchema(Schema):
     consent = fields.Boolean(required=True, error_messages=_REQUIRED, validate=validate.Equal(
         True, error=_l("Vraag eerst of de inwoner het goed vindt dat u de gegevens doorgeeft.")))
     callback_reference = _text(20)
+    previous_reference = _text(20)
 
 
 class AttemptSchema(Schema):
@@ -97,5 +98,6 @@ class HandoverOut(Schema):
     referred_to = fields.String()
     return_reason = fields.String()
     callback_reference = fields.String()
+    previous_reference = fields.String()
     # Only for the loket that made it and the partner it went to; absent otherwise.
     personal = fields.Nested(PersonalOut)

@@ -88,6 +88,7 @@ def _from_record(record: dict[str, str], attempts: list[dict[str, Any]]) -> Hand
         referred_to=record.get("referred_to", ""),
         return_reason=record.get("return_reason", ""),
         callback_reference=record.get("callback_reference", ""),
+        previous_reference=record.get("previous_reference", ""),
         opened_at=_parse(record.get("opened_at", "")),
         done_at=_parse(record.get("done_at", "")),
     )
@@ -246,7 +247,7 @@ def _check(location_id: str, partners: list[str], personal_fields: dict[str, str
 
 def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], personal_fields: dict[str, str],
           urgency: str, topic: str, deadline: date | None, callback_reference: str,
-          now: datetime) -> list[Handover]:
+          now: datetime, previous_reference: str = "") -> list[Handover]:
     partners, personal_fields, deadline = _check(location_id, partners, personal_fields, topic, deadline, now)
     group = secrets.token_hex(8)
     remind_at = _reminder_at(deadline)
@@ -260,6 +261,7 @@ def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], 
             "reference": _new_reference(r), "group": group, "location": location_id, "partner": partner_id,
             "topic": topic, "urgency": urgency, "status": SENT, "created_at": _iso(now), "created_by": actor,
             "deadline": deadline.isoformat(), "callback_reference": callback_reference,
+            "previous_reference": previous_reference,
             # No handover without the citizen's consent (a callback request had it asked at intake).
             "consent_at": _iso(now),
         }
@@ -282,18 +284,22 @@ def create(r: redis.Redis, principal: Principal, data: dict[str, Any], now: date
     actor = _actor(principal, "unknown")
     personal_fields = {name: (data.get(name) or "").strip() for name in PERSONAL_INPUT}
     callback_reference = (data.get("callback_reference") or "").strip().upper()
+    previous_reference = (data.get("previous_reference") or "").strip().upper()
     topic = data.get("topic") or ""
+    taken_over: dict[str, str] = {}
     if callback_reference:
-        taken_over, callback_topic = _from_callback(r, callback_reference, actor)
+        taken_over, topic = _from_callback(r, callback_reference, actor)
         if taken_over["location"] != location_id:
             raise _field_error("callback_reference", _("Dit terugbelverzoek hoort bij een andere locatie."))
-        # Taken over from the callback request where staff left a field empty.
-        personal_fields = {name: personal_fields[name] or taken_over[name] for name in PERSONAL_INPUT}
-        topic = topic or callback_topic
+    elif previous_reference:
+        taken_over, topic = _from_returned(r, previous_reference, location_id, actor)
+    # Taken over from the callback request or returned handover where staff left a field empty.
+    personal_fields = {name: personal_fields[name] or taken_over.get(name, "") for name in PERSONAL_INPUT}
+    topic = data.get("topic") or topic
     partners = data["partner"] if isinstance(data["partner"], list) else [data["partner"]]
     made = _make(r, actor=actor, location_id=location_id, partners=partners, personal_fields=personal_fields,
                  urgency=data.get("urgency") or "normal", topic=topic, deadline=data.get("deadline"),
-                 callback_reference=callback_reference, now=now)
+                 callback_reference=callback_reference, previous_reference=previous_reference, now=now)
     if callback_reference:
         _mark_callback(r, callback_reference, made[0].reference, now)
     return made
@@ -337,6 +343,20 @@ def _from_callback(r: redis.Redis, reference: str, actor: str) -> tuple[dict[str
     fields = {"location": request.location, "phone": request.phone or "", "name": request.name or "",
               "note": request.note or "", "preferred": _preferred_text(request.preferred), "language": language}
     return fields, request.topic or ""
+
+
+def _from_returned(r: redis.Redis, reference: str, location_id: str, actor: str) -> tuple[dict[str, str], str]:
+    """The personal fields of a handover that came back to this loket (an audited view), and its topic."""
+    previous = find(r, reference)
+    if previous is None or previous.location != location_id:
+        raise _field_error("previous_reference", _("Deze overdracht hoort niet bij deze locatie."))
+    if previous.outcome != RETURNED:
+        raise _field_error("previous_reference", _("Alleen een overdracht die terug is bij het loket kunt u "
+                                                   "opnieuw overdragen."))
+    details = personal(r, previous, actor)
+    if details is None:
+        raise _field_error("previous_reference", _("De gegevens van deze overdracht zijn al verwijderd."))
+    return {name: getattr(details, name) for name in PERSONAL_INPUT}, previous.topic
 
 
 def _mark_callback(r: redis.Redis, callback_reference: str, handover_reference: str, now: datetime) -> None:

@@ -129,7 +129,8 @@ def new():
         raise ApiError(403, _("U kunt alleen overdragen vanuit uw eigen locatie."))
     if request.method == "GET":
         values = {"partner": request.args.getlist("partner"), "topic": request.args.get("topic", ""),
-                  "callback_reference": request.args.get("callback", ""), "urgency": "normal"}
+                  "callback_reference": request.args.get("callback", ""),
+                  "previous_reference": request.args.get("again", ""), "urgency": "normal"}
         return _render_new(location_id, values, {})
     raw = _form_data()
     raw["location"] = location_id

@@ -231,3 +231,34 @@ def test_a_partner_does_not_learn_which_other_organisations_the_citizen_went_to(
     login(client, "staff", locations=(LOCATION,))
     loket_page = client.get(f"/overdrachten/{made[0].reference}").get_data(as_text=True)
     assert made[1].reference in loket_page and "IND" in loket_page
+
+
+def test_a_returned_handover_can_go_to_another_organisation_without_retyping(app, client, login, make_handover,
+                                                                             redis, sent):
+    from datetime import UTC, datetime
+
+    from routing.handovers import service
+
+    [first] = make_handover("uwv")
+    service.record_outcome(redis, first, "returned_to_loket", "test", datetime.now(UTC), note="Hoort bij SVB")
+    login(client, "staff", locations=(LOCATION,))
+    page = client.get(f"/overdrachten/{first.reference}").get_data(as_text=True)
+    assert f"again={first.reference}" in page
+    assert first.reference in client.get(f"/overdrachten/nieuw?location={LOCATION}&again={first.reference}").get_data(
+        as_text=True)
+    response = client.post("/overdrachten/nieuw", data={"partner": "svb", "consent": "yes",
+                                                        "previous_reference": first.reference})
+    assert response.status_code == 302
+    second = response.headers["Location"].rsplit("/", 1)[1]
+    page = client.get(f"/overdrachten/{second}").get_data(as_text=True)
+    assert "tel:+31612345678" in page and "mevrouw Jansen" in page and first.reference in page
+
+    [open_one] = make_handover("duo")
+    refused = client.post("/overdrachten/nieuw", data={"partner": "svb", "consent": "yes",
+                                                       "previous_reference": open_one.reference})
+    assert refused.status_code == 422 and "terug is bij het loket" in refused.get_data(as_text=True)
+    other = app.test_client()
+    login(other, "staff", locations=("utrecht",))
+    refused = other.post("/overdrachten/nieuw", data={"location": "utrecht", "partner": "svb", "consent": "yes",
+                                                      "previous_reference": first.reference})
+    assert refused.status_code == 422 and "hoort niet bij deze locatie" in refused.get_data(as_text=True)
