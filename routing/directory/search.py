@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -69,18 +70,25 @@ class SearchIndex:
             tuple((kind, tid, w) for (kind, tid), w in targets[term].items()) for term in self.terms
         ]
         self.term_words: list[tuple[str, ...]] = [tuple(term.split()) for term in self.terms]
-        by_word: dict[str, set[int]] = {}
+        team_of = {p.id: p.municipality for p in directory.partners.values() if p.kind == "municipal"}
+        # A term that names only teams of one municipality belongs to it; nationally "gemeente" or
+        # "wijkteam" start hundreds of such terms, and a search needs only its own municipality's.
+        self.term_owner: list[str | None] = [
+            owners.pop() if len(owners := {team_of.get(t) if k == "partner" else None for k, t, _ in ts}) == 1 else None
+            for ts in self.targets
+        ]
+        by_word: dict[str, dict[str | None, set[int]]] = {}
         for i, words in enumerate(self.term_words):
             for word in words:
-                by_word.setdefault(word, set()).add(i)
+                by_word.setdefault(word, {}).setdefault(self.term_owner[i], set()).add(i)
         self.words: list[str] = sorted(by_word)
-        self.word_terms: list[frozenset[int]] = [frozenset(by_word[w]) for w in self.words]
+        self.word_terms: list[dict[str | None, frozenset[int]]] = [
+            {owner: frozenset(terms) for owner, terms in by_word[w].items()} for w in self.words
+        ]
         self.exact: dict[str, int] = {term: i for i, term in enumerate(self.terms)}
         self._near_length: dict[tuple[str, int], tuple[list[str], list[int]]] = {}
         self._topic_partners = _partners_by_municipality(directory)
-        self._team_of: dict[str, str] = {
-            p.id: p.municipality for p in directory.partners.values() if p.kind == "municipal" and p.municipality
-        }
+        self._team_of = team_of
 
     def partners_for(self, topic_id: str, municipality: str) -> tuple[str, ...]:
         """The topic's partners that serve ``municipality`` (national ones and its own teams), in topic
@@ -106,26 +114,34 @@ class SearchIndex:
         return [(similarity, indexes[k]) for _, similarity, k in process.extract(
             text, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None)]
 
-    def _word_matches(self, word: str) -> dict[int, float]:
+    def _terms_with(self, w: int, municipality: str | None) -> Iterable[int]:
+        by_owner = self.word_terms[w]
+        if municipality is None:
+            return (term for terms in by_owner.values() for term in terms)
+        return (*by_owner.get(None, ()), *by_owner.get(municipality, ()))
+
+    def _word_matches(self, word: str, municipality: str | None) -> dict[int, float]:
         """Term index → how well ``word`` matches one of its words (1.0 prefix, less for a typo)."""
         found: dict[int, float] = {}
         for w in self._prefixed(self.words, word):
-            for term in self.word_terms[w]:
+            for term in self._terms_with(w, municipality):
                 found[term] = 1.0
         if not found and len(word) >= MIN_TYPO:  # a typo only when the word itself leads nowhere
             for similarity, w in self._typos(word, "words"):
-                for term in self.word_terms[w]:
+                for term in self._terms_with(w, municipality):
                     found.setdefault(term, similarity / 100)
         return found
 
-    def term_scores(self, query: str) -> dict[int, float]:
+    def term_scores(self, query: str, municipality: str | None = None) -> dict[int, float]:
+        """Term index → score; with ``municipality``, terms of other municipalities' teams are skipped."""
         q = normalize(query)
         if len(q) < MIN_QUERY:
             return {}
         scores: dict[int, float] = {}
+        owner = self.term_owner
 
         def offer(i: int, score: float) -> None:
-            if score > scores.get(i, 0.0):
+            if score > scores.get(i, 0.0) and (municipality is None or owner[i] in (None, municipality)):
                 scores[i] = score
 
         if q in self.exact:
@@ -133,7 +149,7 @@ class SearchIndex:
         for i in self._prefixed(self.terms, q):
             offer(i, PREFIX + 9 * len(q) / len(self.terms[i]))
         words = q.split()
-        per_word = [self._word_matches(w) for w in words]
+        per_word = [self._word_matches(w, municipality) for w in words]
         common = set.intersection(*(set(m) for m in per_word)) if per_word else set()
         for i in common:
             quality = min(m[i] for m in per_word)
@@ -148,7 +164,7 @@ class SearchIndex:
         """Topics and partners matching ``query``, best first; with ``municipality``, other
         municipalities' teams are left out before the limit (nationally, "wijkteam" names hundreds)."""
         best: dict[tuple[Kind, str], float] = {}
-        for i, score in self.term_scores(query).items():
+        for i, score in self.term_scores(query, municipality).items():
             for kind, target, weight in self.targets[i]:
                 if municipality and kind == "partner" and self._team_of.get(target, municipality) != municipality:
                     continue
