@@ -122,14 +122,15 @@ def test_touch_targets_on_a_small_phone(new_context, screenshot):
     too_small = page.evaluate(
         """min => {
           const problems = [];
-          for (const el of document.querySelectorAll('main button, main input, main select, main textarea')) {
+          const controls = 'main button, main input, main select, main textarea, .site-header__nav a';
+          for (const el of document.querySelectorAll(controls)) {
             if (el.type === 'hidden' || el.closest('[aria-hidden=true]')) continue;
             // A checkbox or radio is operated through its label, which makes the target.
             const target = (el.type === 'checkbox' || el.type === 'radio') && el.labels.length
               ? el.closest('.choice') || el.labels[0] : el;
             const box = target.getBoundingClientRect();
             if (box.height < min || box.width < min)
-              problems.push(`${el.tagName.toLowerCase()}#${el.id || el.name}: ${Math.round(box.width)}x${Math.round(box.height)}`);
+              problems.push(`${el.tagName.toLowerCase()} ${el.id || el.name || el.textContent.trim()}: ${Math.round(box.width)}x${Math.round(box.height)}`);
           }
           return problems;
         }""",
