@@ -132,6 +132,8 @@ class Claimed:
     address: str
     attempt: int
     valid_until: datetime
+    # No channel after this one: once sent, the addresses are of no more use.
+    last_channel: bool
 
 
 def claim(r: redis.Redis, notice_id: str, now: datetime) -> Claimed | None:
@@ -144,7 +146,8 @@ def claim(r: redis.Redis, notice_id: str, now: datetime) -> Claimed | None:
         return None
     if notice is None:
         return None
-    channel = notice["channels"].split(",")[int(notice["channel_index"])]
+    channels = notice["channels"].split(",")
+    channel = channels[int(notice["channel_index"])]
     return Claimed(
         id=notice_id,
         token=token,
@@ -155,6 +158,7 @@ def claim(r: redis.Redis, notice_id: str, now: datetime) -> Claimed | None:
         address=json.loads(crypto.decrypt(notice["recipient"]))[channel],
         attempt=int(notice["attempts"]),
         valid_until=_parse(notice["valid_until"]),
+        last_channel=int(notice["channel_index"]) == len(channels) - 1,
     )
 
 
@@ -168,7 +172,8 @@ def _fail_expired(r: redis.Redis, notice_id: str, now: datetime) -> None:
 
 
 def record_sent(r: redis.Redis, claimed: Claimed, provider_id: str, now: datetime) -> bool:
-    return store.mark_sent(r, claimed.id, claimed.token, provider_id, claimed.channel, now)
+    return store.mark_sent(r, claimed.id, claimed.token, provider_id, claimed.channel, now,
+                           forget_address=claimed.last_channel)
 
 
 def record_transient(r: redis.Redis, claimed: Claimed, error: str, now: datetime) -> None:

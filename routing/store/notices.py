@@ -144,6 +144,7 @@ redis.call('HSET', KEYS[1], 'state', 'sent', 'provider_id', ARGV[2], 'channel', 
            'updated_at', ARGV[4])
 redis.call('ZREM', KEYS[2], ARGV[5])
 redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[6])
+if ARGV[7] == '1' then redis.call('HDEL', KEYS[1], 'recipient') end
 return 1
 """
 
@@ -159,11 +160,14 @@ def claim(r: redis.Redis, notice_id: str, token: str, now: datetime, lease_until
     return {result[i].decode(): result[i + 1].decode() for i in range(0, len(result), 2)}
 
 
-def mark_sent(r: redis.Redis, notice_id: str, token: str, provider_id: str, channel: str, now: datetime) -> bool:
-    """sending → sent for the holder of the claim; False when the claim is no longer theirs."""
+def mark_sent(r: redis.Redis, notice_id: str, token: str, provider_id: str, channel: str, now: datetime,
+              forget_address: bool) -> bool:
+    """sending → sent for the holder of the claim; False when the claim is no longer theirs. With
+    forget_address the addresses go at once (no channel is left to fail over to)."""
     return bool(r.register_script(_SENT)(
         keys=[NOTICE.format(id=notice_id), PENDING, BY_PROVIDER_ID.format(pid=provider_id)],
-        args=[token, provider_id, channel, timestamp(now), notice_id, RETENTION_SECONDS]))
+        args=[token, provider_id, channel, timestamp(now), notice_id, RETENTION_SECONDS,
+              "1" if forget_address else "0"]))
 
 
 def due_for_sweep(r: redis.Redis, now: datetime, limit: int = 1000) -> list[str]:

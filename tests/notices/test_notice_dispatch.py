@@ -210,3 +210,12 @@ def test_the_failed_page_in_english(app, redis, channels, run_jobs, client, logi
     login(client, "coordinator")
     page = client.get("/notices/failed?lang=en").get_data(as_text=True)
     assert "These messages could not be delivered on any channel" in page and "Address does not work" in page
+
+
+def test_addresses_go_once_the_last_channel_has_the_message(app, redis, channels, run_jobs, notice_context):
+    first = create_notice(redis, "handover_new", Recipient(sms=PHONE, email=EMAIL), notice_context())
+    last = create_notice(redis, "handover_new", Recipient(email=EMAIL), notice_context())
+    run_jobs()
+    assert notice(redis, first)["state"] == notice(redis, last)["state"] == "sent"
+    assert "recipient" in notice(redis, first)  # a failed SMS receipt may still move it to e-mail
+    assert "recipient" not in notice(redis, last)
