@@ -30,7 +30,8 @@ from workers import queues
 from workers.channels.base import CHANNEL_ORDER
 from workers.enqueue import enqueue_notice
 
-__all__ = ["NoticeContextError", "Recipient", "create_notice", "failed_notices"]
+__all__ = ["Claimed", "FailedNotice", "NoticeContextError", "Recipient", "claim", "create_notice",
+           "failed_notices", "record_permanent", "record_receipt", "record_sent", "record_transient", "sweep"]
 
 log = logging.getLogger(__name__)
 
