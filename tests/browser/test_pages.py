@@ -89,3 +89,18 @@ def test_skip_link_is_the_first_stop_and_moves_to_the_content(page):
     assert skip.is_visible()  # shown when focused, hidden otherwise
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.id") == "main"
+
+
+@pytest.mark.parametrize("path", ["/l/amsterdam-centrum/terugbellen", "/directory/?q=huurtoeslag",
+                                  "/directory/partners/toeslagen", "/overdrachten/nieuw"])
+def test_pages_reflow_at_320px_without_sideways_scrolling(new_context, sign_in, path):
+    """WCAG 1.4.10: content at 320 CSS px (400% zoom of 1280px) needs no horizontal scrolling."""
+    page = new_context(viewport={"width": 320, "height": 640}).new_page()
+    if not path.startswith("/l/"):
+        sign_in(page)
+    page.goto(path)
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : ''))
+        .slice(0, 5)""")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, f"{path}: wider than 320px: {wide}"
