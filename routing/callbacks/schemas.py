@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow.experimental.context import Context
 
 from routing.callbacks import service
 from routing.errors import ApiError, flatten_field_errors
@@ -62,11 +63,10 @@ class CallbackIn(Schema):
                             error_messages={**_REQUIRED, "invalid": _l("Geef een lijst met dagdelen.")})
     consent = fields.Boolean(required=True, error_messages={**_REQUIRED, "invalid": _l("Geef true of false.")})
 
-    def __init__(self, *args, channel: str = "api", offered: list[str] | None = None, now=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.channel = channel
-        self.offered = offered  # the form: exactly the day parts it showed
-        self.now = now
+    @staticmethod
+    def _context() -> dict:
+        """Per load (see load_intake): channel, the day parts a form offered, and `now`; the API has none."""
+        return Context.get(default={})
 
     # Also when some fields failed their own checks: every problem is named at once.
     @validates_schema(skip_on_field_errors=False)
@@ -96,20 +96,22 @@ class CallbackIn(Schema):
             raise ValidationError(errors)
 
     def _slot_ok(self, slot: str) -> bool:
-        if self.offered is not None:
-            return slot in self.offered
+        offered = self._context().get("offered")
+        if offered is not None:
+            return slot in offered
         try:
             day, part = slot.split(":")
             when = date.fromisoformat(day)
         except ValueError:
             return False
-        today = (self.now or service.clock()).astimezone(service.schedule.TZ).date()
+        today = (self._context().get("now") or service.clock()).astimezone(service.schedule.TZ).date()
         return part in service.DAY_PARTS and today <= when <= today + timedelta(days=PREFERRED_HORIZON_DAYS)
 
     @post_load
     def to_intake(self, data, **kwargs) -> service.Intake:
         return service.Intake(
-            location=data["location"], phone=data["phone"], channel=self.channel, name=data["name"].strip(),
+            location=data["location"], phone=data["phone"], channel=self._context().get("channel", "api"),
+            name=data["name"].strip(),
             note=data["note"].strip(), topic=data.get("topic") or None, language=data["language"],
             reply_by=data["reply_by"], preferred=tuple(dict.fromkeys(data["preferred"])),
         )
@@ -128,10 +130,16 @@ def topic_ids(location_id: str) -> set[str]:
     return {topic.id for topic in directory.citizen_topics(location_id)}
 
 
+# One instance for every request (building a schema per request is a measurable part of intake).
+INTAKE_SCHEMA = CallbackIn()
+
+
 def load_intake(data: dict, *, channel: str, offered: list[str] | None = None, now=None) -> service.Intake:
-    """Validate; raises ApiError 422 with every problem per field (the one error shape)."""
+    """Validate; raises ApiError 422 with every problem per field (the one error shape).
+    `offered`: the day parts the form showed (only those may be chosen)."""
     try:
-        return CallbackIn(channel=channel, offered=offered, now=now).load(data)
+        with Context({"channel": channel, "offered": offered, "now": now}):
+            return INTAKE_SCHEMA.load(data)
     except ValidationError as error:
         raise ApiError(422, _("Niet alle gegevens zijn goed ingevuld."),
                        flatten_field_errors(error.messages)) from None
