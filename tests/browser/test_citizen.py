@@ -166,3 +166,25 @@ def test_unknown_location(page, assert_accessible):
     response = page.goto("/l/nergens/terugbellen")
     assert response.status == 404
     assert_accessible(page)
+
+
+def test_keyboard_focus_is_always_visible(page):
+    """WCAG 2.4.7: tabbing through the form, every control that takes the focus shows it."""
+    page.goto(FORM)
+    invisible, seen = [], set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => {
+            const el = document.activeElement, style = getComputedStyle(el);
+            const shown = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+            return {name: el.tagName.toLowerCase() + ' ' + (el.id || el.name || el.textContent.trim().slice(0, 30)), shown};
+        }""")
+        if focused["name"] in seen:
+            continue
+        seen.add(focused["name"])
+        if not focused["shown"]:
+            invisible.append(focused["name"])
+        if focused["name"].startswith("button"):
+            break  # the submit button is the last stop of the form
+    assert "input field-phone" in seen, seen
+    assert not invisible, f"focus not visible on: {invisible}"
