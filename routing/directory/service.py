@@ -17,7 +17,6 @@ from routing.store import lookups
 
 from . import schedule
 from .model import Channels, Directory, Line, Location, Partner, Topic
-from .search import SearchIndex
 from .state import current_state
 
 MAX_RESULTS = 20
@@ -25,10 +24,6 @@ MAX_RESULTS = 20
 
 def get_directory() -> Directory:
     return current_state().fresh().directory
-
-
-def get_index() -> SearchIndex:
-    return current_state().fresh().index
 
 
 def get_location(location_id: str) -> Location:

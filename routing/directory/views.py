@@ -88,7 +88,7 @@ def _warning() -> str | None:
 @login_required(*STAFF)
 def choose_location():
     return _page("directory/locations.html", locations=_visible_locations(),
-                 chosen=session.get(SESSION_LOCATION), next=request.args.get("next", ""))
+                 chosen=session.get(SESSION_LOCATION))
 
 
 @bp.post("/locations")
