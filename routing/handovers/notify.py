@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import redis
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, request
 
 from routing.directory import service as directory
 from routing.handovers import tokens
@@ -37,8 +37,7 @@ def _base_url() -> str:
 
 def absolute(endpoint: str, **values: str) -> str:
     """A link for a notice; works in a request and in a job (where there is no request to copy from)."""
-    with current_app.test_request_context(base_url=_base_url()):
-        return url_for(endpoint, _external=True, **values)
+    return _base_url() + current_app.url_map.bind("").build(endpoint, values)
 
 
 def end_of_day(day) -> datetime:
