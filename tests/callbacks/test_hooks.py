@@ -119,3 +119,8 @@ def test_voice_when_present_says_where_to_go(client, pin_now):
     twiml = signed_post(client, "/hooks/twilio/voice?location=utrecht",
                         {"From": "+31612345678"}).get_data(as_text=True)
     assert "<Gather" not in twiml and "Er is nu een medewerker, tot 17:00 uur" in twiml
+
+
+def test_webhooks_need_no_csrf_token_but_a_signature(app, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert sms(client, "bel mij").status_code == 200
