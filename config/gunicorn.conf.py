@@ -8,6 +8,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 threads = int(os.environ.get("WEB_THREADS", "1"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = 20
+# Load the app (and the directory with its search index) once, before the workers fork: start-up pays
+# for it once, and the workers share its memory. redis-py resets its connection pools after a fork.
+preload_app = True
 keepalive = 5
 # Request paths can carry tokens (/o/<token>); the app logs routes, never paths, so gunicorn logs none.
 accesslog = None
