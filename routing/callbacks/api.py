@@ -37,7 +37,8 @@ class Callbacks(MethodView):
     @blp.response(201, schemas.CallbackOut)
     def post(self, intake: service.Intake):
         """Create a callback request for a location this client serves (kiosk, staff or integration key)."""
-        if not service.can_handle(current_principal(), intake.location):
+        # Creating shows no personal data back: whoever follows the location may do it (kiosks, integrations).
+        if not service.may_follow(current_principal(), intake.location):
             raise ApiError(403, _("Deze sleutel hoort niet bij deze locatie."))
         receipt = service.create_request(get_redis(), intake)
         body = {"reference": receipt.reference, "status": receipt.status,
@@ -53,11 +54,11 @@ class CallbackByReference(MethodView):
     @api_auth()
     @blp.response(200, schemas.CallbackStatus)
     def get(self, reference: str):
-        """Status of a request; its personal fields only for staff of its location (audit-logged)."""
+        """Status of a request; its personal fields only for who handles it (audit-logged)."""
         principal = current_principal()
         request = service.get_status(get_redis(), reference)
         body = _status_body(request)
-        if service.can_handle(principal, request.location):
+        if service.may_handle(principal, request.location):
             full = service.get_request(get_redis(), reference, actor=principal.id)
             body.update(phone=full.phone, name=full.name, note=full.note, topic=full.topic,
                         preferred=list(full.preferred), attempts=full.attempts)

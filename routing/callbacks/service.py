@@ -522,14 +522,24 @@ def worklist(r: redis.Redis, location_ids: list[str], *, now: datetime | None = 
     return sorted(requests, key=lambda q: (not due_now(q, now), -q.asked, q.created))
 
 
+def get_visible(r: redis.Redis, reference: str, principal) -> CallbackRequest:
+    """The anonymous facts for whoever may follow the request's location (404 for anyone else, so
+    references cannot be probed)."""
+    request = get_status(r, reference) if principal is not None else None
+    if request is None or not may_follow(principal, request.location):
+        raise _not_found()
+    return request
+
+
 def open_for_staff(r: redis.Redis, reference: str, principal, *,
                    now: datetime | None = None) -> CallbackRequest:
-    """Show one request with its number to staff of its location (404 for anyone else); audit-logged.
+    """Show one request with its number to who handles it (404 for anyone else); audit-logged.
     Opening an open request takes it in progress, so colleagues see someone is on it."""
     now = now or clock()
     facts, blob = store.load(r, reference, with_personal=True)
-    if not facts or not can_handle(principal, facts["location"]):
+    if not facts or not may_handle(principal, facts["location"]):
         raise _not_found()
+    _refuse_while_waiting(facts["state"])
     if facts["state"] == "open":
         _move(r, reference, "in_progress", now, fields={"assignee": principal.id})
         facts, blob = store.load(r, reference, with_personal=True)
@@ -539,18 +549,31 @@ def open_for_staff(r: redis.Redis, reference: str, principal, *,
     return request
 
 
-def can_handle(principal, location_id: str) -> bool:
-    """Staff of the location, or the partner that holds its counter (callbacks_to)."""
+def _refuse_while_waiting(state: str) -> None:
+    """Held for the next shift: not worked on, nor its number read, before it is released."""
+    if state == "waiting":
+        raise ApiError(409, _("Dit verzoek wacht op de volgende dienst. U kunt het openen zodra die begint."))
+
+
+def may_handle(principal, location_id: str) -> bool:
+    """Personal fields, opening and attempts: only who handles the location's requests — loket staff bound
+    to it, or the employees of the partner holding its counter (callbacks_to). Not coordinators or
+    administrators: personal data only for who handles the request (docs/privacy.md)."""
     if principal is None:
         return False
-    if principal.can_see_location(location_id):
-        return True
+    if principal.role == "staff":
+        return location_id in principal.locations
     if principal.role == "partner" and principal.partner:
         try:
             return location_for(location_id).callbacks_to == principal.partner
         except ApiError:
             return False
     return False
+
+
+def may_follow(principal, location_id: str) -> bool:
+    """References, status and counts (no personal fields): who handles them, plus coordinators and admins."""
+    return principal is not None and (principal.sees_everything or may_handle(principal, location_id))
 
 
 def suggest_next_attempt(location: Location, now: datetime) -> datetime:
@@ -565,9 +588,10 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
     """reached (with an outcome) and wrong number finish the request; not reached keeps it open with
     a suggested next attempt, until CALLBACK_MAX_ATTEMPTS is used up."""
     now = now or clock()
-    request = get_status(r, reference)
-    if not can_handle(principal, request.location):
-        raise _not_found()
+    request = get_visible(r, reference, principal)
+    if not may_handle(principal, request.location):
+        raise ApiError(403, _("Alleen wie dit verzoek afhandelt, legt pogingen vast."))
+    _refuse_while_waiting(request.state)
     if result not in ATTEMPT_RESULTS:
         raise ApiError(422, _("Kies wat er gebeurde."), {"result": [_("Kies een van de mogelijkheden.")]})
     attempts = request.attempts + 1

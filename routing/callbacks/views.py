@@ -112,7 +112,7 @@ def _my_locations() -> list[str]:
     from routing.directory import service as directory
 
     principal = current_principal()
-    return [loc for loc in sorted(directory.get_directory().locations) if service.can_handle(principal, loc)]
+    return [loc for loc in sorted(directory.get_directory().locations) if service.may_follow(principal, loc)]
 
 
 @bp.route(service.WORKLIST_PATH)
@@ -152,11 +152,16 @@ def _slot_text(slot: str) -> str:
 @bp.route(service.WORKLIST_PATH + "/<reference>")
 @login_required(*STAFF_ROLES)
 def detail(reference: str):
-    item = service.open_for_staff(get_redis(), reference, current_principal())
-    return render_template("callbacks/detail.html", item=item, state_label=states.label, topic_label=_topic_label,
-                           slot_label=_slot_text, display_phone=phones.display,
-                           outcomes=_outcome_labels(), results=_result_labels(),
-                           final=item.state in states.FINAL, errors={})
+    """Who handles the request opens it (number, name, note; audit-logged); coordinators see its status only."""
+    principal = current_principal()
+    item = service.get_visible(get_redis(), reference, principal)
+    handles = service.may_handle(principal, item.location)
+    if handles:
+        item = service.open_for_staff(get_redis(), reference, principal)
+    return render_template(
+        "callbacks/detail.html", item=item, handles=handles, state_label=states.label, topic_label=_topic_label,
+        slot_label=_slot_text, display_phone=phones.display, outcomes=_outcome_labels(), results=_result_labels(),
+        final=item.state in states.FINAL, errors={})
 
 
 def _outcome_labels() -> list[tuple[str, str]]:

@@ -88,3 +88,32 @@ def test_door_qr_code(client, login):
     response = client.get("/loket/terugbellen-qr/utrecht.svg")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     assert client.get("/loket/terugbellen-qr/enschede.svg").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["coordinator", "admin"])
+def test_coordinators_follow_the_status_without_personal_fields(client, login, api_key, create, redis, role):
+    receipt = create(now=MONDAY_10, name="Mevrouw Jansen", note="over de AOW")
+    login(client, role)
+    assert receipt.reference in client.get("/loket/terugbelverzoeken").get_data(as_text=True)
+    page = client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(as_text=True)
+    assert "klaar om terug te bellen" in page and "ziet alleen wie dit verzoek afhandelt" in page
+    assert "612345678" not in page and "Mevrouw Jansen" not in page and "over de AOW" not in page
+    assert "Hoe ging het?" not in page  # no attempt form
+    response = client.post(f"/loket/terugbelverzoeken/{receipt.reference}/poging", data={"result": "not_reached"})
+    assert response.status_code == 403
+    body = client.get(f"/api/v1/callbacks/{receipt.reference}", headers=api_key(role)).get_json()
+    assert body["status"] == "open" and "phone" not in body and "name" not in body
+    # Nothing personal was read, so nothing was opened and no view was logged.
+    assert service.get_status(redis, receipt.reference).state == "open"
+    assert not [r for r in audit.for_reference(redis, receipt.reference) if r["name"] == "callback.view"]
+
+
+def test_the_partner_holding_the_counter_opens_its_requests(client, login, create, pin_now):
+    tuesday = at(2026, 12, 1, 10, 0)
+    pin_now(tuesday)
+    receipt = create(now=tuesday, location="nijmegen")
+    login(client, "partner", partner="belastingdienst")
+    assert 'href="tel:+31612345678"' in client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(
+        as_text=True)
+    login(client, "partner", partner="uwv")
+    assert client.get(f"/loket/terugbelverzoeken/{receipt.reference}").status_code == 404

@@ -84,7 +84,8 @@ MATRIX: dict[str, list[Case]] = {
     # --- audit
     "audit.search": [Case("GET", "/logboek?reference={handover}", roles("login", 403, 403, 403, 403, "listed", "listed"))],
     "audit_api.ReferenceAudit": [Case("GET", "/api/v1/audit/{handover}", roles(401, 403, 403, 403, 403, "listed", "listed"))],
-    # --- callbacks: citizen side is public; the worklist is for staff of the location (and coordinators)
+    # --- callbacks: citizen side is public; the worklist is for staff of the location, coordinators follow
+    # it without personal fields (as with handovers: status only, no attempts)
     "callbacks.form": [Case("GET", "/l/{location}/terugbellen", every("public")),
                        Case("POST", "/l/{location}/terugbellen", every("public"), {"phone": ""})],
     "callbacks.withdraw_page": [Case("GET", "/l/{location}/terugbellen/{callback}/intrekken", every("public")),
@@ -92,15 +93,15 @@ MATRIX: dict[str, list[Case]] = {
     "callbacks.worklist": [Case("GET", "/loket/terugbelverzoeken", roles(
         "login", "unlisted", "listed", "unlisted", "unlisted", "listed", "listed"))],
     "callbacks.detail": [Case("GET", "/loket/terugbelverzoeken/{callback}", roles(
-        "login", 404, "personal", 404, 404, "personal", "personal"))],
+        "login", 404, "personal", 404, 404, "plain", "plain"))],
     "callbacks.attempt": [Case("POST", "/loket/terugbelverzoeken/{callback}/poging", roles(
-        "login", 404, "ok", 404, 404, "ok", "ok"), {"result": "not_reached"})],
+        "login", 404, "ok", 404, 404, 403, 403), {"result": "not_reached"})],
     "callbacks.door_qr": [Case("GET", "/loket/terugbellen-qr/{location}.svg", roles(
         "login", 404, "ok", 404, 404, "ok", "ok"))],
     "callbacks_api.Callbacks": [Case("POST", "/api/v1/callbacks", roles(401, 403, 201, 403, 403, 201, 201),
                                      NEW_CALLBACK, as_json=True)],
     "callbacks_api.CallbackByReference": [Case("GET", "/api/v1/callbacks/{callback}", roles(
-        401, "plain", "personal", "plain", "plain", "personal", "personal"))],
+        401, "plain", "personal", "plain", "plain", "plain", "plain"))],
     "callbacks_api.Withdraw": [Case("POST", "/api/v1/callbacks/{callback}/withdraw", every("public"),
                                     {"token": "not-the-token"}, as_json=True)],
     "callback_hooks.sms": [Case("POST", "/hooks/twilio/sms", SIGNED_ONLY, {"From": E164, "Body": "hallo"})],
