@@ -16,6 +16,7 @@ from marshmallow.experimental.context import Context
 
 from routing.callbacks import service
 from routing.errors import ApiError, flatten_field_errors
+from routing import validation
 from routing.privacy import bsn, phone
 
 MAX_NAME = 60
@@ -26,14 +27,10 @@ LANGUAGES = ("nl", "en")
 PREFERRED_HORIZON_DAYS = 14
 
 
-# Lazy, so marshmallow formats them in the request's language; every field gets them (no English defaults).
-_REQUIRED = {"required": _l("Vul dit in."), "null": _l("Vul dit in."), "invalid": _l("Dit klopt niet.")}
-_SCHEMA_MESSAGES = {"unknown": _l("Dit veld kennen wij niet."), "type": _l("Stuur de gegevens als JSON-object.")}
-_CHOOSE = _l("Kies een van de mogelijkheden.")
-
-
-def _too_long(limit: int) -> validate.Length:
-    return validate.Length(max=limit, error=_l("Gebruik hooguit {max} tekens."))
+_REQUIRED = validation.REQUIRED
+_SCHEMA_MESSAGES = validation.SCHEMA
+_CHOOSE = validation.CHOOSE
+_too_long = validation.too_long
 
 
 def _bsn_message() -> str:

@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from routing import validation
+
 from routing.auth import api_auth, current_principal
 from routing.errors import ApiError
 
 from . import schedule, service
-from .schema import ID
 
 blp = Blueprint("directory_api", __name__, url_prefix="/api/v1",
                 description="Locations, professional lines and the staff lookup.")
@@ -78,9 +79,11 @@ class LocationDetailSchema(LocationSummarySchema):
 
 
 class SearchArgsSchema(Schema):
-    location = fields.String(required=True, validate=ID)
-    q = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50),
+    error_messages = validation.SCHEMA
+
+    location = fields.String(required=True, validate=validation.identifier(), error_messages=validation.REQUIRED)
+    q = fields.String(required=True, validate=validation.length(1, 100), error_messages=validation.REQUIRED)
+    limit = fields.Integer(load_default=10, validate=validation.between(1, 50), error_messages=validation.REQUIRED,
                            metadata={"description": "How many results, best first (default 10)."})
 
 

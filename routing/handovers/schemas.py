@@ -7,23 +7,23 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
+from routing import validation
 from routing.handovers.model import ATTEMPT_RESULTS, OUTCOMES, URGENCIES
 from routing.handovers.service import NAME_MAX, NOTE_MAX, PREFERRED_MAX, REFERRED_TO_MAX
 
 
-# Messages are lazy, so marshmallow formats them in the request's language.
-_REQUIRED = {"required": _l("Vul dit in."), "null": _l("Vul dit in."), "invalid": _l("Dit klopt niet.")}
+_REQUIRED = validation.REQUIRED
 
 
 def _text(limit: int, required: bool = False) -> fields.String:
-    length = validate.Length(max=limit, error=_l("Dit is te lang: hoogstens {max} tekens."))
+    length = validation.too_long(limit)
     if required:
         return fields.String(required=True, error_messages=_REQUIRED, validate=length)
     return fields.String(load_default="", error_messages=_REQUIRED, validate=length)
 
 
 def _choice(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
-    return fields.String(error_messages=_REQUIRED, validate=validate.OneOf(choices, error=_l("Kies een van de mogelijkheden.")),
+    return fields.String(error_messages=_REQUIRED, validate=validate.OneOf(choices, error=validation.CHOOSE),
                          **kwargs)
 
 
@@ -38,7 +38,7 @@ class OneOrMany(fields.Field):
 
 
 class CreateSchema(Schema):
-    error_messages = {"unknown": _l("Dit veld kennen wij niet.")}
+    error_messages = validation.SCHEMA
 
     location = _text(64, required=True)
     partner = OneOrMany(required=True, error_messages=_REQUIRED)
