@@ -431,8 +431,16 @@ def _phone(r: redis.Redis, handover: Handover) -> str | None:
 
 # ---- links -----------------------------------------------------------------------------------------------
 
+def check_link(r: redis.Redis, token: str, now: datetime) -> tokens.TokenCheck:
+    """What a partner link is, without using it up: mail filters fetch every link before the reader clicks."""
+    check = tokens.inspect(r, token, int(now.timestamp()))
+    if check.state == tokens.VALID and (check.reference is None or find(r, check.reference) is None):
+        return tokens.TokenCheck(tokens.UNKNOWN)
+    return check
+
+
 def open_link(r: redis.Redis, token: str, now: datetime) -> tuple[tokens.TokenCheck, Handover | None]:
-    """Use a partner link: the handover for the first visit only; the check says why otherwise."""
+    """Use a partner link: the handover for the first use only; the check says why otherwise."""
     check = tokens.redeem(r, token, int(now.timestamp()))
     if check.state != tokens.VALID or check.reference is None:
         return check, None

@@ -240,16 +240,26 @@ def outcome(reference: str):
 
 # ---- the partner link ------------------------------------------------------------------------------------
 
-@bp.get("/o/<token>")
+def _link_refused(check: tokens.TokenCheck, token: str):
+    status = 404 if check.state == tokens.UNKNOWN else 410
+    return _private(make_response(render_template("handovers/link_refused.html", check=check, token=token,
+                                                  states=tokens), status))
+
+
+# GET only looks: mail filters (Safe Links and the like) fetch every link before the reader clicks, and
+# would use up a single-use link. The button on the page POSTs, and only that uses the link.
+@bp.route("/o/<token>", methods=["GET", "POST"])
 def open_link(token: str):
+    if request.method == "GET":
+        check = service.check_link(get_redis(), token, _now())
+        if check.state != tokens.VALID:
+            return _link_refused(check, token)
+        return _private(make_response(render_template("handovers/link_open.html", token=token)))
     check, handover = service.open_link(get_redis(), token, _now())
     if handover is None:
-        status = 404 if check.state == tokens.UNKNOWN else 410
-        response = make_response(render_template("handovers/link_refused.html", check=check, token=token,
-                                                 states=tokens), status)
-        return _private(response)
+        return _link_refused(check, token)
     _add_scope(handover.reference, check.expires_at)
-    return _render_detail(handover, True, True, f"partner-link:{handover.partner}")
+    return _private(redirect(url_for("handovers.detail", reference=handover.reference), 303))
 
 
 @bp.post("/o/<token>/nieuwe-link")

@@ -23,3 +23,12 @@ def token_of(notice: dict[str, Any]) -> str:
 
 def link_path(notice: dict[str, Any]) -> str:
     return "/o/" + token_of(notice)
+
+
+def open_link(client, notice: dict[str, Any], query: str = ""):
+    """What the partner employee does: follow the link (a page with one button), press the button (which
+    uses the link up). Returns the page they end on."""
+    path = link_path(notice)
+    page = client.get(path + query)
+    assert page.status_code == 200 and f'action="{path}"' in page.get_data(as_text=True), page.status
+    return client.post(path + query, follow_redirects=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from handovers.helpers import E164, LOCATION, link_path
+from handovers.helpers import E164, LOCATION, open_link
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
@@ -24,7 +24,7 @@ def test_create_view_attempt_and_outcome_are_recorded(app, client, login, sent):
     reference = response.headers["Location"].rsplit("/", 1)[1]
     client.get(f"/overdrachten/{reference}")  # the loket looks at it again
     partner = app.test_client()
-    partner.get(link_path(sent[0]))
+    open_link(partner, sent[0])
     partner.post(f"/overdrachten/{reference}/poging", data={"result": "reached"})
     partner.post(f"/overdrachten/{reference}/uitkomst", data={"outcome": "solved"})
 
@@ -53,7 +53,7 @@ def test_views_without_personal_data_are_not_counted_as_access(app, make_handove
 
 def test_a_coordinator_lists_all_accesses_to_one_reference(app, client, login, make_handover, api_key, sent):
     [handover] = make_handover("uwv")
-    app.test_client().get(link_path(sent[0]))
+    open_link(app.test_client(), sent[0])
     login(client, "coordinator")
     page = client.get(f"/logboek?reference={handover.reference.lower()}")
     assert page.status_code == 200

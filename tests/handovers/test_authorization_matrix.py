@@ -32,6 +32,7 @@ class Case:
     body: dict[str, Any] = field(default_factory=dict)
     as_json: bool = False
     use_token_first: bool = False  # the partner link was opened once already
+    follow: bool = False  # judge the page a redirect leads to (the partner link's button)
 
 
 def every(outcome: Any) -> dict[str, Any]:
@@ -62,11 +63,15 @@ MATRIX: dict[str, list[Case]] = {
         "login", 404, 403, 404, "ok", 403, 403), {"result": "reached"})],
     "handovers.outcome": [Case("POST", "/overdrachten/{handover}/uitkomst", roles(
         "login", 404, 403, 404, "ok", 403, 403), {"outcome": "solved"})],
-    # The link itself is the credential: whoever holds an unused one sees that one handover, once.
+    # The link itself is the credential: whoever holds an unused one sees that one handover, once. Following
+    # it (GET, as mail filters do) shows only a button; pressing it (POST) uses it up and opens the handover.
     "handovers.open_link": [
-        Case("GET", "/o/{token}", every("personal")),
+        Case("GET", "/o/{token}", every("plain")),
         Case("GET", "/o/{token}", every(410), use_token_first=True),
         Case("GET", "/o/" + "A" * 43, every(404)),
+        Case("POST", "/o/{token}", every("personal"), follow=True),
+        Case("POST", "/o/{token}", every(410), use_token_first=True),
+        Case("POST", "/o/" + "A" * 43, every(404)),
     ],
     "handovers.resend_link": [
         Case("POST", "/o/{token}/nieuwe-link", every(200), use_token_first=True),
@@ -189,7 +194,7 @@ def _request(client, case: Case, world: dict[str, str]):
         return client.get(path)
     if case.as_json:
         return client.post(path, json=case.body)
-    return client.post(path, data=case.body)
+    return client.post(path, data=case.body, follow_redirects=case.follow)
 
 
 def _outcome(response, expected: Any, world: dict[str, str]) -> Any:
@@ -217,7 +222,7 @@ def test_access(app, redis, make_handover, sent, endpoint, index):
     for role in ROLES:
         world = _build_world(redis, make_handover, sent)
         if case.use_token_first:
-            assert app.test_client().get(f"/o/{world['token']}").status_code == 200
+            assert app.test_client().post(f"/o/{world['token']}").status_code == 303
         client = app.test_client()
         if role != "anonymous":
             _log_in(client, redis, role)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handovers.helpers import E164, LOCATION, ON_DUTY_SMS, UWV_SMS, link_path
+from handovers.helpers import E164, LOCATION, ON_DUTY_SMS, UWV_SMS, link_path, open_link
 
 
 def test_staff_hand_over_and_the_partner_gets_only_a_link(client, login, sent, redis):
@@ -32,7 +32,7 @@ def test_staff_hand_over_and_the_partner_gets_only_a_link(client, login, sent, r
 def test_partner_opens_the_link_once_and_records_the_outcome(app, make_handover, sent):
     [handover] = make_handover("uwv")
     partner = app.test_client()
-    page = partner.get(link_path(sent[0]))
+    page = open_link(partner, sent[0])
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "tel:+31612345678" in text and "mevrouw Jansen" in text and "dinsdagochtend" in text
@@ -56,7 +56,7 @@ def test_partner_opens_the_link_once_and_records_the_outcome(app, make_handover,
 def test_three_times_not_reached_returns_it_to_the_loket(app, make_handover, sent, login):
     [handover] = make_handover("uwv")
     partner = app.test_client()
-    partner.get(link_path(sent[0]))
+    open_link(partner, sent[0])
     for _ in range(3):
         partner.post(f"/overdrachten/{handover.reference}/poging", data={"result": "not_reached"})
     returned = [n for n in sent if n["kind"] == "handover_returned"]
@@ -94,7 +94,7 @@ def test_several_partners_make_linked_handovers_each_with_its_own_status(app, ma
     assert len(made) == 2 and made[0].group == made[1].group
     assert {n["context"]["reference"] for n in sent} == {h.reference for h in made}
     partner = app.test_client()
-    partner.get(link_path(sent[0]))
+    open_link(partner, sent[0])
     partner.post(f"/overdrachten/{made[0].reference}/uitkomst", data={"outcome": "solved"})
     from routing.extensions import get_redis
     from routing.handovers import service
@@ -164,14 +164,14 @@ def test_a_callback_left_while_the_loket_is_closed_goes_straight_to_the_one_part
 
 def test_the_partner_page_speaks_english_on_request(app, make_handover, sent):
     make_handover("uwv")
-    page = app.test_client().get(link_path(sent[0]) + "?lang=en").get_data(as_text=True)
+    page = open_link(app.test_client(), sent[0], "?lang=en").get_data(as_text=True)
     assert "Who do you call?" in page and "Record a call attempt" in page and "Wie belt u?" not in page
 
 
 def test_the_partner_is_told_what_is_missing_and_nothing_changes(app, make_handover, sent):
     [handover] = make_handover("uwv")
     partner = app.test_client()
-    partner.get(link_path(sent[0]))
+    open_link(partner, sent[0])
     cases = (({"outcome": "referred_on"}, "Vul in naar wie u hebt doorverwezen."),
              ({"outcome": "returned_to_loket"}, "Schrijf kort op waarom"),
              ({"outcome": "solved?"}, "Kies een van de mogelijkheden."),
@@ -226,7 +226,7 @@ def test_the_deadline_reads_as_a_day_in_words(app, client, login, make_handover,
 def test_a_partner_does_not_learn_which_other_organisations_the_citizen_went_to(app, client, login, make_handover,
                                                                                    sent):
     made = make_handover(["uwv", "ind"])
-    partner_page = app.test_client().get(link_path(sent[0])).get_data(as_text=True)
+    partner_page = open_link(app.test_client(), sent[0]).get_data(as_text=True)
     assert made[1].reference not in partner_page and "IND" not in partner_page
     login(client, "staff", locations=(LOCATION,))
     loket_page = client.get(f"/overdrachten/{made[0].reference}").get_data(as_text=True)

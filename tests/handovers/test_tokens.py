@@ -1,10 +1,13 @@
-"""Partner links: one use, an expiry, no details for a wrong, reused or expired link, and scope per handover."""
+"""Partner links: one use, an expiry, no details for a wrong, reused or expired link, and scope per handover.
+
+Following the link (GET) only shows a page with a button; pressing it (POST) uses the link up, so a mail
+filter that fetches every link first does not spend it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from handovers.helpers import link_path, token_of
+from handovers.helpers import link_path, open_link, token_of
 
 DETAILS = ("tel:", "mevrouw Jansen", "WW-uitkering")
 
@@ -16,14 +19,48 @@ def _shows_no_details(response) -> None:
 
 def test_a_link_works_once(app, make_handover, sent):
     make_handover()
-    first = app.test_client().get(link_path(sent[0]))
+    first = open_link(app.test_client(), sent[0])
     assert first.status_code == 200 and "tel:+31612345678" in first.get_data(as_text=True)
 
     for client in (app.test_client(), app.test_client()):
-        again = client.get(link_path(sent[0]))
-        assert again.status_code == 410
-        assert "al een keer gebruikt" in again.get_data(as_text=True)
-        _shows_no_details(again)
+        for again in (client.get(link_path(sent[0])), client.post(link_path(sent[0]))):
+            assert again.status_code == 410
+            assert "al een keer gebruikt" in again.get_data(as_text=True)
+            _shows_no_details(again)
+
+
+def test_a_link_scanner_does_not_use_the_link_up(app, make_handover, sent):
+    [handover] = make_handover()
+    path = link_path(sent[0])
+    # The mail filter fetches the link, then the person follows it: both only see the button.
+    for visitor in (app.test_client(), app.test_client()):
+        page = visitor.get(path)
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert "Open de overdracht" in text and f'<form method="post" action="{path}">' in text
+        assert '<meta name="robots" content="noindex">' in text
+        assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+        _shows_no_details(page)
+    assert [r["name"] for r in _audit(handover.reference)] == ["handover.create"]  # looking is no access
+
+    partner = app.test_client()
+    pressed = partner.post(path)
+    assert pressed.status_code == 303 and pressed.headers["Location"] == f"/overdrachten/{handover.reference}"
+    assert pressed.headers["Cache-Control"] == "no-store" and pressed.headers["Referrer-Policy"] == "no-referrer"
+    detail = partner.get(pressed.headers["Location"])
+    assert detail.status_code == 200 and "tel:+31612345678" in detail.get_data(as_text=True)
+    assert [r["name"] for r in _audit(handover.reference)] == ["handover.create", "handover.view"]
+
+    again = app.test_client().post(path)
+    assert again.status_code == 410 and "al een keer gebruikt" in again.get_data(as_text=True)
+    _shows_no_details(again)
+
+
+def _audit(reference: str) -> list[dict]:
+    from routing.extensions import get_redis
+    from routing.privacy import audit
+
+    return audit.for_reference(get_redis(), reference)
 
 
 def test_a_tampered_or_made_up_link_shows_nothing(app, make_handover, sent):
@@ -31,21 +68,21 @@ def test_a_tampered_or_made_up_link_shows_nothing(app, make_handover, sent):
     token = token_of(sent[0])
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     for path in (f"/o/{tampered}", "/o/short", f"/o/{token}x", "/o/" + "A" * 43):
-        response = app.test_client().get(path)
-        assert response.status_code == 404, path
-        assert "Deze link klopt niet" in response.get_data(as_text=True)
-        assert "nieuwe link" not in response.get_data(as_text=True)  # no resend for what is not ours
-        _shows_no_details(response)
+        for response in (app.test_client().get(path), app.test_client().post(path)):
+            assert response.status_code == 404, path
+            assert "Deze link klopt niet" in response.get_data(as_text=True)
+            assert "nieuwe link" not in response.get_data(as_text=True)  # no resend for what is not ours
+            _shows_no_details(response)
     # The real link still works: tampering did not use it up.
-    assert app.test_client().get(link_path(sent[0])).status_code == 200
+    assert "tel:+31612345678" in open_link(app.test_client(), sent[0]).get_data(as_text=True)
 
 
 def test_an_expired_link_shows_nothing(app, make_handover, sent):
     make_handover(now=datetime.now(UTC) - timedelta(days=10))
-    response = app.test_client().get(link_path(sent[0]))
-    assert response.status_code == 410
-    assert "verlopen" in response.get_data(as_text=True)
-    _shows_no_details(response)
+    for response in (app.test_client().get(link_path(sent[0])), app.test_client().post(link_path(sent[0]))):
+        assert response.status_code == 410
+        assert "verlopen" in response.get_data(as_text=True)
+        _shows_no_details(response)
 
 
 def test_a_link_expires_at_the_deadline_plus_the_margin(app, redis, make_handover, sent):
@@ -63,7 +100,7 @@ def test_the_link_session_covers_only_its_own_handover(app, make_handover, sent)
     [first] = make_handover("uwv")
     [second] = make_handover("svb")
     partner = app.test_client()
-    assert partner.get(link_path(sent[0])).status_code == 200
+    assert open_link(partner, sent[0]).status_code == 200
     for response in (partner.get(f"/overdrachten/{second.reference}"),
                      partner.post(f"/overdrachten/{second.reference}/poging", data={"result": "reached"}),
                      partner.post(f"/overdrachten/{second.reference}/uitkomst", data={"outcome": "solved"})):
@@ -87,13 +124,13 @@ def test_only_a_hash_of_the_token_is_stored(app, redis, make_handover, sent):
 def test_a_used_link_can_ask_for_a_new_one_sent_to_the_same_channel(app, make_handover, sent):
     make_handover()
     first_path = link_path(sent[0])
-    app.test_client().get(first_path)
+    open_link(app.test_client(), sent[0])
     response = app.test_client().post(first_path + "/nieuwe-link")
     assert response.status_code == 200
     assert "nieuwe link gestuurd" in response.get_data(as_text=True)
     assert [n["kind"] for n in sent] == ["handover_new", "handover_new"]
     assert sent[1]["recipient"] == sent[0]["recipient"]
-    assert app.test_client().get(link_path(sent[1])).status_code == 200
+    assert "tel:+31612345678" in open_link(app.test_client(), sent[1]).get_data(as_text=True)
     # Asking again at once sends nothing more.
     again = app.test_client().post(first_path + "/nieuwe-link")
     assert "net een nieuwe link" in again.get_data(as_text=True) and len(sent) == 2
