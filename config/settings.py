@@ -57,7 +57,8 @@ class Base:
             "PERMANENT_SESSION_LIFETIME": _int("SESSION_LIFETIME_SECONDS", 8 * 3600),
             "WTF_CSRF_TIME_LIMIT": None,
             "RATELIMIT_ENABLED": _env("RATELIMIT_ENABLED", "1") == "1",
-            "RATELIMIT_HEADERS_ENABLED": True,
+            # X-RateLimit-* headers cost a Redis round trip per limited request; nobody reads them here.
+            "RATELIMIT_HEADERS_ENABLED": False,
             "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
             "AUDIT_RETENTION_DAYS": _int("AUDIT_RETENTION_DAYS", 400),
             "API_TITLE": "Loketlijn",

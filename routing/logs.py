@@ -10,6 +10,8 @@ import structlog
 from flask import Flask, Response, g, request
 
 log = structlog.get_logger("loketlijn.request")
+# Probes poll every few seconds; logging them would bury the requests people make.
+QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def init_app(app: Flask) -> None:
@@ -35,7 +37,10 @@ def init_app(app: Flask) -> None:
     def log_request(response: Response) -> Response:
         # The route pattern, never the path: paths can hold references and tokens.
         started = g.pop("request_started", None)
-        log.info("request", method=request.method, route=str(request.url_rule or "-"),
+        route = str(request.url_rule or "-")
+        if route in QUIET_ROUTES:
+            return response
+        log.info("request", method=request.method, route=route,
                  status=response.status_code,
                  ms=round((time.perf_counter() - started) * 1000, 1) if started else None)
         return response
