@@ -23,7 +23,8 @@ from workers import queues
 from workers.jobs import sweep_stuck
 
 ROOT = Path(__file__).resolve().parents[2]
-LIMIT_SECONDS = 60
+# Bounds for waiting on a worker process (start-up included) on a busy machine; not timing assertions.
+LIMIT_SECONDS = 180
 CONCURRENT = 10
 
 
