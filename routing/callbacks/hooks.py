@@ -1,8 +1,10 @@
 """Twilio webhooks: SMS and WhatsApp messages and phone calls become callback requests.
 
-Each location's Twilio number is configured with its location in the webhook URL
-(`/hooks/twilio/sms?location=utrecht`); the query string is part of what Twilio signs, so it cannot be
-changed by anyone else. Replies are TwiML, in Dutch (and English for speech).
+The location is the one whose `inbound_number` (directory) Twilio's `To` names: every location's number
+points at the same webhook URLs. A number shared by several locations is configured with an explicit
+`?location=<id>` in its webhook URL, which wins; the query string is part of what Twilio signs, so nobody
+else can change it. A number that belongs to no location gets a polite answer and nothing is stored.
+Replies are TwiML, in Dutch (and English for speech).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from routing.callbacks import schemas, service
 from routing.callbacks.views import expected_text
 from routing.directory import schedule
+from routing.directory import service as directory
 from routing.errors import ApiError
 from routing.extensions import csrf, get_redis
 from routing.hooks.twilio_signature import twilio_signed
@@ -35,14 +38,19 @@ def _twiml(response) -> Response:
 
 
 def _location():
-    try:
-        return service.location_for(request.args.get("location", ""))
-    except ApiError:
-        return None
+    """The explicit `?location=` override, else the location whose number was called (None: neither)."""
+    if "location" in request.args:
+        try:
+            return service.location_for(request.args["location"])
+        except ApiError:
+            return None
+    called = request.form.get("To", "").removeprefix("whatsapp:").strip()
+    return directory.location_by_inbound_number(called) if called else None
 
 
 def _not_configured() -> str:
-    return _("Dit nummer is nog niet ingesteld voor terugbelverzoeken. Kijk op de website van uw gemeente.")
+    return _("Dit nummer hoort niet bij een loket. Uw bericht is niet bewaard. Kijk op de website van uw "
+             "gemeente hoe u ons bereikt.")
 
 
 def _message(channel: str) -> Response:
@@ -131,7 +139,8 @@ def voice():
     response = VoiceResponse()
     location = _location()
     if location is None:
-        _say_both(response, _in_both(_l("Dit nummer is nog niet ingesteld. Kijk op de website van uw gemeente.")))
+        _say_both(response, _in_both(_l("Dit nummer hoort niet bij een loket. Kijk op de website van uw gemeente "
+                                        "hoe u ons bereikt. Tot ziens.")))
         return _twiml(response)
     now = service.clock()
     if schedule.is_present(location, now):

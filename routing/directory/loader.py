@@ -181,6 +181,20 @@ def _location(reader: _Reader, path: Path, partner_ids: set[str], schema: Locati
     )
 
 
+def _check_inbound_numbers(reader: _Reader, locations: dict[str, Location]) -> None:
+    """A webhook finds its location by the number that was called: one number, one location."""
+    owner: dict[str, str] = {}
+    for location in locations.values():
+        number = location.inbound_number
+        if number is None:
+            continue
+        if number in owner:
+            reader.problem(f"{LOCATIONS_DIR}/{location.id}.yaml", location.id, "inbound_number",
+                           f"{number} is al het nummer van locatie '{owner[number]}'")
+        else:
+            owner[number] = location.id
+
+
 def _check_handover(reader: _Reader, partners: dict[str, Partner], locations: dict[str, Location]) -> None:
     for partner in partners.values():
         for loc_id in partner.handover_by_location:
@@ -233,6 +247,7 @@ def load_directory(root: str | Path) -> Directory:
         if location is not None:
             locations[location.id] = location
     _laws(reader, partner_ids)
+    _check_inbound_numbers(reader, locations)
     handled: dict[str, list[str]] = {}
     for topic in topics.values():
         for pid in topic.partners:

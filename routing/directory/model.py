@@ -86,6 +86,8 @@ class Location:
     callbacks_to: str
     on_duty: Channels
     handover_when_absent: bool
+    # The location's own Twilio number (SMS, WhatsApp, calls), E.164: webhooks find the location by it.
+    inbound_number: str | None = None
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,7 @@ class LocationSchema(Schema):
     callbacks_to = fields.String(load_default="dienstverlener")
     on_duty = fields.Nested(ChannelsSchema, load_default=Channels)
     handover_when_absent = fields.Boolean(load_default=True)
+    inbound_number = Phone(load_default=None, allow_none=True)
 
     @validates_schema
     def on_site_days(self, data, **kwargs):

@@ -33,6 +33,11 @@ def get_location(location_id: str) -> Location:
     return location
 
 
+def location_by_inbound_number(number: str) -> Location | None:
+    """The location whose own (Twilio) number this is, E.164; None when no location has it."""
+    return next((loc for loc in get_directory().locations.values() if loc.inbound_number == number), None)
+
+
 def get_partner(partner_id: str) -> Partner:
     partner = get_directory().partners.get(partner_id)
     if partner is None:

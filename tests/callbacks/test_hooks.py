@@ -124,3 +124,45 @@ def test_voice_when_present_says_where_to_go(client, pin_now):
 def test_webhooks_need_no_csrf_token_but_a_signature(app, client):
     app.config["WTF_CSRF_ENABLED"] = True
     assert sms(client, "bel mij").status_code == 200
+
+
+def _to(number: str, channel: str = "sms") -> dict[str, str]:
+    return {"From": "+31612345678", "To": number, "Body": "bel mij", "MessageSid": "SM2"}
+
+
+@pytest.mark.parametrize(("path", "to"), [("/hooks/twilio/sms", "+31610000305"),
+                                          ("/hooks/twilio/whatsapp", "whatsapp:+31610000305")])
+def test_the_number_that_was_called_names_the_location(client, redis, path, to):
+    """Every location's number points at the same URL; Twilio's `To` says which location it is."""
+    text = signed_post(client, path, _to(to)).get_data(as_text=True)
+    reference = re.search(r"TB-[A-Z2-9]{4}", text).group(0)
+    assert service.get_status(redis, reference).location == "utrecht"
+
+
+def test_voice_finds_the_location_by_the_called_number(client):
+    twiml = signed_post(client, "/hooks/twilio/voice", {"From": "+31612345678", "To": "+31610000305"}).get_data(
+        as_text=True)
+    assert "Overheidsloket Utrecht" in twiml and 'action="/hooks/twilio/voice/keuze?location=utrecht"' in twiml
+
+
+def test_location_in_the_url_wins_for_a_shared_number(client, redis):
+    text = signed_post(client, "/hooks/twilio/sms?location=enschede", _to("+31610000305")).get_data(as_text=True)
+    reference = re.search(r"TB-[A-Z2-9]{4}", text).group(0)
+    assert service.get_status(redis, reference).location == "enschede"
+
+
+@pytest.mark.parametrize("path", ["/hooks/twilio/sms", "/hooks/twilio/whatsapp", "/hooks/twilio/sms?location=nergens"])
+def test_a_number_of_no_location_gets_a_polite_answer_and_nothing_is_stored(client, redis, path):
+    response = signed_post(client, path, _to("+31687654321"))
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    assert "Dit nummer hoort niet bij een loket" in response.get_data(as_text=True)
+    assert store.count_personal(redis) == 0 and not list(redis.scan_iter(match="ll:cb:*"))
+
+
+@pytest.mark.parametrize("form", [{"From": "+31612345678", "To": "+31687654321"}, {"From": "+31612345678"}])
+def test_voice_to_a_number_of_no_location_says_so(client, redis, form):
+    response = signed_post(client, "/hooks/twilio/voice", form)
+    twiml = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Dit nummer hoort niet bij een loket" in twiml
+    assert "does not belong to a service desk" in twiml and "<Gather" not in twiml
+    assert not list(redis.scan_iter(match="ll:cb:*"))

@@ -130,3 +130,15 @@ def test_all_problems_are_reported_at_once(demo_copy):
 def test_missing_folder():
     with pytest.raises(DirectoryInvalid):
         load_directory("/nonexistent/directory")
+
+
+def test_inbound_numbers_are_e164_and_one_per_location(demo, demo_copy):
+    assert demo.locations["utrecht"].inbound_number == "+31610000305"
+    assert len({loc.inbound_number for loc in demo.locations.values()}) == len(demo.locations)
+    edit(demo_copy / "locations" / "enschede.yaml", '"+31 6 1000 0304"', '"+31 6 1000 0305"')
+    edit(demo_copy / "locations" / "nijmegen.yaml", '"+31 6 1000 0306"', '"06-1234"')
+    found = problems(demo_copy)
+    assert ("locations/utrecht.yaml, entry 'utrecht', field 'inbound_number': "
+            "+31610000305 is al het nummer van locatie 'enschede'") in found
+    assert "locations/nijmegen.yaml, entry 'nijmegen', field 'inbound_number': '06-1234' is geen geldig telefoonnummer." \
+        in found
