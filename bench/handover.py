@@ -116,7 +116,8 @@ def main() -> None:
         r.flushdb()
 
     load = os.getloadavg()[0]
-    rows = [("create (API POST)", created), ("partner opens the link", opened), ("partner records the outcome", finished)]
+    rows = [("create (API POST)", created), ("partner opens the link (button POST + page)", opened),
+            ("partner records the outcome", finished)]
     lines = [
         START,
         "## Warm handover (bench/handover)",
