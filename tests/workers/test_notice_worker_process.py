@@ -134,10 +134,10 @@ def test_a_killed_workers_notice_goes_out_again_once(app, redis, start_worker, m
         nid = create_notice(redis, "handover_returned", Recipient(sms="+31612345678"), {"reference": "HO-7K3P"})
         worker = start_worker(stub.url)
         wait_for(lambda: stub.received == 1, "the send to reach the provider")
-        assert store.get(redis, nid)["state"] == "sending"
         worker.send_signal(signal.SIGKILL)  # no warm shutdown, no bookkeeping: the process is gone
         worker.wait(timeout=30)
         hold.set()
+        assert store.get(redis, nid)["state"] == "sending"
 
         later = service.utcnow()
         monkeypatch.setattr(service, "utcnow", lambda: later.__class__.fromtimestamp(
