@@ -531,6 +531,16 @@ def get_visible(r: redis.Redis, reference: str, principal) -> CallbackRequest:
     return request
 
 
+def held_for_next_shift(r: redis.Redis, location_ids: list[str]) -> list[CallbackRequest]:
+    """Waiting requests of these locations, soonest release first: staff see what the next shift brings
+    (facts only; they cannot be opened before their release)."""
+    wanted = set(location_ids)
+    references = store.waiting(r)
+    held = [_from_facts(ref, facts) for ref, facts in zip(references, store.load_many(r, references))
+            if facts and facts.get("state") == "waiting" and facts["location"] in wanted]
+    return sorted(held, key=lambda q: (q.release or q.created, q.created))
+
+
 def open_for_staff(r: redis.Redis, reference: str, principal, *,
                    now: datetime | None = None) -> CallbackRequest:
     """Show one request with its number to who handles it (404 for anyone else); audit-logged.

@@ -123,9 +123,10 @@ def worklist():
     chosen = [wanted] if wanted in mine else mine
     now = _now()
     items = service.worklist(get_redis(), chosen, now=now)
-    return render_template("callbacks/worklist.html", items=items, locations=mine, chosen=wanted,
+    held = service.held_for_next_shift(get_redis(), chosen)
+    return render_template("callbacks/worklist.html", items=items, held=held, locations=mine, chosen=wanted,
                            now=now, state_label=states.label, slot_label=_slot_text, due=service.due_now,
-                           names=_location_names(), topic_label=_topic_label)
+                           names=_location_names(), topic_label=_topic_label, release_text=expected_text)
 
 
 def _location_names() -> dict[str, str]:

@@ -243,6 +243,11 @@ def due_for_release(r: redis.Redis, now: int) -> list[str]:
     return [_s(x) for x in r.zrangebyscore(WAITING, "-inf", now)]
 
 
+def waiting(r: redis.Redis) -> list[str]:
+    """Every waiting request (all locations; a few per location at most), soonest release first."""
+    return [_s(x) for x in r.zrange(WAITING, 0, -1)]
+
+
 def reschedule(r: redis.Redis, reference: str, release: int) -> None:
     """A waiting request whose location turned out closed at release time waits for the next shift."""
     with r.pipeline() as pipe:
@@ -269,10 +274,10 @@ def live_created_before(r: redis.Redis, cutoff: int) -> list[str]:
     found: list[str] = []
     for location in active_locations(r):
         found.extend(_s(x) for x in r.zrangebyscore(ACTIVE.format(location=location), "-inf", cutoff))
-    waiting = [_s(x) for x in r.zrange(WAITING, 0, -1)]
-    if waiting:
-        created = load_many(r, waiting)
-        found.extend(ref for ref, facts in zip(waiting, created) if int(facts.get("created") or 0) < cutoff)
+    held = waiting(r)
+    if held:
+        created = load_many(r, held)
+        found.extend(ref for ref, facts in zip(held, created) if int(facts.get("created") or 0) < cutoff)
     return found
 
 

@@ -57,11 +57,32 @@ def leave_callback_request(new_context) -> str:
     return citizen.locator("main .reference").first.inner_text().strip()
 
 
-def test_worklist_detail_and_an_attempt(staffed, new_context, page, sign_in, assert_accessible, screenshot):
+def hold_a_request(app, after: datetime) -> str:
+    """A request that came in while nobody was there (the first absent hour after `after`): it waits for the
+    next shift. Returns its reference."""
+    from routing.callbacks import service
+    from routing.directory import schedule
+    from routing.directory import service as directory
+    from routing.extensions import get_redis
+
+    with app.app_context():
+        location = directory.get_location(LOCATION)
+        absent = next(after + timedelta(hours=h) for h in range(1, 24 * 7)
+                      if not schedule.is_present(location, after + timedelta(hours=h)))
+        intake = service.Intake(location=LOCATION, phone="+31687654321", channel="web")
+        receipt = service.create_request(get_redis(), intake, now=absent)
+    assert receipt.status == "waiting"
+    return receipt.reference
+
+
+def test_worklist_detail_and_an_attempt(app, staffed, new_context, page, sign_in, assert_accessible, screenshot):
     reference = leave_callback_request(new_context)
+    waiting = hold_a_request(app, staffed)
     sign_in(page)
     page.goto("/loket/terugbelverzoeken")
-    assert_accessible(page)
+    held = page.get_by_role("table", name="Wacht op de volgende dienst (1)")
+    assert waiting in held.inner_text() and held.get_by_role("link").count() == 0
+    assert_accessible(page)  # both sections: the open requests and the ones waiting for the next shift
     screenshot(page, "worklist")
     page.get_by_role("link", name=reference).click()
     page.wait_for_load_state()

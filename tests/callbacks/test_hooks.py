@@ -126,7 +126,7 @@ def test_webhooks_need_no_csrf_token_but_a_signature(app, client):
     assert sms(client, "bel mij").status_code == 200
 
 
-def _to(number: str, channel: str = "sms") -> dict[str, str]:
+def _to(number: str) -> dict[str, str]:
     return {"From": "+31612345678", "To": number, "Body": "bel mij", "MessageSid": "SM2"}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callbacks.conftest import MONDAY_10, at
+from callbacks.conftest import MONDAY_10, SATURDAY, at
 from routing.callbacks import service
 from routing.privacy import audit
 
@@ -117,3 +117,36 @@ def test_the_partner_holding_the_counter_opens_its_requests(client, login, creat
         as_text=True)
     login(client, "partner", partner="uwv")
     assert client.get(f"/loket/terugbelverzoeken/{receipt.reference}").status_code == 404
+
+
+def test_on_saturday_staff_see_what_waits_for_monday_without_opening_it(client, login, create, redis, pin_now):
+    pin_now(SATURDAY)
+    first = create(now=SATURDAY, phone="0611111111", name="Mevrouw Jansen", preferred=["2026-11-30:morning"])
+    create(now=SATURDAY, phone="0611111111")  # the same number again: asked twice
+    second = create(now=SATURDAY, phone="0622222222", note="over de AOW")
+    third = create(now=SATURDAY, phone="0633333333")
+    elsewhere = create(now=SATURDAY, location="enschede")
+    login(client, "staff", locations=("utrecht",))
+    page = client.get("/loket/terugbelverzoeken").get_data(as_text=True)
+    assert "Er zijn nu geen open terugbelverzoeken." in page
+    assert "Wacht op de volgende dienst (3)" in page
+    held = page[page.index("Wacht op de volgende dienst"):]
+    for receipt in (first, second, third):
+        assert receipt.reference in held
+        assert f'href="/loket/terugbelverzoeken/{receipt.reference}"' not in page  # not to be opened yet
+    assert elsewhere.reference not in page
+    assert "maandag 30 november, ochtend" in held and "2 keer" in held
+    assert "maandag 30 november, vanaf 9:00" in held  # when the shift releases them
+    assert "Mevrouw Jansen" not in page and "over de AOW" not in page and "611111111" not in page
+    # Nor by typing the address: the number is read only once it is released.
+    assert client.get(f"/loket/terugbelverzoeken/{first.reference}").status_code == 409
+    assert client.post(f"/loket/terugbelverzoeken/{first.reference}/poging",
+                       data={"result": "not_reached"}).status_code == 409
+    assert service.get_status(redis, first.reference).state == "waiting"
+    assert not [r for r in audit.for_reference(redis, first.reference) if r["name"] == "callback.view"]
+
+
+def test_the_waiting_section_in_english_and_empty(client, login):
+    login(client, "staff", locations=("utrecht",))
+    page = client.get("/loket/terugbelverzoeken?lang=en").get_data(as_text=True)
+    assert "Waiting for the next shift (0)" in page and "Nothing is waiting for the next shift." in page
