@@ -10,7 +10,9 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from flask_wtf import CSRFProtect
 
-api = Api()
+from routing.openapi import CommonResponses
+
+api = Api(spec_kwargs={"extra_plugins": [CommonResponses()]})
 babel = Babel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, strategy="moving-window")

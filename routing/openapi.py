@@ -1,0 +1,50 @@
+"""What /api/v1/openapi.json says beyond each view's own schemas: how to authenticate, and the errors
+every operation can answer with (all in the one JSON error shape)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import BasePlugin
+
+BEARER = "bearerAuth"
+SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key from `flask --app routing apikeys create`; it has the role and scope of a user.",
+}
+# Operations anyone may call: the withdrawal link's token is their authentication.
+PUBLIC_OPERATIONS = {("/api/v1/callbacks/{reference}/withdraw", "post")}
+ERRORS = {
+    "401": "No or an unknown API key.",
+    "403": "The key's role or scope does not allow this.",
+    "404": "No such location, partner or reference (or not one this key may see).",
+    "429": "Too many requests; try again later.",
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+class CommonResponses(BasePlugin):
+    def init_spec(self, spec) -> None:
+        spec.components.security_scheme(BEARER, SECURITY_SCHEME)
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            responses = operation.setdefault("responses", {})
+            public = (path, method) in PUBLIC_OPERATIONS
+            operation["security"] = [] if public else [{BEARER: []}]
+            # flask-smorest keys responses by int status at this stage.
+            documented = {str(status) for status in responses}
+            for status, description in ERRORS.items():
+                if status == "404" and "{" not in (path or "") and method == "get":
+                    continue  # a list or search without a path parameter has nothing to be missing
+                if (public and status in ("401", "403")) or status in documented:
+                    continue
+                responses[int(status)] = _error(description)
+            for status, response in responses.items():
+                # A view's own alt_response(4xx, description=...) answers in the same shape too.
+                if str(status).startswith("4") and isinstance(response, dict) and "$ref" not in response:
+                    response.setdefault("content", _error("")["content"])
