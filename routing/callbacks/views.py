@@ -12,10 +12,14 @@ from flask_babel import gettext as _
 from routing.auth import current_principal, login_required
 from routing.callbacks import limits, schemas, service, states
 from routing.errors import ApiError
+from routing.http import private
 from routing.extensions import get_redis, limiter
 from routing.privacy import phone as phones
 
 bp = Blueprint("callbacks", __name__)
+# Every page here shows personal data (a typed number kept on a refused form, a worklist) or carries a
+# withdrawal token in its address.
+bp.after_request(private)
 
 HONEYPOT = "website"
 FORM_FIELDS = ("phone", "name", "note", "topic", "language", "reply_by")

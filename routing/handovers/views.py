@@ -20,6 +20,7 @@ from routing.directory import service as directory
 from routing.errors import ApiError, flatten_field_errors
 from routing.extensions import get_redis, limiter
 from routing.handovers import service, tokens
+from routing.http import private
 from routing.handovers.model import LABELS, SENT, Handover
 from routing.handovers.schemas import AttemptSchema, CreateSchema, OutcomeSchema
 from routing.privacy import phone
@@ -31,13 +32,6 @@ SCOPE = "handover_scope"  # session: {reference: epoch seconds until which the l
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _private(response):
-    """Personal data: not stored by any cache, and the URL never leaks to another site."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 def _scoped(reference: str) -> bool:
@@ -117,7 +111,7 @@ def _render_new(location_id: str, values: dict[str, Any], errors: dict[str, list
         my_locations=my_locations,
         chosen=set(values.get("partner") or []), labels=LABELS,
         default_deadline=service.default_deadline(_now())), status)
-    return _private(response)
+    return private(response)
 
 
 @bp.route("/overdrachten/nieuw", methods=["GET", "POST"])
@@ -186,7 +180,7 @@ def _render_detail(handover: Handover, see_personal: bool, may_work: bool, actor
         # Which other organisations the citizen went to is the loket's business, not the partner's.
         siblings=[] if may_work else service.siblings(r, handover),
         values=request.form if errors else {}, **_context(handover)), status)
-    return _private(response)
+    return private(response)
 
 
 @bp.get("/overdrachten/<reference>")
@@ -242,7 +236,7 @@ def outcome(reference: str):
 
 def _link_refused(check: tokens.TokenCheck, token: str):
     status = 404 if check.state == tokens.UNKNOWN else 410
-    return _private(make_response(render_template("handovers/link_refused.html", check=check, token=token,
+    return private(make_response(render_template("handovers/link_refused.html", check=check, token=token,
                                                   states=tokens), status))
 
 
@@ -254,12 +248,12 @@ def open_link(token: str):
         check = service.check_link(get_redis(), token, _now())
         if check.state != tokens.VALID:
             return _link_refused(check, token)
-        return _private(make_response(render_template("handovers/link_open.html", token=token)))
+        return private(make_response(render_template("handovers/link_open.html", token=token)))
     check, handover = service.open_link(get_redis(), token, _now())
     if handover is None:
         return _link_refused(check, token)
     _add_scope(handover.reference, check.expires_at)
-    return _private(redirect(url_for("handovers.detail", reference=handover.reference), 303))
+    return private(redirect(url_for("handovers.detail", reference=handover.reference), 303))
 
 
 @bp.post("/o/<token>/nieuwe-link")
@@ -267,4 +261,4 @@ def open_link(token: str):
 def resend_link(token: str):
     result = service.resend_link(get_redis(), token, _now())
     status = 200 if result in ("sent", "wait") else 404 if result == "unknown" else 410
-    return _private(make_response(render_template("handovers/link_resent.html", result=result), status))
+    return private(make_response(render_template("handovers/link_resent.html", result=result), status))

@@ -123,3 +123,9 @@ def test_the_form_needs_a_csrf_token(app, redis, pin_now):
     response = app.test_client().post(URL, data={"phone": "0612345678", "consent": "yes"})
     assert response.status_code == 400
     assert store.count_personal(redis) == 0
+
+
+def test_form_pages_are_never_cached_nor_leak_their_address(client):
+    page = client.get("/l/utrecht/terugbellen")
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
