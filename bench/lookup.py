@@ -232,8 +232,8 @@ def start_gunicorn(app_spec: str, port: int, env: dict[str, str], log: Path) -> 
 
 def wait_until_up(url: str, process: subprocess.Popen, log: Path, ready_line: str | None, workers: int,
                   limit: float = 600) -> None:
-    """Until the URL answers and, when ``ready_line`` is given, every worker has logged it (each worker
-    loads the directory itself; measuring while some still load would measure the loading)."""
+    """Until the URL answers and, when ``ready_line`` is given, it was logged once per worker (gunicorn
+    preloads the app, directory included, before it boots the workers: measure only once all are up)."""
     import urllib.error
     import urllib.request
 
@@ -400,7 +400,7 @@ def main() -> None:
         processes.append(start_gunicorn("lookup:bare_app()", port_bare, env, folder / "bare.log"))
         workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
         wait_until_up(f"http://127.0.0.1:{port_search}/healthz", processes[0], folder / "search.log",
-                      "directory loaded", workers)
+                      "Booting worker with pid", workers)
         wait_until_up(f"http://127.0.0.1:{port_bare}/bare", processes[1], folder / "bare.log", None, workers)
         headers = {"Authorization": f"Bearer {key}"}
         # Warm-up, not counted: first requests in each worker pay one-time costs (imports, caches).
