@@ -289,7 +289,7 @@ def render(results: dict, memory: dict, args) -> str:
         "",
         "What one intake does: the store write is one round trip (a Lua script: per-number and per-location "
         "limits, dedup, reference, facts hash, encrypted blob, queue index, counters); the audit record is one "
-        "more; Flask-Limiter's per-IP limit costs two (the hit and the window for the RateLimit headers); the "
+        "more; Flask-Limiter's per-IP limit costs one (the hit; RateLimit headers are off); the "
         "API adds the key lookup. The form also checks CSRF and renders the confirmation page. "
         "'Server CPU ms/req' is the gunicorn processes' own CPU time per request, which depends far less on "
         "other work on the machine than requests/s does; on a shared, busy machine (see the load average) "
