@@ -29,6 +29,14 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
+def scope_options(command):
+    """--role, --location and --partner: the same scope for an account as for an API key."""
+    command = click.option("--partner", default=None, help="Partner id (partner employees).")(command)
+    command = click.option("--location", "locations", multiple=True,
+                           help="Location id (staff); repeat for more.")(command)
+    return click.option("--role", required=True, type=click.Choice(ROLES))(command)
+
+
 @click.group(help="Manage staff, partner, coordinator and admin accounts.")
 def users() -> None:
     pass
@@ -36,9 +44,7 @@ def users() -> None:
 
 @users.command("add", help="Add or update an account; the password is read from standard input.")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--location", "locations", multiple=True, help="Location id (staff); repeat for more.")
-@click.option("--partner", default=None, help="Partner id (partner employees).")
+@scope_options
 def add_user(email: str, role: str, locations: tuple[str, ...], partner: str | None) -> None:
     try:
         record = service.add_user(get_redis(), email, _read_password(), role, list(locations), partner)
@@ -73,9 +79,7 @@ def apikeys() -> None:
 
 @apikeys.command("create", help="Create a key; it is printed once and stored only as a hash.")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--location", "locations", multiple=True)
-@click.option("--partner", default=None)
+@scope_options
 def create_key(name: str, role: str, locations: tuple[str, ...], partner: str | None) -> None:
     try:
         key, record = service.create_api_key(get_redis(), name, role, list(locations), partner)
