@@ -32,6 +32,9 @@ FAILED = PREFIX + "notices:failed"
 OUTBOX = PREFIX + "outbox"
 OUTBOX_MAX = 500
 OUTBOX_TTL_SECONDS = 7 * 86_400
+# Encrypted addresses, for `flask keys rotate` (the pattern also matches BY_PROVIDER_ID strings; only
+# hashes are rotated).
+ENCRYPTED_HASH_FIELDS = {PREFIX + "notice:*": ("recipient", "escalate")}
 # What is left of a notice (no personal data) is kept this long after its last change.
 RETENTION_SECONDS = 7 * 86_400
 

@@ -217,7 +217,8 @@ def test_keys_rotate_covers_every_declared_store(create, redis, app, client, api
     from cryptography.fernet import Fernet
 
     from routing.privacy import crypto
-    from routing.privacy.rotate import _targets, rotate_all
+    from routing.privacy.rotate import rotate_all
+    from routing.store import encrypted
 
     create(now=SATURDAY, name="Anna")
     client.post("/api/v1/handovers", headers=api_key("staff", ("amsterdam-centrum",)),
@@ -229,8 +230,9 @@ def test_keys_rotate_covers_every_declared_store(create, redis, app, client, api
     app.config["ENCRYPTION_KEYS"] = new_key
     app.extensions.pop("fernet", None)
     checked = set()
-    for key, field in _targets(redis):
-        token = redis.get(key) if field is None else redis.hget(key, field)
+    for location in encrypted.locations(redis):
+        field = location[1]
+        token = encrypted.read(redis, location)
         if token:
             crypto.decrypt(token)  # raises if anything was left under the old key
             checked.add("callback" if field is None else "handover")
