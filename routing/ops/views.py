@@ -59,5 +59,7 @@ def metrics():
     principal = current_principal()
     if not token_ok and (principal is None or principal.role != "admin"):
         raise ApiError(401, "metrics need METRICS_TOKEN or an admin login")
-    registry = current_app.extensions.setdefault("metrics_registry", registry_for(get_redis))
+    registry = current_app.extensions.get("metrics_registry")
+    if registry is None:
+        registry = current_app.extensions["metrics_registry"] = registry_for(get_redis)
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
