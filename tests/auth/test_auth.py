@@ -94,3 +94,14 @@ def test_login_is_throttled(redis_url, redis):
     codes = [client.post("/login", data={"email": "a@example.org", "password": "x"}).status_code
              for _ in range(4)]
     assert codes == [401, 401, 401, 429]
+
+
+def test_cli_apikeys_revoke_stops_the_key(app):
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["apikeys", "create", "portal", "--role", "coordinator"])
+    key = created.stdout.strip().splitlines()[0]
+    key_id = created.stderr.split("key id ")[1].split()[0]
+    assert runner.invoke(args=["apikeys", "revoke", key_id]).exit_code == 0
+    assert service.principal_for_api_key(get_redis(), key) is None
+    unknown = runner.invoke(args=["apikeys", "revoke", "nope"])
+    assert unknown.exit_code != 0 and "no key with id nope" in unknown.output
