@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, g, redirect, request, session, url_for
 
+from routing.auth.cache import principal_cache
 from routing.auth.principal import Principal
 from routing.errors import ApiError
 from routing.extensions import get_redis
@@ -27,9 +28,13 @@ def _resolve_principal() -> Principal | None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         # A key that is present but wrong must not fall back to a session cookie.
-        return service.principal_for_api_key(get_redis(), header.removeprefix("Bearer ").strip())
+        key = header.removeprefix("Bearer ").strip()
+        return principal_cache().get(("apikey", service.key_digest(key)),
+                                     lambda: service.principal_for_api_key(get_redis(), key))
     email = session.get(SESSION_USER)
-    return service.principal_for_user(get_redis(), email) if email else None
+    if not email:
+        return None
+    return principal_cache().get(("user", email), lambda: service.principal_for_user(get_redis(), email))
 
 
 def _allowed(principal: Principal, roles: tuple[str, ...]) -> bool:
@@ -85,7 +90,9 @@ def _unauthenticated() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from routing.auth import cli, views
+    from routing.auth import cache, cli, views
+
+    cache.init_app(app)
 
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.users)

@@ -92,6 +92,6 @@ def create_key(name: str, role: str, locations: tuple[str, ...], partner: str | 
 @apikeys.command("revoke", help="Revoke a key by its id.")
 @click.argument("key_id")
 def revoke_key(key_id: str) -> None:
-    if not store.revoke_api_key(get_redis(), key_id):
+    if not service.revoke_api_key(get_redis(), key_id):
         raise click.ClickException(f"no key with id {key_id}")
     click.echo(f"revoked {key_id}")

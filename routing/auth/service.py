@@ -11,6 +11,7 @@ import redis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from routing.auth.cache import forget_principals
 from routing.auth.principal import ROLES, Principal
 from routing.store import users as store
 
@@ -75,6 +76,7 @@ def add_user(r: redis.Redis, email: str, password: str, role: str, locations: li
         "password_hash": _hasher.hash(password),
     }
     store.save_user(r, record)
+    forget_principals()
     return record
 
 
@@ -107,7 +109,7 @@ def principal_from_record(record: dict[str, Any], kind: str) -> Principal:
     )
 
 
-def _digest(key: str) -> str:
+def key_digest(key: str) -> str:
     # API keys are 256 random bits: a plain SHA-256 is the right hash (no stretching needed).
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -118,12 +120,18 @@ def create_api_key(r: redis.Redis, name: str, role: str, locations: list[str],
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     record = {"id": uuid.uuid4().hex[:12], "name": name, "role": role, "locations": locations,
               "partner": partner}
-    store.save_api_key(r, _digest(key), record)
+    store.save_api_key(r, key_digest(key), record)
     return key, record
+
+
+def revoke_api_key(r: redis.Redis, key_id: str) -> bool:
+    revoked = store.revoke_api_key(r, key_id)
+    forget_principals()
+    return revoked
 
 
 def principal_for_api_key(r: redis.Redis, key: str) -> Principal | None:
     if not key.startswith(API_KEY_PREFIX):
         return None
-    record = store.get_api_key(r, _digest(key))
+    record = store.get_api_key(r, key_digest(key))
     return principal_from_record(record, "apikey") if record else None

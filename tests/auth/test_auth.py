@@ -105,3 +105,13 @@ def test_cli_apikeys_revoke_stops_the_key(app):
     assert service.principal_for_api_key(get_redis(), key) is None
     unknown = runner.invoke(args=["apikeys", "revoke", "nope"])
     assert unknown.exit_code != 0 and "no key with id nope" in unknown.output
+
+
+def test_default_limits_still_apply_when_configured(redis_url, redis):
+    """Loketlijn's limiter skips Flask-Limiter's per-request check only while no app-wide limits exist."""
+    from routing import create_app
+
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "RATELIMIT_ENABLED": True,
+                      "RATELIMIT_DEFAULT": "2 per minute"})
+    client = app.test_client()
+    assert [client.get("/login").status_code for _ in range(3)] == [200, 200, 429]

@@ -1,0 +1,75 @@
+"""Who a key or session belongs to is remembered for AUTH_CACHE_SECONDS per process: a change made in
+this process counts at once, one made elsewhere (another gunicorn worker, the CLI) within that time."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing.auth import cache, service
+from routing.extensions import get_redis
+from routing.store import users as store
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(app) -> Clock:
+    clock = Clock()
+    app.extensions[cache.EXTENSION] = cache.PrincipalCache(app.config["AUTH_CACHE_SECONDS"], timer=clock)
+    return clock
+
+
+def locations(client, headers) -> int:
+    return client.get("/api/v1/locations", headers=headers).status_code
+
+
+def test_a_key_revoked_elsewhere_stops_working_after_the_cache_time(app, client, clock):
+    with app.app_context():
+        key, record = service.create_api_key(get_redis(), "kiosk", "coordinator", [])
+    headers = {"Authorization": f"Bearer {key}"}
+    assert locations(client, headers) == 200
+    with app.app_context():  # what `apikeys revoke` in another process does to Redis
+        store.revoke_api_key(get_redis(), record["id"])
+    assert locations(client, headers) == 200  # this process still remembers the key
+    clock.now += app.config["AUTH_CACHE_SECONDS"] + 1
+    assert locations(client, headers) == 401
+
+
+def test_a_key_revoked_in_this_process_stops_at_once(app, client, clock):
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["apikeys", "create", "portal", "--role", "coordinator"])
+    headers = {"Authorization": f"Bearer {created.stdout.strip().splitlines()[0]}"}
+    assert locations(client, headers) == 200
+    key_id = created.stderr.split("key id ")[1].split()[0]
+    assert runner.invoke(args=["apikeys", "revoke", key_id]).exit_code == 0
+    assert locations(client, headers) == 401
+
+
+def test_a_changed_role_counts_at_once_in_this_process(app, client, clock, login):
+    email = login(client, "coordinator")
+    assert client.get("/api/v1/audit/TB-AAAA").status_code == 200  # coordinators may read the audit log
+    with app.app_context():
+        service.add_user(get_redis(), email, "another-long-password", "staff", ["utrecht"])
+    assert client.get("/api/v1/audit/TB-AAAA").status_code == 403
+
+
+def test_an_unknown_key_is_not_remembered(app, client, clock):
+    headers = {"Authorization": "Bearer ll_not-a-key"}
+    assert locations(client, headers) == 401
+    assert len(app.extensions[cache.EXTENSION]._entries) == 0
+
+
+def test_zero_seconds_turns_the_cache_off(app, client):
+    app.extensions[cache.EXTENSION] = cache.PrincipalCache(0)
+    with app.app_context():
+        key, record = service.create_api_key(get_redis(), "kiosk", "coordinator", [])
+        headers = {"Authorization": f"Bearer {key}"}
+        assert locations(client, headers) == 200
+        store.revoke_api_key(get_redis(), record["id"])
+    assert locations(client, headers) == 401
