@@ -8,10 +8,14 @@ def init_app(app: Flask) -> None:
 
     from . import api as directory_api
     from . import views
+    from routing.store.lookups import ShownCounts
+
     from .cli import directory_cli
+    from .service import SHOWN_COUNTS
     from .state import directory_status, install
 
     install(app)
+    app.extensions[SHOWN_COUNTS] = ShownCounts(app.extensions["redis"], app.config["LOOKUP_COUNT_FLUSH_SECONDS"])
     app.extensions["directory_status"] = directory_status
     app.register_blueprint(views.bp)
     api.register_blueprint(directory_api.blp)

@@ -156,7 +156,7 @@ def get_location(location_id: str):
 
 @blp.route("/search")
 @api_auth(*STAFF)  # before argument parsing: no key, no 422
-@blp.arguments(SearchArgsSchema, location="query")
+@blp.arguments(SearchArgsSchema(), location="query")
 @blp.response(200, SearchResponseSchema)
 @blp.alt_response(404, description="Unknown location.")
 def search(args: dict):

@@ -12,8 +12,10 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 
 from routing.errors import NotFound
-from routing.extensions import get_redis
-from routing.store import lookups
+from flask import current_app
+
+
+SHOWN_COUNTS = "loketlijn.shown_counts"
 
 from . import schedule
 from .model import Channels, Directory, Line, Location, Partner, Topic
@@ -154,5 +156,5 @@ def location_partners(location_id: str, now: datetime) -> list[Result]:
 
 def record_shown(location_id: str, results: list[Result], now: datetime) -> None:
     """Count, anonymously, each line shown to staff (for the dashboard: are the lines used?)."""
-    lookups.count_shown(get_redis(), now.astimezone(schedule.TZ).date(), location_id,
-                        [r.partner.id for r in results if r.line is not None])
+    current_app.extensions[SHOWN_COUNTS].add(now.astimezone(schedule.TZ).date(), location_id,
+                                             [r.partner.id for r in results if r.line is not None])
