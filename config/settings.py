@@ -47,6 +47,8 @@ class Base:
             "DIRECTORY_PATH": _env("DIRECTORY_PATH", str(PROJECT_ROOT / "config" / "directory")),
             # How often (seconds) a process checks the directory files for changes; 0 = only at start.
             "DIRECTORY_RELOAD_SECONDS": _int("DIRECTORY_RELOAD_SECONDS", 10),
+            # Seconds a process adds up its lookup counts before writing them (0 = write each one at once).
+            "LOOKUP_COUNT_FLUSH_SECONDS": _int("LOOKUP_COUNT_FLUSH_SECONDS", 2),
             "TIMEZONE": "Europe/Amsterdam",
             "BABEL_DEFAULT_LOCALE": "nl",
             "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
@@ -59,6 +61,8 @@ class Base:
             "RATELIMIT_ENABLED": _env("RATELIMIT_ENABLED", "1") == "1",
             # X-RateLimit-* headers cost a Redis round trip per limited request; nobody reads them here.
             "RATELIMIT_HEADERS_ENABLED": False,
+            # Seconds a process remembers who a key or session belongs to (a revoked key stops this late).
+            "AUTH_CACHE_SECONDS": _int("AUTH_CACHE_SECONDS", 5),
             "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
             "AUDIT_RETENTION_DAYS": _int("AUDIT_RETENTION_DAYS", 400),
             "API_TITLE": "Loketlijn",
@@ -107,7 +111,7 @@ class Testing(Base):
 
     def values(self) -> dict[str, Any]:
         values = super().values()
-        values.update(TESTING=True, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
+        values.update(TESTING=True, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False, LOOKUP_COUNT_FLUSH_SECONDS=0)
         return values
 
 

@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import settings
+from routing.jsonprovider import OrjsonProvider
 
 # Feature packages; each exposes init_app(app) that registers its blueprints, CLI and cron jobs.
 FEATURES = (
@@ -25,13 +26,14 @@ FEATURES = (
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
+    from routing import errors, extensions, i18n, logs
+
+    app.session_interface = extensions.CookieSessionInterface()
+    app.json = OrjsonProvider(app)
     app.config.update(settings.load((config or {}).get("LOKETLIJN_ENV")))
     app.config.update(config or {})
     app.config.setdefault("RATELIMIT_STORAGE_URI", None)
     _refuse_unsafe_production(app)
-
-    from routing import errors, extensions, i18n, logs
-
     logs.init_app(app)
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:

@@ -18,6 +18,11 @@ def init_app(app: Flask) -> None:
     level = logging.DEBUG if app.debug else logging.INFO
     if not logging.getLogger().handlers:
         logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+    # Every request writes one line, so it should cost little. No format here or in gunicorn and rq shows
+    # the caller's file and line or the multiprocessing name, so they are not collected (the logging
+    # docs' "Optimization" section); gunicorn's format does show the process id, which stays.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logMultiprocessing = False
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

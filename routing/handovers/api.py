@@ -35,7 +35,7 @@ def _out(handover: Handover, personal: Any = None) -> dict[str, Any]:
 @blp.route("")
 class Handovers(MethodView):
     @api_auth("staff")  # before argument parsing: no key, no 422
-    @blp.arguments(CreateSchema)
+    @blp.arguments(CreateSchema())
     @blp.response(201)
     @blp.alt_response(422, description="Refused; nothing was stored.")
     def post(self, data: dict[str, Any]):
@@ -74,7 +74,7 @@ def _partner_work(reference: str):
 @blp.route("/<reference>/attempts")
 class Attempts(MethodView):
     @api_auth("partner")
-    @blp.arguments(AttemptSchema)
+    @blp.arguments(AttemptSchema())
     @blp.response(200, HandoverOut)
     @blp.alt_response(409, description="The handover is done; nothing changes any more.")
     def post(self, data: dict[str, Any], reference: str):
@@ -86,7 +86,7 @@ class Attempts(MethodView):
 @blp.route("/<reference>/outcome")
 class Outcome(MethodView):
     @api_auth("partner")
-    @blp.arguments(OutcomeSchema)
+    @blp.arguments(OutcomeSchema())
     @blp.response(200, HandoverOut)
     @blp.alt_response(409, description="The handover is done; nothing changes any more.")
     def post(self, data: dict[str, Any], reference: str):

@@ -11,6 +11,8 @@ from contextvars import ContextVar
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 # (trace id, span id of the caller) for the unit of work in progress: a request or a job.
 _current: ContextVar[tuple[str, str | None] | None] = ContextVar("loketlijn_trace", default=None)
+# The request's `traceparent` header, read only when the request first needs its trace (few do).
+_incoming: ContextVar[str | None] = ContextVar("loketlijn_traceparent", default=None)
 
 
 def new_span_id() -> str:
@@ -25,10 +27,10 @@ def parse(header: str | None) -> tuple[str, str | None]:
 
 
 def current() -> tuple[str, str | None]:
-    """Trace id and parent span id; starts a new trace outside any request or job."""
+    """Trace id and parent span id: the request's or job's, or a new trace outside them."""
     value = _current.get()
     if value is None:
-        value = (secrets.token_hex(16), None)
+        value = parse(_incoming.get())
         _current.set(value)
     return value
 
@@ -49,4 +51,5 @@ def continued(header: str | None) -> Iterator[None]:
 
 
 def start_request(header: str | None) -> None:
-    _current.set(parse(header))
+    _current.set(None)
+    _incoming.set(header)
