@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request as http_request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
@@ -29,9 +30,7 @@ def _status_body(request: service.CallbackRequest) -> dict:
 
 
 @blp.route("")
-class Callbacks(MethodView):
-    decorators = [limiter.limit(limits.per_ip)]
-
+class Callbacks(MethodView):  # the per-address limit is counted in the intake itself (one round trip)
     @api_auth(*CLIENT_ROLES)
     @blp.arguments(schemas.INTAKE_SCHEMA)  # an instance: reused, not built per request
     @blp.response(201, schemas.CallbackOut)
@@ -40,7 +39,7 @@ class Callbacks(MethodView):
         # Creating shows no personal data back: whoever follows the location may do it (kiosks, integrations).
         if not service.may_follow(current_principal(), intake.location):
             raise ApiError(403, _("Deze sleutel hoort niet bij deze locatie."))
-        receipt = service.create_request(get_redis(), intake)
+        receipt = service.create_request(get_redis(), intake, client_address=http_request.remote_addr)
         body = {"reference": receipt.reference, "status": receipt.status,
                 "expected_callback": receipt.expected_callback, "withdraw_token": receipt.withdraw_token,
                 "existing": receipt.existing}

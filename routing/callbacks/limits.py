@@ -1,8 +1,9 @@
-"""The per-client-IP limit on intake and withdrawal (Flask-Limiter on Redis, CALLBACK_RATE_IP).
+"""Where the callback limits are counted.
 
-The per-number and per-location limits (CALLBACK_RATE_PHONE, CALLBACK_RATE_LOCATION) are counted inside
-the intake script itself (routing.store.callbacks), so they cost no extra round trip and their keys hold
-only the pseudonymised number.
+Intake counts all three limits (CALLBACK_RATE_IP per client address, CALLBACK_RATE_PHONE per number,
+CALLBACK_RATE_LOCATION per location) inside its own script (routing.store.callbacks), so they cost no extra
+round trip, and their keys hold the address and the number only pseudonymised. Withdrawal, far rarer, is
+limited per client address by Flask-Limiter on Redis with the same CALLBACK_RATE_IP.
 """
 
 from __future__ import annotations

@@ -132,10 +132,15 @@ def _parse_limit(text: str) -> tuple[int, int]:
     return item.amount, item.get_expiry()
 
 
-def phone_key(phone: str) -> str:
-    """Lookup key for a number (dedup, STOP, rate limits): keyed HMAC, never the number itself."""
+def pseudonym_key(purpose: str, value: str) -> str:
+    """Lookup key for a number or address: keyed HMAC, never the value itself."""
     key = str(current_app.config["PSEUDONYM_KEY"]).encode()
-    return hmac.new(key, b"callback-phone:" + phone.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def phone_key(phone: str) -> str:
+    """Lookup key for a number (dedup, STOP, rate limits)."""
+    return pseudonym_key("callback-phone", phone)
 
 
 def _token_hash(token: str) -> str:
@@ -246,7 +251,20 @@ def _sole_handover_partner(location: Location, topic: str | None) -> str | None:
 
 # --- intake -------------------------------------------------------------------------------------------
 
-def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = None) -> Receipt:
+def intake_limits(phone_key_: str, client_address: str | None) -> store.IntakeLimits:
+    """The CALLBACK_RATE_* limits for one intake; the per-address limit only where there is an address."""
+    return store.IntakeLimits(
+        ip=intake_limit("CALLBACK_RATE_IP") if client_address else (0, 0),
+        ip_key=pseudonym_key("callback-ip", client_address) if client_address else "",
+        phone=intake_limit("CALLBACK_RATE_PHONE"),
+        location=intake_limit("CALLBACK_RATE_LOCATION"),
+    )
+
+
+def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = None,
+                   client_address: str | None = None) -> Receipt:
+    """Store a request (or find the live one of this number here). `client_address`: the web or API
+    client's IP address, for the per-address limit; webhooks have none of their own (it is Twilio's)."""
     now = now or clock()
     location = location_for(intake.location)
     present = schedule.is_present(location, now)
@@ -270,8 +288,13 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
                                      separators=(",", ":")))
     index_key = store.WAITING if state == "waiting" else store.ACTIVE.format(location=location.id)
     expire = expire_after_s()
+    limits = intake_limits(facts["phone_key"], client_address)
     for attempt in range(REFERENCE_TRIES + 1):
         reference = new_reference(REFERENCE_LENGTH if attempt < REFERENCE_TRIES else REFERENCE_LENGTH + 2)
+        # Written in the same atomic step as the request, and only if the request is stored.
+        audit_write = audit.prepare(action="callback.create", activity="callbacks",
+                                    actor=f"citizen:{intake.channel}", subject=intake.phone, reference=reference,
+                                    started_at=now)
         result = store.intake(
             r, reference=reference, location=location.id, phone_key=facts["phone_key"], facts=facts,
             personal_blob=blob, now=created, index_key=index_key,
@@ -281,13 +304,14 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
             personal_ttl=expire + 86400, stats_key=store.STATS.format(day=_day(now)),
             stats_field=f"{location.id}|{intake.channel}|{intake.topic or ''}|received",
             notify_window=store.ARRIVAL_NOTICE_WINDOW_S if state == "open" else 0,
-            phone_limit=intake_limit("CALLBACK_RATE_PHONE"),
-            location_limit=intake_limit("CALLBACK_RATE_LOCATION"),
+            audit_write=audit_write, limits=limits,
         )
         if result.outcome != "taken":
             break
     else:  # pragma: no cover - 32^6 references
         raise RuntimeError("no free callback reference")
+    if result.outcome == "limited" and result.state == "ip":
+        raise ApiError(429, _("U probeerde het te vaak. Wacht even en probeer het dan opnieuw."))
     if result.outcome == "limited":
         raise ApiError(429, _("Er zijn te veel verzoeken gedaan voor dit nummer of deze locatie. "
                               "Probeer het later opnieuw, of kom langs als de medewerker er is."))
@@ -295,8 +319,6 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
         existing_release = _from_epoch(str(result.release)) if result.release else None
         return Receipt(result.reference, result.state,
                        expected_callback(result.state, existing_release, (), now), None, existing=True)
-    audit.record(r, action="callback.create", activity="callbacks", actor=f"citizen:{intake.channel}",
-                 subject=intake.phone, reference=reference, started_at=now)
     if state == "waiting" and location.handover_when_absent:
         state = _try_handover(r, reference, location, intake.topic) or state
     if result.notify:

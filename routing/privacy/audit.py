@@ -32,8 +32,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def record(
-    r: redis.Redis,
+def prepare(
     *,
     action: str,
     activity: str,
@@ -43,8 +42,8 @@ def record(
     status: str = "ok",
     started_at: datetime | None = None,
     ended_at: datetime | None = None,
-) -> dict[str, Any]:
-    """Write one record. `subject` is the phone number (pseudonymised here) or None when gone."""
+) -> store.AuditWrite:
+    """One record, not yet written. `subject` is the phone number (pseudonymised here) or None when gone."""
     trace_id, parent_span = trace.current()
     now = datetime.now(UTC)
     entry = {
@@ -65,8 +64,13 @@ def record(
         },
     }
     retention_ms = int(current_app.config["AUDIT_RETENTION_DAYS"]) * 86_400_000
-    store.append(r, json.dumps(entry, separators=(",", ":")), reference, retention_ms, int(time.time() * 1000))
-    return entry
+    return store.AuditWrite(json.dumps(entry, separators=(",", ":")), reference, retention_ms,
+                            int(time.time() * 1000))
+
+
+def record(r: redis.Redis, **fields: Any) -> None:
+    """Write one record now (the fields of `prepare`)."""
+    store.append(r, prepare(**fields))
 
 
 @contextmanager

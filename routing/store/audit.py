@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import redis
 
@@ -13,22 +14,41 @@ BY_REFERENCE = PREFIX + "audit:ref:{reference}"
 BATCH = 500
 
 
-# One round trip per record (it sits on the intake path): add, trim past retention, index by reference.
-_APPEND = """
-local id = redis.call('XADD', KEYS[1], '*', 'record', ARGV[1])
-redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[2])
-if KEYS[2] then
-  redis.call('RPUSH', KEYS[2], id)
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+# Add, trim past retention, index by reference. A Lua function, so that a script that changes personal
+# data (callback intake) writes its audit record in the same atomic round trip (AuditWrite.keys/args).
+APPEND_FUNCTION = """
+local function audit_append(stream, index, record, minid, ttl_ms)
+  local id = redis.call('XADD', stream, '*', 'record', record)
+  redis.call('XTRIM', stream, 'MINID', '~', minid)
+  if index then
+    redis.call('RPUSH', index, id)
+    redis.call('PEXPIRE', index, ttl_ms)
+  end
+  return id
 end
-return id
 """
+_APPEND = APPEND_FUNCTION + "return audit_append(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])"
 
 
-def append(r: redis.Redis, entry_json: str, reference: str | None, retention_ms: int, now_ms: int) -> str:
-    # Stream ids start with their time in ms, so MINID trims exactly what is past retention.
-    keys = [STREAM] + ([BY_REFERENCE.format(reference=reference)] if reference else [])
-    entry_id = r.register_script(_APPEND)(keys, [entry_json, f"{now_ms - retention_ms}-0", retention_ms])
+@dataclass(frozen=True)
+class AuditWrite:
+    """One record, ready to store: on its own (`append`) or inside another script (two keys, three args)."""
+
+    entry_json: str
+    reference: str | None
+    retention_ms: int
+    now_ms: int
+
+    def keys(self) -> list[str]:
+        return [STREAM] + ([BY_REFERENCE.format(reference=self.reference)] if self.reference else [])
+
+    def args(self) -> list[str | int]:
+        # Stream ids start with their time in ms, so MINID trims exactly what is past retention.
+        return [self.entry_json, f"{self.now_ms - self.retention_ms}-0", self.retention_ms]
+
+
+def append(r: redis.Redis, write: AuditWrite) -> str:
+    entry_id = r.register_script(_APPEND)(write.keys(), write.args())
     return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import redis
 
+from routing.store import audit
 from routing.store.keys import PREFIX
 
 REQUEST = PREFIX + "cb:{reference}"  # hash: anonymous facts and state
@@ -30,8 +31,9 @@ ACTIVE = PREFIX + "cb:active:{location}"  # zset reference -> created (epoch s):
 ACTIVE_PATTERN = PREFIX + "cb:active:*"
 DONE = PREFIX + "cb:done"  # zset reference -> done time: personal data kept until the retention ends
 STATS = PREFIX + "cb:stats:{day}"  # hash "location|channel|topic|outcome" -> count; anonymous, kept
-# Fixed-window intake counters per number and per location (window index = epoch // window length),
-# checked inside the intake script so the limits cost no extra round trip.
+# Fixed-window intake counters per client address, number and location (window index = epoch // window
+# length), checked inside the intake script so the limits cost no extra round trip. The address and the
+# number appear only pseudonymised (keyed HMAC).
 RATE = PREFIX + "cb:rl:{kind}:{subject}:{window}"
 # Coalesces arrival notices: at most one "N waiting" notice per location per window.
 ARRIVAL_NOTICE = PREFIX + "cb:notified:{location}"
@@ -50,12 +52,13 @@ FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "pref
           "release", "updated", "asked", "withdraw", "phone_key", "attempts", "last_attempt", "next_attempt",
           "outcome", "handover", "assignee")
 
-_INTAKE = """
+# KEYS: request, personal, phone, index, stats, arrival notice, rate phone / location / ip, audit stream,
+#       audit index. ARGV: see `intake`; the facts' field/value pairs come last.
+_INTAKE = audit.APPEND_FUNCTION + """
 local prefix, ref, now, window = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 -- Rate limits first: every attempt counts, also one that finds an existing request.
-local base = 13 + 2 * tonumber(ARGV[12])
-for i, kind in ipairs({'phone', 'location'}) do
-  local limit, ttl = tonumber(ARGV[base + 2 * i - 2]), ARGV[base + 2 * i - 1]
+for i, kind in ipairs({'ip', 'phone', 'location'}) do
+  local limit, ttl = tonumber(ARGV[9 + 2 * i]), ARGV[10 + 2 * i]
   if limit > 0 then
     local count = redis.call('INCR', KEYS[6 + i])
     if count == 1 then redis.call('EXPIRE', KEYS[6 + i], ttl) end
@@ -73,17 +76,17 @@ if existing then
   end
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'taken'} end
-local n = tonumber(ARGV[12])
 local fields = {}
-for i = 13, 12 + 2 * n do fields[#fields + 1] = ARGV[i] end
+for i = 20, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[7])
-redis.call('SET', KEYS[3], ref, 'EX', ARGV[8])
-redis.call('ZADD', KEYS[4], ARGV[9], ref)
-redis.call('HINCRBY', KEYS[5], ARGV[10], 1)
+redis.call('SET', KEYS[3], ref, 'EX', ARGV[7])
+redis.call('ZADD', KEYS[4], ARGV[8], ref)
+redis.call('HINCRBY', KEYS[5], ARGV[9], 1)
 local notify = 0
-if ARGV[11] ~= '0' and redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[11]) then notify = 1 end
+if ARGV[10] ~= '0' and redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[10]) then notify = 1 end
+audit_append(KEYS[10], KEYS[11], ARGV[17], ARGV[18], ARGV[19])
 return {'created', ref, '', '', notify, redis.call('ZCARD', KEYS[4])}
 """
 
@@ -141,6 +144,17 @@ class IntakeResult:
     active_count: int = 0
 
 
+@dataclass(frozen=True)
+class IntakeLimits:
+    """(attempts, per seconds) for each limit; (0, 0) switches one off. `ip_key` is the client address
+    pseudonymised (empty when the channel has no client address of its own, e.g. a Twilio webhook)."""
+
+    ip: tuple[int, int] = (0, 0)
+    ip_key: str = ""
+    phone: tuple[int, int] = (0, 0)
+    location: tuple[int, int] = (0, 0)
+
+
 class TransitionRefused(Exception):
     def __init__(self, reference: str, state: str | None):
         super().__init__(f"{reference} is {state}")
@@ -168,21 +182,22 @@ def intake(
     stats_key: str,
     stats_field: str,
     notify_window: int,
-    phone_limit: tuple[int, int] = (0, 0),
-    location_limit: tuple[int, int] = (0, 0),
+    audit_write: audit.AuditWrite,
+    limits: IntakeLimits,
 ) -> IntakeResult:
-    """Store a new request, or find the live one of the same number here (within 24 h): one round trip.
-
-    phone_limit / location_limit: (attempts, per seconds); (0, 0) switches a limit off. Over a limit the
-    outcome is "limited" and `state` names which limit ("phone" or "location")."""
+    """Store a new request with its audit record, or find the live one of the same number here (within
+    24 h): one round trip, atomic. Over a limit the outcome is "limited" and `state` names which limit
+    ("ip", "phone" or "location"); the audit record is written only when the request is stored."""
     pairs = [item for pair in facts.items() for item in pair]
     keys = [REQUEST.format(reference=reference), PERSONAL.format(reference=reference),
             PHONE.format(location=location, phone_key=phone_key), index_key, stats_key,
             ARRIVAL_NOTICE.format(location=location),
-            RATE.format(kind="phone", subject=phone_key, window=now // max(phone_limit[1], 1)),
-            RATE.format(kind="location", subject=location, window=now // max(location_limit[1], 1))]
-    args = [PREFIX, reference, now, DEDUP_WINDOW_S, personal_blob, facts_ttl, personal_ttl, personal_ttl,
-            index_score, stats_field, notify_window, len(facts), *pairs, *phone_limit, *location_limit]
+            RATE.format(kind="ip", subject=limits.ip_key, window=now // max(limits.ip[1], 1)),
+            RATE.format(kind="phone", subject=phone_key, window=now // max(limits.phone[1], 1)),
+            RATE.format(kind="location", subject=location, window=now // max(limits.location[1], 1)),
+            *audit_write.keys()]
+    args = [PREFIX, reference, now, DEDUP_WINDOW_S, personal_blob, facts_ttl, personal_ttl, index_score,
+            stats_field, notify_window, *limits.ip, *limits.phone, *limits.location, *audit_write.args(), *pairs]
     reply = [_s(x) if not isinstance(x, int) else x for x in r.register_script(_INTAKE)(keys, args)]
     if reply[0] in ("taken", "limited"):
         return IntakeResult(reply[0], state=reply[1] if len(reply) > 1 else None)

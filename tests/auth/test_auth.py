@@ -110,8 +110,12 @@ def test_cli_apikeys_revoke_stops_the_key(app):
 def test_default_limits_still_apply_when_configured(redis_url, redis):
     """Loketlijn's limiter skips Flask-Limiter's per-request check only while no app-wide limits exist."""
     from routing import create_app
+    from routing.extensions import limiter
 
-    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_DEFAULT": "2 per minute"})
-    client = app.test_client()
-    assert [client.get("/login").status_code for _ in range(3)] == [200, 200, 429]
+    try:
+        app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "RATELIMIT_ENABLED": True,
+                          "RATELIMIT_DEFAULT": "2 per minute"})
+        client = app.test_client()
+        assert [client.get("/login").status_code for _ in range(3)] == [200, 200, 429]
+    finally:  # the limiter is one object for every app of this process: later apps must not inherit this
+        limiter.limit_manager.set_default_limits([])

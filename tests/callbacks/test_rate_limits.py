@@ -23,8 +23,9 @@ def test_per_number_then_per_ip(client, pin_now, redis):
     # Another number from the same address: allowed until the per-IP limit (4 posts) is used up.
     assert post(client, "06 87654321").status_code == 200
     assert post(client, "06 11223344").status_code == 429
-    # Limiter keys never hold the number itself.
-    assert not [k for k in redis.scan_iter() if b"612345678" in k]
+    # Limit keys hold neither the number nor the client address, only pseudonyms.
+    assert not [k for k in redis.scan_iter() if b"612345678" in k or b"127.0.0.1" in k]
+    assert [k for k in redis.scan_iter() if k.startswith(b"ll:cb:rl:ip:")]
 
 
 def test_per_location_limit_over_sms(app, client, pin_now, redis):
