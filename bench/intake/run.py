@@ -314,7 +314,7 @@ def verdict(results: dict, memory: dict) -> str:
     checks = []
     bare_cpu = results["bare hello"]["max"]["cpu_ms"]
     naive = results["naive intake (issue's baseline)"]["max"]["rps"]
-    checks.append(f"the issue's naive intake reaches {naive / bare:.0%} of bare")
+    checks.append(f"The issue's naive intake reaches {naive / bare:.0%} of bare")
     for name in ("web form POST", "API POST"):
         share = results[name]["max"]["rps"] / bare
         by_cpu = bare_cpu / results[name]["max"]["cpu_ms"]
