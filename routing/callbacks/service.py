@@ -133,9 +133,8 @@ def _parse_limit(text: str) -> tuple[int, int]:
 
 
 def pseudonym_key(purpose: str, value: str) -> str:
-    """Lookup key for a number or address: keyed HMAC, never the value itself."""
-    key = str(current_app.config["PSEUDONYM_KEY"]).encode()
-    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+    """Lookup key for a number or address: its keyed pseudonym, never the value itself."""
+    return crypto.pseudonym(f"{purpose}:{value}")[:32]
 
 
 def phone_key(phone: str) -> str:

@@ -4,23 +4,16 @@ this process counts at once, one made elsewhere (another gunicorn worker, the CL
 from __future__ import annotations
 
 import pytest
+from conftest import MonotonicClock
 
 from routing.auth import cache, service
 from routing.extensions import get_redis
 from routing.store import users as store
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(app) -> Clock:
-    clock = Clock()
+def clock(app) -> MonotonicClock:
+    clock = MonotonicClock()
     app.extensions[cache.EXTENSION] = cache.PrincipalCache(app.config["AUTH_CACHE_SECONDS"], timer=clock)
     return clock
 

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import redis as redis_lib
+from conftest import MonotonicClock
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -18,16 +19,8 @@ from routing.store import lookups
 DAY = date(2026, 12, 1)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_counts_wait_for_the_flush_interval_then_go_in_one_batch(redis):
-    clock = Clock()
+    clock = MonotonicClock(0.0)
     counts = lookups.ShownCounts(redis, 2, clock)
     counts.add(DAY, "utrecht", ["svb", "duo"])
     counts.add(DAY, "utrecht", ["svb"])
