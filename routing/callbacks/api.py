@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import jsonify
 from flask import request as http_request
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -45,7 +46,8 @@ class Callbacks(MethodView):  # the per-address limit is counted in the intake i
                 "existing": receipt.existing}
         if receipt.existing:
             body["message"] = _("Dit nummer heeft hier al een open terugbelverzoek; dat is niet opnieuw gemaakt.")
-        return body
+        # Already in CallbackOut's shape: answered as it is, not dumped through the schema a second time.
+        return jsonify(body), 201
 
 
 @blp.route("/<reference>")

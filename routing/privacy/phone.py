@@ -63,12 +63,15 @@ def normalise(raw: str, allowed_regions: Iterable[str] = ("NL",)) -> str:
         raise _invalid() from None
     if shortnumberinfo.is_valid_short_number(number) or _is_dutch_service_number(number):
         raise _not_callable()
-    if not phonenumbers.is_valid_number(number):
+    # A number is valid exactly when its type is known; working the type out once saves doing it twice
+    # (is_valid_number and number_type each do).
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
         raise _invalid()
     region = phonenumbers.region_code_for_number(number)
     if region not in {code.upper() for code in allowed_regions} | {"NL"}:
         raise _foreign()
-    if phonenumbers.number_type(number) in _NOT_CALLABLE_TYPES:
+    if kind in _NOT_CALLABLE_TYPES:
         raise _not_callable()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -14,12 +14,11 @@ BY_REFERENCE = PREFIX + "audit:ref:{reference}"
 BATCH = 500
 
 
-# Add, trim past retention, index by reference. A Lua function, so that a script that changes personal
-# data (callback intake) writes its audit record in the same atomic round trip (AuditWrite.keys/args).
+# Add and trim past retention (one XADD), index by reference. A Lua function, so that a script that changes
+# personal data (callback intake) writes its audit record in the same atomic round trip (AuditWrite.keys/args).
 APPEND_FUNCTION = """
 local function audit_append(stream, index, record, minid, ttl_ms)
-  local id = redis.call('XADD', stream, '*', 'record', record)
-  redis.call('XTRIM', stream, 'MINID', '~', minid)
+  local id = redis.call('XADD', stream, 'MINID', '~', minid, '*', 'record', record)
   if index then
     redis.call('RPUSH', index, id)
     redis.call('PEXPIRE', index, ttl_ms)

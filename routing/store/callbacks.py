@@ -84,10 +84,11 @@ redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[7])
 redis.call('SET', KEYS[3], ref, 'EX', ARGV[7])
 redis.call('ZADD', KEYS[4], ARGV[8], ref)
 redis.call('HINCRBY', KEYS[5], ARGV[9], 1)
-local notify = 0
-if ARGV[10] ~= '0' and redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[10]) then notify = 1 end
 audit_append(KEYS[10], KEYS[11], ARGV[17], ARGV[18], ARGV[19])
-return {'created', ref, '', '', notify, redis.call('ZCARD', KEYS[4])}
+if ARGV[10] ~= '0' and redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[10]) then
+  return {'created', ref, '', '', 1, redis.call('ZCARD', KEYS[4])}
+end
+return {'created', ref, '', '', 0, 0}
 """
 
 # ARGV: prefix, ref, to, allowed-from (",a,b,"), now, personal ttl ("" keep, "0" delete, n expire),
@@ -141,7 +142,7 @@ class IntakeResult:
     state: str | None = None
     release: int | None = None  # existing request: its release time (epoch s), if waiting
     notify: bool = False  # created: this arrival should send the location's "N waiting" notice
-    active_count: int = 0
+    active_count: int = 0  # when notify: how many are open at the location now
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,13 @@ def test_references_are_short_and_unambiguous(create):
     assert not set(reference[3:]) & set("0O1I")
 
 
+def test_references_draw_on_every_letter_of_the_alphabet():
+    # Each character is a random byte's low five bits: the alphabet must have exactly 32 letters, or some
+    # would never appear (or an index would fall outside it).
+    drawn = {ch for _ in range(500) for ch in service.new_reference()[3:]}
+    assert drawn == set(service.REFERENCE_ALPHABET)
+
+
 def test_transitions_are_checked(create, redis, app):
     receipt = create(now=MONDAY_10)
     # open -> waiting is not a transition.
