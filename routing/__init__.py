@@ -55,13 +55,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _fresh_request_state() -> None:
-    """Per-request caches start empty even when an outer app context keeps `g` alive (tests, jobs)."""
+    """Per-request caches start empty even when an outer app context keeps `g` alive (tests, jobs): the
+    principal, the CSRF token and Flask-Babel's locale and catalogue (its `_flask_babel` namespace; dropping
+    it is what `flask_babel.refresh` does, without first building a new one through `g` on every request)."""
     from flask import g
-    from flask_babel import refresh
 
-    for name in ("principal", "csrf_token"):
-        g.pop(name, None)
-    refresh()
+    cached = vars(g._get_current_object())
+    for name in ("principal", "csrf_token", "_flask_babel"):
+        cached.pop(name, None)
 
 
 def _refuse_unsafe_production(app: Flask) -> None:

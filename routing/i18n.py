@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from routing.extensions import babel
 
@@ -24,8 +27,34 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+# The page's catalogue, looked up once per render_template (see _install_template_gettext).
+_PAGE_TRANSLATIONS = "_page_translations"
+
+
+def _install_template_gettext(app: Flask) -> None:
+    """Templates look the catalogue up once per page instead of once per text.
+
+    Flask-Babel's template callables find the locale and catalogue again for every `_()` (a dozen lookups
+    through `g` each, and a page has a dozen texts). A context processor now puts the catalogue in the
+    page's context; macros imported without context do not see it and look it up as before.
+    """
+
+    def catalogue(context: Context) -> Any:
+        return context.get(_PAGE_TRANSLATIONS) or get_translations()
+
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=pass_context(lambda context, s: catalogue(context).ugettext(s)),
+        ngettext=pass_context(lambda context, s, p, n: catalogue(context).ungettext(s, p, n)),
+        pgettext=pass_context(lambda context, c, s: catalogue(context).upgettext(c, s)),
+        npgettext=pass_context(lambda context, c, s, p, n: catalogue(context).unpgettext(c, s, p, n)),
+        newstyle=True,
+    )
+    app.context_processor(lambda: {_PAGE_TRANSLATIONS: get_translations()})
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    _install_template_gettext(app)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.cli.add_command(translations)
 

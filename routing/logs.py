@@ -6,12 +6,17 @@ import logging
 import sys
 import time
 
+import orjson
 import structlog
 from flask import Flask, Response, g, request
 
 log = structlog.get_logger("loketlijn.request")
 # Probes poll every few seconds; logging them would bury the requests people make.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def _json(event: dict, **_: object) -> str:
+    return orjson.dumps(event).decode()
 
 
 def init_app(app: Flask) -> None:
@@ -25,10 +30,9 @@ def init_app(app: Flask) -> None:
     logging.logMultiprocessing = False
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_json),
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
