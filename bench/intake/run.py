@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/intake/run.py [--seconds 10] [--db 11]
 
-Starts two gunicorn servers with the project's default settings (config/gunicorn.conf.py) on loopback: the bare hello
-app and Loketlijn (development settings, Redis 127.0.0.1:6379 in a dedicated db; the rate limits stay on,
-raised so that one client address can run the benchmark). For the hello endpoint, the web form POST and
-the API POST it measures:
+Starts three gunicorn servers with the project's default settings (config/gunicorn.conf.py) on loopback: the
+bare hello app (with the issue's naive intake beside it), Loketlijn (development settings, Redis 127.0.0.1:6379
+in a dedicated db; the rate limits stay on, raised so that one client address can run the benchmark) and
+core.py, Loketlijn's intake work without its web layers. For each endpoint it measures:
   1. throughput: closed loop with a few connections for --seconds (requests/s, p50, p99);
   2. latency at a fixed 200 requests/s (open loop, latency counted from the planned send time).
 Then Redis memory per stored request (MEMORY USAGE of every key this run wrote, divided by the requests
@@ -170,6 +170,12 @@ def api_target(base: str, key: str) -> Target:
                   headers={"Authorization": f"Bearer {key}"})
 
 
+def core_target(base: str) -> Target:
+    return Target("intake work without web layers", f"{base}/core",
+                  lambda: ("json", {"location": LOCATION, "phone": phone(), "name": "Bench", "consent": True,
+                                    "note": "graag terugbellen", "reply_by": "call"}))
+
+
 def naive_target(base: str) -> Target:
     return Target("naive intake (issue's baseline)", f"{base}/naive",
                   lambda: ("json", {"location": LOCATION, "phone": phone(), "name": "Bench", "consent": True,
@@ -237,17 +243,20 @@ def main() -> None:
     with app.app_context():
         key, _ = auth.create_api_key(r, "bench-kiosk", "staff", [LOCATION])
 
-    hello_port, app_port = free_port(), free_port()
+    hello_port, app_port, core_port = free_port(), free_port(), free_port()
     hello = start("hello:app", hello_port, env, ROOT / "bench" / "intake")
     loketlijn = start("routing:create_app()", app_port, env, ROOT)
+    core = start("core:app", core_port, {**env, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench' / 'intake'}"},
+                 ROOT / "bench" / "intake")
     results: dict[str, dict] = {}
     try:
         base = f"http://127.0.0.1:{app_port}"
         targets = [Target("bare hello", f"http://127.0.0.1:{hello_port}/hello", lambda: ("get", None)),
-                   naive_target(f"http://127.0.0.1:{hello_port}"), form_target(base), api_target(base, key)]
+                   naive_target(f"http://127.0.0.1:{hello_port}"), core_target(f"http://127.0.0.1:{core_port}"),
+                   form_target(base), api_target(base, key)]
         for target in targets:  # warm up: imports, script load, connection pools
             asyncio.run(closed_loop(target, 1))
-        for target, server in zip(targets, (hello, hello, loketlijn, loketlijn)):
+        for target, server in zip(targets, (hello, hello, core, loketlijn, loketlijn)):
             log(f"{target.name}: as fast as it goes, then {RATE} req/s, {args.seconds:g} s each")
             cpu_before = server_cpu_seconds(server)
             top = asyncio.run(closed_loop(target, args.seconds))
@@ -257,6 +266,7 @@ def main() -> None:
         memory = memory_per_request(r)
     finally:
         stop(hello)
+        stop(core)
         stop(loketlijn)
         own_keys_cleanup(r)
 
@@ -302,6 +312,9 @@ def render(results: dict, memory: dict, args) -> str:
         "counters, and appends the audit record (Logboek dataverwerkingen), atomically. The API key's owner is "
         "remembered for a few seconds per process (AUTH_CACHE_SECONDS). The form also checks CSRF and renders "
         "the confirmation page. The naive baseline does none of that: one schema, one HSET, one enqueue. "
+        "'Intake work without web layers' (bench/intake/core.py) runs the same schema and create_request in a "
+        "bare Flask app: no request hooks, session, flask-smorest or webargs, API key or request log. The API "
+        "row's distance to it is what those layers cost; its own distance to bare hello is the intake's work. "
         "'Server CPU ms/req' is the gunicorn processes' own CPU time per request, which depends far less on "
         "other work on the machine than requests/s does; on a shared, busy machine (see the load average) "
         "requests/s and the fixed-rate latencies mostly measure the queueing behind other processes.",
@@ -314,7 +327,9 @@ def verdict(results: dict, memory: dict) -> str:
     checks = []
     bare_cpu = results["bare hello"]["max"]["cpu_ms"]
     naive = results["naive intake (issue's baseline)"]["max"]["rps"]
-    checks.append(f"The issue's naive intake reaches {naive / bare:.0%} of bare")
+    core = results["intake work without web layers"]["max"]["rps"]
+    checks.append(f"The issue's naive intake reaches {naive / bare:.0%} of bare, the intake work without web "
+                  f"layers {core / bare:.0%}")
     for name in ("web form POST", "API POST"):
         share = results[name]["max"]["rps"] / bare
         by_cpu = bare_cpu / results[name]["max"]["cpu_ms"]

@@ -119,3 +119,24 @@ def test_default_limits_still_apply_when_configured(redis_url, redis):
         assert [client.get("/login").status_code for _ in range(3)] == [200, 200, 429]
     finally:  # the limiter is one object for every app of this process: later apps must not inherit this
         limiter.limit_manager.set_default_limits([])
+
+
+def test_rate_limit_headers_when_switched_on(redis_url, redis):
+    """Loketlijn's limiter leaves out Flask-Limiter's after-request hook only while the headers are off."""
+    from routing import create_app
+    from routing.extensions import limiter
+
+    def login_answer(headers_on: bool):
+        # The limiter is one object for every app of this process and takes the setting from the first app
+        # it serves: make it read this app's.
+        limiter._headers_enabled = None
+        app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "RATELIMIT_ENABLED": True,
+                          "RATELIMIT_HEADERS_ENABLED": headers_on, "LOGIN_RATE_LIMIT": "5 per minute"})
+        return app.test_client().post("/login", data={"email": f"{headers_on}@example.org", "password": "x"})
+
+    try:
+        assert "X-RateLimit-Limit" not in login_answer(False).headers
+        shown = login_answer(True)
+        assert shown.status_code == 401 and shown.headers["X-RateLimit-Limit"] == "5"
+    finally:
+        limiter._headers_enabled = False  # what every app here is configured with
