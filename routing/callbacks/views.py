@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from io import BytesIO
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime
+from babel.dates import format_date
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from routing.auth import current_principal, login_required
@@ -29,9 +31,15 @@ def _now() -> datetime:
     return service.clock()
 
 
+@lru_cache(maxsize=256)
+def _day_words(day: date, locale: str) -> str:
+    """'maandag 30 november'. Babel takes a while to spell a date, and pages name only a few days."""
+    return format_date(day, "EEEE d MMMM", locale=locale)
+
+
 def _slot_label(day, part: str) -> str:
     parts = {"morning": _("ochtend (9:00 tot 12:00)"), "afternoon": _("middag (12:00 tot 17:00)")}
-    return f"{format_date(day, 'EEEE d MMMM')}, {parts[part]}"
+    return f"{_day_words(day, str(get_locale()))}, {parts[part]}"
 
 
 def _topic_choices(location_id: str) -> list[tuple[str, str]]:
@@ -45,8 +53,9 @@ def _topic_choices(location_id: str) -> list[tuple[str, str]]:
 def expected_text(expected: datetime | None) -> str:
     if expected is None:
         return _("zo snel mogelijk")
-    return _("%(day)s, vanaf %(time)s", day=format_date(expected, "EEEE d MMMM"),
-             time=format_datetime(expected, "H:mm"))
+    local = expected.astimezone(service.schedule.TZ)  # the time on the citizen's clock
+    return _("%(day)s, vanaf %(time)s", day=_day_words(local.date(), str(get_locale())),
+             time=f"{local.hour}:{local.minute:02d}")
 
 
 def _render_form(location, values: dict, errors: dict, status: int = 200):
