@@ -5,18 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from datetime import UTC, datetime
 
 import orjson
-import structlog
 from flask import Flask, Response, g, request
 
-log = structlog.get_logger("loketlijn.request")
+log = logging.getLogger("loketlijn.request")
 # Probes poll every few seconds; logging them would bury the requests people make.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
-
-
-def _json(event: dict, **_: object) -> str:
-    return orjson.dumps(event).decode()
 
 
 def init_app(app: Flask) -> None:
@@ -28,15 +24,6 @@ def init_app(app: Flask) -> None:
     # docs' "Optimization" section); gunicorn's format does show the process id, which stays.
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logMultiprocessing = False
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(serializer=_json),
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        cache_logger_on_first_use=True,
-    )
 
     @app.before_request
     def start_timer() -> None:
@@ -49,7 +36,16 @@ def init_app(app: Flask) -> None:
         route = str(request.url_rule or "-")
         if route in QUIET_ROUTES:
             return response
-        log.info("request", method=request.method, route=route,
-                 status=response.status_code,
-                 ms=round((time.perf_counter() - started) * 1000, 1) if started else None)
+        if log.isEnabledFor(logging.INFO):
+            log.info(request_line(request.method, route, response.status_code,
+                                  round((time.perf_counter() - started) * 1000, 1) if started else None))
         return response
+
+
+def request_line(method: str, route: str, status: int, ms: float | None) -> str:
+    """One JSON object per request, for log shippers. Built with orjson and handed to the standard logging
+    module (which gunicorn and rq configure too): a structured-logging pipeline per line cost a tenth of
+    a lookup's time."""
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return orjson.dumps({"method": method, "route": route, "status": status, "ms": ms, "event": "request",
+                         "level": "info", "timestamp": now}).decode()

@@ -107,3 +107,19 @@ def test_metrics_count_queued_jobs(app, client, login):
     login(client, "admin")
     body = client.get("/metrics").get_data(as_text=True)
     assert 'loketlijn_queue_jobs{queue="notices",state="queued"} 1.0' in body
+
+
+def test_each_request_logs_one_json_line_with_its_route_never_its_path(client, caplog):
+    import json
+    import logging
+
+    caplog.set_level(logging.INFO, logger="loketlijn.request")
+    client.get("/l/utrecht/terugbellen/TB-7KQ4/intrekken?t=withdraw-secret")
+    client.get("/healthz")  # probes are not logged
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "loketlijn.request"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert (line["event"], line["method"], line["status"]) == ("request", "GET", 200)
+    assert line["route"] == "/l/<location_id>/terugbellen/<reference>/intrekken"
+    assert line["timestamp"].endswith("Z") and isinstance(line["ms"], float)
+    assert "TB-7KQ4" not in caplog.text and "withdraw-secret" not in caplog.text
