@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from flask import Response
 
-# Each language in its own name, as the citizen form offers it.
-LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
-
 
 def private(response: Response) -> Response:
     """Not stored by any cache (a kiosk's Back button shows nothing), and the URL never leaks to another site."""

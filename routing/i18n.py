@@ -27,6 +27,8 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+# Each language in its own name, as the citizen form offers it.
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 # The page's catalogue, looked up once per render_template (see _install_template_gettext).
 _PAGE_TRANSLATIONS = "_page_translations"
 
@@ -56,6 +58,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     _install_template_gettext(app)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.cli.add_command(translations)
 
 

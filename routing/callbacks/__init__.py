@@ -31,12 +31,10 @@ def _configure(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     from routing.callbacks import api, hooks, views
     from routing.extensions import api as smorest_api
-    from routing.http import LANGUAGE_NAMES
     from routing.privacy import keys as keys_group
     from routing.privacy.rotate import rotate
 
     _configure(app)
-    app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.register_blueprint(views.bp)
     app.register_blueprint(hooks.bp)
     smorest_api.register_blueprint(api.blp)

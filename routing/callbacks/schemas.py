@@ -14,9 +14,9 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 from marshmallow.experimental.context import Context
 
+from routing import validation
 from routing.callbacks import service
 from routing.errors import ApiError, flatten_field_errors
-from routing import validation
 from routing.privacy import bsn, phone
 
 MAX_NAME = 60
@@ -25,12 +25,6 @@ MAX_PREFERRED = 6
 LANGUAGES = ("nl", "en")
 # The API may name any day part this far ahead; the form offers the location's next staffed days.
 PREFERRED_HORIZON_DAYS = 14
-
-
-_REQUIRED = validation.REQUIRED
-_SCHEMA_MESSAGES = validation.SCHEMA
-_CHOOSE = validation.CHOOSE
-_too_long = validation.too_long
 
 
 def _bsn_message() -> str:
@@ -44,21 +38,25 @@ class CallbackIn(Schema):
     class Meta:
         unknown = RAISE
 
-    error_messages = _SCHEMA_MESSAGES
+    error_messages = validation.SCHEMA
 
-    location = fields.String(required=True, validate=_too_long(64), error_messages=_REQUIRED)
-    phone = fields.String(required=True, validate=_too_long(phone.MAX_INPUT_LENGTH), error_messages=_REQUIRED)
-    name = fields.String(load_default="", validate=_too_long(MAX_NAME), error_messages=_REQUIRED)
-    note = fields.String(load_default="", validate=_too_long(MAX_NOTE), error_messages=_REQUIRED)
-    topic = fields.String(load_default=None, allow_none=True, validate=_too_long(64), error_messages=_REQUIRED)
-    language = fields.String(load_default="nl", validate=validate.OneOf(LANGUAGES, error=_CHOOSE),
-                             error_messages=_REQUIRED)
-    reply_by = fields.String(load_default="call", validate=validate.OneOf(service.REPLY_BY, error=_CHOOSE),
-                             error_messages=_REQUIRED)
-    preferred = fields.List(fields.String(validate=_too_long(24), error_messages=_REQUIRED), load_default=list,
+    location = fields.String(required=True, validate=validation.too_long(64), error_messages=validation.REQUIRED)
+    phone = fields.String(required=True, validate=validation.too_long(phone.MAX_INPUT_LENGTH),
+                          error_messages=validation.REQUIRED)
+    name = fields.String(load_default="", validate=validation.too_long(MAX_NAME), error_messages=validation.REQUIRED)
+    note = fields.String(load_default="", validate=validation.too_long(MAX_NOTE), error_messages=validation.REQUIRED)
+    topic = fields.String(load_default=None, allow_none=True, validate=validation.too_long(64),
+                          error_messages=validation.REQUIRED)
+    language = fields.String(load_default="nl", validate=validate.OneOf(LANGUAGES, error=validation.CHOOSE),
+                             error_messages=validation.REQUIRED)
+    reply_by = fields.String(load_default="call", validate=validate.OneOf(service.REPLY_BY, error=validation.CHOOSE),
+                             error_messages=validation.REQUIRED)
+    preferred = fields.List(fields.String(validate=validation.too_long(24), error_messages=validation.REQUIRED),
+                            load_default=list,
                             validate=validate.Length(max=MAX_PREFERRED, error=_l("Kies hooguit {max} dagdelen.")),
-                            error_messages={**_REQUIRED, "invalid": _l("Geef een lijst met dagdelen.")})
-    consent = fields.Boolean(required=True, error_messages={**_REQUIRED, "invalid": _l("Geef true of false.")})
+                            error_messages={**validation.REQUIRED, "invalid": _l("Geef een lijst met dagdelen.")})
+    consent = fields.Boolean(required=True,
+                             error_messages={**validation.REQUIRED, "invalid": _l("Geef true of false.")})
 
     @staticmethod
     def _context() -> dict:
@@ -146,9 +144,9 @@ class WithdrawIn(Schema):
     class Meta:
         unknown = RAISE
 
-    error_messages = _SCHEMA_MESSAGES
+    error_messages = validation.SCHEMA
 
-    token = fields.String(required=True, error_messages=_REQUIRED,
+    token = fields.String(required=True, error_messages=validation.REQUIRED,
                           validate=validate.Length(min=8, max=64, error=_l("Deze code klopt niet.")))
 
 

@@ -6,16 +6,16 @@ from datetime import date, datetime
 from functools import lru_cache
 from io import BytesIO
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from babel.dates import format_date
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from routing.auth import current_principal, login_required
 from routing.callbacks import limits, schemas, service, states
 from routing.errors import ApiError
-from routing.http import private
 from routing.extensions import get_redis, limiter
+from routing.http import private
 from routing.privacy import phone as phones
 
 bp = Blueprint("callbacks", __name__)

@@ -10,7 +10,6 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from routing import validation
-
 from routing.auth import api_auth, current_principal
 from routing.errors import ApiError
 

@@ -9,19 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from routing.errors import NotFound
-from flask import current_app
-
-
-SHOWN_COUNTS = "loketlijn.shown_counts"
 
 from . import schedule
 from .model import Channels, Directory, Line, Location, Partner, Topic
 from .state import current_state
 
 MAX_RESULTS = 20
+# app.extensions key of this process's routing.store.lookups.ShownCounts (set by init_app).
+SHOWN_COUNTS = "loketlijn.shown_counts"
 
 
 def get_directory() -> Directory:

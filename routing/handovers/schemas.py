@@ -12,18 +12,15 @@ from routing.handovers.model import ATTEMPT_RESULTS, OUTCOMES, URGENCIES
 from routing.handovers.service import NAME_MAX, NOTE_MAX, PREFERRED_MAX, REFERRED_TO_MAX
 
 
-_REQUIRED = validation.REQUIRED
-
-
 def _text(limit: int, required: bool = False) -> fields.String:
     length = validation.too_long(limit)
     if required:
-        return fields.String(required=True, error_messages=_REQUIRED, validate=length)
-    return fields.String(load_default="", error_messages=_REQUIRED, validate=length)
+        return fields.String(required=True, error_messages=validation.REQUIRED, validate=length)
+    return fields.String(load_default="", error_messages=validation.REQUIRED, validate=length)
 
 
 def _choice(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
-    return fields.String(error_messages=_REQUIRED, validate=validate.OneOf(choices, error=validation.CHOOSE),
+    return fields.String(error_messages=validation.REQUIRED, validate=validate.OneOf(choices, error=validation.CHOOSE),
                          **kwargs)
 
 
@@ -41,7 +38,7 @@ class CreateSchema(Schema):
     error_messages = validation.SCHEMA
 
     location = _text(64, required=True)
-    partner = OneOrMany(required=True, error_messages=_REQUIRED)
+    partner = OneOrMany(required=True, error_messages=validation.REQUIRED)
     phone = _text(32)
     name = _text(NAME_MAX)
     note = _text(NOTE_MAX)
@@ -50,7 +47,7 @@ class CreateSchema(Schema):
     topic = _text(80)
     urgency = _choice(URGENCIES, load_default="normal")
     deadline = fields.Date(load_default=None, error_messages={"invalid": _l("Geef een datum, bijvoorbeeld 2026-12-01.")})
-    consent = fields.Boolean(required=True, error_messages=_REQUIRED, validate=validate.Equal(
+    consent = fields.Boolean(required=True, error_messages=validation.REQUIRED, validate=validate.Equal(
         True, error=_l("Vraag eerst of de inwoner het goed vindt dat u de gegevens doorgeeft.")))
     callback_reference = _text(20)
     previous_reference = _text(20)

@@ -20,9 +20,9 @@ from routing.directory import service as directory
 from routing.errors import ApiError, flatten_field_errors
 from routing.extensions import get_redis, limiter
 from routing.handovers import service, tokens
-from routing.http import private
 from routing.handovers.model import LABELS, SENT, Handover
 from routing.handovers.schemas import AttemptSchema, CreateSchema, OutcomeSchema
+from routing.http import private
 from routing.privacy import phone
 
 bp = Blueprint("handovers", __name__)
