@@ -7,7 +7,8 @@ bare hello app (with the issue's naive intake beside it), Loketlijn (development
 in a dedicated db; the rate limits stay on, raised so that one client address can run the benchmark) and
 core.py, Loketlijn's intake work without its web layers. For each endpoint it measures:
   1. throughput: closed loop with a few connections for --seconds (requests/s, p50, p99), --rounds times,
-     the endpoints taking turns; the median round counts;
+     the endpoints taking turns; the median round counts. Each round also records the CPU time per request of
+     the server, of the load generator and of Redis, which share the machine's cores;
   2. latency at a fixed 200 requests/s (open loop, latency counted from the planned send time).
 Then Redis memory per stored request (MEMORY USAGE of every key this run wrote, divided by the requests
 stored), and it deletes only its own keys. Prints the figures and rewrites its section of
@@ -42,6 +43,7 @@ RATE = 200
 CONNECTIONS = 8
 GUNICORN_WORKERS = "2 × cores + 1 sync workers, keep-alive 5 s"
 TARGET_SHARE = 0.5
+NAIVE = "naive intake (issue's baseline)"
 TARGET_P99_MS = 50
 TARGET_BYTES = 1024
 _numbers = itertools.count(10_000_000)
@@ -89,6 +91,22 @@ def server_cpu_seconds(process: subprocess.Popen) -> float:
         if int(fields[2]) == process.pid:  # fields[2] is the process group id
             ticks += int(fields[11]) + int(fields[12])  # utime + stime
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def redis_cpu_seconds(r: redis.Redis) -> float:
+    """CPU time used so far by the Redis server (every client's commands, the intake scripts included)."""
+    cpu = r.info("cpu")
+    return float(cpu["used_cpu_sys"]) + float(cpu["used_cpu_user"])
+
+
+def measured_round(target: Target, server: subprocess.Popen, r: redis.Redis, seconds: float) -> dict:
+    """One closed-loop round, with the CPU each party spent per request: the gunicorn server, the load
+    generator (this process, which does nothing else meanwhile) and Redis."""
+    before = server_cpu_seconds(server), time.process_time(), redis_cpu_seconds(r)
+    top = asyncio.run(closed_loop(target, seconds))
+    after = server_cpu_seconds(server), time.process_time(), redis_cpu_seconds(r)
+    per_request = [(b - a) * 1000 / top["n"] for a, b in zip(before, after)]
+    return {**top, "cpu_ms": per_request[0], "client_cpu_ms": per_request[1], "redis_cpu_ms": per_request[2]}
 
 
 def phone() -> str:
@@ -148,9 +166,10 @@ async def open_loop(target: Target, seconds: float, rate: int) -> dict:
 
 
 def median_round(rounds: list[dict]) -> dict:
-    """The round with the median requests/s, its CPU per request replaced by the median of all rounds."""
+    """The round with the median requests/s, its CPU figures replaced by the medians of all rounds."""
     middle = sorted(rounds, key=lambda x: x["rps"])[len(rounds) // 2]
-    return {**middle, "cpu_ms": statistics.median(x["cpu_ms"] for x in rounds)}
+    return {**middle, **{name: statistics.median(x[name] for x in rounds)
+                         for name in ("cpu_ms", "client_cpu_ms", "redis_cpu_ms")}}
 
 
 def percentiles(latencies: list[float]) -> dict:
@@ -185,7 +204,7 @@ def core_target(base: str) -> Target:
 
 
 def naive_target(base: str) -> Target:
-    return Target("naive intake (issue's baseline)", f"{base}/naive",
+    return Target(NAIVE, f"{base}/naive",
                   lambda: ("json", {"location": LOCATION, "phone": phone(), "name": "Bench", "consent": True,
                                     "note": "graag terugbellen", "reply_by": "call"}))
 
@@ -273,10 +292,7 @@ def main() -> None:
                                file=sys.stderr) as progress:
             for _ in range(args.rounds):
                 for target in targets:
-                    cpu_before = server_cpu_seconds(servers[target.name])
-                    top = asyncio.run(closed_loop(target, args.seconds))
-                    top["cpu_ms"] = (server_cpu_seconds(servers[target.name]) - cpu_before) * 1000 / top["n"]
-                    rounds[target.name].append(top)
+                    rounds[target.name].append(measured_round(target, servers[target.name], r, args.seconds))
                     progress.update(1)
         with click.progressbar(targets, label=f"at {RATE} req/s", file=sys.stderr) as progress:
             for target in progress:
@@ -308,16 +324,26 @@ def render(results: dict, memory: dict, args) -> str:
         f"max req/s is the median of {args.rounds} interleaved rounds); "
         f"load average at the start {LOAD[0]:.1f}.",
         "",
-        "| endpoint | max req/s | share of bare | server CPU ms/req | share of bare by CPU | p50 ms | p99 ms "
-        "| at 200 req/s: p50 ms | p99 ms |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| endpoint | max req/s | share of bare | p50 ms | p99 ms | at 200 req/s: p50 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|",
     ]
-    bare_cpu = results["bare hello"]["max"]["cpu_ms"]
     for name, figures in results.items():
         top, fixed = figures["max"], figures["fixed"]
-        lines.append(f"| {name} | {top['rps']:.0f} | {top['rps'] / bare:.0%} | {top['cpu_ms']:.2f} | "
-                     f"{bare_cpu / top['cpu_ms']:.0%} | {top['p50']:.1f} | {top['p99']:.1f} | {fixed['p50']:.1f} | "
-                     f"{fixed['p99']:.1f} |")
+        lines.append(f"| {name} | {top['rps']:.0f} | {top['rps'] / bare:.0%} | {top['p50']:.1f} | {top['p99']:.1f} "
+                     f"| {fixed['p50']:.1f} | {fixed['p99']:.1f} |")
+    bare_cpu = results["bare hello"]["max"]["cpu_ms"]
+    lines += [
+        "",
+        "Where the CPU goes, in ms per request (medians of the rounds): the gunicorn server, the load generator "
+        "and the Redis server, which share the machine's cores.",
+        "",
+        "| endpoint | server | load generator | Redis | all three | share of bare by server CPU |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, figures in results.items():
+        top = figures["max"]
+        lines.append(f"| {name} | {top['cpu_ms']:.2f} | {top['client_cpu_ms']:.2f} | {top['redis_cpu_ms']:.2f} | "
+                     f"{total_cpu_ms(top):.2f} | {bare_cpu / top['cpu_ms']:.0%} |")
     lines += [
         "",
         f"Redis memory per stored request ({memory['stored']} stored): {memory['request']:.0f} B for the request "
@@ -338,18 +364,37 @@ def render(results: dict, memory: dict, args) -> str:
         "'Intake work without web layers' (bench/intake/core.py) runs the same schema and create_request in a "
         "bare Flask app: no request hooks, session, flask-smorest or webargs, API key or request log. The API "
         "row's distance to it is what those layers cost; its own distance to bare hello is the intake's work. "
-        "'Server CPU ms/req' is the gunicorn processes' own CPU time per request, which depends far less on "
-        "other work on the machine than requests/s does; on a shared, busy machine (see the load average) "
-        "requests/s and the fixed-rate latencies mostly measure the queueing behind other processes.",
+        "The CPU table is the steadiest figure on a shared machine: the gunicorn processes' own CPU time (from "
+        "/proc), the load generator's (this process) and the Redis server's (INFO cpu), each per request. All "
+        "three share the cores, so their sum sets how many requests per second the machine can serve; on a "
+        "busy machine (see the load average) requests/s and the fixed-rate latencies also measure the queueing "
+        "behind other processes.",
     ]
     return "\n".join(lines)
+
+
+def total_cpu_ms(top: dict) -> float:
+    return top["cpu_ms"] + top["client_cpu_ms"] + top["redis_cpu_ms"]
+
+
+def budget(results: dict) -> str:
+    """What the API may spend at the target: the cores' time per request at half of bare hello's rate, less
+    what the load generator and Redis spend on an API request."""
+    api = results["API POST"]["max"]
+    cores = os.cpu_count() or 1
+    per_request = cores * 1000 / (TARGET_SHARE * results["bare hello"]["max"]["rps"])
+    left = per_request - api["client_cpu_ms"] - api["redis_cpu_ms"]
+    return (f"At {TARGET_SHARE:.0%} of bare hello's rate the {cores} cores have {per_request:.2f} ms per request; "
+            f"after the load generator ({api['client_cpu_ms']:.2f} ms) and Redis ({api['redis_cpu_ms']:.2f} ms), "
+            f"{left:.2f} ms is left for the server, which now spends {api['cpu_ms']:.2f} ms on an API intake and "
+            f"{results[NAIVE]['max']['cpu_ms']:.2f} ms on the naive one.")
 
 
 def verdict(results: dict, memory: dict) -> str:
     bare = results["bare hello"]["max"]["rps"]
     checks = []
     bare_cpu = results["bare hello"]["max"]["cpu_ms"]
-    naive = results["naive intake (issue's baseline)"]["max"]["rps"]
+    naive = results[NAIVE]["max"]["rps"]
     core = results["intake work without web layers"]["max"]["rps"]
     checks.append(f"The issue's naive intake reaches {naive / bare:.0%} of bare, the intake work without web "
                   f"layers {core / bare:.0%}")
@@ -361,7 +406,7 @@ def verdict(results: dict, memory: dict) -> str:
                       f"({'met' if max(share, by_cpu) >= TARGET_SHARE else 'NOT met'}), "
                       f"p99 {p99:.1f} ms at 200 req/s ({'met' if p99 <= TARGET_P99_MS else 'NOT met'})")
     checks.append(f"memory {memory['request']:.0f} B ({'met' if memory['request'] <= TARGET_BYTES else 'NOT met'})")
-    return "; ".join(checks) + "."
+    return "; ".join(checks) + ". " + budget(results)
 
 
 def _cpu() -> str:
