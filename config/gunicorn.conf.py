@@ -17,6 +17,11 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 25.1 and later open a control socket (for `gunicornc`: add or remove workers, reload, stop) at one
+# path per user, so servers started by the same user take it over from each other. Off unless an operator
+# names a path for this server. Older gunicorn versions ignore both settings.
+control_socket = os.environ.get("WEB_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 
 
 def pre_fork(server, worker):  # noqa: ARG001 (gunicorn's hook signature)
