@@ -43,9 +43,9 @@ RATE = 200
 CONNECTIONS = 8
 GUNICORN_WORKERS = "2 × cores + 1 sync workers, keep-alive 5 s"
 TARGET_SHARE = 0.5
-NAIVE = "naive intake (issue's baseline)"
 TARGET_P99_MS = 50
 TARGET_BYTES = 1024
+NAIVE = "naive intake (issue's baseline)"
 _numbers = itertools.count(10_000_000)
 LOAD: list[float] = []
 
