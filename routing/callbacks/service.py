@@ -252,7 +252,7 @@ def _sole_handover_partner(location: Location, topic: str | None) -> str | None:
 
 # --- intake -------------------------------------------------------------------------------------------
 
-def intake_limits(phone_key_: str, client_address: str | None) -> store.IntakeLimits:
+def intake_limits(client_address: str | None) -> store.IntakeLimits:
     """The CALLBACK_RATE_* limits for one intake; the per-address limit only where there is an address."""
     return store.IntakeLimits(
         ip=intake_limit("CALLBACK_RATE_IP") if client_address else (0, 0),
@@ -289,7 +289,7 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
                                      separators=(",", ":")))
     index_key = store.WAITING if state == "waiting" else store.ACTIVE.format(location=location.id)
     expire = expire_after_s()
-    limits = intake_limits(facts["phone_key"], client_address)
+    limits = intake_limits(client_address)
     for attempt in range(REFERENCE_TRIES + 1):
         reference = new_reference(REFERENCE_LENGTH if attempt < REFERENCE_TRIES else REFERENCE_LENGTH + 2)
         # Written in the same atomic step as the request, and only if the request is stored.

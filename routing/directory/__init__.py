@@ -5,11 +5,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from routing.extensions import api
+    from routing.store.lookups import ShownCounts
 
     from . import api as directory_api
     from . import views
-    from routing.store.lookups import ShownCounts
-
     from .cli import directory_cli
     from .service import SHOWN_COUNTS
     from .state import directory_status, install

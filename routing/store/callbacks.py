@@ -52,7 +52,7 @@ FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "pref
           "release", "updated", "asked", "withdraw", "phone_key", "attempts", "last_attempt", "next_attempt",
           "outcome", "handover", "assignee")
 
-# KEYS: request, personal, phone, index, stats, arrival notice, rate phone / location / ip, audit stream,
+# KEYS: request, personal, phone, index, stats, arrival notice, rate ip / phone / location, audit stream,
 #       audit index. ARGV: see `intake`; the facts' field/value pairs come last.
 _INTAKE = audit.APPEND_FUNCTION + """
 local prefix, ref, now, window = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])

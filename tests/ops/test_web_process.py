@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,12 +23,6 @@ def web_command() -> list[str]:
     program, *args = shlex.split(line.removeprefix("web:"))
     assert program == "gunicorn"
     return [sys.executable, "-m", "gunicorn", *args]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_health(base: str, process: subprocess.Popen) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("LOKETLIJN_SHARED", ROOT / ".." / "shared")).resolve()
@@ -26,9 +27,7 @@ def prism_url() -> Iterator[str]:
         pytest.skip(f"{TWILIO_SPEC} is not present")
     if not (PRISM.exists() and shutil.which("node")):
         pytest.skip("Prism is not installed (`make node` installs it into ./node_modules)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen([str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(TWILIO_SPEC)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     deadline = time.monotonic() + START_LIMIT_SECONDS

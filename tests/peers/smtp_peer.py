@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Recorder:
     """An aiosmtpd handler that keeps what it received, or answers with a chosen refusal."""

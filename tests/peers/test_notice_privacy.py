@@ -12,7 +12,8 @@ from aiosmtpd.controller import Controller
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
-from peers.smtp_peer import Recorder, free_port
+from conftest import free_port
+from peers.smtp_peer import Recorder
 from routing.notices.kinds import ALLOWED_KEYS, KINDS, LOCALES, NoticeContextError
 from routing.notices.render import render
 from routing.notices.service import Recipient, create_notice

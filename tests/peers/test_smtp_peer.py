@@ -14,7 +14,8 @@ import pytest
 from workers.channels.base import Message, PermanentError, TransientError
 from workers.channels.smtp_email import SmtpChannel, SmtpSettings
 
-from peers.smtp_peer import Recorder, free_port
+from conftest import free_port
+from peers.smtp_peer import Recorder
 
 controller_module = pytest.importorskip("aiosmtpd.controller")
 smtp_module = pytest.importorskip("aiosmtpd.smtp")
