@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import redis
 
 from routing.store.keys import PREFIX
+from routing.store.scripts import lua
 
 STREAM = PREFIX + "audit"
 BY_REFERENCE = PREFIX + "audit:ref:{reference}"
@@ -26,7 +27,7 @@ local function audit_append(stream, index, record, minid, ttl_ms)
   return id
 end
 """
-_APPEND = APPEND_FUNCTION + "return audit_append(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])"
+_APPEND = lua(APPEND_FUNCTION + "return audit_append(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class AuditWrite:
 
 
 def append(r: redis.Redis, write: AuditWrite) -> str:
-    entry_id = r.register_script(_APPEND)(write.keys(), write.args())
+    entry_id = _APPEND(write.keys(), write.args(), client=r)
     return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
 

@@ -19,6 +19,7 @@ import redis
 
 from routing.store import audit
 from routing.store.keys import PREFIX
+from routing.store.scripts import lua
 
 REQUEST = PREFIX + "cb:{reference}"  # hash: anonymous facts and state
 PERSONAL = PREFIX + "cb:{reference}:p"  # string: encrypted JSON {phone, name, note}
@@ -54,7 +55,7 @@ FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "pref
 
 # KEYS: request, personal, phone, index, stats, arrival notice, rate ip / phone / location, audit stream,
 #       audit index. ARGV: see `intake`; the facts' field/value pairs come last.
-_INTAKE = audit.APPEND_FUNCTION + """
+_INTAKE = lua(audit.APPEND_FUNCTION + """
 local prefix, ref, now, window = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 -- Rate limits first: every attempt counts, also one that finds an existing request.
 for i, kind in ipairs({'ip', 'phone', 'location'}) do
@@ -89,11 +90,11 @@ if ARGV[10] ~= '0' and redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[10]) the
   return {'created', ref, '', '', 1, redis.call('ZCARD', KEYS[4])}
 end
 return {'created', ref, '', '', 0, 0}
-"""
+""")
 
 # ARGV: prefix, ref, to, allowed-from (",a,b,"), now, personal ttl ("" keep, "0" delete, n expire),
 #       facts ttl ("" keep), stats key, n, field/value pairs...
-_TRANSITION = """
+_TRANSITION = lua("""
 local prefix, ref, to, allowed, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local h = prefix .. 'cb:' .. ref
 local st = redis.call('HGET', h, 'state')
@@ -132,7 +133,7 @@ if to == 'done' or to == 'withdrawn' or to == 'expired' then
 end
 if ARGV[7] ~= '' then redis.call('EXPIRE', h, ARGV[7]) end
 return {'ok', st, loc}
-"""
+""")
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ def intake(
             *audit_write.keys()]
     args = [PREFIX, reference, now, DEDUP_WINDOW_S, personal_blob, facts_ttl, personal_ttl, index_score,
             stats_field, notify_window, *limits.ip, *limits.phone, *limits.location, *audit_write.args(), *pairs]
-    reply = [_s(x) if not isinstance(x, int) else x for x in r.register_script(_INTAKE)(keys, args)]
+    reply = [_s(x) if not isinstance(x, int) else x for x in _INTAKE(keys, args, client=r)]
     if reply[0] in ("taken", "limited"):
         return IntakeResult(reply[0], state=reply[1] if len(reply) > 1 else None)
     if reply[0] == "existing":
@@ -226,7 +227,7 @@ def transition(
     args = [PREFIX, reference, to, "," + ",".join(allowed_from) + ",", now,
             "" if personal_ttl is None else personal_ttl, "" if facts_ttl is None else facts_ttl,
             stats_key, len(fields or {}), *pairs]
-    reply = [_s(x) for x in r.register_script(_TRANSITION)([], args)]
+    reply = [_s(x) for x in _TRANSITION([], args, client=r)]
     if reply[0] != "ok":
         raise TransitionRefused(reference, reply[1] if len(reply) > 1 else None)
     return reply[1], reply[2]

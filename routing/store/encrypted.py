@@ -14,13 +14,14 @@ from collections.abc import Iterator
 import redis
 
 import routing.store
+from routing.store.scripts import lua
 
 # Hash field swap that never revives a deleted hash or field.
-_HSET_IF_PRESENT = """
+_HSET_IF_PRESENT = lua("""
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1 end
 return 0
-"""
+""")
 
 Location = tuple[str, str | None]  # (key, hash field or None for a string key)
 
@@ -57,4 +58,4 @@ def replace(r: redis.Redis, location: Location, token: str) -> bool:
     key, field = location
     if field is None:
         return bool(r.set(key, token, keepttl=True, xx=True))
-    return bool(r.register_script(_HSET_IF_PRESENT)([key], [field, token]))
+    return bool(_HSET_IF_PRESENT([key], [field, token], client=r))

@@ -16,6 +16,7 @@ import redis
 
 from routing.privacy import crypto
 from routing.store.keys import PREFIX
+from routing.store.scripts import lua
 
 HANDOVER = PREFIX + "ho:{ref}"
 PERSONAL = PREFIX + "ho:{ref}:pd"
@@ -44,7 +45,7 @@ ENCRYPTED_HASH_FIELDS = {PREFIX + "ho:*:pd": PERSONAL_FIELDS}  # for `flask keys
 # Change a handover only while its status is one of ARGV[1] (comma-separated); optionally append an attempt.
 # Returns the number of attempts afterwards, or -1 when the status did not allow the change. One script, so
 # two partner clicks at the same moment cannot both finish a handover.
-_TRANSITION = """
+_TRANSITION = lua("""
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return -1 end
 local allowed = false
@@ -53,7 +54,7 @@ if not allowed then return -1 end
 if ARGV[2] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[2]) end
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return redis.call('LLEN', KEYS[2])
-"""
+""")
 
 
 def _text(raw: dict[bytes, bytes]) -> dict[str, str]:
@@ -127,7 +128,7 @@ def transition(r: redis.Redis, ref: str, allowed: Iterable[str], fields: dict[st
     args: list[str] = [",".join(allowed), json.dumps(attempt) if attempt else ""]
     for name, value in fields.items():
         args += [name, value]
-    count = r.eval(_TRANSITION, 2, HANDOVER.format(ref=ref), ATTEMPTS.format(ref=ref), *args)
+    count = _TRANSITION([HANDOVER.format(ref=ref), ATTEMPTS.format(ref=ref)], args, client=r)
     return None if count < 0 else int(count)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import redis
 
 from routing.store.keys import PREFIX
+from routing.store.scripts import lua
 
 NOTICE = PREFIX + "notice:{id}"
 # Provider message id (Twilio's MessageSid) → notice id, for delivery receipts.
@@ -131,7 +132,7 @@ def update(
 # and a transaction). They follow TRANSITIONS: created → sending, and sending (or created, when the
 # sweeper reclaimed a slow send that went out after all) → sent, both guarded as `update` would be.
 EXPIRED = "expired"
-_CLAIM = """
+_CLAIM = lua("""
 local h = redis.call('HMGET', KEYS[1], 'state', 'due_at', 'valid_until', 'attempts')
 if h[1] ~= 'created' or h[2] > ARGV[1] then return false end
 if h[3] <= ARGV[1] then return 'expired' end
@@ -139,8 +140,8 @@ redis.call('HSET', KEYS[1], 'state', 'sending', 'claim', ARGV[2], 'claimed_at', 
            'attempts', tonumber(h[4]) + 1)
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 return redis.call('HGETALL', KEYS[1])
-"""
-_SENT = """
+""")
+_SENT = lua("""
 local h = redis.call('HMGET', KEYS[1], 'state', 'claim')
 if (h[1] ~= 'sending' and h[1] ~= 'created') or h[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'sent', 'provider_id', ARGV[2], 'channel', ARGV[3], 'sent_at', ARGV[4],
@@ -149,13 +150,13 @@ redis.call('ZREM', KEYS[2], ARGV[5])
 redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[6])
 if ARGV[7] == '1' then redis.call('HDEL', KEYS[1], 'recipient') end
 return 1
-"""
+""")
 
 
 def claim(r: redis.Redis, notice_id: str, token: str, now: datetime, lease_until: float) -> dict[str, str] | str | None:
     """created → sending when due: the notice as claimed; EXPIRED when past its useful life; else None."""
-    result = r.register_script(_CLAIM)(keys=[NOTICE.format(id=notice_id), PENDING],
-                                      args=[timestamp(now), token, lease_until, notice_id])
+    result = _CLAIM([NOTICE.format(id=notice_id), PENDING], [timestamp(now), token, lease_until, notice_id],
+                    client=r)
     if not result:
         return None
     if result == EXPIRED.encode():
@@ -167,10 +168,10 @@ def mark_sent(r: redis.Redis, notice_id: str, token: str, provider_id: str, chan
               forget_address: bool) -> bool:
     """sending → sent for the holder of the claim; False when the claim is no longer theirs. With
     forget_address the addresses go at once (no channel is left to fail over to)."""
-    return bool(r.register_script(_SENT)(
-        keys=[NOTICE.format(id=notice_id), PENDING, BY_PROVIDER_ID.format(pid=provider_id)],
-        args=[token, provider_id, channel, timestamp(now), notice_id, RETENTION_SECONDS,
-              "1" if forget_address else "0"]))
+    return bool(_SENT(
+        [NOTICE.format(id=notice_id), PENDING, BY_PROVIDER_ID.format(pid=provider_id)],
+        [token, provider_id, channel, timestamp(now), notice_id, RETENTION_SECONDS, "1" if forget_address else "0"],
+        client=r))
 
 
 def due_for_sweep(r: redis.Redis, now: datetime, limit: int = 1000) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import redis
 
 from routing.store.keys import PREFIX
+from routing.store.scripts import lua
 
 TOKEN = PREFIX + "tok:{digest}"
 # How long an expired or used token stays recognisable after its expiry.
@@ -32,12 +33,12 @@ def get(r: redis.Redis, digest: str) -> dict[str, str] | None:
 
 # Mark used only if the token exists, so an unknown digest never creates a record; HSETNX makes the first
 # caller the only winner when two requests race.
-_CONSUME = """
+_CONSUME = lua("""
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('HSETNX', KEYS[1], 'used_at', ARGV[1])
-"""
+""")
 
 
 def consume(r: redis.Redis, digest: str, used_at: int) -> bool:
     """Mark the token used; true only for the one caller that used it first."""
-    return bool(r.eval(_CONSUME, 1, TOKEN.format(digest=digest), used_at))
+    return bool(_CONSUME([TOKEN.format(digest=digest)], [used_at], client=r))

@@ -253,3 +253,14 @@ def test_index_entries_of_vanished_requests_are_cleaned_up(create, redis):
     assert service.release_waiting(redis, now=at(2026, 11, 30, 9, 0)) == {}
     service.purge_expired(redis, now=MONDAY_10 + timedelta(days=15))
     assert redis.zcard(store.WAITING) == 0 and store.active(redis, "utrecht") == []
+
+
+def test_a_redis_that_lost_its_scripts_still_takes_and_changes_requests(create, redis):
+    # A restart or failover empties Redis's script cache while the web processes keep their script objects.
+    first = create(now=MONDAY_10, phone="+31612345601")
+    redis.script_flush()
+    second = create(now=MONDAY_10, phone="+31612345602")
+    assert second.status == "open" and second.reference != first.reference
+    redis.script_flush()
+    assert service.withdraw(redis, second.reference, second.withdraw_token).state == "withdrawn"
+    assert service.get_status(redis, first.reference).state == "open"
