@@ -57,15 +57,19 @@ FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "pref
 #       audit index. ARGV: see `intake`; the facts' field/value pairs come last.
 _INTAKE = lua(audit.APPEND_FUNCTION + """
 local prefix, ref, now, window = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
--- Rate limits first: every attempt counts, also one that finds an existing request.
-for i, kind in ipairs({'ip', 'phone', 'location'}) do
+-- Counts limit i (1 ip, 2 phone, 3 location); true when this attempt is over it.
+local function over(i)
   local limit, ttl = tonumber(ARGV[9 + 2 * i]), ARGV[10 + 2 * i]
-  if limit > 0 then
-    local count = redis.call('INCR', KEYS[6 + i])
-    if count == 1 then redis.call('EXPIRE', KEYS[6 + i], ttl) end
-    if count > limit then return {'limited', kind} end
-  end
+  if limit == 0 then return false end
+  local count = redis.call('INCR', KEYS[6 + i])
+  if count == 1 then redis.call('EXPIRE', KEYS[6 + i], ttl) end
+  return count > limit
 end
+-- The client address first: every attempt counts, also one that finds an existing request (that answer
+-- names a reference, so trying numbers is limited).
+if over(1) then return {'limited', 'ip'} end
+-- A live request of this number here is always shown again: it creates nothing, so the per-number and
+-- per-location limits, which guard against requests made in bulk, do not count it.
 local existing = redis.call('GET', KEYS[3])
 if existing then
   local h = prefix .. 'cb:' .. existing
@@ -76,6 +80,8 @@ if existing then
     return {'existing', existing, st, redis.call('HGET', h, 'release') or ''}
   end
 end
+if over(2) then return {'limited', 'phone'} end
+if over(3) then return {'limited', 'location'} end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'taken'} end
 local fields = {}
 for i = 20, #ARGV do fields[#fields + 1] = ARGV[i] end

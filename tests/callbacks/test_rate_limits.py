@@ -13,19 +13,37 @@ def app_config() -> dict:
             "CALLBACK_RATE_IP": "4 per hour"}
 
 
-def post(client, phone):
-    return client.post("/l/utrecht/terugbellen", data={"phone": phone, "consent": "yes"})
+def post(client, phone, location="utrecht"):
+    return client.post(f"/l/{location}/terugbellen", data={"phone": phone, "consent": "yes"})
 
 
 def test_per_number_then_per_ip(client, pin_now, redis):
     pin_now(SATURDAY)
-    assert [post(client, "06 12345678").status_code for _ in range(3)] == [200, 200, 429]
-    # Another number from the same address: allowed until the per-IP limit (4 posts) is used up.
-    assert post(client, "06 87654321").status_code == 200
-    assert post(client, "06 11223344").status_code == 429
+    assert post(client, "06 12345678").status_code == 200
+    # The same number here again finds its live request, which is shown again: no limit but the
+    # per-address one counts that.
+    again = post(client, "06 12345678")
+    assert again.status_code == 200 and "al gevraagd" in again.get_data(as_text=True)
+    # New requests for one number, elsewhere: the per-number limit (2 a day) stops the third.
+    assert post(client, "06 12345678", "enschede").status_code == 200
+    refused = post(client, "06 12345678", "amsterdam-centrum")
+    assert refused.status_code == 429 and "voor dit nummer" in refused.get_data(as_text=True)
+    # Another number from the same address: the per-address limit (4 posts, every attempt counts) is used up.
+    refused = post(client, "06 87654321")
+    assert refused.status_code == 429 and "te vaak" in refused.get_data(as_text=True)
     # Limit keys hold neither the number nor the client address, only pseudonyms.
     assert not [k for k in redis.scan_iter() if b"612345678" in k or b"127.0.0.1" in k]
     assert [k for k in redis.scan_iter() if k.startswith(b"ll:cb:rl:ip:")]
+
+
+def test_a_live_request_is_shown_again_past_the_per_number_limit(app, client, pin_now):
+    from callbacks.test_hooks import sms
+
+    pin_now(SATURDAY)
+    replies = [sms(client, "bel mij", sender="+31612345670").get_data(as_text=True) for _ in range(4)]
+    reference = replies[0].split("TB-")[1][:4]
+    assert all(f"TB-{reference}" in reply for reply in replies)
+    assert not any("te veel" in reply for reply in replies)
 
 
 def test_per_location_limit_over_sms(app, client, pin_now, redis):
