@@ -148,6 +148,9 @@ def problems_for_production(config: dict[str, Any]) -> list[str]:
                         "`flask --app routing keys generate`")
     if config["PSEUDONYM_KEY"] == DEV_PSEUDONYM_KEY:
         problems.append("PSEUDONYM_KEY is the development default; set a long random value")
+    if not str(config.get("PUBLIC_BASE_URL") or "").startswith("https://"):
+        problems.append("PUBLIC_BASE_URL is not set to the service's public https address; links in notices "
+                        "and Twilio's signatures depend on it (see docs/deploy.md)")
     if not config["REDIS_PERSISTENT"]:
         problems.append("Redis persistence is not confirmed; enable AOF/RDB on the server and set "
                         "REDIS_PERSISTENT=1 (see docs/deploy.md)")

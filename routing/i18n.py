@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import click
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale, get_translations, refresh
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
@@ -25,6 +26,28 @@ def select_locale() -> str:
     if session.get("lang") in languages:
         return session["lang"]
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def use_locale(asked: str) -> bool:
+    """Switch this request (and the session) to `asked` when it is offered; a form's language button uses it."""
+    if asked not in current_app.config["LANGUAGES"]:
+        return False
+    session["lang"] = asked
+    refresh()  # the locale and catalogue this request already looked up
+    return True
+
+
+def other_locale() -> str:
+    """The language the switch in the page header offers: the first one that is not the current one."""
+    current = str(get_locale())
+    return next((lang for lang in current_app.config["LANGUAGES"] if lang != current), current)
+
+
+def language_switch_url(lang: str) -> str:
+    """This page in `lang`: the same path and every query parameter (a withdrawal token, a search), only
+    `lang` replaced."""
+    args = [(name, value) for name, value in request.args.items(multi=True) if name != "lang"]
+    return quote(request.script_root + request.path) + "?" + urlencode([*args, ("lang", lang)])
 
 
 # Each language in its own name, as the citizen form offers it.
@@ -59,6 +82,8 @@ def init_app(app: Flask) -> None:
     _install_template_gettext(app)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
+    app.jinja_env.globals["other_locale"] = other_locale
+    app.jinja_env.globals["language_switch_url"] = language_switch_url
     app.cli.add_command(translations)
 
 

@@ -6,7 +6,7 @@ Messages are lazy: marshmallow formats them when an error happens, in that reque
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import validate
+from marshmallow import fields, validate
 
 REQUIRED = {"required": _l("Vul dit in."), "null": _l("Vul dit in."), "invalid": _l("Dit klopt niet.")}
 SCHEMA = {"unknown": _l("Dit veld kennen wij niet."), "type": _l("Stuur de gegevens als JSON-object.")}
@@ -28,3 +28,12 @@ def between(low: int, high: int) -> validate.Range:
 def identifier() -> validate.Regexp:
     """Ids in the directory: lowercase words joined by hyphens (amsterdam-centrum)."""
     return validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error=_l("Gebruik kleine letters, cijfers en streepjes."))
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: "yes", "on" or 1 is not a clear yes or no."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

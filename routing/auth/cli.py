@@ -53,11 +53,11 @@ def add_user(email: str, role: str, locations: tuple[str, ...], partner: str | N
     click.echo(f"saved {record['email']} ({record['role']})")
 
 
-@users.command("list", help="List accounts with their role and scope.")
+@users.command("list", help="List accounts with their role, scope and id (the id names them in the audit log).")
 def list_users() -> None:
     for record in store.list_users(get_redis()):
         scope = ",".join(record["locations"]) or record.get("partner") or "-"
-        click.echo(f"{record['email']}\t{record['role']}\t{scope}")
+        click.echo(f"{record['email']}\t{record['role']}\t{scope}\t{record['id']}")
 
 
 @users.command("demo", help="Create the demo accounts (development only).")

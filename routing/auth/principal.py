@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("staff", "partner", "coordinator", "admin")
+# kiosk: API keys only (a tablet at the door or a partner portal): creates requests for its locations and
+# follows their status, never sees personal fields.
+ROLES = ("staff", "partner", "coordinator", "admin", "kiosk")
 
 
 @dataclass(frozen=True)

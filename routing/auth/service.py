@@ -39,14 +39,14 @@ def _known_ids() -> tuple[set[str], set[str]] | None:
 def check_scope(role: str, locations: list[str], partner: str | None) -> None:
     if role not in ROLES:
         raise ScopeError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-    if role == "staff" and not locations:
-        raise ScopeError("staff need at least one --location")
+    if role in ("staff", "kiosk") and not locations:
+        raise ScopeError(f"{role} needs at least one --location")
     if role == "partner" and not partner:
         raise ScopeError("partner employees need --partner")
     if role != "partner" and partner:
         raise ScopeError("--partner only goes with --role partner")
-    if role != "staff" and locations:
-        raise ScopeError("--location only goes with --role staff")
+    if role not in ("staff", "kiosk") and locations:
+        raise ScopeError("--location only goes with --role staff or kiosk")
     known = _known_ids()
     if known is None:
         return
@@ -65,6 +65,8 @@ def add_user(r: redis.Redis, email: str, password: str, role: str, locations: li
         raise ScopeError("that is not an e-mail address")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ScopeError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if role == "kiosk":
+        raise ScopeError("kiosk is a role for API keys, not for people")
     check_scope(role, locations, partner)
     existing = store.get_user(r, email)
     record = {

@@ -18,7 +18,14 @@ blp = Blueprint("callbacks_api", __name__, url_prefix="/api/v1/callbacks",
 # Bearer keys, not cookies: no CSRF token for the API.
 csrf.exempt(blp)
 
-CLIENT_ROLES = ("staff", "partner", "coordinator")
+CLIENT_ROLES = ("staff", "partner", "coordinator", "kiosk")
+
+
+@blp.before_request
+def json_only() -> None:
+    """A body that is not JSON would read as empty, and every field would be "missing": say what is wrong."""
+    if http_request.method == "POST" and http_request.content_length and not http_request.is_json:
+        raise ApiError(415, _("Stuur de gegevens als JSON."))
 
 
 def _status_body(request: service.CallbackRequest) -> dict:
@@ -35,12 +42,14 @@ class Callbacks(MethodView):  # the per-address limit is counted in the intake i
     @api_auth(*CLIENT_ROLES)
     @blp.arguments(schemas.INTAKE_SCHEMA)  # an instance: reused, not built per request
     @blp.response(201, schemas.CallbackOut)
+    @blp.alt_response(415, description="The body is not JSON; nothing was stored.")
+    @blp.alt_response(429, description="Too many requests from this key, for this number or for this location.")
     def post(self, intake: service.Intake):
         """Create a callback request for a location this client serves (kiosk, staff or integration key)."""
         # Creating shows no personal data back: whoever follows the location may do it (kiosks, integrations).
         if not service.may_follow(current_principal(), intake.location):
             raise ApiError(403, _("Deze sleutel hoort niet bij deze locatie."))
-        receipt = service.create_request(get_redis(), intake, client_address=http_request.remote_addr)
+        receipt = service.create_request(get_redis(), intake, client_key=current_principal().id)
         body = {"reference": receipt.reference, "status": receipt.status,
                 "expected_callback": receipt.expected_callback, "withdraw_token": receipt.withdraw_token,
                 "existing": receipt.existing}
@@ -52,14 +61,18 @@ class Callbacks(MethodView):  # the per-address limit is counted in the intake i
 
 @blp.route("/<reference>")
 class CallbackByReference(MethodView):
+    decorators = [limiter.limit(limits.reads, key_func=limits.client)]
+
     @api_auth()
     @blp.response(200, schemas.CallbackStatus)
+    @blp.alt_response(429, description="Too many status reads from this client (CALLBACK_READ_RATE).")
     def get(self, reference: str):
-        """Status of a request; its personal fields only for who handles it (audit-logged)."""
+        """Status of a request, for who follows its location (404 for anyone else, so references cannot be
+        probed); its personal fields only for who handles it, once it is out of the queue (audit-logged)."""
         principal = current_principal()
-        request = service.get_status(get_redis(), reference)
+        request = service.get_visible(get_redis(), reference, principal)
         body = _status_body(request)
-        if service.may_handle(principal, request.location):
+        if service.may_handle(principal, request.location) and request.state != "waiting":
             full = service.get_request(get_redis(), reference, actor=principal.id)
             body.update(phone=full.phone, name=full.name, note=full.note, topic=full.topic,
                         preferred=list(full.preferred), attempts=full.attempts)

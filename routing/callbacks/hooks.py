@@ -5,10 +5,16 @@ points at the same webhook URLs. A number shared by several locations is configu
 `?location=<id>` in its webhook URL, which wins; the query string is part of what Twilio signs, so nobody
 else can change it. A number that belongs to no location gets a polite answer and nothing is stored.
 Replies are TwiML, in Dutch (and English for speech).
+
+A message whose first word is a stop word withdraws, whatever follows ("Stop, is niet meer nodig"). Our
+replies name INTREKKEN only: Twilio itself treats a bare STOP as an opt-out on its numbers (it answers in
+English and blocks every later message to that citizen, ours included; see docs/deploy.md).
+Requests made by message are called back (reply_by "call"): that is what the reply promises.
 """
 
 from __future__ import annotations
 
+import re
 
 from flask import Blueprint, Response, current_app, request, url_for
 from flask_babel import force_locale
@@ -24,13 +30,19 @@ from routing.directory import service as directory
 from routing.errors import ApiError
 from routing.extensions import csrf, get_redis
 from routing.hooks.twilio_signature import twilio_signed
+from routing.http import absolute
 from routing.privacy import phone as phones
 
 bp = Blueprint("callback_hooks", __name__, url_prefix="/hooks/twilio")
 # Twilio cannot send a CSRF token; the signature check takes its place.
 csrf.exempt(bp)
 
-STOP_WORDS = ("STOP", "INTREKKEN", "STOPPEN")
+# INTREKKEN first: the word our replies tell people to send (see the module docstring).
+STOP_WORDS = ("INTREKKEN", "STOP", "STOPPEN")
+# The first word of a message: the letters after any leading spaces and punctuation ("STOP-TB-X56Y": STOP).
+_FIRST_WORD = re.compile(r"[\W_]*([^\W\d_]+)")
+# What Twilio puts in `From` when the caller withheld their number (compared without case; empty too).
+HIDDEN_CALLER_IDS = frozenset({"", "anonymous", "+266696687", "restricted", "unknown"})
 
 
 def _twiml(response) -> Response:
@@ -48,9 +60,54 @@ def _location():
     return directory.location_by_inbound_number(called) if called else None
 
 
+def _regions() -> tuple[str, ...]:
+    return tuple(current_app.config["CALLBACK_ALLOWED_REGIONS"])
+
+
+# --- SMS and WhatsApp ---------------------------------------------------------------------------------
+
+def is_withdrawal(text: str) -> bool:
+    """Does the message start with a stop word ("STOP TB-X56Y", "Intrekken a.u.b.")? Case does not matter."""
+    first = _FIRST_WORD.match(text)
+    return first is not None and first.group(1).upper() in STOP_WORDS
+
+
 def _not_configured() -> str:
     return _("Dit nummer hoort niet bij een loket. Uw bericht is niet bewaard. Kijk op de website van uw "
              "gemeente hoe u ons bereikt.")
+
+
+def _withdraw(location, sender: str) -> str:
+    try:
+        withdrawn = service.withdraw_by_phone(get_redis(), location.id, phones.normalise(sender, _regions()))
+    except phones.PhoneRefused:
+        withdrawn = None
+    if withdrawn is None:
+        return _("Wij vonden geen open terugbelverzoek van dit nummer.")
+    return _("Uw terugbelverzoek %(reference)s is ingetrokken. Uw gegevens zijn gewist.",
+             reference=withdrawn.reference)
+
+
+def _refusal(location, text: str, refused: ApiError) -> str:
+    """Why a message was not kept, in terms of what the citizen did: they sent a message, typed no number."""
+    if "phone" in refused.errors:
+        return _("Naar het nummer waarmee u dit bericht stuurde, kunnen wij niet terugbellen. Uw bericht is niet "
+                 "bewaard. Vraag terugbellen aan met het formulier op %(url)s. Daar kunt u een ander nummer "
+                 "geven.", url=absolute("callbacks.form", location_id=location.id))
+    if len(text) > schemas.MAX_NOTE:
+        return _("Uw bericht is te lang. Wij hebben het niet bewaard. Stuur een korter bericht, van hooguit "
+                 "%(max)s tekens.", max=schemas.MAX_NOTE)
+    problems = " ".join(m for messages in refused.errors.values() for m in messages)
+    return _("Uw bericht is niet bewaard. %(problems)s", problems=problems)
+
+
+def _already_asked(location, receipt) -> str:
+    text = _("U had al een terugbelverzoek met kenmerk %(reference)s. Wij bellen u %(when)s. Uw nieuwe bericht "
+             "is niet toegevoegd: de medewerker ziet alleen uw eerste bericht. Is er iets veranderd? Zeg het als "
+             "wij u bellen.", reference=receipt.reference, when=expected_text(receipt.expected_callback))
+    if location.walk_in:
+        text += " " + _("Of kom langs op %(address)s als er een medewerker is.", address=location.address)
+    return text + " " + _("Niet meer nodig? Stuur INTREKKEN.")
 
 
 def _message(channel: str) -> Response:
@@ -61,42 +118,25 @@ def _message(channel: str) -> Response:
         return _twiml(reply)
     sender = request.form.get("From", "").removeprefix("whatsapp:")
     text = request.form.get("Body", "").strip()
-    if text.upper().strip(".! ") in STOP_WORDS:
-        withdrawn = None
-        try:
-            withdrawn = service.withdraw_by_phone(get_redis(), location.id,
-                                                  phones.normalise(sender, _regions()))
-        except phones.PhoneRefused:
-            pass
-        reply.message(_("Uw terugbelverzoek %(reference)s is ingetrokken. Uw gegevens zijn gewist.",
-                        reference=withdrawn.reference) if withdrawn else
-                      _("Wij vonden geen open terugbelverzoek van dit nummer."))
+    if is_withdrawal(text):
+        reply.message(_withdraw(location, sender))
         return _twiml(reply)
-    data = {"location": location.id, "phone": sender, "note": text, "reply_by": channel, "consent": True}
+    # Whatever the channel, we promise a call (see the reply below), so that is what staff are asked to do.
+    data = {"location": location.id, "phone": sender, "note": text, "reply_by": "call", "consent": True}
     try:
         intake = schemas.load_intake(data, channel=channel)
-    except ApiError as refused:
-        problems = " ".join(m for messages in refused.errors.values() for m in messages)
-        reply.message(_("Uw bericht is niet bewaard. %(problems)s", problems=problems))
-        return _twiml(reply)
-    try:
         receipt = service.create_request(get_redis(), intake)
-    except ApiError as refused:  # too many requests for this number or location
-        reply.message(refused.message)
+    except ApiError as refused:
+        # 422: what the message holds; 429: too many requests for this number or location.
+        reply.message(_refusal(location, text, refused) if refused.status == 422 else refused.message)
         return _twiml(reply)
     if receipt.existing:
-        text = _("U had al een terugbelverzoek: %(reference)s. Wij bellen u %(when)s. Niet meer nodig? "
-                 "Stuur STOP.", reference=receipt.reference, when=expected_text(receipt.expected_callback))
+        reply.message(_already_asked(location, receipt))
     else:
-        text = _("Wij bellen u terug. Uw nummer: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
-                 "Stuur STOP of INTREKKEN. Wij wissen uw gegevens daarna.",
-                 reference=receipt.reference, when=expected_text(receipt.expected_callback))
-    reply.message(text)
+        reply.message(_("Wij bellen u terug. Uw kenmerk: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
+                        "Stuur INTREKKEN. Wij wissen uw gegevens daarna.",
+                        reference=receipt.reference, when=expected_text(receipt.expected_callback)))
     return _twiml(reply)
-
-
-def _regions() -> tuple[str, ...]:
-    return tuple(current_app.config["CALLBACK_ALLOWED_REGIONS"])
 
 
 @bp.route("/sms", methods=["POST"])
@@ -111,18 +151,19 @@ def whatsapp():
     return _message("whatsapp")
 
 
-def _say_both(target, dutch_and_english: tuple[str, str]) -> None:
-    target.say(dutch_and_english[0], language="nl-NL")
-    target.say(dutch_and_english[1], language="en-GB")
+# --- voice ----------------------------------------------------------------------------------------------
 
-
-def _in_both(message) -> tuple[str, str]:
-    """A lazy text in Dutch and in English: callers hear both, whatever their phone's language."""
-    texts = []
-    for locale in ("nl", "en"):
+def _say_both(target, *parts) -> None:
+    """Say the parts in Dutch, then all of them again in English: callers hear both, whatever their phone's
+    language. A part is a lazy text, or a function that builds one (for words that depend on the locale)."""
+    for locale, language in (("nl", "nl-NL"), ("en", "en-GB")):
         with force_locale(locale):
-            texts.append(str(message))
-    return texts[0], texts[1]
+            target.say(" ".join(str(part() if callable(part) else part) for part in parts), language=language)
+
+
+def _cannot_call_back():
+    return _l("Naar het nummer waarmee u belt, kunnen wij niet terugbellen. Vul het formulier in op de website "
+              "van het loket. Daar kunt u een ander nummer geven.")
 
 
 def _caller() -> str | None:
@@ -133,35 +174,45 @@ def _caller() -> str | None:
         return None
 
 
+def _caller_hidden() -> bool:
+    return request.form.get("From", "").strip().lower() in HIDDEN_CALLER_IDS
+
+
+def _greeting(location, now) -> list:
+    if not schedule.is_present(location, now):
+        return [_l("U belt met %(name)s. Er is nu niemand aanwezig.", name=location.name)]
+    local = now.astimezone(schedule.TZ)
+    until = max(iv.end for iv in schedule.intervals_on(location.presence, local.date())
+                if iv.start <= local.time().replace(tzinfo=None) < iv.end)
+    parts = [_l("U belt met %(name)s. Er is nu een medewerker, tot %(until)s uur.", name=location.name,
+                until=until.strftime("%H:%M"))]
+    if location.walk_in:  # other locations see citizens by referral only
+        parts.append(_l("U kunt langskomen op %(address)s.", address=location.address))
+    return parts
+
+
 @bp.route("/voice", methods=["POST"])
 @twilio_signed
 def voice():
     response = VoiceResponse()
     location = _location()
     if location is None:
-        _say_both(response, _in_both(_l("Dit nummer hoort niet bij een loket. Kijk op de website van uw gemeente "
-                                        "hoe u ons bereikt. Tot ziens.")))
+        _say_both(response, _l("Dit nummer hoort niet bij een loket. Kijk op de website van uw gemeente hoe u ons "
+                               "bereikt. Tot ziens."))
         return _twiml(response)
-    now = service.clock()
-    if schedule.is_present(location, now):
-        local = now.astimezone(schedule.TZ)
-        until = max(iv.end for iv in schedule.intervals_on(location.presence, local.date())
-                    if iv.start <= local.time().replace(tzinfo=None) < iv.end)
-        _say_both(response, _in_both(_l("U belt met %(name)s. Er is nu een medewerker, tot %(until)s uur. Kom "
-                                        "langs op %(address)s.", name=location.name,
-                                        until=until.strftime("%H:%M"), address=location.address)))
+    greeting = _greeting(location, service.clock())
+    if _caller_hidden():
+        _say_both(response, *greeting, _l("Uw nummer is afgeschermd, dus wij kunnen u niet terugbellen. Stuur een "
+                                          "sms naar dit nummer, of vul het formulier in op de website."))
         return _twiml(response)
     if _caller() is None:
-        _say_both(response, _in_both(_l("Er is nu niemand aanwezig. Uw nummer is afgeschermd, dus wij kunnen u "
-                                        "niet terugbellen. Stuur een sms naar dit nummer, of vul het formulier "
-                                        "in op de website.")))
+        _say_both(response, *greeting, _cannot_call_back())
         return _twiml(response)
     gather = Gather(num_digits=1, timeout=8, method="POST",
                     action=url_for("callback_hooks.voice_choice", location=location.id))
-    _say_both(gather, _in_both(_l("U belt met %(name)s. Er is nu niemand aanwezig. Druk op 1 om teruggebeld te "
-                                  "worden op dit nummer.", name=location.name)))
+    _say_both(gather, *greeting, _l("Druk op 1 om teruggebeld te worden op dit nummer."))
     response.append(gather)
-    _say_both(response, _in_both(_l("U drukte niets. Tot ziens.")))
+    _say_both(response, _l("U drukte niets. Tot ziens."))
     return _twiml(response)
 
 
@@ -172,22 +223,22 @@ def voice_choice():
     location = _location()
     caller = _caller()
     if location is None or caller is None or request.form.get("Digits") != "1":
-        _say_both(response, _in_both(_l("Er is geen terugbelverzoek gemaakt. Tot ziens.")))
+        _say_both(response, _l("Er is geen terugbelverzoek gemaakt. Tot ziens."))
         return _twiml(response)
     data = {"location": location.id, "phone": caller, "reply_by": "call", "consent": True}
     try:
         intake = schemas.load_intake(data, channel="voice")
     except ApiError:
-        _say_both(response, _in_both(_l("Naar dit nummer kunnen wij niet terugbellen. Stuur een sms of gebruik "
-                                        "het formulier op de website.")))
+        _say_both(response, _cannot_call_back())
         return _twiml(response)
     try:
         receipt = service.create_request(get_redis(), intake)
     except ApiError:  # too many requests for this number or location
-        _say_both(response, _in_both(_l("Het lukt nu niet om een terugbelverzoek te maken. Probeer het later "
-                                        "opnieuw.")))
+        _say_both(response, _l("Het lukt nu niet om een terugbelverzoek te maken. Probeer het later opnieuw."))
         return _twiml(response)
     spoken = ", ".join(receipt.reference.replace("-", ""))
-    _say_both(response, _in_both(_l("Wij bellen u terug. Uw nummer is %(reference)s. Tot ziens.",
-                                    reference=spoken)))
+    _say_both(response, lambda: _l(
+        "Wij bellen u terug. Uw kenmerk is %(reference)s. Nog een keer: %(reference)s. Wij bellen u %(when)s. "
+        "Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer. Tot ziens.",
+        reference=spoken, when=expected_text(receipt.expected_callback)))
     return _twiml(response)

@@ -6,8 +6,6 @@ location offers, consent) are checked together, so the citizen hears about every
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +25,15 @@ LANGUAGES = ("nl", "en")
 PREFERRED_HORIZON_DAYS = 14
 
 
+class Text(fields.String):
+    """A string whose line breaks are LF only: browsers send a textarea's line breaks as CRLF, while its
+    maxlength counted each as one character, so lengths are checked on the LF text."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _bsn_message() -> str:
     return _("Deel hier geen BSN (burgerservicenummer). Haal het nummer weg; de medewerker vraagt er "
              "zelf naar als dat nodig is.")
@@ -40,23 +47,24 @@ class CallbackIn(Schema):
 
     error_messages = validation.SCHEMA
 
-    location = fields.String(required=True, validate=validation.too_long(64), error_messages=validation.REQUIRED)
-    phone = fields.String(required=True, validate=validation.too_long(phone.MAX_INPUT_LENGTH),
-                          error_messages=validation.REQUIRED)
-    name = fields.String(load_default="", validate=validation.too_long(MAX_NAME), error_messages=validation.REQUIRED)
-    note = fields.String(load_default="", validate=validation.too_long(MAX_NOTE), error_messages=validation.REQUIRED)
-    topic = fields.String(load_default=None, allow_none=True, validate=validation.too_long(64),
-                          error_messages=validation.REQUIRED)
-    language = fields.String(load_default="nl", validate=validate.OneOf(LANGUAGES, error=validation.CHOOSE),
-                             error_messages=validation.REQUIRED)
-    reply_by = fields.String(load_default="call", validate=validate.OneOf(service.REPLY_BY, error=validation.CHOOSE),
-                             error_messages=validation.REQUIRED)
-    preferred = fields.List(fields.String(validate=validation.too_long(24), error_messages=validation.REQUIRED),
+    location = Text(required=True, validate=validation.too_long(64), error_messages=validation.REQUIRED)
+    phone = Text(required=True, validate=validation.too_long(phone.MAX_INPUT_LENGTH),
+                 error_messages=validation.REQUIRED)
+    name = Text(load_default="", validate=validation.too_long(MAX_NAME), error_messages=validation.REQUIRED)
+    note = Text(load_default="", validate=validation.too_long(MAX_NOTE), error_messages=validation.REQUIRED)
+    topic = Text(load_default=None, allow_none=True, validate=validation.too_long(64),
+                 error_messages=validation.REQUIRED)
+    language = Text(load_default="nl", validate=validate.OneOf(LANGUAGES, error=validation.CHOOSE),
+                    error_messages=validation.REQUIRED)
+    reply_by = Text(load_default="call", validate=validate.OneOf(service.REPLY_BY, error=validation.CHOOSE),
+                    error_messages=validation.REQUIRED)
+    preferred = fields.List(Text(validate=validation.too_long(24), error_messages=validation.REQUIRED),
                             load_default=list,
                             validate=validate.Length(max=MAX_PREFERRED, error=_l("Kies hooguit {max} dagdelen.")),
                             error_messages={**validation.REQUIRED, "invalid": _l("Geef een lijst met dagdelen.")})
-    consent = fields.Boolean(required=True,
-                             error_messages={**validation.REQUIRED, "invalid": _l("Geef true of false.")})
+    # The form maps its checkbox to a boolean; API clients send JSON true.
+    consent = validation.StrictBoolean(required=True,
+                                       error_messages={**validation.REQUIRED, "invalid": _l("Geef true of false.")})
 
     @staticmethod
     def _context() -> dict:
@@ -78,29 +86,30 @@ class CallbackIn(Schema):
                 errors[name] = [_bsn_message()]
         if "consent" in data and not data["consent"]:
             errors["consent"] = [_("Geef toestemming, anders kunnen wij u niet terugbellen.")]
+        location = _location_or_none(data["location"]) if "location" in data else None
         if "location" in data:
-            location = _location_or_none(data["location"])
             if location is None:
                 errors["location"] = [_("Deze locatie kennen wij niet.")]
             elif data.get("topic") and data["topic"] not in topic_ids(location.id):
                 errors["topic"] = [_("Kies een onderwerp uit de lijst, of laat het leeg.")]
-        bad_slots = [s for s in data.get("preferred", []) if not self._slot_ok(s)]
-        if bad_slots:
-            errors["preferred"] = [_("Kies een dagdeel uit de lijst.")]
+        if data.get("preferred") and not set(data["preferred"]) <= self._slots(location):
+            errors["preferred"] = [_("Kies een dagdeel uit de lijst.") if self._context().get("offered") is not None else
+                                   _("Kies dagdelen waarop deze locatie open is, in de komende %(days)s "
+                                     "werkdagen (zoals 2026-12-01:morning).", days=PREFERRED_HORIZON_DAYS)]
         if errors:
             raise ValidationError(errors)
 
-    def _slot_ok(self, slot: str) -> bool:
+    def _slots(self, location) -> set[str]:
+        """The day parts a citizen may prefer: those the form offered, else (API) the location's day parts
+        with a shift in the coming working days. A promise nobody can keep is refused."""
         offered = self._context().get("offered")
         if offered is not None:
-            return slot in offered
-        try:
-            day, part = slot.split(":")
-            when = date.fromisoformat(day)
-        except ValueError:
-            return False
-        today = (self._context().get("now") or service.clock()).astimezone(service.schedule.TZ).date()
-        return part in service.DAY_PARTS and today <= when <= today + timedelta(days=PREFERRED_HORIZON_DAYS)
+            return set(offered)
+        if location is None:
+            return set()
+        now = self._context().get("now") or service.clock()
+        return {f"{day.isoformat()}:{part}"
+                for day, part in service.preferred_options(location, now, days=PREFERRED_HORIZON_DAYS)}
 
     @post_load
     def to_intake(self, data, **kwargs) -> service.Intake:
@@ -167,10 +176,10 @@ class CallbackStatus(Schema):
     created = fields.DateTime()
     expected_callback = fields.DateTime(allow_none=True)
     outcome = fields.String(allow_none=True)
-    # Staff of the location only:
-    phone = fields.String()
-    name = fields.String()
-    note = fields.String()
+    # Staff of the location only; null once the personal fields are deleted (withdrawn, past retention):
+    phone = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
     topic = fields.String(allow_none=True)
     preferred = fields.List(fields.String())
     attempts = fields.Integer()

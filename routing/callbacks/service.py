@@ -23,6 +23,7 @@ from routing.callbacks import states
 from routing.directory import schedule
 from routing.directory.model import DIENSTVERLENER, Location
 from routing.errors import ApiError, NotFound
+from routing.http import base_url
 from routing.privacy import audit, crypto
 from routing.store import callbacks as store
 
@@ -221,13 +222,15 @@ def slot_window(slot: str) -> tuple[datetime, datetime]:
 def expected_callback(state: str, release: datetime | None, preferred: tuple[str, ...],
                       now: datetime) -> datetime | None:
     """From when the citizen can expect the call: the release (or now), moved to their first preferred
-    day part that is not over by then."""
+    day part that is not over by then. None when the loket will not call (finished, or with a partner)."""
+    if state not in ("waiting", "open", "in_progress"):
+        return None
     earliest = release if state == "waiting" and release else now
     windows = sorted(slot_window(s) for s in preferred)
     for start, end in windows:
         if end > earliest:
             return max(start, earliest).astimezone(schedule.TZ)
-    return earliest.astimezone(schedule.TZ) if state in ("waiting", "open", "in_progress") else None
+    return earliest.astimezone(schedule.TZ)
 
 
 def _sole_handover_partner(location: Location, topic: str | None) -> str | None:
@@ -252,8 +255,14 @@ def _sole_handover_partner(location: Location, topic: str | None) -> str | None:
 
 # --- intake -------------------------------------------------------------------------------------------
 
-def intake_limits(client_address: str | None) -> store.IntakeLimits:
-    """The CALLBACK_RATE_* limits for one intake; the per-address limit only where there is an address."""
+def intake_limits(client_address: str | None, client_key: str | None = None) -> store.IntakeLimits:
+    """The CALLBACK_RATE_* limits for one intake. The per-client limit counts per API key for API clients
+    (a partner portal sends for many citizens from one address: CALLBACK_RATE_API_KEY), else per address
+    (CALLBACK_RATE_IP), and not at all for a webhook (whose address is Twilio's)."""
+    if client_key:
+        return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_API_KEY"), ip_key=f"key-{client_key}",
+                                  phone=intake_limit("CALLBACK_RATE_PHONE"),
+                                  location=intake_limit("CALLBACK_RATE_LOCATION"))
     return store.IntakeLimits(
         ip=intake_limit("CALLBACK_RATE_IP") if client_address else (0, 0),
         ip_key=pseudonym_key("callback-ip", client_address) if client_address else "",
@@ -263,9 +272,9 @@ def intake_limits(client_address: str | None) -> store.IntakeLimits:
 
 
 def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = None,
-                   client_address: str | None = None) -> Receipt:
-    """Store a request (or find the live one of this number here). `client_address`: the web or API
-    client's IP address, for the per-address limit; webhooks have none of their own (it is Twilio's)."""
+                   client_address: str | None = None, client_key: str | None = None) -> Receipt:
+    """Store a request (or find the live one of this number here). `client_address`: the web client's IP
+    address, `client_key`: the API key's id, for the per-client limit; webhooks have neither of their own."""
     now = now or clock()
     location = location_for(intake.location)
     present = schedule.is_present(location, now)
@@ -289,7 +298,7 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
                                      separators=(",", ":")))
     index_key = store.WAITING if state == "waiting" else store.ACTIVE.format(location=location.id)
     expire = expire_after_s()
-    limits = intake_limits(client_address)
+    limits = intake_limits(client_address, client_key)
     for attempt in range(REFERENCE_TRIES + 1):
         reference = new_reference(REFERENCE_LENGTH if attempt < REFERENCE_TRIES else REFERENCE_LENGTH + 2)
         # Written in the same atomic step as the request, and only if the request is stored.
@@ -409,22 +418,33 @@ def _move(r: redis.Redis, reference: str, to: str, now: datetime, *, fields: dic
 
 
 def _finish(r: redis.Redis, reference: str, to: str, now: datetime, fields: dict[str, str] | None = None):
-    """Into a final state; personal data goes now (withdrawn, expired) or after the retention (done)."""
-    personal_ttl = retention_done_s() if to == "done" else 0
+    """Into a final state; personal data goes now (withdrawn, expired) or after the retention (done): then the
+    purge job deletes it and counts it, and a Redis TTL a day later is the backstop."""
+    personal_ttl = retention_done_s() + 86400 if to == "done" else 0
     return _move(r, reference, to, now, fields=fields, personal_ttl=personal_ttl,
                  facts_ttl=personal_ttl + store.FINISHED_FACTS_TTL_S)
 
 
-def withdraw(r: redis.Redis, reference: str, token: str, *, now: datetime | None = None) -> CallbackRequest:
-    """The citizen withdraws with the token from the confirmation: personal fields are deleted at once."""
-    now = now or clock()
+def withdraw_link(r: redis.Redis, reference: str, token: str) -> CallbackRequest:
+    """The request behind a withdrawal link, for its holder only: an unknown reference and a wrong token look
+    the same (404), so the link page tells nobody else whether a reference exists or how it ended."""
     reference = normalise_reference(reference)
-    facts, blob = store.load(r, reference, with_personal=True)
+    facts, _blob = store.load(r, reference)
     expected = facts.get("withdraw")
     if not facts or not expected or not hmac.compare_digest(expected, _token_hash(token or "")):
-        # Unknown reference and wrong token look the same: the token proves the right to withdraw.
-        raise ApiError(404, _("Deze link om in te trekken klopt niet of is al gebruikt."))
-    return _withdraw(r, reference, blob, now, actor="citizen:link")
+        raise ApiError(404, _("Deze link om in te trekken klopt niet."))
+    return _from_facts(reference, facts)
+
+
+def withdraw(r: redis.Redis, reference: str, token: str, *, now: datetime | None = None) -> CallbackRequest:
+    """The citizen withdraws with the token from the confirmation: personal fields are deleted at once. A
+    finished request is refused (409) with its state in words ("al ingetrokken")."""
+    now = now or clock()
+    request = withdraw_link(r, reference, token)
+    if request.state in states.FINAL:
+        raise ApiError(409, states.refusal_message(request.state))
+    facts, blob = store.load(r, request.reference, with_personal=True)
+    return _withdraw(r, request.reference, facts, blob, now, actor="citizen:link")
 
 
 def withdraw_by_phone(r: redis.Redis, location_id: str, phone: str, *,
@@ -437,22 +457,48 @@ def withdraw_by_phone(r: redis.Redis, location_id: str, phone: str, *,
     facts, blob = store.load(r, reference, with_personal=True)
     if facts.get("state") not in store.LIVE_STATES:
         return None
-    return _withdraw(r, reference, blob, now, actor="citizen:sms")
+    return _withdraw(r, reference, facts, blob, now, actor="citizen:sms")
 
 
-def _withdraw(r: redis.Redis, reference: str, blob: str | None, now: datetime, actor: str) -> CallbackRequest:
+def _withdraw(r: redis.Redis, reference: str, facts: dict[str, str], blob: str | None, now: datetime,
+              actor: str) -> CallbackRequest:
     subject = json.loads(crypto.decrypt(blob))["p"] if blob else None
     _finish(r, reference, "withdrawn", now, {"outcome": "withdrawn"})
     audit.record(r, action="callback.withdraw", activity="callbacks", actor=actor, subject=subject,
                  reference=reference, started_at=now)
+    if facts.get("state") == "handed_over" and facts.get("handover"):
+        from routing.handovers.service import withdraw_by_citizen
+
+        withdraw_by_citizen(r, facts["handover"], now)  # the partner need not call any more
     return get_status(r, reference)
 
 
 def mark_handed_over(r: redis.Redis, reference: str, handover_reference: str, *,
                      now: datetime | None = None) -> None:
-    """Called by the warm handover: the request now lives on as that handover."""
+    """Called when staff hand a request over: their part is done, the request lives on as that handover."""
     _finish(r, reference, "done", now or clock(),
             {"outcome": "handed_over", "handover": handover_reference})
+
+
+def pass_to_partner(r: redis.Redis, reference: str, handover_reference: str, partner_id: str, *,
+                    now: datetime | None = None) -> None:
+    """Called when a partner takes a request over at intake: it stays live (the citizen can still withdraw it,
+    and asking again finds it) until the partner finishes the handover."""
+    # One copy of the personal data, the handover's: the request's own goes now.
+    _move(r, reference, "handed_over", now or clock(),
+          fields={"handover": handover_reference, "assignee": f"partner:{partner_id}"}, personal_ttl=0)
+
+
+def handover_finished(r: redis.Redis, reference: str, *, now: datetime | None = None) -> None:
+    """The partner finished the handover of a request passed on at intake: the request is done. Nothing
+    happens to a request in any other state (handed over by staff, or withdrawn meanwhile)."""
+    now = now or clock()
+    try:
+        store.transition(r, reference, "done", ("handed_over",), now=_epoch(now),
+                         stats_key=store.STATS.format(day=_day(now)), fields={"outcome": "handed_over"},
+                         facts_ttl=store.FINISHED_FACTS_TTL_S)
+    except store.TransitionRefused:
+        pass
 
 
 # --- queue --------------------------------------------------------------------------------------------
@@ -497,10 +543,12 @@ def notify_on_duty(r: redis.Redis, location: Location, count: int) -> None:
         from routing.directory import service as directory
 
         channels = directory.partner_channels(location.callbacks_to, location.id)
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    create_notice(r, "callbacks_waiting", Recipient(sms=channels.sms, email=channels.email),
-                  {"location": location.name, "count": count,
-                   "link": f"{base}{WORKLIST_PATH}?location={location.id}"})
+    try:
+        create_notice(r, "callbacks_waiting", Recipient(sms=channels.sms, email=channels.email),
+                      {"location": location.name, "count": count,
+                       "link": f"{base_url()}{WORKLIST_PATH}?location={location.id}"})
+    except Exception as error:  # the requests are stored and listed; a lost notice must not undo that
+        log.error("on-duty notice for %s not created (%s: %s)", location.id, type(error).__name__, error)
 
 
 # --- retention ----------------------------------------------------------------------------------------
@@ -526,15 +574,23 @@ def purge_expired(r: redis.Redis, *, now: datetime | None = None) -> dict[str, i
 # --- staff --------------------------------------------------------------------------------------------
 
 def due_now(request: CallbackRequest, now: datetime) -> bool:
+    """Due once its next attempt has come, or else once any of its preferred moments has started (a
+    missed moment stays due), or at once without a preference."""
     if request.next_attempt is not None:
         return request.next_attempt <= now
     if not request.preferred:
         return True
-    return any(start <= now < end for start, end in map(slot_window, request.preferred))
+    return any(start <= now for start, _end in map(slot_window, request.preferred))
+
+
+def missed(request: CallbackRequest, now: datetime) -> bool:
+    """A preferred moment has passed without a call (and no next attempt is planned)."""
+    return request.next_attempt is None and any(end <= now for _start, end in map(slot_window, request.preferred))
 
 
 def worklist(r: redis.Redis, location_ids: list[str], *, now: datetime | None = None) -> list[CallbackRequest]:
-    """Open and in-progress requests, most urgent first: due now, then asked more than once, then oldest."""
+    """Open and in-progress requests, most urgent first: due now (a missed moment before the others),
+    then asked more than once, then oldest."""
     now = now or clock()
     requests: list[CallbackRequest] = []
     for location_id in location_ids:
@@ -542,7 +598,7 @@ def worklist(r: redis.Redis, location_ids: list[str], *, now: datetime | None = 
         for reference, facts in zip(references, store.load_many(r, references)):
             if facts:
                 requests.append(_from_facts(reference, facts))
-    return sorted(requests, key=lambda q: (not due_now(q, now), -q.asked, q.created))
+    return sorted(requests, key=lambda q: (not due_now(q, now), not missed(q, now), -q.asked, q.created))
 
 
 def get_visible(r: redis.Redis, reference: str, principal) -> CallbackRequest:
@@ -564,18 +620,26 @@ def held_for_next_shift(r: redis.Redis, location_ids: list[str]) -> list[Callbac
     return sorted(held, key=lambda q: (q.release or q.created, q.created))
 
 
-def open_for_staff(r: redis.Redis, reference: str, principal, *,
-                   now: datetime | None = None) -> CallbackRequest:
+def open_for_staff(r: redis.Redis, reference: str, principal, *, now: datetime | None = None,
+                   claim: bool = True) -> CallbackRequest:
     """Show one request with its number to who handles it (404 for anyone else); audit-logged.
-    Opening an open request takes it in progress, so colleagues see someone is on it."""
+    Opening an open request takes it in progress (unless `claim` is off), so colleagues see someone is on
+    it. A request a colleague is working on is not taken over: it shows its facts only, without the number,
+    until this employee takes it over (`take_over`)."""
     now = now or clock()
     facts, blob = store.load(r, reference, with_personal=True)
     if not facts or not may_handle(principal, facts["location"]):
         raise _not_found()
     _refuse_while_waiting(facts["state"])
-    if facts["state"] == "open":
-        _move(r, reference, "in_progress", now, fields={"assignee": principal.id})
+    if facts["state"] == "open" and claim:
+        try:
+            _move(r, reference, "in_progress", now, fields={"assignee": principal.id})
+        except ApiError as refused:
+            if refused.status != 409:  # a colleague opened it at the same moment: theirs, shown as such
+                raise
         facts, blob = store.load(r, reference, with_personal=True)
+    if held_by_colleague(_from_facts(reference, facts), principal):
+        return _from_facts(reference, facts)
     request = _decrypt_into(_from_facts(reference, facts), blob)
     audit.record(r, action="callback.view", activity="callbacks", actor=principal.id, subject=request.phone,
                  reference=reference, started_at=now)
@@ -586,6 +650,72 @@ def _refuse_while_waiting(state: str) -> None:
     """Held for the next shift: not worked on, nor its number read, before it is released."""
     if state == "waiting":
         raise ApiError(409, _("Dit verzoek wacht op de volgende dienst. U kunt het openen zodra die begint."))
+
+
+def held_by_colleague(request: CallbackRequest, principal) -> bool:
+    """In progress with someone else: this employee should not call before taking it over."""
+    return request.state == "in_progress" and bool(request.assignee) and request.assignee != principal.id
+
+
+def version(request: CallbackRequest) -> str:
+    """What a staff form sends back: the request's `updated` time (epoch seconds) when the page was loaded."""
+    return str(_epoch(request.updated)) if request.updated else ""
+
+
+def _refuse_if_stale(request: CallbackRequest, seen: str | None) -> None:
+    """A change since the form was loaded (a colleague took it over, gave it back or recorded an attempt)
+    refuses the form instead of overwriting what happened. A form without the field is not checked."""
+    if seen is not None and seen != version(request):
+        raise ApiError(409, _("Dit verzoek is veranderd sinds u de pagina opende. Er is niets opgeslagen. "
+                              "Open het verzoek opnieuw en kijk wat er nu staat."))
+
+
+def _refuse_if_colleagues(request: CallbackRequest, principal) -> None:
+    if held_by_colleague(request, principal):
+        raise ApiError(409, _("Een collega is met dit verzoek bezig. Neem het eerst over als u het wilt doen."))
+
+
+def _handled_request(r: redis.Redis, reference: str, principal) -> CallbackRequest:
+    request = get_visible(r, reference, principal)
+    if not may_handle(principal, request.location):
+        raise ApiError(403, _("Alleen wie dit verzoek afhandelt, legt pogingen vast."))
+    _refuse_while_waiting(request.state)
+    return request
+
+
+def take_over(r: redis.Redis, reference: str, principal, *, seen: str | None = None,
+              now: datetime | None = None) -> CallbackRequest:
+    """This employee works on it now, also when a colleague had it (asked for explicitly, never on opening).
+    Through open, so each step is the store's checked transition: a colleague who takes it in between wins
+    and this one gets a 409."""
+    now = now or clock()
+    request = _handled_request(r, reference, principal)
+    _refuse_if_stale(request, seen)
+    if request.state == "in_progress":
+        _move(r, reference, "open", now, fields={"assignee": ""})
+    _move(r, reference, "in_progress", now, fields={"assignee": principal.id})
+    audit.record(r, action="callback.take_over", activity="callbacks", actor=principal.id, subject=None,
+                 reference=reference, started_at=now)
+    return get_status(r, reference)
+
+
+def give_back(r: redis.Redis, reference: str, principal, *, seen: str | None = None,
+              now: datetime | None = None) -> CallbackRequest:
+    """In progress → open, with nobody on it: back on the list for whoever picks it up next."""
+    now = now or clock()
+    request = _handled_request(r, reference, principal)
+    _refuse_if_stale(request, seen)
+    if request.state != "in_progress":
+        raise ApiError(409, states.refusal_message(request.state))
+    _move(r, reference, "open", now, fields={"assignee": ""})
+    return get_status(r, reference)
+
+
+def colleague_names(r: redis.Redis) -> dict[str, str]:
+    """Account id → e-mail address, to say who is working on a request (the account's display name)."""
+    from routing.store import users
+
+    return {record["id"]: record["email"] for record in users.list_users(r) if record.get("id")}
 
 
 def may_handle(principal, location_id: str) -> bool:
@@ -606,6 +736,8 @@ def may_handle(principal, location_id: str) -> bool:
 
 def may_follow(principal, location_id: str) -> bool:
     """References, status and counts (no personal fields): who handles them, plus coordinators and admins."""
+    if principal is not None and principal.role == "kiosk":
+        return location_id in principal.locations
     return principal is not None and (principal.sees_everything or may_handle(principal, location_id))
 
 
@@ -617,14 +749,14 @@ def suggest_next_attempt(location: Location, now: datetime) -> datetime:
 
 
 def record_attempt(r: redis.Redis, reference: str, principal, result: str, outcome: str | None = None, *,
-                   now: datetime | None = None) -> CallbackRequest:
+                   seen: str | None = None, now: datetime | None = None) -> CallbackRequest:
     """reached (with an outcome) and wrong number finish the request; not reached keeps it open with
-    a suggested next attempt, until CALLBACK_MAX_ATTEMPTS is used up."""
+    a suggested next attempt, until CALLBACK_MAX_ATTEMPTS is used up. `seen`: the form's `version`;
+    a request changed since (or that a colleague is working on) is refused with 409."""
     now = now or clock()
-    request = get_visible(r, reference, principal)
-    if not may_handle(principal, request.location):
-        raise ApiError(403, _("Alleen wie dit verzoek afhandelt, legt pogingen vast."))
-    _refuse_while_waiting(request.state)
+    request = _handled_request(r, reference, principal)
+    _refuse_if_stale(request, seen)
+    _refuse_if_colleagues(request, principal)
     if result not in ATTEMPT_RESULTS:
         raise ApiError(422, _("Kies wat er gebeurde."), {"result": [_("Kies een van de mogelijkheden.")]})
     attempts = request.attempts + 1

@@ -1,6 +1,7 @@
 """The life of a callback request. Final states never change (the store's scripts enforce it atomically).
 
 received -> waiting (dienstverlener absent) | open -> in_progress -> done | withdrawn | expired
+waiting -> handed_over (a partner took it over as a warm handover) -> done (the partner finished) | withdrawn
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from flask_babel import lazy_gettext as _l
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"waiting", "open", "withdrawn"}),
-    # done straight from waiting: taken over by a partner as a warm handover.
-    "waiting": frozenset({"open", "done", "withdrawn", "expired"}),
+    # done straight from waiting: handed over by staff; handed_over: taken over by a partner at intake.
+    "waiting": frozenset({"open", "handed_over", "done", "withdrawn", "expired"}),
     # open -> open: "not reached", the next attempt is planned.
     "open": frozenset({"open", "in_progress", "done", "withdrawn", "expired"}),
     "in_progress": frozenset({"open", "done", "withdrawn", "expired"}),
+    # Live until the partner's handover is finished; the citizen can still withdraw it (and the handover).
+    "handed_over": frozenset({"done", "withdrawn"}),
     "done": frozenset(),
     "withdrawn": frozenset(),
     "expired": frozenset(),
@@ -32,6 +35,7 @@ _LABELS = {
     "waiting": _l("wacht tot de medewerker er weer is"),
     "open": _l("klaar om terug te bellen"),
     "in_progress": _l("een medewerker is ermee bezig"),
+    "handed_over": _l("doorgegeven aan de organisatie die over uw vraag gaat; die belt u"),
     "done": _l("afgehandeld"),
     "withdrawn": _l("ingetrokken"),
     "expired": _l("verlopen"),

@@ -7,12 +7,15 @@ from functools import lru_cache
 from io import BytesIO
 
 from babel.dates import format_date
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from routing import i18n
 from routing.auth import current_principal, login_required
 from routing.callbacks import limits, schemas, service, states
+from routing.directory.model import DIENSTVERLENER
 from routing.errors import ApiError
 from routing.extensions import get_redis, limiter
 from routing.http import private
@@ -25,6 +28,15 @@ bp.after_request(private)
 
 HONEYPOT = "website"
 FORM_FIELDS = ("phone", "name", "note", "topic", "language", "reply_by")
+# The browser's own session (a signed cookie) remembers what its form sent, so the confirmation is a page of
+# its own (POST/redirect/GET) that survives a reload, a language switch and a second tap:
+# per location the reference last confirmed there, whether it was found already and when; and the withdrawal
+# tokens this browser was given, [reference, token, when] triples, newest last. Remembered for a short while
+# only: on a shared kiosk tablet the next citizen must not find the previous one's withdrawal link.
+SESSION_CONFIRMED = "callbacks_confirmed"
+SESSION_TOKENS = "callbacks_tokens"
+KEEP_TOKENS = 5
+REMEMBER_S = 15 * 60
 
 
 def _now() -> datetime:
@@ -58,7 +70,7 @@ def expected_text(expected: datetime | None) -> str:
              time=f"{local.hour}:{local.minute:02d}")
 
 
-def _render_form(location, values: dict, errors: dict, status: int = 200):
+def _render_form(location, values: dict, errors: dict, status: int = 200, refusal: str | None = None):
     now = _now()
     options = service.preferred_options(location, now)
     slots = [(f"{day.isoformat()}:{part}", _slot_label(day, part)) for day, part in options]
@@ -67,8 +79,16 @@ def _render_form(location, values: dict, errors: dict, status: int = 200):
         topics=_topic_choices(location.id), honeypot=HONEYPOT, present=service.schedule.is_present(location, now),
         retention_days=current_app.config["CALLBACK_EXPIRE_AFTER"],
         retention_done_days=current_app.config["CALLBACK_RETENTION_DONE"],
-        max_note=schemas.MAX_NOTE, max_name=schemas.MAX_NAME,
+        max_note=schemas.MAX_NOTE, max_name=schemas.MAX_NAME, refusal=refusal,
+        handled_by=_partner_name(location.callbacks_to) if location.callbacks_to != DIENSTVERLENER else None,
+        passed_on_when_absent=location.handover_when_absent,
     ), status
+
+
+def _partner_name(partner_id: str) -> str:
+    from routing.directory import service as directory
+
+    return directory.get_partner(partner_id).name
 
 
 @bp.route("/l/<location_id>/terugbellen", methods=["GET", "POST"])
@@ -80,6 +100,11 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
     values = {name: request.form.get(name, "") for name in FORM_FIELDS}
     values["preferred"] = request.form.getlist("preferred")
     values["consent"] = request.form.get("consent") == "yes"
+    if "lang" in request.form:
+        # The language button in the header sends the form: the same form, what was typed kept, in the other
+        # language. Nothing is checked or stored.
+        i18n.use_locale(request.form["lang"])
+        return _render_form(location, values, {})
     if request.form.get(HONEYPOT):
         # Filled by a bot (the field is hidden from people): nothing is stored.
         return _render_form(location, values, {"_form": [_("Uw verzoek kon niet worden verstuurd.")]}, 400)
@@ -91,12 +116,59 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
         intake = schemas.load_intake({**data, "location": location.id}, channel="web", offered=offered)
     except ApiError as refused:
         return _render_form(location, values, refused.errors, 422)
-    receipt = service.create_request(get_redis(), intake, client_address=request.remote_addr)
-    return render_template("callbacks/confirmation.html", location=location, receipt=receipt,
-                           expected=expected_text(receipt.expected_callback), state_label=states.label,
-                           withdraw_url=url_for("callbacks.withdraw_page", location_id=location.id,
-                                                reference=receipt.reference, t=receipt.withdraw_token)
-                           if receipt.withdraw_token else None)
+    try:
+        receipt = service.create_request(get_redis(), intake, client_address=request.remote_addr)
+    except ApiError as refused:
+        if refused.status != 429:
+            raise
+        # Too many requests: the form again, as typed, with the reason at the top.
+        return _render_form(location, values, {}, 429, refusal=refused.message)
+    _remember(location.id, receipt)
+    return redirect(url_for("callbacks.confirmation", location_id=location.id), 303)
+
+
+def _remember(location_id: str, receipt: service.Receipt) -> None:
+    """Keep the confirmation (and the withdrawal token, when this request is new) in the browser's session."""
+    now = int(_now().timestamp())
+    if receipt.withdraw_token:
+        tokens = [kept for kept in session.get(SESSION_TOKENS, []) if kept[0] != receipt.reference]
+        session[SESSION_TOKENS] = [*tokens, [receipt.reference, receipt.withdraw_token, now]][-KEEP_TOKENS:]
+    session[SESSION_CONFIRMED] = {**session.get(SESSION_CONFIRMED, {}),
+                                  location_id: [receipt.reference, receipt.existing, now]}
+
+
+def _recent(saved_at: int) -> bool:
+    return _now().timestamp() - saved_at <= REMEMBER_S
+
+
+def _my_token(reference: str) -> str | None:
+    """The withdrawal token this browser was given for `reference` a short while ago, if any."""
+    return next((token for ref, token, saved_at in session.get(SESSION_TOKENS, [])
+                 if ref == reference and _recent(saved_at)), None)
+
+
+@bp.route("/l/<location_id>/terugbellen/bevestiging")
+def confirmation(location_id: str):
+    """What the form's POST redirects to: the request this browser made here, as it is now."""
+    location = service.location_for(location_id)
+    confirmed = session.get(SESSION_CONFIRMED, {}).get(location.id)
+    if not confirmed or not _recent(confirmed[2]):  # nothing asked here from this browser lately: the form
+        return redirect(url_for("callbacks.form", location_id=location.id), 303)
+    reference, existing, _saved_at = confirmed
+    status = service.get_status(get_redis(), reference)
+    # Taken over by a partner at intake: "partner:<id>" has it (see service.pass_to_partner).
+    partner = status.assignee.removeprefix("partner:") if (status.assignee or "").startswith("partner:") else None
+    final = status.state in states.FINAL
+    token = None if final else _my_token(reference)
+    expected = service.expected_callback(status.state, status.release, status.preferred, _now())
+    return render_template(
+        "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,
+        expected=expected_text(expected), state_label=states.label,
+        by_message=status.reply_by in ("sms", "whatsapp"),
+        sms_number=phones.display(location.inbound_number).replace(" ", "\u00a0")
+        if location.inbound_number else None,
+        withdraw_url=url_for("callbacks.withdraw_page", location_id=location.id, reference=reference, t=token)
+        if token else None, partner_name=_partner_name(partner) if partner else None)
 
 
 @bp.route("/l/<location_id>/terugbellen/<reference>/intrekken", methods=["GET", "POST"])
@@ -112,7 +184,13 @@ def withdraw_page(location_id: str, reference: str):
             return render_template("callbacks/withdraw.html", location=location, reference=reference,
                                    token=token, error=refused.message), refused.status
         return render_template("callbacks/withdraw.html", location=location, reference=reference, done=True)
-    return render_template("callbacks/withdraw.html", location=location, reference=reference, token=token)
+    status = service.withdraw_link(get_redis(), reference, token)  # 404 for anyone without the link
+    if status.location != location.id:
+        abort(404)
+    if status.state in states.FINAL:  # nothing left to withdraw: say so instead of asking
+        return render_template("callbacks/withdraw.html", location=location, reference=status.reference,
+                               final_state=states.label(status.state))
+    return render_template("callbacks/withdraw.html", location=location, reference=status.reference, token=token)
 
 
 # --- staff ------------------------------------------------------------------------------------------------
@@ -131,14 +209,45 @@ def _my_locations() -> list[str]:
 @login_required(*STAFF_ROLES)
 def worklist():
     mine = _my_locations()
+    if not mine:  # e.g. a partner without a counter: nothing to work on here, and nothing to pretend
+        raise ApiError(403, _("Uw account hoort bij geen locatie met terugbelverzoeken. Vraag uw beheerder "
+                              "om u aan een locatie te koppelen als u terugbelverzoeken moet afhandelen."))
     wanted = request.args.get("location")
     chosen = [wanted] if wanted in mine else mine
     now = _now()
     items = service.worklist(get_redis(), chosen, now=now)
     held = service.held_for_next_shift(get_redis(), chosen)
-    return render_template("callbacks/worklist.html", items=items, held=held, locations=mine, chosen=wanted,
+    totals = {"open": sum(item.state == "open" for item in items),
+              "in_progress": sum(item.state == "in_progress" for item in items), "held": len(held)}
+    return render_template("callbacks/worklist.html", items=items, held=held, locations=mine,
+                           chosen=wanted if wanted in mine else None, totals=totals,
                            now=now, state_label=states.label, slot_label=_slot_text, due=service.due_now,
-                           names=_location_names(), topic_label=_topic_label, release_text=expected_text)
+                           missed=service.missed, names=_location_names(), topic_label=_topic_label,
+                           release_text=expected_text, **_staff_context())
+
+
+def _staff_context() -> dict:
+    """What the worklist and the detail page need to say who works on a request, and since when."""
+    return {"colleagues": service.colleague_names(get_redis()), "me": current_principal().id,
+            "moment": _moment_text}
+
+
+def _moment_text(moment: datetime | None) -> str:
+    """'maandag 30 november, 9:00' on the employee's clock (Europe/Amsterdam)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(service.schedule.TZ)
+    return f"{_day_words(local.date(), str(get_locale()))}, {local.hour}:{local.minute:02d}"
+
+
+def _chosen_location() -> str | None:
+    """The worklist's ?location= filter, carried through the detail page and its forms."""
+    wanted = request.values.get("location")
+    return wanted if wanted and wanted in _my_locations() else None
+
+
+def _back_to_list() -> str:
+    return url_for("callbacks.worklist", location=_chosen_location())
 
 
 def _location_names() -> dict[str, str]:
@@ -171,15 +280,31 @@ def detail(reference: str):
     handles = service.may_handle(principal, item.location)
     if handles:
         item = service.open_for_staff(get_redis(), reference, principal)
+    return _render_detail(item, handles)
+
+
+def _render_detail(item: service.CallbackRequest, handles: bool, errors: dict | None = None,
+                   values: dict | None = None, status: int = 200):
+    """The detail page; after a refused attempt form with its problems named and the choices kept."""
     return render_template(
         "callbacks/detail.html", item=item, handles=handles, state_label=states.label, topic_label=_topic_label,
         slot_label=_slot_text, display_phone=phones.display, outcomes=_outcome_labels(), results=_result_labels(),
-        final=item.state in states.FINAL, errors={})
+        final=item.state in states.FINAL, errors=errors or {}, values=values or {},
+        colleague=handles and service.held_by_colleague(item, current_principal()),
+        version=service.version(item), chosen=_chosen_location(), ended_as=_ended_labels(),
+        **_staff_context()), status
 
 
 def _outcome_labels() -> list[tuple[str, str]]:
     return [("helped", _("Geholpen")), ("referred", _("Doorverwezen")),
             ("handed_over", _("Warm overgedragen aan een partner")), ("other", _("Anders"))]
+
+
+def _ended_labels() -> dict[str, str]:
+    """How a request ended, in words (its `outcome`)."""
+    return {**dict(_outcome_labels()), "wrong_number": _("Verkeerd nummer"),
+            "not_reached": _("Na het hoogste aantal pogingen niet bereikt"),
+            "withdrawn": _("Ingetrokken door de inwoner"), "expired": _("Verlopen: niemand nam het op tijd op")}
 
 
 def _result_labels() -> list[tuple[str, str]]:
@@ -190,15 +315,70 @@ def _result_labels() -> list[tuple[str, str]]:
 @bp.route(service.WORKLIST_PATH + "/<reference>/poging", methods=["POST"])
 @login_required(*STAFF_ROLES)
 def attempt(reference: str):
-    item = service.record_attempt(get_redis(), reference, current_principal(), request.form.get("result", ""),
-                                  request.form.get("outcome") or None)
+    principal = current_principal()
+    values = {"result": request.form.get("result", ""), "outcome": request.form.get("outcome", "")}
+    try:
+        item = service.record_attempt(get_redis(), reference, principal, values["result"],
+                                      values["outcome"] or None, seen=request.form.get("updated"))
+    except ApiError as refused:
+        if refused.status == 422:  # the page again, the choices kept, each problem next to its field
+            item = service.open_for_staff(get_redis(), reference, principal, claim=False)
+            return _render_detail(item, True, refused.errors, values, 422)
+        return _refused(reference, refused)
+    flash(_attempt_message(item), "success")
+    return redirect(_back_to_list())
+
+
+def _attempt_message(item: service.CallbackRequest) -> str:
     if item.state == "open":
-        message = _("Niet bereikt: het verzoek blijft open. Probeer het opnieuw %(when)s.",
-                    when=expected_text(item.next_attempt))
-    else:
-        message = _("Opgeslagen: het verzoek is afgehandeld.")
-    flash(message, "success")
-    return redirect(url_for("callbacks.worklist"))
+        return _("Niet bereikt: %(ref)s blijft open. Probeer het opnieuw %(when)s.", ref=item.reference,
+                 when=_moment_text(item.next_attempt))
+    if item.outcome == "not_reached":
+        from flask_babel import ngettext
+
+        # Dutch says "1 keer" and "3 keer" alike; English needs "once" and "3 times".
+        return ngettext("%(ref)s is afgesloten: de inwoner is %(num)s keer niet bereikt. Er zijn geen pogingen meer.",
+                        "%(ref)s is afgesloten: de inwoner is %(num)s keer niet bereikt. Er zijn geen pogingen meer.",
+                        item.attempts, ref=item.reference)
+    if item.outcome == "wrong_number":
+        return _("%(ref)s is afgesloten: verkeerd nummer.", ref=item.reference)
+    return _("Opgeslagen: %(ref)s is afgehandeld.", ref=item.reference)
+
+
+def _refused(reference: str, refused: ApiError):
+    """A form that came too late (409: a colleague changed or has the request, it is waiting or finished):
+    say so plainly, with a link back to the request as it is now. Other refusals: the usual error page."""
+    if refused.status != 409:
+        raise refused
+    return render_template("callbacks/refused.html", reference=service.normalise_reference(reference),
+                           message=refused.message, chosen=_chosen_location()), 409
+
+
+@bp.route(service.WORKLIST_PATH + "/<reference>/overnemen", methods=["POST"])
+@login_required(*STAFF_ROLES)
+def take_over(reference: str):
+    """'Ik neem het over': asked for explicitly, never by opening the page."""
+    return _claim_action(reference, service.take_over)
+
+
+@bp.route(service.WORKLIST_PATH + "/<reference>/terugzetten", methods=["POST"])
+@login_required(*STAFF_ROLES)
+def give_back(reference: str):
+    """'Terugzetten': back to open, for whoever picks it up next."""
+    return _claim_action(reference, service.give_back)
+
+
+def _claim_action(reference: str, action):
+    """Take over (then on to the request) or give back (then back to the list), if the page is current."""
+    try:
+        item = action(get_redis(), reference, current_principal(), seen=request.form.get("updated"))
+    except ApiError as refused:
+        return _refused(reference, refused)
+    if action is service.take_over:
+        flash(_("U werkt nu aan %(ref)s.", ref=item.reference), "success")
+        return redirect(url_for("callbacks.detail", reference=item.reference, location=_chosen_location()))
+    flash(_("%(ref)s staat weer open voor iedereen.", ref=item.reference), "success")
+    return redirect(_back_to_list())
 
 
 @bp.route("/loket/terugbellen-qr/<location_id>.svg")

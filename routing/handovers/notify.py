@@ -11,11 +11,12 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import redis
-from flask import current_app, has_request_context, request
+from flask import current_app
 
 from routing.directory import service as directory
 from routing.handovers import tokens
 from routing.handovers.model import Handover
+from routing.http import absolute
 from routing.notices.kinds import MAX_REFERENCES
 from routing.notices.service import Recipient, create_notice
 
@@ -24,20 +25,6 @@ TZ = ZoneInfo("Europe/Amsterdam")
 
 def _setting(name: str) -> int:
     return int(current_app.config[name])
-
-
-def _base_url() -> str:
-    configured = current_app.config.get("PUBLIC_BASE_URL")
-    if configured:
-        return configured.rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return "http://localhost:5000"
-
-
-def absolute(endpoint: str, **values: str) -> str:
-    """A link for a notice; works in a request and in a job (where there is no request to copy from)."""
-    return _base_url() + current_app.url_map.bind("").build(endpoint, values)
 
 
 def end_of_day(day) -> datetime:

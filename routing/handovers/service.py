@@ -26,7 +26,7 @@ from routing.errors import ApiError
 from routing.handovers import notify, tokens
 from routing.handovers.model import (
     DONE, IN_PROGRESS, NOT_REACHED, OPEN_STATUSES, OPENED, REFERRED_ON, RETURNED, SENT,
-    WRONG_NUMBER, Attempt, Handover, Personal,
+    WITHDRAWN, WRONG_NUMBER, Attempt, Handover, Personal,
 )
 from routing.privacy import audit, bsn, phone
 from routing.store import handovers as store
@@ -307,15 +307,33 @@ def create(r: redis.Redis, principal: Principal, data: dict[str, Any], now: date
 
 def create_from_callback(r: redis.Redis, reference: str, partner_id: str, now: datetime | None = None) -> Handover:
     """A callback request left while the dienstverlener is away goes straight to the partner of its topic;
-    the callback request is then done ("handed over")."""
+    the callback request stays live ("handed over") until the partner finishes, so the citizen can still
+    withdraw it."""
+    from routing.callbacks import service as callbacks
+
     now = now or datetime.now(UTC)
     actor = "system:handover"
     taken_over, topic = _from_callback(r, reference, actor)
     made = _make(r, actor=actor, location_id=taken_over["location"], partners=[partner_id],
                  personal_fields={name: taken_over[name] for name in PERSONAL_INPUT}, urgency="normal",
                  topic=topic, deadline=None, callback_reference=reference, now=now)
-    _mark_callback(r, reference, made[0].reference, now)
+    callbacks.pass_to_partner(r, reference, made[0].reference, partner_id, now=now)
     return made[0]
+
+
+def withdraw_by_citizen(r: redis.Redis, reference: str, now: datetime) -> None:
+    """The citizen withdrew the callback request this handover came from: it is finished, and its personal
+    fields go at once. A handover that is finished already stays as it is."""
+    handover = find(r, reference)
+    if handover is None or not handover.is_open:
+        return
+    fields = {"status": DONE, "outcome": WITHDRAWN, "done_at": _iso(now), "referred_to": "", "return_reason": ""}
+    if store.transition(r, reference, OPEN_STATUSES, fields) is None:
+        return
+    store.close(r, reference, int(now.timestamp()))
+    phone = store.purge(r, reference)
+    audit.record(r, action=f"handover.outcome.{WITHDRAWN}", activity="handovers", actor="citizen",
+                 subject=phone, reference=reference)
 
 
 PERSONAL_INPUT = ("phone", "name", "note", "preferred", "language")
@@ -419,6 +437,10 @@ def _finish(r: redis.Redis, handover: Handover, outcome: str, actor: str, now: d
     audit.record(r, action=f"handover.outcome.{outcome}", activity="handovers", actor=actor,
                  subject=_phone(r, handover), reference=handover.reference)
     handover = get(r, handover.reference)
+    if handover.callback_reference:
+        from routing.callbacks import service as callbacks
+
+        callbacks.handover_finished(r, handover.callback_reference, now=now)
     if outcome == RETURNED:
         notify.returned(r, handover)
     return handover

@@ -45,7 +45,8 @@ ARRIVAL_NOTICE_WINDOW_S = 300
 # citizen with the reference still sees "withdrawn" or "done".
 FINISHED_FACTS_TTL_S = 60 * 24 * 3600
 
-LIVE_STATES = ("received", "waiting", "open", "in_progress")
+# handed_over: a partner has it (not on any loket list), still live for dedup and withdrawal.
+LIVE_STATES = ("received", "waiting", "open", "in_progress", "handed_over")
 FINAL_STATES = ("done", "withdrawn", "expired")
 
 # Hash fields; kept short because every request carries them (see the memory figure in bench/intake).
@@ -75,7 +76,8 @@ if existing then
   local h = prefix .. 'cb:' .. existing
   local st = redis.call('HGET', h, 'state')
   local created = tonumber(redis.call('HGET', h, 'created') or '0')
-  if (st == 'received' or st == 'waiting' or st == 'open' or st == 'in_progress') and created >= now - window then
+  if (st == 'received' or st == 'waiting' or st == 'open' or st == 'in_progress' or st == 'handed_over')
+     and created >= now - window then
     redis.call('HINCRBY', h, 'asked', 1)
     return {'existing', existing, st, redis.call('HGET', h, 'release') or ''}
   end
@@ -131,7 +133,9 @@ if to == 'done' or to == 'withdrawn' or to == 'expired' then
   if pk then
     local phone = prefix .. 'cb:ph:' .. loc .. ':' .. pk
     if redis.call('GET', phone) == ref then redis.call('DEL', phone) end
-    redis.call('HDEL', h, 'phone_key', 'withdraw')
+    -- The withdrawal token's hash stays (it is not personal): whoever holds the link hears the request
+    -- is finished, anyone else that the link is wrong.
+    redis.call('HDEL', h, 'phone_key')
   end
   local outcome = redis.call('HGET', h, 'outcome') or to
   local stat = loc .. '|' .. redis.call('HGET', h, 'channel') .. '|' .. (redis.call('HGET', h, 'topic') or '') .. '|' .. outcome

@@ -70,6 +70,15 @@ def test_cli_users_add_reads_password_from_stdin(app):
     assert service.authenticate(get_redis(), "new@example.org", "a-long-enough-password").role == "coordinator"
 
 
+def test_cli_users_list_names_the_id_the_audit_log_uses(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["users", "add", "loket@example.org", "--role", "staff", "--location", "utrecht"],
+                  input="a-long-enough-password\n")
+    principal = service.principal_for_user(get_redis(), "loket@example.org")
+    line = next(x for x in runner.invoke(args=["users", "list"]).output.splitlines() if "loket@" in x)
+    assert line.split("\t") == ["loket@example.org", "staff", "utrecht", principal.id]
+
+
 def test_cli_refuses_staff_without_location(app):
     result = app.test_cli_runner().invoke(args=["users", "add", "x@example.org", "--role", "staff"],
                                           input="a-long-enough-password\n")
@@ -83,6 +92,18 @@ def test_cli_apikeys_create_prints_key_once(app):
     key = result.stdout.strip().splitlines()[0]
     assert key.startswith("ll_")
     assert service.principal_for_api_key(get_redis(), key) is not None
+
+
+def test_kiosk_is_a_role_for_api_keys_of_a_location(app):
+    runner = app.test_cli_runner()
+    person = runner.invoke(args=["users", "add", "k@example.org", "--role", "kiosk", "--location", "utrecht"],
+                           input="a-long-enough-password\n")
+    assert person.exit_code != 0 and "API keys" in person.output
+    assert runner.invoke(args=["apikeys", "create", "door", "--role", "kiosk"]).exit_code != 0
+    made = runner.invoke(args=["apikeys", "create", "door", "--role", "kiosk", "--location", "utrecht"])
+    assert made.exit_code == 0, made.output
+    principal = service.principal_for_api_key(get_redis(), made.stdout.strip().splitlines()[0])
+    assert principal.role == "kiosk" and principal.locations == {"utrecht"}
 
 
 def test_login_is_throttled(redis_url, redis):

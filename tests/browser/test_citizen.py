@@ -97,13 +97,107 @@ def test_english_version(page, assert_accessible):
 
 def test_language_switch_on_the_form(page):
     page.goto(FORM)
-    page.get_by_role("link", name="English").click()
+    page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
     assert page.url.split("?")[0].endswith(FORM)
     assert page.locator("h1").inner_text() == "Would you like us to call you back?"
-    page.get_by_role("link", name="Nederlands").click()
+    page.get_by_role("button", name="Nederlands").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "Wilt u dat wij u terugbellen?"
+
+
+def test_switching_language_keeps_what_was_typed(new_context, assert_accessible):
+    """With and without JavaScript: the switch sends the form, which comes back in English as typed."""
+    for javascript in (True, False):
+        page = new_context(java_script_enabled=javascript).new_page()
+        page.goto(FORM)
+        page.fill("#field-phone", "06 123")  # not a valid number yet: the switch checks nothing
+        page.fill("#field-name", "mevrouw Jansen")
+        page.fill("#field-note", "Over mijn\nhuurtoeslag")
+        page.check("#reply_by-sms")
+        page.check("#preferred-2")
+        page.get_by_role("button", name="English").click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "Would you like us to call you back?"
+        assert page.input_value("#field-phone") == "06 123"
+        assert page.input_value("#field-name") == "mevrouw Jansen"
+        assert page.input_value("#field-note") == "Over mijn\nhuurtoeslag"
+        assert page.is_checked("#reply_by-sms") and page.is_checked("#preferred-2")
+        assert not page.is_checked("#field-consent")
+        assert page.locator(".error-summary, .field-error").count() == 0
+        if javascript:
+            assert_accessible(page)
+
+
+def test_enter_in_a_field_sends_the_request_not_the_language_switch(page):
+    """The language button belongs to the form and comes first in the page; Enter must still send the form."""
+    page.goto(FORM)
+    page.fill("#field-phone", PHONE)
+    page.check("#field-consent")
+    page.press("#field-phone", "Enter")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Wij bellen u terug"
+    assert REFERENCE.match(page.locator("main .reference").first.inner_text().strip())
+
+
+def test_the_confirmation_survives_a_reload_and_the_language_switch(page):
+    page.goto(FORM)
+    reference = fill_and_send(page)
+    assert page.url.endswith("/l/amsterdam-centrum/terugbellen/bevestiging")
+    link = page.get_by_role("link", name="Verzoek intrekken").get_attribute("href")
+    page.reload()
+    assert page.locator("main .reference").inner_text() == reference
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "We will call you back"
+    assert page.locator("main .reference").inner_text() == reference
+    assert page.get_by_role("link", name="Withdraw request").get_attribute("href") == link
+
+
+def test_withdraw_after_switching_language(page, assert_accessible):
+    page.goto(FORM)
+    reference = fill_and_send(page)
+    page.get_by_role("link", name="Verzoek intrekken").click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert "t=" in page.url and "lang=en" in page.url
+    assert reference in page.locator("main").inner_text()
+    page.get_by_role("button", name="Yes, withdraw my request").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Your request has been withdrawn"
+    # Back on the withdraw link later: it says so instead of asking again.
+    page.go_back()
+    page.reload()
+    assert page.locator("h1").inner_text() == "This callback request is already withdrawn"
+    assert page.get_by_role("button", name="Yes, withdraw my request").count() == 0
+    assert_accessible(page)
+
+
+def test_a_full_note_with_line_breaks_is_accepted(page):
+    """The textarea's maxlength counts a line break once; the browser sends it as CRLF (two characters)."""
+    page.goto(FORM)
+    note = page.locator("#field-note")
+    maxlength = int(note.get_attribute("maxlength"))
+    note.click()
+    for line in range(3):
+        if line:
+            page.keyboard.press("Enter")
+        page.keyboard.type("x" * 100)  # the browser stops at maxlength
+    assert len(page.input_value("#field-note")) == maxlength and "\n" in page.input_value("#field-note")
+    fill_and_send(page)
+    assert page.locator("h1").inner_text() == "Wij bellen u terug"
+
+
+def test_the_reference_stays_on_one_line(new_context):
+    page = new_context(viewport={"width": 320, "height": 640}).new_page()
+    page.goto(FORM)
+    fill_and_send(page)
+    reference = page.locator("main .reference").first
+    assert reference.evaluate("el => getComputedStyle(el).whiteSpace") == "nowrap"
+    box = reference.bounding_box()
+    line_height = reference.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)")
+    assert box["height"] < line_height * 1.5, box  # one line, not two
 
 
 def test_works_without_javascript(new_context):
@@ -122,7 +216,8 @@ def test_touch_targets_on_a_small_phone(new_context, screenshot):
     too_small = page.evaluate(
         """min => {
           const problems = [];
-          const controls = 'main button, main input, main select, main textarea, .site-header__nav a';
+          const controls = 'main button, main input, main select, main textarea, .site-header__nav a, '
+            + '.site-header__nav button';
           for (const el of document.querySelectorAll(controls)) {
             if (el.type === 'hidden' || el.closest('[aria-hidden=true]')) continue;
             // A checkbox or radio is operated through its label, which makes the target.
@@ -142,6 +237,52 @@ def test_touch_targets_on_a_small_phone(new_context, screenshot):
     screenshot(page, "callback-form-375px")
 
 
+def test_each_choice_row_is_one_tap_target(new_context):
+    """A tap anywhere on a choice's row (box, gap, text, the space after it) reaches that choice."""
+    page = new_context(viewport={"width": 375, "height": 812}, has_touch=True, is_mobile=True).new_page()
+    page.goto(FORM)
+    misses = page.evaluate(
+        """min => {
+          const misses = [];
+          for (const row of document.querySelectorAll('main .choice')) {
+            row.scrollIntoView({block: 'center'});
+            const input = row.querySelector('input'), box = row.getBoundingClientRect();
+            if (box.height < min) misses.push(`${input.id}: row ${Math.round(box.height)}px high`);
+            const ys = [box.top + 2, box.top + box.height / 2, box.bottom - 2];
+            const xs = [box.left + 2, input.getBoundingClientRect().right + 4, box.right - 2];
+            for (const y of ys) for (const x of xs) {
+              const hit = document.elementFromPoint(x, y);
+              if (hit !== input && !(hit && hit.control === input))
+                misses.push(`${input.id}: (${Math.round(x - box.left)}, ${Math.round(y - box.top)}) hits `
+                            + (hit && `${hit.tagName}.${hit.className}`));
+            }
+          }
+          return misses;
+        }""",
+        MIN_TARGET,
+    )
+    assert not misses, misses
+    # And a real tap on the empty end of the row ticks the box.
+    row = page.locator(".choice", has=page.locator("#reply_by-sms"))
+    row.scroll_into_view_if_needed()
+    box = row.bounding_box()
+    page.touchscreen.tap(box["x"] + box["width"] - 3, box["y"] + 3)
+    assert page.is_checked("#reply_by-sms")
+
+
+def test_the_skip_link_is_a_full_size_target_when_it_shows(new_context):
+    page = new_context(viewport={"width": 375, "height": 812}).new_page()
+    page.goto(FORM)
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    assert skip.evaluate("el => el === document.activeElement")
+    box = skip.bounding_box()
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["height"] >= MIN_TARGET and box["width"] >= MIN_TARGET, box
+    skip.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+
+
 def test_asking_twice_shows_the_first_request_again(page, assert_accessible):
     page.goto(FORM)
     first = fill_and_send(page)
@@ -155,10 +296,11 @@ def test_asking_twice_shows_the_first_request_again(page, assert_accessible):
 def test_withdraw_with_a_wrong_token_explains(page, assert_accessible):
     page.goto(FORM)
     reference = fill_and_send(page)
-    page.goto(f"/l/amsterdam-centrum/terugbellen/{reference}/intrekken?t=not-the-right-token")
-    page.get_by_role("button", name="Ja, trek mijn verzoek in").click()
-    page.wait_for_load_state()
-    assert page.locator(".alert--error").is_visible()
+    # Without the right link nobody learns whether the request exists, let alone withdraws it.
+    response = page.goto(f"/l/amsterdam-centrum/terugbellen/{reference}/intrekken?t=not-the-right-token")
+    assert response.status == 404
+    assert page.get_by_text("Deze link om in te trekken klopt niet.").is_visible()
+    assert page.get_by_role("button", name="Ja, trek mijn verzoek in").count() == 0
     assert_accessible(page)
 
 
@@ -177,14 +319,15 @@ def test_keyboard_focus_is_always_visible(page):
         focused = page.evaluate("""() => {
             const el = document.activeElement, style = getComputedStyle(el);
             const shown = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
-            return {name: el.tagName.toLowerCase() + ' ' + (el.id || el.name || el.textContent.trim().slice(0, 30)), shown};
+            return {name: el.tagName.toLowerCase() + ' ' + (el.id || el.name || el.textContent.trim().slice(0, 30)), shown,
+                    form: el.matches('main form button[type=submit]')};
         }""")
         if focused["name"] in seen:
             continue
         seen.add(focused["name"])
         if not focused["shown"]:
             invisible.append(focused["name"])
-        if focused["name"].startswith("button"):
+        if focused["form"]:
             break  # the submit button is the last stop of the form
     assert "input field-phone" in seen, seen
     assert not invisible, f"focus not visible on: {invisible}"

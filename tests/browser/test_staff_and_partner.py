@@ -255,3 +255,40 @@ def test_empty_dev_outbox(page, assert_accessible):
     page.goto("/dev/outbox")
     assert "leeg" in page.locator("main").inner_text()
     assert_accessible(page)
+
+
+def test_a_colleagues_request_warns_and_is_taken_over_on_purpose(staffed, new_context, page, sign_in,
+                                                                   assert_accessible, screenshot):
+    reference = leave_callback_request(new_context)
+    colleague = new_context().new_page()
+    colleague_email = sign_in(colleague)
+    colleague.goto(f"/loket/terugbelverzoeken/{reference}")  # the colleague opens it first: theirs
+    sign_in(page)
+    page.goto("/loket/terugbelverzoeken")
+    assert f"{colleague_email} werkt hieraan sinds" in page.locator("main table").first.inner_text()
+    page.get_by_role("link", name=reference).click()
+    page.wait_for_load_state()
+    warning = page.get_by_role("alert")
+    assert colleague_email in warning.inner_text() and page.locator("main a.tel").count() == 0
+    assert_accessible(page)
+    screenshot(page, "callback-detail-colleague")
+    page.get_by_role("button", name="Ik neem het over").click()
+    page.wait_for_load_state()
+    assert "06 12345678" in page.locator("main a.tel").first.inner_text()
+    # "Bereikt" without an outcome: the page again, the choice kept, the problem next to the field.
+    page.check("#field-result")
+    page.get_by_role("button", name="Opslaan").click()
+    page.wait_for_load_state()
+    assert page.is_checked("#field-result")
+    assert "Kies een van de mogelijkheden" in page.locator("#error-outcome").inner_text()
+    assert_accessible(page)
+    # The colleague's page is out of date now: their attempt is refused with a way back.
+    colleague.check("#result-not_reached")
+    colleague.get_by_role("button", name="Opslaan").click()
+    colleague.wait_for_load_state()
+    assert "Niet opgeslagen" in colleague.locator("h1").inner_text()
+    assert "Een collega is met dit verzoek bezig" in colleague.get_by_role("alert").inner_text()
+    assert_accessible(colleague)
+    colleague.get_by_role("link", name=f"Open {reference} opnieuw").click()
+    colleague.wait_for_load_state()
+    assert "werkt hieraan sinds" in colleague.get_by_role("alert").inner_text()

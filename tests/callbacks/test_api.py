@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callbacks.conftest import SATURDAY
+from callbacks.conftest import MONDAY_10, SATURDAY
 from routing.callbacks import service
 from routing.store import callbacks as store
 
@@ -58,14 +58,49 @@ def test_a_key_is_needed_and_must_belong_to_the_location(client, api_key):
     assert other.status_code == 403
 
 
-def test_status_shows_personal_fields_only_to_staff_of_the_location(client, api_key):
+def test_status_shows_personal_fields_only_to_staff_of_the_location(client, api_key, pin_now):
+    pin_now(MONDAY_10)  # someone is there: the request is open at once
     created = client.post("/api/v1/callbacks", json=body(name="Sam"),
                           headers=api_key("staff", locations=("utrecht",))).get_json()
     url = f"/api/v1/callbacks/{created['reference']}"
     own = client.get(url, headers=api_key("staff", locations=("utrecht",))).get_json()
-    assert own["status"] == "waiting" and own["phone"] == "+31612345678" and own["name"] == "Sam"
-    other = client.get(url, headers=api_key("staff", locations=("enschede",))).get_json()
-    assert other["status"] == "waiting" and "phone" not in other and "name" not in other
+    assert own["status"] == "open" and own["phone"] == "+31612345678" and own["name"] == "Sam"
+    for follower in (api_key("kiosk", locations=("utrecht",)), api_key("coordinator")):
+        status = client.get(url, headers=follower).get_json()
+        assert status["status"] == "open" and "phone" not in status and "name" not in status
+    # Anyone else learns nothing, not even that the reference exists.
+    assert client.get(url, headers=api_key("staff", locations=("enschede",))).status_code == 404
+    assert client.get(url, headers=api_key("partner", partner="uwv")).status_code == 404
+
+
+def test_a_request_in_the_queue_shows_no_personal_fields_before_the_shift(client, api_key):
+    headers = api_key("staff", locations=("utrecht",))
+    created = client.post("/api/v1/callbacks", json=body(name="Sam"), headers=headers).get_json()
+    status = client.get(f"/api/v1/callbacks/{created['reference']}", headers=headers).get_json()
+    assert status["status"] == "waiting" and "phone" not in status
+
+
+def test_a_kiosk_key_creates_requests_for_its_locations_only(client, api_key):
+    kiosk = api_key("kiosk", locations=("utrecht",))
+    assert client.post("/api/v1/callbacks", json=body(), headers=kiosk).status_code == 201
+    assert client.post("/api/v1/callbacks", json=body(location="enschede"), headers=kiosk).status_code == 403
+
+
+def test_api_clients_are_limited_per_key_not_per_address(app, client, api_key):
+    # A partner portal sends for many citizens from one address: the web form's per-address limit does
+    # not apply to it; its own per-key limit does.
+    app.config.update(RATELIMIT_ENABLED=True, CALLBACK_RATE_IP="2 per hour", CALLBACK_RATE_API_KEY="3 per hour")
+    portal, other = api_key("staff", locations=("utrecht",)), api_key("staff", locations=("utrecht",))
+    codes = [client.post("/api/v1/callbacks", json=body(phone=f"06 1234567{i}"), headers=portal).status_code
+             for i in range(4)]
+    assert codes == [201, 201, 201, 429]
+    assert client.post("/api/v1/callbacks", json=body(phone="06 22222222"), headers=other).status_code == 201
+
+
+def test_a_body_that_is_not_json_is_refused_as_such(client, api_key):
+    response = client.post("/api/v1/callbacks", data='{"location": "utrecht"}', content_type="text/plain",
+                           headers=api_key("staff", locations=("utrecht",)))
+    assert response.status_code == 415 and response.get_json()["message"] == "Stuur de gegevens als JSON."
 
 
 def test_withdraw_with_a_wrong_token_changes_nothing(client, api_key, redis):
@@ -85,5 +120,38 @@ def test_a_reference_may_be_typed_loosely(client, api_key):
     created = client.post("/api/v1/callbacks", json=body(),
                           headers=api_key("staff", locations=("utrecht",))).get_json()
     loose = created["reference"].lower().replace("-", " ")
-    response = client.get(f"/api/v1/callbacks/{loose}", headers=api_key("staff", locations=("enschede",)))
+    response = client.get(f"/api/v1/callbacks/{loose}", headers=api_key("staff", locations=("utrecht",)))
     assert response.status_code == 200 and response.get_json()["reference"] == created["reference"]
+
+
+def test_a_preferred_day_part_the_location_is_closed_is_refused(client, api_key):
+    headers = api_key("staff", locations=("utrecht",))
+    # Saturday 5 December: Utrecht has no shift; Tuesday 1 December it has.
+    closed = client.post("/api/v1/callbacks", json=body(preferred=["2026-12-05:morning"]), headers=headers)
+    assert closed.status_code == 422 and "open is" in closed.get_json()["errors"]["preferred"][0]
+    open_day = client.post("/api/v1/callbacks", json=body(preferred=["2026-12-01:morning"]), headers=headers)
+    assert open_day.status_code == 201
+
+
+@pytest.mark.parametrize("unclear", ["yes", 1, "true"])
+def test_consent_must_be_json_true(client, api_key, unclear):
+    response = client.post("/api/v1/callbacks", json=body(consent=unclear),
+                           headers=api_key("staff", locations=("utrecht",)))
+    assert response.status_code == 422 and response.get_json()["errors"]["consent"] == ["Geef true of false."]
+
+
+def test_withdrawing_twice_says_it_is_withdrawn_already(client, api_key):
+    created = client.post("/api/v1/callbacks", json=body(), headers=api_key("staff", locations=("utrecht",))).get_json()
+    url = f"/api/v1/callbacks/{created['reference']}/withdraw"
+    assert client.post(url, json={"token": created["withdraw_token"]}).status_code == 200
+    again = client.post(url, json={"token": created["withdraw_token"]})
+    assert again.status_code == 409 and "al ingetrokken" in again.get_json()["message"]
+    # Without the token nobody learns that much.
+    assert client.post(url, json={"token": "not-the-token"}).status_code == 404
+
+
+def test_the_withdraw_page_says_nothing_without_the_link(client, api_key):
+    created = client.post("/api/v1/callbacks", json=body(), headers=api_key("staff", locations=("utrecht",))).get_json()
+    page = f"/l/utrecht/terugbellen/{created['reference']}/intrekken"
+    assert client.get(f"{page}?t=not-the-token").status_code == 404
+    assert client.get(f"{page}?t={created['withdraw_token']}").status_code == 200

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from callbacks.conftest import MONDAY_10, SATURDAY, everything_in_redis
-from routing.callbacks import service
+from routing.callbacks import schemas, service
 from routing.store import callbacks as store
 
 URL = "/l/utrecht/terugbellen"
+CONFIRMATION = "/l/utrecht/terugbellen/bevestiging"
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +24,21 @@ def saturday(pin_now):
 def post(client, **fields):
     data = {"phone": "06 12345678", "language": "nl", "reply_by": "call", "consent": "yes", **fields}
     return client.post(URL, data=data)
+
+
+def send(client, **fields):
+    """Post the form and follow it to the page the citizen ends up on."""
+    data = {"phone": "06 12345678", "language": "nl", "reply_by": "call", "consent": "yes", **fields}
+    return client.post(URL, data=data, follow_redirects=True)
+
+
+def reference_on(page: str) -> str:
+    return re.search(r'class="reference">(TB-[A-Z2-9]{4})<', page).group(1)
+
+
+def withdraw_link_on(page: str) -> str | None:
+    found = re.search(r'href="(/l/utrecht/terugbellen/TB-[A-Z2-9]{4}/intrekken\?t=[^"]+)"', page)
+    return found.group(1).replace("&amp;", "&") if found else None
 
 
 def test_form_is_dutch_by_default_and_english_on_request(client):
@@ -39,16 +57,16 @@ def test_unknown_location_is_404(client):
 
 
 def test_a_valid_request_shows_reference_time_and_withdraw_link(client, redis):
-    response = post(client, name="mevrouw Jansen", preferred="2026-11-30:afternoon")
+    response = send(client, name="mevrouw Jansen", preferred="2026-11-30:afternoon")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    reference = re.search(r'class="reference">(TB-[A-Z2-9]{4})<', page).group(1)
+    reference = reference_on(page)
     assert "maandag 30 november, vanaf 12:00" in page
-    assert "STOP" in page
-    link = re.search(r'href="(/l/utrecht/terugbellen/TB-[A-Z2-9]{4}/intrekken\?t=[^"]+)"', page).group(1)
+    assert "stuur INTREKKEN naar" in page and "STOP" not in page
+    link = withdraw_link_on(page)
     assert service.get_status(redis, reference).state == "waiting"
 
-    confirm = client.get(link.replace("&amp;", "&"))
+    confirm = client.get(link)
     assert "Wilt u uw terugbelverzoek intrekken?" in confirm.get_data(as_text=True)
     assert service.get_status(redis, reference).state == "waiting"  # looking at the link changes nothing
     token = link.split("t=")[1]
@@ -97,19 +115,21 @@ def test_honeypot_stores_nothing(client, redis):
     assert store.count_personal(redis) == 0
 
 
-def test_same_number_twice_shows_the_existing_request(client, redis):
-    first = post(client).get_data(as_text=True)
-    second = post(client, phone="+31612345678").get_data(as_text=True)
-    reference = re.search(r'class="reference">(TB-\w{4})<', first).group(1)
+def test_same_number_twice_shows_the_existing_request(app, client, redis):
+    first = send(client).get_data(as_text=True)
+    # Another browser (no session of its own) with the same number: the request again, but no way to withdraw it.
+    second = send(app.test_client(), phone="+31612345678").get_data(as_text=True)
+    reference = reference_on(first)
     assert reference in second
     assert "U had al gevraagd om teruggebeld te worden" in second
+    assert withdraw_link_on(second) is None
+    assert "Gebruik de link uit uw eerste bevestiging" in second
     assert service.get_status(redis, reference).asked == 2
 
 
 def test_present_dienstverlener_opens_the_request_at_once(client, redis, pin_now):
     pin_now(MONDAY_10)
-    page = post(client).get_data(as_text=True)
-    reference = re.search(r'class="reference">(TB-\w{4})<', page).group(1)
+    reference = reference_on(send(client).get_data(as_text=True))
     assert service.get_status(redis, reference).state == "open"
 
 
@@ -129,3 +149,210 @@ def test_form_pages_are_never_cached_nor_leak_their_address(client):
     page = client.get("/l/utrecht/terugbellen")
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+# --- the language switch keeps the page (finding 1) -----------------------------------------------------
+
+def test_the_language_switch_keeps_the_path_and_every_query_parameter(client, create):
+    receipt = create()
+    path = f"/l/utrecht/terugbellen/{receipt.reference}/intrekken"
+    page = client.get(f"{path}?t={receipt.withdraw_token}&lang=nl&from=qr").get_data(as_text=True)
+    href = re.search(r'<a href="([^"]+)" hreflang="en"', page).group(1).replace("&amp;", "&")
+    assert urlsplit(href).path == path
+    assert parse_qs(urlsplit(href).query) == {"t": [receipt.withdraw_token], "from": ["qr"], "lang": ["en"]}
+    # Withdrawing after the switch still works: the token came along.
+    english = client.get(href).get_data(as_text=True)
+    assert "Do you want to withdraw your callback request?" in english
+    token = re.search(r'name="t" value="([^"]+)"', english).group(1)
+    done = client.post(path, data={"t": token})
+    assert "Your request has been withdrawn" in done.get_data(as_text=True)
+
+
+# --- the confirmation is a page of its own: POST, redirect, GET (finding 2) -----------------------------
+
+def test_the_confirmation_survives_a_reload_a_language_switch_and_a_second_tap(client, redis):
+    response = post(client)
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == CONFIRMATION
+    assert response.headers["Cache-Control"] == "no-store"
+    shown = client.get(CONFIRMATION)
+    assert shown.headers["Cache-Control"] == "no-store"
+    page = shown.get_data(as_text=True)
+    reference, link = reference_on(page), withdraw_link_on(page)
+    assert link
+    reloaded = client.get(CONFIRMATION).get_data(as_text=True)
+    assert reference_on(reloaded) == reference and withdraw_link_on(reloaded) == link
+    english = client.get(CONFIRMATION + "?lang=en").get_data(as_text=True)
+    assert "We will call you back" in english
+    assert reference_on(english) == reference and withdraw_link_on(english) == link
+    # A second tap on the button: the same request, and this browser can still withdraw it.
+    client.get(URL + "?lang=nl")
+    again = send(client).get_data(as_text=True)
+    assert "U had al gevraagd om teruggebeld te worden" in again
+    assert reference_on(again) == reference and withdraw_link_on(again) == link
+    assert service.get_status(redis, reference).asked == 2
+
+
+def test_the_confirmation_shows_the_request_as_it_is_now(client, redis):
+    page = send(client).get_data(as_text=True)
+    link = withdraw_link_on(page)
+    client.post(link.split("?")[0], data={"t": parse_qs(urlsplit(link).query)["t"][0]})
+    after = client.get(CONFIRMATION).get_data(as_text=True)
+    assert "<h1>Uw verzoek is ingetrokken</h1>" in after
+    assert withdraw_link_on(after) is None and "Toch niet nodig?" not in after
+
+
+def test_a_shared_tablet_forgets_the_confirmation_after_a_while(client, pin_now):
+    from datetime import timedelta
+
+    from routing.callbacks import views
+
+    send(client)
+    pin_now(SATURDAY + timedelta(seconds=views.REMEMBER_S + 1))  # the next citizen at the kiosk
+    later = client.get(CONFIRMATION)
+    assert later.status_code == 303 and urlsplit(later.headers["Location"]).path == URL
+    # Asking again with the same number names the request, but this browser no longer has its link.
+    again = send(client).get_data(as_text=True)
+    assert "U had al gevraagd" in again and withdraw_link_on(again) is None
+
+
+def test_the_confirmation_page_without_a_request_from_this_browser_leads_to_the_form(app, client):
+    send(client)
+    stranger = app.test_client().get(CONFIRMATION)
+    assert stranger.status_code == 303 and urlsplit(stranger.headers["Location"]).path == URL
+    # Nor does a request at another location show up here.
+    assert client.get("/l/enschede/terugbellen/bevestiging").status_code == 303
+
+
+# --- the language button on the form keeps what was typed (finding 3) -----------------------------------
+
+def test_the_form_offers_its_language_switch_as_a_button_of_the_form(client):
+    page = client.get(URL).get_data(as_text=True)
+    button = re.search(r'<button type="submit" form="callback-form" formnovalidate name="lang" value="en"[^>]*>'
+                       r'English</button>', page)
+    assert button, "no language button tied to the form"
+    assert 'id="callback-form"' in page and 'href="/l/utrecht/terugbellen?lang=en"' not in page
+
+
+def test_switching_language_on_the_form_keeps_what_was_typed_and_stores_nothing(client, redis):
+    typed = {"phone": "06 123", "name": "Ahmed", "note": "Over mijn\r\nhuurtoeslag", "preferred": "2026-11-30:morning",
+             "language": "nl", "reply_by": "sms", "consent": "yes"}
+    response = client.post(URL, data={**typed, "lang": "en"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<html lang="en">' in page and "Would you like us to call you back?" in page
+    assert 'value="06 123"' in page and 'value="Ahmed"' in page and "Over mijn\r\nhuurtoeslag</textarea>" in page
+    assert re.search(r'value="2026-11-30:morning"\s*checked', page)
+    assert re.search(r'id="reply_by-sms" name="reply_by" value="sms" checked', page)
+    assert re.search(r'id="field-consent" name="consent" value="yes" checked', page)
+    assert 'class="error-summary"' not in page and 'class="field-error"' not in page
+    assert 'name="lang" value="nl"' in page  # and back again
+    assert store.count_personal(redis) == 0
+    # The choice is remembered like ?lang=en.
+    assert "Would you like us to call you back?" in client.get(URL).get_data(as_text=True)
+
+
+def test_switching_language_after_an_error_shows_the_form_without_the_errors(client):
+    refused = post(client, phone="0900 1234567", consent="")
+    assert refused.status_code == 422
+    switched = post(client, phone="0900 1234567", consent="", lang="en").get_data(as_text=True)
+    assert 'value="0900 1234567"' in switched
+    assert 'class="error-summary"' not in switched and "Would you like us to call you back?" in switched
+
+
+# --- line breaks count once, as the browser counted them (finding 4) ------------------------------------
+
+def test_a_full_note_with_line_breaks_is_taken_as_the_browser_counted_it(client, redis):
+    note = "\n".join(["a" * 99, "b" * 99, "c" * 100])
+    assert len(note) == schemas.MAX_NOTE  # what the textarea's maxlength allows
+    response = post(client, note=note.replace("\n", "\r\n"))  # what the browser sends: 302 characters
+    assert response.status_code == 303
+    reference = reference_on(client.get(CONFIRMATION).get_data(as_text=True))
+    assert service.get_request(redis, reference).note == note
+
+
+def test_every_text_field_takes_cr_and_crlf_as_one_line_break(app):
+    with app.test_request_context():
+        intake = schemas.load_intake({"location": "utrecht", "phone": "06 12345678", "consent": True,
+                                      "name": "Ahmed\r", "note": "een\rtwee\r\ndrie"}, channel="api")
+    assert intake.note == "een\ntwee\ndrie" and intake.name == "Ahmed"
+
+
+# --- too many requests: the form again, as typed (finding 5) --------------------------------------------
+
+def test_too_many_requests_brings_the_form_back_with_the_values_and_the_reason(app, client, redis):
+    app.config.update(RATELIMIT_ENABLED=True, CALLBACK_RATE_IP="1 per hour")
+    assert post(client).status_code == 303
+    refused = post(client, phone="06 87654321", name="Ahmed", note="over toeslag", reply_by="sms")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert refused.headers["Cache-Control"] == "no-store"
+    assert re.search(r'<div class="alert alert--error" role="alert">U probeerde het te vaak\.', page)
+    assert page.index("U probeerde het te vaak") < page.index('id="callback-form"')  # at the top
+    assert 'value="06 87654321"' in page and 'value="Ahmed"' in page and "over toeslag</textarea>" in page
+    assert re.search(r'value="sms" checked', page)
+    assert store.count_personal(redis) == 1
+
+
+# --- what the confirmation says (finding 7) -------------------------------------------------------------
+
+@pytest.mark.parametrize("reply_by,heading", [("call", "Wij bellen u terug"), ("sms", "Wij sturen u een bericht"),
+                                              ("whatsapp", "Wij sturen u een bericht")])
+def test_the_confirmation_names_how_where_and_the_kenmerk(client, reply_by, heading):
+    page = send(client, reply_by=reply_by).get_data(as_text=True)
+    assert f"<h1>{heading}</h1>" in page
+    assert "Overheidsloket Utrecht (Stadskantoor)" in page
+    assert re.search(r'Uw kenmerk: <span class="reference">TB-', page) and "nummer van dit verzoek" not in page
+    # INTREKKEN (not STOP, which Twilio takes as an opt-out), and where to send it (the number on one line).
+    assert "stuur INTREKKEN naar 06\u00a010000305, vanaf het telefoonnummer dat u ons gaf." in page
+
+
+def test_without_an_sms_number_the_confirmation_offers_no_sms(client, monkeypatch):
+    location_for = service.location_for
+    monkeypatch.setattr(service, "location_for",
+                        lambda location_id: dataclasses.replace(location_for(location_id), inbound_number=None))
+    page = send(client).get_data(as_text=True)
+    assert reference_on(page) and withdraw_link_on(page)
+    assert "STOP" not in page and "INTREKKEN" not in page and " sms" not in page
+
+
+# --- the withdraw page of a finished or unknown request (finding 8) -------------------------------------
+
+def test_the_withdraw_page_of_a_withdrawn_request_says_so(client, create):
+    receipt = create()
+    path = f"/l/utrecht/terugbellen/{receipt.reference}/intrekken"
+    client.post(path, data={"t": receipt.withdraw_token})
+    response = client.get(f"{path}?t={receipt.withdraw_token}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<h1>Dit terugbelverzoek is al ingetrokken</h1>" in page and receipt.reference in page
+    assert "Wilt u" not in page and "Ja, trek mijn verzoek in" not in page
+
+
+def test_the_withdraw_page_of_an_unknown_reference_is_404(client, create):
+    assert client.get("/l/utrecht/terugbellen/TB-ZZZZZ/intrekken?t=whatever").status_code == 404
+    receipt = create()  # at Utrecht, so unknown at Enschede
+    assert client.get(f"/l/enschede/terugbellen/{receipt.reference}/intrekken?t={receipt.withdraw_token}"
+                      ).status_code == 404
+
+
+def test_the_consent_step_says_who_sees_the_details(client):
+    utrecht = client.get(URL).get_data(as_text=True)
+    assert "Alleen de medewerker van deze locatie ziet uw gegevens." in utrecht
+    assert "Dan geven wij uw verzoek meteen aan die organisatie." in utrecht  # handover_when_absent
+    nijmegen = client.get("/l/nijmegen/terugbellen").get_data(as_text=True)
+    assert "Alleen de medewerkers van Belastingdienst op deze locatie zien uw gegevens." in nijmegen
+
+
+def test_a_request_a_partner_takes_over_can_still_be_withdrawn(client, redis):
+    from routing.handovers import service as handovers
+
+    page = send(client, topic="kinderbijslag").get_data(as_text=True)
+    assert "<h1>Uw vraag is doorgegeven</h1>" in page
+    assert "Een medewerker van Sociale Verzekeringsbank belt u." in page
+    link = withdraw_link_on(page)
+    assert link
+    handover_ref = service.get_status(redis, reference_on(page)).handover
+    client.post(link.split("?")[0], data={"t": parse_qs(urlsplit(link).query)["t"][0]})
+    assert service.get_status(redis, reference_on(page)).state == "withdrawn"
+    assert handovers.find(redis, handover_ref).outcome == "withdrawn_by_citizen"

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from twilio.request_validator import RequestValidator
 
-from callbacks.conftest import MONDAY_10, SATURDAY, TWILIO_TOKEN
+from callbacks.conftest import MONDAY_10, SATURDAY, TWILIO_TOKEN, at
 from routing.callbacks import service
 from routing.store import callbacks as store
 
 BASE = "http://localhost"  # PUBLIC_BASE_URL in the test app
+TUESDAY_10 = at(2026, 12, 1, 10, 0)
 
 
 @pytest.fixture(autouse=True)
 def saturday(pin_now):
     pin_now(SATURDAY)
+
+
+def said(twiml: str, language: str) -> list[str]:
+    """What the caller hears in one language, in order (TwiML <Say> texts, unescaped)."""
+    return [unescape(text) for text in re.findall(rf'<Say language="{language}">(.*?)</Say>', twiml)]
+
+
+def spoken_reference(twiml: str) -> str:
+    """The reference as spelled out on the phone ("T, B, 7, K, Q, 4") back in its written form."""
+    spelled = re.search(r"T, B, ([A-Z2-9], ){3}[A-Z2-9]", twiml).group(0)
+    return "TB-" + spelled.replace(", ", "")[2:]
 
 
 def signed_post(client, path, form, base=BASE):
@@ -56,12 +69,15 @@ def test_sms_creates_a_request_and_replies_with_reference_and_how_to_withdraw(cl
     assert response.status_code == 200 and response.mimetype == "text/xml"
     text = response.get_data(as_text=True)
     reference = re.search(r"TB-[A-Z2-9]{4}", text).group(0)
-    assert "STOP" in text and "maandag 30 november, vanaf 9:00" in text
+    assert "kenmerk: " + reference in text and "maandag 30 november, vanaf 9:00" in text
+    # Twilio itself takes a bare STOP as an opt-out (and then blocks our replies): we name INTREKKEN only.
+    assert "Stuur INTREKKEN" in text and "STOP" not in text
     request = service.get_request(redis, reference)
-    assert request.channel == "sms" and request.reply_by == "sms"
+    # "Wij bellen u terug": staff are asked to call, whatever channel the request came in by.
+    assert request.channel == "sms" and request.reply_by == "call"
     assert request.note == "Graag terugbellen over mijn huurtoeslag"
 
-    stop = sms(client, "STOP").get_data(as_text=True)
+    stop = sms(client, "STOP").get_data(as_text=True)  # still accepted, as is STOPPEN
     assert reference in stop and "ingetrokken" in stop
     assert service.get_request(redis, reference).state == "withdrawn"
     assert service.get_request(redis, reference).phone is None
@@ -72,7 +88,8 @@ def test_whatsapp_uses_the_sender_without_prefix(client, redis):
                            {"From": "whatsapp:+31612345678", "Body": "hallo"})
     reference = re.search(r"TB-[A-Z2-9]{4}", response.get_data(as_text=True)).group(0)
     assert service.get_request(redis, reference).phone == "+31612345678"
-    assert service.get_status(redis, reference).reply_by == "whatsapp"
+    assert service.get_status(redis, reference).channel == "whatsapp"
+    assert service.get_status(redis, reference).reply_by == "call"
 
 
 def test_sms_with_a_bsn_is_not_stored(client, redis):
@@ -83,6 +100,60 @@ def test_sms_with_a_bsn_is_not_stored(client, redis):
 
 def test_intrekken_without_a_request_says_so(client):
     assert "geen open terugbelverzoek" in sms(client, "intrekken").get_data(as_text=True)
+
+
+WITHDRAWALS = ["STOP TB-X56Y", "Stop alstublieft, is niet meer nodig", "intrekken.", "Stoppen!", "STOP-TB-X56Y",
+               "  'Intrekken' a.u.b."]
+
+
+@pytest.mark.parametrize("body", WITHDRAWALS)
+def test_a_message_starting_with_a_stop_word_never_creates_a_request(client, redis, body):
+    assert "geen open terugbelverzoek" in sms(client, body).get_data(as_text=True)
+    assert store.count_personal(redis) == 0 and not list(redis.scan_iter(match="ll:cb:*"))
+
+
+@pytest.mark.parametrize("body", WITHDRAWALS)
+def test_a_message_starting_with_a_stop_word_withdraws_the_live_request(client, redis, body):
+    reference = re.search(r"TB-[A-Z2-9]{4}", sms(client, "bel mij").get_data(as_text=True)).group(0)
+    text = sms(client, body).get_data(as_text=True)
+    assert reference in text and "ingetrokken" in text and "al een terugbelverzoek" not in text
+    assert service.get_request(redis, reference).state == "withdrawn"
+    assert service.get_request(redis, reference).phone is None
+
+
+def test_a_word_that_only_starts_like_stop_is_a_normal_message(client, redis):
+    text = sms(client, "Stopcontact in de hal is kapot, wie kan helpen?").get_data(as_text=True)
+    reference = re.search(r"TB-[A-Z2-9]{4}", text).group(0)
+    assert service.get_request(redis, reference).note == "Stopcontact in de hal is kapot, wie kan helpen?"
+
+
+@pytest.mark.parametrize(("location", "walk_in"), [("utrecht", True), ("amsterdam-centrum", False)])
+def test_a_second_message_says_it_was_not_added_to_the_first_request(client, redis, location, walk_in):
+    path = f"/hooks/twilio/sms?location={location}"
+    first = sms(client, "Graag bellen over de huurtoeslag", path=path).get_data(as_text=True)
+    reference = re.search(r"TB-[A-Z2-9]{4}", first).group(0)
+    again = sms(client, "Het gaat nu ook over de zorgtoeslag", path=path).get_data(as_text=True)
+    assert f"al een terugbelverzoek met kenmerk {reference}" in again
+    assert "Uw nieuwe bericht is niet toegevoegd" in again and "alleen uw eerste bericht" in again
+    assert "Stuur INTREKKEN" in again and "STOP" not in again
+    assert ("kom langs" in again.lower()) is walk_in
+    assert service.get_request(redis, reference).note == "Graag bellen over de huurtoeslag"
+
+
+def test_an_sms_over_300_characters_is_not_kept_and_a_shorter_one_is_asked_for(client, redis):
+    text = sms(client, "a" * 301).get_data(as_text=True)
+    assert "Uw bericht is te lang" in text and "Stuur een korter bericht, van hooguit 300 tekens" in text
+    assert store.count_personal(redis) == 0
+    assert re.search(r"TB-[A-Z2-9]{4}", sms(client, "a" * 300).get_data(as_text=True))  # 300 is fine
+
+
+@pytest.mark.parametrize("sender", ["+12025550123", "+318001234", "Bank"], ids=["country", "0800", "alphanumeric"])
+def test_a_message_from_a_number_we_cannot_call_back_points_to_the_web_form(client, redis, sender):
+    text = sms(client, "bel mij", sender=sender).get_data(as_text=True)
+    assert "Naar het nummer waarmee u dit bericht stuurde, kunnen wij niet terugbellen" in text
+    assert "http://localhost/l/utrecht/terugbellen" in text
+    assert "klopt niet" not in text and "Controleer het nummer" not in text and "Geef een" not in text
+    assert store.count_personal(redis) == 0
 
 
 def test_voice_when_nobody_is_there_offers_press_1_in_dutch_then_english(client):
@@ -101,24 +172,65 @@ def test_pressing_1_creates_a_request_from_the_caller_id(client, redis):
     response = signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht",
                            {"From": "+31612345678", "Digits": "1"})
     twiml = response.get_data(as_text=True)
-    spoken = re.search(r"T, B, ([A-Z2-9], ){3}[A-Z2-9]", twiml).group(0)
-    reference = "TB-" + spoken.replace(", ", "")[2:]
-    request = service.get_request(redis, reference)
+    request = service.get_request(redis, spoken_reference(twiml))
     assert request.channel == "voice" and request.phone == "+31612345678"
 
 
-def test_hidden_caller_id_is_asked_to_use_sms_or_the_form(client, redis):
-    twiml = signed_post(client, "/hooks/twilio/voice?location=utrecht",
-                        {"From": "anonymous"}).get_data(as_text=True)
-    assert "<Gather" not in twiml and "Stuur een sms" in twiml and "website" in twiml
+def test_the_spoken_confirmation_names_the_kenmerk_twice_when_we_call_and_how_to_withdraw(client):
+    twiml = signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht",
+                        {"From": "+31612345678", "Digits": "1"}).get_data(as_text=True)
+    spelled = re.search(r"T, B, ([A-Z2-9], ){3}[A-Z2-9]", twiml).group(0)
+    dutch, english = said(twiml, "nl-NL")[0], said(twiml, "en-GB")[0]
+    # "kenmerk", not "nummer" (which sounds like their phone number), and said twice in each language.
+    assert f"Uw kenmerk is {spelled}" in dutch and "Uw nummer" not in dutch and dutch.count(spelled) == 2
+    assert f"Your reference is {spelled}" in english and english.count(spelled) == 2
+    assert "Wij bellen u maandag 30 november, vanaf 9:00" in dutch  # Saturday: the next shift
+    assert "Monday 30 November, from 9:00" in english
+    assert "Stuur een sms met het woord INTREKKEN naar dit nummer" in dutch and "INTREKKEN" in english
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "Anonymous", "+266696687", "restricted", "unknown", ""])
+def test_hidden_caller_id_is_asked_to_use_sms_or_the_form(client, redis, caller):
+    twiml = signed_post(client, "/hooks/twilio/voice?location=utrecht", {"From": caller}).get_data(as_text=True)
+    dutch = said(twiml, "nl-NL")[0]
+    assert "<Gather" not in twiml and "Uw nummer is afgeschermd" in dutch
+    assert "Stuur een sms" in dutch and "website" in dutch
     assert store.count_personal(redis) == 0
 
 
-def test_voice_when_present_says_where_to_go(client, pin_now):
+@pytest.mark.parametrize("caller", ["+12025550123", "+318001234"], ids=["not-allowed-country", "0800"])
+def test_a_caller_we_cannot_call_back_is_told_so_and_pointed_to_the_form_not_called_hidden(client, redis, caller):
+    twiml = signed_post(client, "/hooks/twilio/voice?location=utrecht", {"From": caller}).get_data(as_text=True)
+    dutch = said(twiml, "nl-NL")[0]
+    assert "afgeschermd" not in dutch and "hidden" not in said(twiml, "en-GB")[0]
+    assert "Naar het nummer waarmee u belt, kunnen wij niet terugbellen" in dutch and "formulier" in dutch
+    assert "<Gather" not in twiml and store.count_personal(redis) == 0
+
+
+def test_voice_when_present_says_until_when_where_to_go_and_offers_press_1(client, redis, pin_now):
     pin_now(MONDAY_10)
     twiml = signed_post(client, "/hooks/twilio/voice?location=utrecht",
                         {"From": "+31612345678"}).get_data(as_text=True)
-    assert "<Gather" not in twiml and "Er is nu een medewerker, tot 17:00 uur" in twiml
+    dutch = said(twiml, "nl-NL")[0]
+    assert "Er is nu een medewerker, tot 17:00 uur" in dutch
+    assert "U kunt langskomen op Stadsplateau 1, 3521 AZ Utrecht" in dutch  # Utrecht takes walk-ins
+    assert "Druk op 1 om teruggebeld te worden op dit nummer" in dutch and "<Gather" in twiml
+    assert "Press 1 to be called back" in said(twiml, "en-GB")[0]
+
+    # Pressing 1 while someone is there: the request is open at once, not held for a next shift.
+    chosen = signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht",
+                         {"From": "+31612345678", "Digits": "1"}).get_data(as_text=True)
+    assert "Wij bellen u maandag 30 november, vanaf 10:00" in said(chosen, "nl-NL")[0]
+    assert service.get_request(redis, spoken_reference(chosen)).state == "open"
+
+
+def test_voice_when_present_at_a_location_without_walk_in_does_not_invite_people_to_come_by(client, pin_now):
+    pin_now(TUESDAY_10)  # Amsterdam Centrum: staffed Tuesday morning, citizens by referral only
+    twiml = signed_post(client, "/hooks/twilio/voice?location=amsterdam-centrum",
+                        {"From": "+31612345678"}).get_data(as_text=True)
+    dutch, english = said(twiml, "nl-NL")[0], said(twiml, "en-GB")[0]
+    assert "Er is nu een medewerker, tot 12:30 uur" in dutch and "Druk op 1" in dutch and "<Gather" in twiml
+    assert "langs" not in dutch and "Amstel 1" not in dutch and "come by" not in english
 
 
 def test_webhooks_need_no_csrf_token_but_a_signature(app, client):

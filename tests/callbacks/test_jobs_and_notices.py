@@ -63,3 +63,26 @@ def test_arrival_notices_are_coalesced(create, redis):
     create(now=MONDAY_10, phone="0611111111")
     create(now=MONDAY_10, phone="0622222222")
     assert len([n for n in _notices(redis) if n["kind"] == "callbacks_waiting"]) == 1
+
+
+def test_without_public_base_url_the_release_still_notifies_with_a_full_link(create, redis, app):
+    pytest.importorskip("routing.notices.service")
+    app.config["PUBLIC_BASE_URL"] = None  # the release job has no request to take the address from
+    create(now=SATURDAY)
+    assert service.release_waiting(redis, now=at(2026, 11, 30, 9, 0)) == {"utrecht": 1}
+    [notice] = [n for n in _notices(redis) if n["kind"] == "callbacks_waiting"]
+    assert notice["context"]["link"].startswith("http://") and "/loket/terugbelverzoeken" in notice["context"]["link"]
+
+
+def test_a_notice_that_cannot_be_made_breaks_neither_intake_nor_release(create, redis, monkeypatch, caplog):
+    notices = pytest.importorskip("routing.notices.service")
+
+    def refuse(*args, **kwargs):
+        raise notices.NoticeContextError("a notice needs at least one address (sms, whatsapp or email)")
+
+    monkeypatch.setattr(notices, "create_notice", refuse)
+    receipt = create(now=SATURDAY)
+    assert service.release_waiting(redis, now=at(2026, 11, 30, 9, 0)) == {"utrecht": 1}
+    assert service.get_status(redis, receipt.reference).state == "open"
+    assert create(now=MONDAY_10, phone="0633333333").status == "open"
+    assert "on-duty notice for utrecht not created (NoticeContextError" in caplog.text

@@ -97,6 +97,8 @@ def test_purge_expires_what_nobody_picked_up_and_forgets_done_after_retention(cr
     done = create(now=MONDAY_10, phone="0687654321")
     service.mark_handed_over(redis, done.reference, "WO-TEST", now=MONDAY_10)
     assert service.get_request(redis, done.reference).phone == "+31687654321"
+    # The purge job deletes it (and counts it) before Redis would: the TTL is only the backstop.
+    assert redis.ttl(store.PERSONAL.format(reference=done.reference)) > 30 * 86400
 
     counts = service.purge_expired(redis, now=SATURDAY + timedelta(days=14, minutes=1))
     assert counts == {"expired": 1, "personal_deleted": 0}
@@ -169,14 +171,14 @@ def test_handover_when_absent_goes_to_the_one_partner(create, redis, monkeypatch
         calls.append((reference, partner_id))
         request = service.get_request(r, reference)
         assert request.phone == "+31612345678"
-        service.mark_handed_over(r, reference, "WO-1")
+        service.pass_to_partner(r, reference, "WO-1", partner_id)
 
     fake = types.ModuleType("routing.handovers.service")
     fake.create_from_callback = create_from_callback
     monkeypatch.setitem(sys.modules, "routing.handovers.service", fake)
     receipt = create(now=SATURDAY, topic="kinderbijslag")
     assert calls == [(receipt.reference, "svb")]
-    assert receipt.status == "done"
+    assert receipt.status == "handed_over"
     assert service.get_status(redis, receipt.reference).handover == "WO-1"
 
 
@@ -194,14 +196,54 @@ def test_keys_rotate_command_reports_what_it_did(create, app):
     assert "Re-encrypted with the newest key: 1." in result.output
 
 
-def test_handover_when_absent_with_the_real_handover_service(create, redis):
-    handovers = pytest.importorskip("routing.handovers.service")
-    if not hasattr(handovers, "create_from_callback"):
-        pytest.skip("the warm handover does not offer create_from_callback yet")
-    receipt = create(now=SATURDAY, topic="kinderbijslag", name="Mevrouw Jansen")
-    assert receipt.status == "done"
+def _handed_over(create, redis, phone="06 12345678"):
+    from routing.handovers import service as handovers
+
+    receipt = create(now=SATURDAY, topic="kinderbijslag", name="Mevrouw Jansen", phone=phone)
+    assert receipt.status == "handed_over" and receipt.withdraw_token
     request = service.get_request(redis, receipt.reference)
-    assert request.outcome == "handed_over" and request.handover
+    handover = handovers.find(redis, request.handover)
+    assert handover.partner == "svb" and handover.is_open and handover.callback_reference == receipt.reference
+    return receipt, handover
+
+
+def test_a_request_handed_over_at_intake_stays_live_with_one_copy_of_the_personal_data(create, redis):
+    from routing.handovers import service as handovers
+
+    receipt, handover = _handed_over(create, redis)
+    # The partner holds the personal data now; the request keeps none of its own.
+    assert service.get_request(redis, receipt.reference).phone is None
+    assert handovers.personal(redis, handover, actor="test").phone == "+31612345678"
+    # It is not on the loket's lists, and asking again finds it instead of handing over a second time.
+    assert receipt.reference not in {q.reference for q in service.worklist(redis, ["utrecht"], now=MONDAY_10)}
+    again = create(now=SATURDAY, topic="kinderbijslag")
+    assert again.existing and again.reference == receipt.reference
+    assert service.get_status(redis, receipt.reference).asked == 2
+
+
+def test_withdrawing_a_request_handed_over_at_intake_withdraws_the_handover(create, redis):
+    from routing.handovers import service as handovers
+
+    receipt, handover = _handed_over(create, redis)
+    assert service.withdraw(redis, receipt.reference, receipt.withdraw_token).state == "withdrawn"
+    ended = handovers.find(redis, handover.reference)
+    assert not ended.is_open and ended.outcome == "withdrawn_by_citizen"
+    assert handovers.personal(redis, ended, actor="test") is None
+    # By SMS (INTREKKEN from the same number) too.
+    receipt, handover = _handed_over(create, redis, phone="06 87654321")
+    assert service.withdraw_by_phone(redis, "utrecht", "+31687654321", now=SATURDAY).reference == receipt.reference
+    assert handovers.find(redis, handover.reference).outcome == "withdrawn_by_citizen"
+
+
+def test_a_request_handed_over_at_intake_is_done_when_the_partner_finishes(create, redis):
+    from routing.handovers import service as handovers
+
+    receipt, handover = _handed_over(create, redis)
+    handovers.record_outcome(redis, handover, "solved", actor="partner:svb", now=MONDAY_10)
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "done" and request.outcome == "handed_over"
+    with pytest.raises(ApiError):
+        service.withdraw(redis, receipt.reference, receipt.withdraw_token)
 
 
 def test_a_failing_handover_leaves_the_request_waiting(create, redis, monkeypatch):

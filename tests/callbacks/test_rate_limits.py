@@ -14,7 +14,7 @@ def app_config() -> dict:
 
 
 def post(client, phone, location="utrecht"):
-    return client.post(f"/l/{location}/terugbellen", data={"phone": phone, "consent": "yes"})
+    return client.post(f"/l/{location}/terugbellen", data={"phone": phone, "consent": "yes"}, follow_redirects=True)
 
 
 def test_per_number_then_per_ip(client, pin_now, redis):
@@ -54,3 +54,12 @@ def test_per_location_limit_over_sms(app, client, pin_now, redis):
     replies = [sms(client, "bel mij", sender=f"+3161234567{i}").get_data(as_text=True) for i in range(3)]
     assert "TB-" in replies[0] and "TB-" in replies[1]
     assert "te veel verzoeken" in replies[2]
+
+
+def test_status_reads_are_limited_per_client(app, client, api_key):
+    app.config["CALLBACK_READ_RATE"] = "3 per minute"
+    headers = api_key("staff", locations=("utrecht",))
+    codes = [client.get(f"/api/v1/callbacks/TB-ZZZ{i}", headers=headers).status_code for i in range(4)]
+    assert codes == [404, 404, 404, 429]
+    # Another client has its own count.
+    assert client.get("/api/v1/callbacks/TB-ZZZZ", headers=api_key("coordinator")).status_code == 404

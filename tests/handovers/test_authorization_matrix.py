@@ -93,20 +93,29 @@ MATRIX: dict[str, list[Case]] = {
     # it without personal fields (as with handovers: status only, no attempts)
     "callbacks.form": [Case("GET", "/l/{location}/terugbellen", every("public")),
                        Case("POST", "/l/{location}/terugbellen", every("public"), {"phone": ""})],
+    "callbacks.confirmation": [Case("GET", "/l/{location}/terugbellen/bevestiging", every("public"))],
     "callbacks.withdraw_page": [Case("GET", "/l/{location}/terugbellen/{callback}/intrekken", every("public")),
                                 Case("POST", "/l/{location}/terugbellen/{callback}/intrekken", every("public"))],
+    # Partners without a counter have no worklist at all (403); staff of another location see their own.
     "callbacks.worklist": [Case("GET", "/loket/terugbelverzoeken", roles(
-        "login", "unlisted", "listed", "unlisted", "unlisted", "listed", "listed"))],
+        "login", "unlisted", "listed", 403, 403, "listed", "listed"))],
     "callbacks.detail": [Case("GET", "/loket/terugbelverzoeken/{callback}", roles(
         "login", 404, "personal", 404, 404, "plain", "plain"))],
     "callbacks.attempt": [Case("POST", "/loket/terugbelverzoeken/{callback}/poging", roles(
         "login", 404, "ok", 404, 404, 403, 403), {"result": "not_reached"})],
+    "callbacks.take_over": [Case("POST", "/loket/terugbelverzoeken/{callback}/overnemen", roles(
+        "login", 404, "ok", 404, 404, 403, 403))],
+    # Allowed for staff of the location; in this world nobody has taken the request, so there is nothing to
+    # give back (409).
+    "callbacks.give_back": [Case("POST", "/loket/terugbelverzoeken/{callback}/terugzetten", roles(
+        "login", 404, 409, 404, 404, 403, 403))],
     "callbacks.door_qr": [Case("GET", "/loket/terugbellen-qr/{location}.svg", roles(
         "login", 404, "ok", 404, 404, "ok", "ok"))],
     "callbacks_api.Callbacks": [Case("POST", "/api/v1/callbacks", roles(401, 403, 201, 403, 403, 201, 201),
                                      NEW_CALLBACK, as_json=True)],
+    # Who does not follow the location learns nothing, not even that the reference exists.
     "callbacks_api.CallbackByReference": [Case("GET", "/api/v1/callbacks/{callback}", roles(
-        401, "plain", "personal", "plain", "plain", "plain", "plain"))],
+        401, 404, "personal", 404, 404, "plain", "plain"))],
     "callbacks_api.Withdraw": [Case("POST", "/api/v1/callbacks/{callback}/withdraw", every("public"),
                                     {"token": "not-the-token"}, as_json=True)],
     "callback_hooks.sms": [Case("POST", "/hooks/twilio/sms", SIGNED_ONLY, {"From": E164, "Body": "hallo"})],

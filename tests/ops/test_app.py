@@ -15,12 +15,12 @@ def test_factory_without_overrides_is_development(monkeypatch):
 
 
 def test_production_refuses_development_defaults(redis_url, monkeypatch):
-    for name in ("SECRET_KEY", "ENCRYPTION_KEYS", "PSEUDONYM_KEY", "REDIS_PERSISTENT"):
+    for name in ("SECRET_KEY", "ENCRYPTION_KEYS", "PSEUDONYM_KEY", "REDIS_PERSISTENT", "PUBLIC_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(SystemExit) as refused:
         create_app({"LOKETLIJN_ENV": "production", "REDIS_URL": redis_url})
     message = str(refused.value)
-    for setting in ("SECRET_KEY", "ENCRYPTION_KEYS", "PSEUDONYM_KEY", "REDIS_PERSISTENT"):
+    for setting in ("SECRET_KEY", "ENCRYPTION_KEYS", "PSEUDONYM_KEY", "REDIS_PERSISTENT", "PUBLIC_BASE_URL"):
         assert setting in message
 
 
@@ -31,6 +31,7 @@ def test_production_starts_with_real_secrets(redis_url, monkeypatch):
     monkeypatch.setenv("ENCRYPTION_KEYS", Fernet.generate_key().decode())
     monkeypatch.setenv("PSEUDONYM_KEY", "p" * 40)
     monkeypatch.setenv("REDIS_PERSISTENT", "1")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://loketlijn.example.nl")
     app = create_app({"LOKETLIJN_ENV": "production", "REDIS_URL": redis_url})
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
@@ -119,7 +120,7 @@ def test_each_request_logs_one_json_line_with_its_route_never_its_path(client, c
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "loketlijn.request"]
     assert len(lines) == 1
     line = lines[0]
-    assert (line["event"], line["method"], line["status"]) == ("request", "GET", 200)
+    assert (line["event"], line["method"], line["status"]) == ("request", "GET", 404)
     assert line["route"] == "/l/<location_id>/terugbellen/<reference>/intrekken"
     assert line["timestamp"].endswith("Z") and isinstance(line["ms"], float)
     assert "TB-7KQ4" not in caplog.text and "withdraw-secret" not in caplog.text

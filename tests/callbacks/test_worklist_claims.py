@@ -1,0 +1,213 @@
+"""The staff worklist as two colleagues meet it: who works on a request and since when, taking it over only
+on purpose, giving it back, forms that came too late, how a request ended, and the list's own details."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from callbacks.conftest import MONDAY_10, at
+from routing.callbacks import service
+from routing.privacy import audit
+
+LIST = "/loket/terugbelverzoeken"
+
+
+@pytest.fixture(autouse=True)
+def monday(pin_now):
+    pin_now(MONDAY_10)
+
+
+@pytest.fixture
+def colleagues(app, login):
+    """Two logged-in Utrecht employees, each with their own browser: (client, e-mail) pairs."""
+    first, second = app.test_client(), app.test_client()
+    return ((first, login(first, "staff", locations=("utrecht",))),
+            (second, login(second, "staff", locations=("utrecht",))))
+
+
+def _version(page: str) -> str:
+    return re.search(r'name="updated" value="(\d+)"', page).group(1)
+
+
+def test_list_and_detail_say_who_works_on_it_and_opening_does_not_take_it_over(colleagues, create, redis):
+    receipt = create(now=MONDAY_10, name="Mevrouw Jansen", note="over de AOW")
+    (anna, anna_email), (bert, _) = colleagues
+    anna.get(f"{LIST}/{receipt.reference}")  # Anna opens it at 10:00: hers now
+
+    listed = bert.get(LIST).get_data(as_text=True)
+    assert f"{anna_email} werkt hieraan sinds maandag 30 november, 10:00." in listed
+    assert "Iemand mee bezig: 1" in listed and "Open: 0" in listed
+
+    page = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert f"{anna_email} werkt hieraan sinds maandag 30 november, 10:00." in page
+    assert "Bel deze inwoner niet zelf" in page and "Ik neem het over" in page
+    # Bert sees the facts, not the number, and cannot record an attempt before taking it over.
+    assert "tel:" not in page and "612345678" not in page and "over de AOW" not in page
+    assert "Hoe ging het?" not in page
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "in_progress" and request.assignee != "" and anna_email not in (request.assignee or "")
+    views = [r for r in audit.for_reference(redis, receipt.reference) if r["name"] == "callback.view"]
+    assert len(views) == 1  # only Anna read the number
+    # A crafted attempt from Bert is refused as well: Anna has it.
+    response = bert.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"})
+    assert response.status_code == 409 and "Een collega is met dit verzoek bezig" in response.get_data(as_text=True)
+    assert service.get_status(redis, receipt.reference).attempts == 0
+
+    # Anna's own page says it is hers.
+    assert "U werkt hieraan sinds maandag 30 november, 10:00." in anna.get(f"{LIST}/{receipt.reference}").get_data(
+        as_text=True)
+
+
+def test_taking_over_is_explicit_and_the_old_page_is_then_refused(colleagues, create, redis, pin_now):
+    receipt = create(now=MONDAY_10)
+    (anna, _), (bert, bert_email) = colleagues
+    annas_page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    pin_now(at(2026, 11, 30, 10, 20))
+    berts_page = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    response = bert.post(f"{LIST}/{receipt.reference}/overnemen", data={"updated": _version(berts_page)},
+                         follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert f"U werkt nu aan {receipt.reference}." in page
+    assert 'href="tel:+31612345678"' in page and "U werkt hieraan sinds maandag 30 november, 10:20." in page
+
+    # Anna's page is out of date: her attempt is refused with a way back, and nothing is recorded.
+    pin_now(at(2026, 11, 30, 10, 25))
+    response = anna.post(f"{LIST}/{receipt.reference}/poging",
+                         data={"result": "reached", "outcome": "helped", "updated": _version(annas_page)})
+    assert response.status_code == 409
+    refused = response.get_data(as_text=True)
+    assert "Dit verzoek is veranderd sinds u de pagina opende. Er is niets opgeslagen." in refused
+    assert f'href="/loket/terugbelverzoeken/{receipt.reference}"' in refused
+    after = service.get_status(redis, receipt.reference)
+    assert after.state == "in_progress" and after.attempts == 0
+    assert f"{bert_email} werkt hieraan sinds maandag 30 november, 10:20." in anna.get(
+        f"{LIST}/{receipt.reference}").get_data(as_text=True)
+
+
+def test_give_back_returns_it_to_open_for_anyone(colleagues, create, redis):
+    receipt = create(now=MONDAY_10)
+    (anna, _), (bert, _) = colleagues
+    page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "Terugzetten" in page
+    response = anna.post(f"{LIST}/{receipt.reference}/terugzetten", data={"updated": _version(page)},
+                         follow_redirects=True)
+    listed = response.get_data(as_text=True)
+    assert f"{receipt.reference} staat weer open voor iedereen." in listed
+    assert "werkt hieraan" not in listed and "Open: 1" in listed
+    assert service.get_status(redis, receipt.reference).state == "open"
+    # The next one to open it has it.
+    assert 'href="tel:+31612345678"' in bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert service.get_status(redis, receipt.reference).state == "in_progress"
+
+
+def test_a_colleague_without_a_known_account_is_a_colleague(colleagues, create, redis):
+    receipt = create(now=MONDAY_10)
+    (anna, anna_email), (bert, _) = colleagues
+    anna.get(f"{LIST}/{receipt.reference}")
+    redis.delete(f"ll:user:{anna_email}")  # the account is gone since
+    redis.srem("ll:users", anna_email)
+    assert "een collega werkt hieraan sinds maandag 30 november, 10:00." in bert.get(LIST).get_data(as_text=True)
+
+
+def test_attempt_form_errors_come_back_on_the_page_with_the_choice_kept(client, login, create, redis):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    response = client.post(f"{LIST}/{receipt.reference}/poging",
+                           data={"result": "reached", "updated": _version(page)})
+    assert response.status_code == 422
+    again = response.get_data(as_text=True)
+    assert "Er is iets niet goed ingevuld" in again and 'href="#field-outcome"' in again
+    assert re.search(r'id="error-outcome">.*Kies een van de mogelijkheden', again)
+    assert re.search(r'value="reached"[^>]*checked', again)
+    assert 'href="tel:+31612345678"' in again  # still the request's own page
+    assert service.get_status(redis, receipt.reference).state == "in_progress"
+
+
+def test_the_last_not_reached_says_the_attempts_ran_out_and_the_page_says_how_it_ended(client, login, create,
+                                                                                        redis):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    first = client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert (f"Niet bereikt: {receipt.reference} blijft open. Probeer het opnieuw maandag 30 november, 12:00."
+            in first)
+    assert "(1 poging)" in first
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "Volgende poging" in page and "maandag 30 november, 12:00" in page
+    client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"})
+    last = client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert (f"{receipt.reference} is afgesloten: de inwoner is 3 keer niet bereikt. Er zijn geen pogingen meer."
+            in last)
+    ended = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "Hoe het afliep" in ended and "Na het hoogste aantal pogingen niet bereikt" in ended
+    assert re.search(r"Laatste poging</dt><dd>Niet bereikt", ended)
+    assert "3 pogingen" in ended and "Hoe ging het?" not in ended
+
+
+def test_a_handed_over_request_names_its_handover(client, login, create, redis):
+    receipt = create(now=MONDAY_10)
+    service.mark_handed_over(redis, receipt.reference, "OV-7KQ4", now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "Warm overgedragen aan een partner" in page and "OV-7KQ4" in page
+
+
+def test_a_missed_preferred_moment_stays_due_and_comes_first(create, redis):
+    friday = at(2026, 11, 27, 10, 0)
+    missed = create(now=friday, phone="0611111111", preferred=["2026-11-27:afternoon"])
+    anytime = create(now=MONDAY_10, phone="0622222222")
+    later = create(now=MONDAY_10, phone="0633333333", preferred=["2026-11-30:afternoon"])
+    requests = {q.reference: q for q in service.worklist(redis, ["utrecht"], now=MONDAY_10)}
+    assert service.due_now(requests[missed.reference], MONDAY_10)
+    assert not service.due_now(requests[later.reference], MONDAY_10)
+    assert service.due_now(requests[later.reference], at(2026, 11, 30, 12, 0))
+    order = [q.reference for q in service.worklist(redis, ["utrecht"], now=MONDAY_10)]
+    assert order == [missed.reference, anytime.reference, later.reference]
+
+
+def test_an_account_that_serves_no_location_gets_a_plain_403(client, login):
+    login(client, "partner", partner="uwv")  # UWV holds no counter
+    response = client.get(LIST)
+    assert response.status_code == 403
+    assert "Uw account hoort bij geen locatie met terugbelverzoeken." in response.get_data(as_text=True)
+
+
+def test_plurals_totals_and_references_that_do_not_wrap(client, login, create, pin_now):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"})
+    dutch = client.get(LIST).get_data(as_text=True)
+    assert "(1 poging)" in dutch and "1 pogingen" not in dutch
+    assert "Open: 1" in dutch and "Iemand mee bezig: 0" in dutch and "Wacht op de volgende dienst: 0" in dutch
+    assert f"class=\"reference\">{receipt.reference}<" in dutch  # loketlijn.css keeps it on one line
+    english = client.get(LIST + "?lang=en").get_data(as_text=True)
+    assert "(1 attempt)" in english and "1 attempts" not in english
+    create(now=MONDAY_10, phone="0644444444")
+    create(now=MONDAY_10, phone="0644444444")
+    assert "asked 2 times" in client.get(LIST + "?lang=en").get_data(as_text=True)
+
+
+def test_the_location_filter_survives_an_action(client, login, create):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht", "enschede"))
+    listed = client.get(LIST + "?location=utrecht").get_data(as_text=True)
+    assert f'href="/loket/terugbelverzoeken/{receipt.reference}?location=utrecht"' in listed
+    page = client.get(f"{LIST}/{receipt.reference}?location=utrecht").get_data(as_text=True)
+    assert '<input type="hidden" name="location" value="utrecht">' in page
+    response = client.post(f"{LIST}/{receipt.reference}/poging",
+                           data={"result": "not_reached", "location": "utrecht", "updated": _version(page)})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/loket/terugbelverzoeken?location=utrecht")
+
+
+@pytest.mark.parametrize(("reply_by", "offered"), [("sms", True), ("whatsapp", True), ("call", False)])
+def test_an_sms_link_when_the_citizen_asked_for_a_text(client, login, create, reply_by, offered):
+    receipt = create(now=MONDAY_10, reply_by=reply_by)
+    login(client, "staff", locations=("utrecht",))
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert 'href="tel:+31612345678"' in page
+    assert ('href="sms:+31612345678"' in page) is offered

@@ -1,0 +1,35 @@
+"""Every text a user can see has its English translation: a missing one shows Dutch on an English page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE = ROOT / "routing" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+TEMPLATES = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
+METHODS = [("routing/**.py", "python"), ("workers/**.py", "python"),
+           ("routing/templates/**.html", "jinja2"), ("routing/templates/**.txt", "jinja2")]
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2), "_n": (1, 2),
+            "lazy_ngettext": (1, 2)}
+
+
+def test_every_text_in_code_and_templates_has_an_english_translation():
+    with CATALOGUE.open() as file:
+        catalogue = read_po(file)
+    found, missing = 0, []
+    for filename, line, message, _comments, _context in extract_from_dir(
+            str(ROOT), METHODS, {"routing/templates/**.html": TEMPLATES, "routing/templates/**.txt": TEMPLATES},
+            keywords=KEYWORDS):
+        msgid = message[0] if isinstance(message, tuple) else message
+        if not msgid:
+            continue
+        found += 1
+        entry = catalogue.get(msgid)
+        translated = entry is not None and (all(entry.string) if isinstance(entry.string, tuple) else entry.string)
+        if not translated:
+            missing.append(f"{filename}:{line}: {msgid[:70]}")
+    assert found > 300  # the extraction itself works (code and templates)
+    assert not missing, "\n".join(missing)
