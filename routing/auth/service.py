@@ -100,6 +100,12 @@ def principal_for_user(r: redis.Redis, email: str) -> Principal | None:
     return principal_from_record(record, "user") if record else None
 
 
+def account_emails(r: redis.Redis) -> dict[str, str]:
+    """Account id → e-mail address: who an id in the audit log or on a request is (a handful of accounts per
+    service, read at once)."""
+    return {record["id"]: record["email"] for record in store.list_users(r) if record.get("id")}
+
+
 def principal_from_record(record: dict[str, Any], kind: str) -> Principal:
     return Principal(
         id=record["id"],

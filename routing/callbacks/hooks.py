@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -209,7 +209,9 @@ def voice():
         _say_both(response, *greeting, _cannot_call_back())
         return _twiml(response)
     gather = Gather(num_digits=1, timeout=8, method="POST",
-                    action=url_for("callback_hooks.voice_choice", location=location.id))
+                    # Absolute: Twilio resolves a relative one against the host, losing a path prefix of
+                    # PUBLIC_BASE_URL (https://example.nl/loketlijn).
+                    action=absolute("callback_hooks.voice_choice", location=location.id))
     _say_both(gather, *greeting, _l("Druk op 1 om teruggebeld te worden op dit nummer."))
     response.append(gather)
     _say_both(response, _l("U drukte niets. Tot ziens."))

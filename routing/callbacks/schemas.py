@@ -6,6 +6,8 @@ location offers, consent) are checked together, so the citizen hears about every
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,13 +27,28 @@ LANGUAGES = ("nl", "en")
 PREFERRED_HORIZON_DAYS = 14
 
 
+# Control characters (NUL, escapes) and bidirectional overrides, which can make a note or a name show
+# something else on the staff's screen than what is stored; line breaks and tabs are fine.
+_HIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
 class Text(fields.String):
     """A string whose line breaks are LF only: browsers send a textarea's line breaks as CRLF, while its
-    maxlength counted each as one character, so lengths are checked on the LF text."""
+    maxlength counted each as one character, so lengths are checked on the LF text. Hidden control
+    characters are refused."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        return text.replace("\r\n", "\n").replace("\r", "\n")
+        text = super()._deserialize(value, attr, data, **kwargs).replace("\r\n", "\n").replace("\r", "\n")
+        if _HIDDEN_CHARACTERS.search(text):
+            raise ValidationError(_("Hier staat een teken dat wij niet kunnen gebruiken. Typ de tekst opnieuw."))
+        return text
+
+
+def _looks_like_bsn(raw: str) -> bool:
+    """Nine digits without a leading 0 or +, passing the eleven-test: a BSN typed where the number goes (as a
+    phone number it would be an area code without its 0). Not find_bsn: "+31 6 12345678" holds nine digits."""
+    digits = re.sub(r"[ .\-]", "", raw or "")
+    return re.fullmatch(r"[1-9]\d{8}", digits) is not None and bsn.passes_eleven_test(digits)
 
 
 def _bsn_message() -> str:
@@ -76,7 +93,10 @@ class CallbackIn(Schema):
     def check_meaning(self, data, **kwargs):
         # A field missing from `data` already failed its own check (and has its message).
         errors: dict[str, list[str]] = {}
-        if "phone" in data:
+        if "phone" in data and _looks_like_bsn(data["phone"]):
+            errors["phone"] = [_("Dit lijkt een BSN (burgerservicenummer), geen telefoonnummer. Geef uw "
+                                 "telefoonnummer, bijvoorbeeld 06 12345678.")]
+        elif "phone" in data:
             try:
                 data["phone"] = phone.normalise(data["phone"], current_app.config["CALLBACK_ALLOWED_REGIONS"])
             except phone.PhoneRefused as refused:

@@ -326,9 +326,11 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
         raise ApiError(429, _("Er zijn te veel verzoeken gedaan voor dit nummer of deze locatie. "
                               "Probeer het later opnieuw, of kom langs als de medewerker er is."))
     if result.outcome == "existing":
-        existing_release = _from_epoch(str(result.release)) if result.release else None
-        return Receipt(result.reference, result.state,
-                       expected_callback(result.state, existing_release, (), now), None, existing=True)
+        # The same promise as the first time: its release and its preferred moments (read again: rare path).
+        existing = get_status(r, result.reference)
+        return Receipt(existing.reference, existing.state,
+                       expected_callback(existing.state, existing.release, existing.preferred, now), None,
+                       existing=True)
     if state == "waiting" and location.handover_when_absent:
         state = _try_handover(r, reference, location, intake.topic) or state
     if result.notify:
@@ -709,13 +711,6 @@ def give_back(r: redis.Redis, reference: str, principal, *, seen: str | None = N
         raise ApiError(409, states.refusal_message(request.state))
     _move(r, reference, "open", now, fields={"assignee": ""})
     return get_status(r, reference)
-
-
-def colleague_names(r: redis.Redis) -> dict[str, str]:
-    """Account id → e-mail address, to say who is working on a request (the account's display name)."""
-    from routing.store import users
-
-    return {record["id"]: record["email"] for record in users.list_users(r) if record.get("id")}
 
 
 def may_handle(principal, location_id: str) -> bool:

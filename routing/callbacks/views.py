@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from routing import i18n
 from routing.auth import current_principal, login_required
+from routing.auth import service as auth_service
 from routing.callbacks import limits, schemas, service, states
 from routing.directory.model import DIENSTVERLENER
 from routing.errors import ApiError
@@ -193,6 +194,22 @@ def withdraw_page(location_id: str, reference: str):
     return render_template("callbacks/withdraw.html", location=location, reference=status.reference, token=token)
 
 
+CITIZEN_PAGES = frozenset({"callbacks.form", "callbacks.confirmation", "callbacks.withdraw_page"})
+
+
+@bp.app_context_processor
+def citizen_home() -> dict:
+    """On a citizen's page, "home" (the header's name, an error page's way back) is that location's form, not
+    the staff start page behind a login; on one for an unknown location there is none."""
+    if request.endpoint not in CITIZEN_PAGES:
+        return {}
+    location_id = (request.view_args or {}).get("location_id", "")
+    try:
+        return {"citizen_home": url_for("callbacks.form", location_id=service.location_for(location_id).id)}
+    except ApiError:
+        return {"citizen_home": ""}
+
+
 # --- staff ------------------------------------------------------------------------------------------------
 
 STAFF_ROLES = ("staff", "partner", "coordinator")
@@ -228,7 +245,7 @@ def worklist():
 
 def _staff_context() -> dict:
     """What the worklist and the detail page need to say who works on a request, and since when."""
-    return {"colleagues": service.colleague_names(get_redis()), "me": current_principal().id,
+    return {"colleagues": auth_service.account_emails(get_redis()), "me": current_principal().id,
             "moment": _moment_text}
 
 

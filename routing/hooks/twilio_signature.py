@@ -6,10 +6,13 @@ checked against PUBLIC_BASE_URL + path (+ query string). Anything that does not 
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
 
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
+
+log = logging.getLogger(__name__)
 
 
 def signed_url() -> str:
@@ -35,6 +38,10 @@ def twilio_signed(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not is_valid_twilio_request():
+            # What an operator needs to find a wrong PUBLIC_BASE_URL or token; the URL holds no personal data.
+            log.warning("Twilio webhook refused: %s (checked against %s)",
+                        "no TWILIO_AUTH_TOKEN set" if not current_app.config.get("TWILIO_AUTH_TOKEN")
+                        else "signature does not match", signed_url())
             abort(403)
         return view(*args, **kwargs)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -9,6 +10,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 
 from routing.auth import api_auth, login_required
+from routing.auth.service import account_emails
+from routing.directory.schedule import TZ
 from routing.extensions import get_redis
 from routing.privacy import audit
 
@@ -28,7 +31,14 @@ def _records(reference: str) -> list[dict[str, Any]]:
 def search():
     reference = request.args.get("reference", "").strip().upper()[:MAX_REFERENCE]
     records = _records(reference) if reference else []
-    return render_template("privacy/audit.html", reference=reference, records=records)
+    return render_template("privacy/audit.html", reference=reference, records=records,
+                           accounts=account_emails(get_redis()), local_time=_local_time)
+
+
+def _local_time(iso: str) -> str:
+    """'2026-11-30T09:12:03.120Z' as the coordinator's clock shows it: '30-11-2026 10:12:03'."""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(TZ)
+    return moment.strftime("%d-%m-%Y %H:%M:%S")
 
 
 @blp.route("/<reference>")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import phonenumbers
+from babel import Locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from phonenumbers import PhoneNumberType, shortnumberinfo
 
@@ -47,15 +49,26 @@ def _not_callable() -> PhoneRefused:
                                            "nummer."))
 
 
-def _foreign() -> PhoneRefused:
-    return PhoneRefused("not_callable", _l("Naar een nummer uit dit land kunnen wij niet terugbellen. "
-                                           "Geef een Nederlands nummer."))
+def _missing() -> PhoneRefused:
+    return PhoneRefused("invalid", _l("Vul uw telefoonnummer in, bijvoorbeeld 06 12345678."))
+
+
+def _foreign(allowed_regions: Iterable[str]) -> PhoneRefused:
+    """Names the countries we do call, in the reader's language ("Nederland, België, Duitsland")."""
+    locale = Locale.parse(str(get_locale() or "nl"))
+    codes = ["NL", *sorted({code.upper() for code in allowed_regions} - {"NL"})]
+    countries = ", ".join(locale.territories.get(code, code) for code in codes)
+    return PhoneRefused("not_callable", _l("Naar een nummer uit dit land kunnen wij niet terugbellen. Wij bellen "
+                                           "naar nummers uit: %(countries)s. Begin een buitenlands nummer met + "
+                                           "en de landcode, bijvoorbeeld +32.", countries=countries))
 
 
 def normalise(raw: str, allowed_regions: Iterable[str] = ("NL",)) -> str:
     """Return the number in E.164 or raise PhoneRefused."""
     text = (raw or "").strip()
-    if not text or len(text) > MAX_INPUT_LENGTH:
+    if not text:
+        raise _missing()
+    if len(text) > MAX_INPUT_LENGTH:
         raise _invalid()
     try:
         number = phonenumbers.parse(text, "NL")
@@ -70,7 +83,7 @@ def normalise(raw: str, allowed_regions: Iterable[str] = ("NL",)) -> str:
         raise _invalid()
     region = phonenumbers.region_code_for_number(number)
     if region not in {code.upper() for code in allowed_regions} | {"NL"}:
-        raise _foreign()
+        raise _foreign(allowed_regions)
     if kind in _NOT_CALLABLE_TYPES:
         raise _not_callable()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -16,16 +16,24 @@ from routing.store import encrypted
 
 
 def rotate_all(r: redis.Redis, progress=None) -> dict[str, int]:
-    """Re-encrypt everything; returns counts (rotated, gone meanwhile)."""
-    counts = {"rotated": 0, "gone": 0}
+    """Re-encrypt everything; returns counts: rotated, empty (a field that holds nothing, such as a finished
+    record's), gone (deleted while this ran) and unreadable (no key in ENCRYPTION_KEYS opens it)."""
+    counts = {"rotated": 0, "empty": 0, "gone": 0, "unreadable": 0}
     targets = list(encrypted.locations(r))
     for location in (progress(targets) if progress else targets):
         token = encrypted.read(r, location)
-        if not token:  # deleted meanwhile, or a field emptied when its record was finished
+        if token is None:
             counts["gone"] += 1
             continue
-        done = encrypted.replace(r, location, crypto.reencrypt(token))
-        counts["rotated" if done else "gone"] += 1
+        if not token:
+            counts["empty"] += 1
+            continue
+        try:
+            fresh = crypto.reencrypt(token)
+        except crypto.InvalidToken:  # its key was removed too early; the others are still rotated
+            counts["unreadable"] += 1
+            continue
+        counts["rotated" if encrypted.replace(r, location, fresh) else "gone"] += 1
     return counts
 
 
@@ -37,4 +45,9 @@ def rotate() -> None:
             yield from wrapped
 
     counts = rotate_all(get_redis(), progress=bar)
-    click.echo(f"Re-encrypted with the newest key: {counts['rotated']}. Deleted meanwhile: {counts['gone']}.")
+    click.echo(f"Re-encrypted with the newest key: {counts['rotated']}. Empty fields skipped: {counts['empty']}. "
+               f"Deleted while this ran: {counts['gone']}.")
+    if counts["unreadable"]:
+        raise click.ClickException(
+            f"{counts['unreadable']} value(s) could not be read with any key in ENCRYPTION_KEYS: put the old key "
+            "back after the new one and run this again before removing it.")

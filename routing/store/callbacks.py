@@ -79,7 +79,7 @@ if existing then
   if (st == 'received' or st == 'waiting' or st == 'open' or st == 'in_progress' or st == 'handed_over')
      and created >= now - window then
     redis.call('HINCRBY', h, 'asked', 1)
-    return {'existing', existing, st, redis.call('HGET', h, 'release') or ''}
+    return {'existing', existing, st}
   end
 end
 if over(2) then return {'limited', 'phone'} end
@@ -151,7 +151,6 @@ class IntakeResult:
     outcome: str  # "created" | "existing" | "taken" (reference in use: pick another) | "limited"
     reference: str | None = None
     state: str | None = None
-    release: int | None = None  # existing request: its release time (epoch s), if waiting
     notify: bool = False  # created: this arrival should send the location's "N waiting" notice
     active_count: int = 0  # when notify: how many are open at the location now
 
@@ -214,7 +213,7 @@ def intake(
     if reply[0] in ("taken", "limited"):
         return IntakeResult(reply[0], state=reply[1] if len(reply) > 1 else None)
     if reply[0] == "existing":
-        return IntakeResult("existing", reply[1], reply[2], int(reply[3]) if reply[3] else None)
+        return IntakeResult("existing", reply[1], reply[2])
     return IntakeResult("created", reply[1], notify=bool(reply[4]), active_count=int(reply[5]))
 
 

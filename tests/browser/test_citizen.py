@@ -41,6 +41,9 @@ def test_submitting_nothing_names_each_problem_and_keeps_the_page_accessible(pag
     # Each problem is also named next to its field.
     assert page.locator("#field-phone").get_attribute("aria-invalid") == "true"
     assert page.locator(".field-error").count() >= len(texts)
+    # The summary has the focus (a screen reader starts there) and the title says something is wrong.
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert page.title().startswith("Fout:")
     assert_accessible(page)
     screenshot(page, "callback-form-errors")
 

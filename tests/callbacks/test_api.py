@@ -155,3 +155,29 @@ def test_the_withdraw_page_says_nothing_without_the_link(client, api_key):
     page = f"/l/utrecht/terugbellen/{created['reference']}/intrekken"
     assert client.get(f"{page}?t=not-the-token").status_code == 404
     assert client.get(f"{page}?t={created['withdraw_token']}").status_code == 200
+
+
+def test_a_bsn_in_the_phone_field_is_named_as_such(client, api_key, redis):
+    headers = api_key("staff", locations=("utrecht",))
+    response = client.post("/api/v1/callbacks", json=body(phone="111 222 333"), headers=headers)
+    assert response.status_code == 422 and "BSN" in response.get_json()["errors"]["phone"][0]
+    assert store.count_personal(redis) == 0
+    # Numbers written internationally are numbers, even when their last nine digits pass the eleven-test.
+    assert client.post("/api/v1/callbacks", json=body(phone="+31 612345671"), headers=headers).status_code == 201
+
+
+@pytest.mark.parametrize("hidden", ["Sam\u0000", "Sam\u202eevil", "\u001b[31mSam"])
+def test_hidden_control_characters_are_refused(client, api_key, hidden):
+    response = client.post("/api/v1/callbacks", json=body(name=hidden), headers=api_key("staff", locations=("utrecht",)))
+    assert response.status_code == 422 and "teken" in response.get_json()["errors"]["name"][0]
+
+
+def test_a_number_from_a_country_we_do_not_call_names_those_we_do(client, api_key):
+    headers = api_key("staff", locations=("utrecht",))
+    dutch = client.post("/api/v1/callbacks", json=body(phone="+44 7911 123456"), headers=headers).get_json()
+    assert "Nederland, België, Duitsland" in dutch["errors"]["phone"][0]
+    english = client.post("/api/v1/callbacks", json=body(phone="+44 7911 123456"),
+                          headers={**headers, "Accept-Language": "en"}).get_json()
+    assert "Netherlands, Belgium, Germany" in english["errors"]["phone"][0]
+    empty = client.post("/api/v1/callbacks", json=body(phone=""), headers=headers).get_json()
+    assert empty["errors"]["phone"] == ["Vul uw telefoonnummer in, bijvoorbeeld 06 12345678."]

@@ -356,3 +356,14 @@ def test_a_request_a_partner_takes_over_can_still_be_withdrawn(client, redis):
     client.post(link.split("?")[0], data={"t": parse_qs(urlsplit(link).query)["t"][0]})
     assert service.get_status(redis, reference_on(page)).state == "withdrawn"
     assert handovers.find(redis, handover_ref).outcome == "withdrawn_by_citizen"
+
+
+def test_a_citizen_is_never_sent_to_the_staff_start_page(client, api_key):
+    created = client.post("/api/v1/callbacks", json={"location": "utrecht", "phone": "06 12345678", "consent": True},
+                          headers=api_key("staff", locations=("utrecht",))).get_json()
+    wrong_link = client.get(f"/l/utrecht/terugbellen/{created['reference']}/intrekken?t=not-the-token")
+    page = wrong_link.get_data(as_text=True)
+    assert wrong_link.status_code == 404 and 'href="/l/utrecht/terugbellen"' in page
+    assert "Naar het formulier om teruggebeld te worden" in page and "Naar de startpagina" not in page
+    unknown = client.get("/l/nergens/terugbellen").get_data(as_text=True)
+    assert "Naar de startpagina" not in unknown and 'class="site-header__brand" href="/"' not in unknown

@@ -165,7 +165,7 @@ def test_voice_when_nobody_is_there_offers_press_1_in_dutch_then_english(client)
     english = twiml.index('language="en-GB"')
     assert dutch < english
     assert "Druk op 1 om teruggebeld te worden op dit nummer" in twiml
-    assert 'action="/hooks/twilio/voice/keuze?location=utrecht"' in twiml
+    assert 'action="http://localhost/hooks/twilio/voice/keuze?location=utrecht"' in twiml
 
 
 def test_pressing_1_creates_a_request_from_the_caller_id(client, redis):
@@ -254,7 +254,7 @@ def test_the_number_that_was_called_names_the_location(client, redis, path, to):
 def test_voice_finds_the_location_by_the_called_number(client):
     twiml = signed_post(client, "/hooks/twilio/voice", {"From": "+31612345678", "To": "+31610000305"}).get_data(
         as_text=True)
-    assert "Overheidsloket Utrecht" in twiml and 'action="/hooks/twilio/voice/keuze?location=utrecht"' in twiml
+    assert "Overheidsloket Utrecht" in twiml and 'action="http://localhost/hooks/twilio/voice/keuze?location=utrecht"' in twiml
 
 
 def test_location_in_the_url_wins_for_a_shared_number(client, redis):
@@ -278,3 +278,18 @@ def test_voice_to_a_number_of_no_location_says_so(client, redis, form):
     assert response.status_code == 200 and "Dit nummer hoort niet bij een loket" in twiml
     assert "does not belong to a service desk" in twiml and "<Gather" not in twiml
     assert not list(redis.scan_iter(match="ll:cb:*"))
+
+
+def test_behind_a_path_prefix_the_press_1_step_goes_to_the_public_address(app, client):
+    app.config["PUBLIC_BASE_URL"] = "https://loket.example.nl/loketlijn"
+    twiml = signed_post(client, "/hooks/twilio/voice", {"From": "+31612345678", "To": "+31610000305"},
+                        base="https://loket.example.nl/loketlijn").get_data(as_text=True)
+    assert 'action="https://loket.example.nl/loketlijn/hooks/twilio/voice/keuze?location=utrecht"' in twiml
+
+
+def test_a_refused_signature_is_logged_with_what_it_was_checked_against(client, caplog):
+    response = client.post("/hooks/twilio/sms", data={"From": "+31612345678", "Body": "bel mij"},
+                           headers={"X-Twilio-Signature": "wrong"})
+    assert response.status_code == 403
+    assert "Twilio webhook refused: signature does not match (checked against http://localhost/hooks/twilio/sms)" \
+        in caplog.text and "612345678" not in caplog.text

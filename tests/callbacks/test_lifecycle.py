@@ -196,6 +196,21 @@ def test_keys_rotate_command_reports_what_it_did(create, app):
     assert "Re-encrypted with the newest key: 1." in result.output
 
 
+def test_keys_rotate_says_what_it_could_not_read_and_rotates_the_rest(create, app, redis):
+    from cryptography.fernet import Fernet
+
+    lost = create(now=SATURDAY, name="Anna", phone="0611111111")
+    # A value under a key that is no longer in ENCRYPTION_KEYS (removed too early).
+    redis.set(store.PERSONAL.format(reference=lost.reference), Fernet(Fernet.generate_key()).encrypt(b"{}"))
+    kept = create(now=SATURDAY, name="Bram", phone="0622222222")
+    result = app.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert result.exit_code == 1
+    assert "Re-encrypted with the newest key: 1." in result.output
+    assert "1 value(s) could not be read with any key in ENCRYPTION_KEYS" in result.output
+    assert "Traceback" not in result.output
+    assert service.get_request(redis, kept.reference).name == "Bram"
+
+
 def _handed_over(create, redis, phone="06 12345678"):
     from routing.handovers import service as handovers
 
@@ -306,3 +321,10 @@ def test_a_redis_that_lost_its_scripts_still_takes_and_changes_requests(create, 
     redis.script_flush()
     assert service.withdraw(redis, second.reference, second.withdraw_token).state == "withdrawn"
     assert service.get_status(redis, first.reference).state == "open"
+
+
+def test_asking_again_repeats_the_same_promise(create):
+    first = create(now=SATURDAY, preferred=["2026-12-03:morning"])
+    again = create(now=SATURDAY)
+    assert again.existing and again.reference == first.reference
+    assert again.expected_callback == first.expected_callback == at(2026, 12, 3, 9, 0)

@@ -118,3 +118,19 @@ def test_a_failed_read_is_recorded_as_an_error(app, client, login, make_handover
     assert response.status_code == 500 and "not-a-fernet-token" not in response.get_data(as_text=True)
     view = _records(handover.reference)[-1]
     assert view["name"] == "handover.view" and view["status_code"] == "STATUS_CODE_ERROR"
+
+
+def test_the_logboek_names_accounts_and_shows_local_time(app, client, login, make_user, redis):
+    from datetime import UTC, datetime
+
+    from routing.auth import service as auth
+    from routing.privacy import audit
+
+    email = make_user("staff", ("utrecht",))
+    account = auth.principal_for_user(redis, email)
+    audit.record(redis, action="callback.view", activity="callbacks", actor=account.id, subject=None,
+                 reference="TB-LOG1", started_at=datetime(2026, 11, 30, 9, 12, 3, tzinfo=UTC))
+    login(client, "coordinator")
+    page = client.get("/logboek?reference=TB-LOG1").get_data(as_text=True)
+    assert f"{email} <small>({account.id})</small>" in page
+    assert "30-11-2026 10:12:03" in page  # Amsterdam time, not UTC
