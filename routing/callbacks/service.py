@@ -408,23 +408,27 @@ def get_request(r: redis.Redis, reference: str, *, actor: str = "system:handover
 # --- state changes ------------------------------------------------------------------------------------
 
 def _move(r: redis.Redis, reference: str, to: str, now: datetime, *, fields: dict[str, str] | None = None,
-          personal_ttl: int | None = None, facts_ttl: int | None = None) -> tuple[str, str]:
+          personal_ttl: int | None = None, facts_ttl: int | None = None,
+          expect_updated: str | None = None) -> tuple[str, str]:
     try:
         return store.transition(r, reference, to, states.allowed_from(to), now=_epoch(now),
                                 stats_key=store.STATS.format(day=_day(now)), fields=fields,
-                                personal_ttl=personal_ttl, facts_ttl=facts_ttl)
+                                personal_ttl=personal_ttl, facts_ttl=facts_ttl, expect_updated=expect_updated)
+    except store.StaleChange:
+        raise _changed_meanwhile() from None
     except store.TransitionRefused as refused:
         if refused.state is None:
             raise _not_found() from None
         raise ApiError(409, states.refusal_message(refused.state)) from None
 
 
-def _finish(r: redis.Redis, reference: str, to: str, now: datetime, fields: dict[str, str] | None = None):
+def _finish(r: redis.Redis, reference: str, to: str, now: datetime, fields: dict[str, str] | None = None,
+            expect_updated: str | None = None):
     """Into a final state; personal data goes now (withdrawn, expired) or after the retention (done): then the
     purge job deletes it and counts it, and a Redis TTL a day later is the backstop."""
     personal_ttl = retention_done_s() + 86400 if to == "done" else 0
     return _move(r, reference, to, now, fields=fields, personal_ttl=personal_ttl,
-                 facts_ttl=personal_ttl + store.FINISHED_FACTS_TTL_S)
+                 facts_ttl=personal_ttl + store.FINISHED_FACTS_TTL_S, expect_updated=expect_updated)
 
 
 def withdraw_link(r: redis.Redis, reference: str, token: str) -> CallbackRequest:
@@ -664,12 +668,17 @@ def version(request: CallbackRequest) -> str:
     return str(_epoch(request.updated)) if request.updated else ""
 
 
+def _changed_meanwhile() -> ApiError:
+    return ApiError(409, _("Dit verzoek is veranderd sinds u de pagina opende. Er is niets opgeslagen. "
+                           "Open het verzoek opnieuw en kijk wat er nu staat."))
+
+
 def _refuse_if_stale(request: CallbackRequest, seen: str | None) -> None:
     """A change since the form was loaded (a colleague took it over, gave it back or recorded an attempt)
-    refuses the form instead of overwriting what happened. A form without the field is not checked."""
+    refuses the form instead of overwriting what happened. A form without the field is not checked. (The
+    moves below also pass what was read as `expect_updated`: a change in between is refused the same way.)"""
     if seen is not None and seen != version(request):
-        raise ApiError(409, _("Dit verzoek is veranderd sinds u de pagina opende. Er is niets opgeslagen. "
-                              "Open het verzoek opnieuw en kijk wat er nu staat."))
+        raise _changed_meanwhile()
 
 
 def _refuse_if_colleagues(request: CallbackRequest, principal) -> None:
@@ -694,8 +703,10 @@ def take_over(r: redis.Redis, reference: str, principal, *, seen: str | None = N
     request = _handled_request(r, reference, principal)
     _refuse_if_stale(request, seen)
     if request.state == "in_progress":
-        _move(r, reference, "open", now, fields={"assignee": ""})
-    _move(r, reference, "in_progress", now, fields={"assignee": principal.id})
+        _move(r, reference, "open", now, fields={"assignee": ""}, expect_updated=version(request))
+        _move(r, reference, "in_progress", now, fields={"assignee": principal.id})
+    else:
+        _move(r, reference, "in_progress", now, fields={"assignee": principal.id}, expect_updated=version(request))
     audit.record(r, action="callback.take_over", activity="callbacks", actor=principal.id, subject=None,
                  reference=reference, started_at=now)
     return get_status(r, reference)
@@ -709,7 +720,7 @@ def give_back(r: redis.Redis, reference: str, principal, *, seen: str | None = N
     _refuse_if_stale(request, seen)
     if request.state != "in_progress":
         raise ApiError(409, states.refusal_message(request.state))
-    _move(r, reference, "open", now, fields={"assignee": ""})
+    _move(r, reference, "open", now, fields={"assignee": ""}, expect_updated=version(request))
     return get_status(r, reference)
 
 
@@ -754,19 +765,21 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
     _refuse_if_colleagues(request, principal)
     if result not in ATTEMPT_RESULTS:
         raise ApiError(422, _("Kies wat er gebeurde."), {"result": [_("Kies een van de mogelijkheden.")]})
-    attempts = request.attempts + 1
+    attempts = request.attempts + 1  # written only if nobody changed the request since it was read
     fields = {"attempts": str(attempts), "last_attempt": result, "assignee": principal.id}
+    read = version(request)
     if result == "reached":
         if outcome not in OUTCOMES:
             raise ApiError(422, _("Kies de uitkomst."), {"outcome": [_("Kies een van de mogelijkheden.")]})
-        _finish(r, reference, "done", now, {**fields, "outcome": outcome})
+        _finish(r, reference, "done", now, {**fields, "outcome": outcome}, expect_updated=read)
     elif result == "wrong_number":
-        _finish(r, reference, "done", now, {**fields, "outcome": "wrong_number"})
+        _finish(r, reference, "done", now, {**fields, "outcome": "wrong_number"}, expect_updated=read)
     elif attempts >= int(current_app.config["CALLBACK_MAX_ATTEMPTS"]):
-        _finish(r, reference, "done", now, {**fields, "outcome": "not_reached"})
+        _finish(r, reference, "done", now, {**fields, "outcome": "not_reached"}, expect_updated=read)
     else:
         next_attempt = suggest_next_attempt(location_for(request.location), now)
-        _move(r, reference, "open", now, fields={**fields, "next_attempt": str(_epoch(next_attempt))})
+        _move(r, reference, "open", now, fields={**fields, "next_attempt": str(_epoch(next_attempt))},
+              expect_updated=read)
     audit.record(r, action=f"callback.attempt.{result}", activity="callbacks", actor=principal.id,
                  subject=None, reference=reference, started_at=now)
     return get_status(r, reference)

@@ -101,7 +101,7 @@ return {'created', ref, '', '', 0, 0}
 """)
 
 # ARGV: prefix, ref, to, allowed-from (",a,b,"), now, personal ttl ("" keep, "0" delete, n expire),
-#       facts ttl ("" keep), stats key, n, field/value pairs...
+#       facts ttl ("" keep), stats key, n, field/value pairs..., expected `updated` ("" any)
 _TRANSITION = lua("""
 local prefix, ref, to, allowed, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local h = prefix .. 'cb:' .. ref
@@ -110,6 +110,8 @@ if not st then return {'missing'} end
 if not string.find(allowed, ',' .. st .. ',', 1, true) then return {'refused', st} end
 local loc = redis.call('HGET', h, 'location')
 local n = tonumber(ARGV[9])
+local expected = ARGV[10 + 2 * n]
+if expected ~= '' and redis.call('HGET', h, 'updated') ~= expected then return {'stale', st} end
 local fields = {'state', to, 'updated', now}
 for i = 10, 9 + 2 * n do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', h, unpack(fields))
@@ -173,6 +175,10 @@ class TransitionRefused(Exception):
         self.state = state
 
 
+class StaleChange(TransitionRefused):
+    """The request changed after the caller read it (its `updated` is not the expected one)."""
+
+
 def _s(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -228,15 +234,20 @@ def transition(
     fields: dict[str, str] | None = None,
     personal_ttl: int | None = None,
     facts_ttl: int | None = None,
+    expect_updated: str | None = None,
 ) -> tuple[str, str]:
     """Move a request to `to` if its state is one of `allowed_from`; returns (previous state, location).
 
-    personal_ttl: None keeps the personal data as is, 0 deletes it now, n makes it expire in n seconds."""
+    personal_ttl: None keeps the personal data as is, 0 deletes it now, n makes it expire in n seconds.
+    expect_updated: the `updated` the caller read; any other (a change in between) raises StaleChange, so a
+    read-modify-write (an attempt counted up) never overwrites a colleague's change."""
     pairs = [item for pair in (fields or {}).items() for item in pair]
     args = [PREFIX, reference, to, "," + ",".join(allowed_from) + ",", now,
             "" if personal_ttl is None else personal_ttl, "" if facts_ttl is None else facts_ttl,
-            stats_key, len(fields or {}), *pairs]
+            stats_key, len(fields or {}), *pairs, expect_updated or ""]
     reply = [_s(x) for x in _TRANSITION([], args, client=r)]
+    if reply[0] == "stale":
+        raise StaleChange(reference, reply[1])
     if reply[0] != "ok":
         raise TransitionRefused(reference, reply[1] if len(reply) > 1 else None)
     return reply[1], reply[2]

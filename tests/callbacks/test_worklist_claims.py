@@ -211,3 +211,25 @@ def test_an_sms_link_when_the_citizen_asked_for_a_text(client, login, create, re
     page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert 'href="tel:+31612345678"' in page
     assert ('href="sms:+31612345678"' in page) is offered
+
+
+def test_two_attempts_saved_at_once_never_count_as_one(create, redis, make_user, pin_now, monkeypatch):
+    """A read-modify-write: the save that read the request before a colleague's change landed is refused
+    instead of overwriting the count."""
+    from datetime import timedelta
+
+    from routing.auth import service as auth
+    from routing.errors import ApiError
+
+    receipt = create(now=MONDAY_10)
+    employee = auth.principal_for_user(redis, make_user("staff", ("utrecht",)))
+    service.open_for_staff(redis, receipt.reference, employee, now=MONDAY_10)
+    read_before = service.get_status(redis, receipt.reference)
+    service.record_attempt(redis, receipt.reference, employee, "not_reached", now=MONDAY_10 + timedelta(seconds=5))
+    # The second save had read the request before the first one landed.
+    monkeypatch.setattr(service, "_handled_request", lambda *args: read_before)
+    with pytest.raises(ApiError) as refused:
+        service.record_attempt(redis, receipt.reference, employee, "not_reached",
+                               now=MONDAY_10 + timedelta(seconds=6))
+    assert refused.value.status == 409 and "veranderd" in refused.value.message
+    assert service.get_status(redis, receipt.reference).attempts == 1
