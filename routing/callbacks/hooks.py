@@ -31,6 +31,7 @@ from routing.errors import ApiError
 from routing.extensions import csrf, get_redis
 from routing.hooks.twilio_signature import twilio_signed
 from routing.http import absolute
+from routing.privacy import bsn
 from routing.privacy import phone as phones
 
 bp = Blueprint("callback_hooks", __name__, url_prefix="/hooks/twilio")
@@ -94,6 +95,9 @@ def _refusal(location, text: str, refused: ApiError) -> str:
         return _("Naar het nummer waarmee u dit bericht stuurde, kunnen wij niet terugbellen. Uw bericht is niet "
                  "bewaard. Vraag terugbellen aan met het formulier op %(url)s. Daar kunt u een ander nummer "
                  "geven.", url=absolute("callbacks.form", location_id=location.id))
+    if bsn.find_bsn(text):
+        return _("Uw bericht is niet bewaard: er staat een BSN (burgerservicenummer) in. Stuur uw bericht "
+                 "opnieuw, zonder dat nummer. De medewerker vraagt er zelf naar als dat nodig is.")
     if len(text) > schemas.MAX_NOTE:
         return _("Uw bericht is te lang. Wij hebben het niet bewaard. Stuur een korter bericht, van hooguit "
                  "%(max)s tekens.", max=schemas.MAX_NOTE)
@@ -102,6 +106,10 @@ def _refusal(location, text: str, refused: ApiError) -> str:
 
 
 def _already_asked(location, receipt) -> str:
+    if receipt.status == "handed_over":  # a partner has it and calls; the loket does not
+        return _("U had al een terugbelverzoek met kenmerk %(reference)s. Wij hebben het doorgegeven aan de "
+                 "organisatie die over uw vraag gaat. Die belt u. Niet meer nodig? Stuur INTREKKEN.",
+                 reference=receipt.reference)
     text = _("U had al een terugbelverzoek met kenmerk %(reference)s. Wij bellen u %(when)s. Uw nieuwe bericht "
              "is niet toegevoegd: de medewerker ziet alleen uw eerste bericht. Is er iets veranderd? Zeg het als "
              "wij u bellen.", reference=receipt.reference, when=expected_text(receipt.expected_callback))
@@ -239,8 +247,15 @@ def voice_choice():
         _say_both(response, _l("Het lukt nu niet om een terugbelverzoek te maken. Probeer het later opnieuw."))
         return _twiml(response)
     spoken = ", ".join(receipt.reference.replace("-", ""))
-    _say_both(response, lambda: _l(
-        "Wij bellen u terug. Uw kenmerk is %(reference)s. Nog een keer: %(reference)s. Wij bellen u %(when)s. "
+    if receipt.status == "handed_over":
+        _say_both(response, lambda: _l(
+            "U had al een terugbelverzoek. Uw kenmerk is %(reference)s. De organisatie die over uw vraag gaat, "
+            "belt u. Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer. Tot ziens.",
+            reference=spoken))
+        return _twiml(response)
+    first = _l("U had al een terugbelverzoek.") if receipt.existing else _l("Wij bellen u terug.")
+    _say_both(response, first, lambda: _l(
+        "Uw kenmerk is %(reference)s. Nog een keer: %(reference)s. Wij bellen u %(when)s. "
         "Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer. Tot ziens.",
         reference=spoken, when=expected_text(receipt.expected_callback)))
     return _twiml(response)

@@ -51,6 +51,9 @@ def _looks_like_bsn(raw: str) -> bool:
     return re.fullmatch(r"[1-9]\d{8}", digits) is not None and bsn.passes_eleven_test(digits)
 
 
+_CONSENT_NEEDED = _l("Geef toestemming, anders kunnen wij u niet terugbellen.")
+
+
 def _bsn_message() -> str:
     return _("Deel hier geen BSN (burgerservicenummer). Haal het nummer weg; de medewerker vraagt er "
              "zelf naar als dat nodig is.")
@@ -80,8 +83,8 @@ class CallbackIn(Schema):
                             validate=validate.Length(max=MAX_PREFERRED, error=_l("Kies hooguit {max} dagdelen.")),
                             error_messages={**validation.REQUIRED, "invalid": _l("Geef een lijst met dagdelen.")})
     # The form maps its checkbox to a boolean; API clients send JSON true.
-    consent = validation.StrictBoolean(required=True,
-                                       error_messages={**validation.REQUIRED, "invalid": _l("Geef true of false.")})
+    consent = validation.StrictBoolean(required=True, error_messages={
+        **validation.REQUIRED, "required": _CONSENT_NEEDED, "invalid": _l("Geef true of false.")})
 
     @staticmethod
     def _context() -> dict:
@@ -105,7 +108,7 @@ class CallbackIn(Schema):
             if bsn.find_bsn(data.get(name)):
                 errors[name] = [_bsn_message()]
         if "consent" in data and not data["consent"]:
-            errors["consent"] = [_("Geef toestemming, anders kunnen wij u niet terugbellen.")]
+            errors["consent"] = [str(_CONSENT_NEEDED)]
         location = _location_or_none(data["location"]) if "location" in data else None
         if "location" in data:
             if location is None:

@@ -644,7 +644,8 @@ def open_for_staff(r: redis.Redis, reference: str, principal, *, now: datetime |
             if refused.status != 409:  # a colleague opened it at the same moment: theirs, shown as such
                 raise
         facts, blob = store.load(r, reference, with_personal=True)
-    if held_by_colleague(_from_facts(reference, facts), principal):
+    if held_by_colleague(_from_facts(reference, facts), principal) or facts["state"] in states.DONE_FOR_LOKET:
+        # A colleague's (until taken over), or nothing left to call about: the facts, no number, no access.
         return _from_facts(reference, facts)
     request = _decrypt_into(_from_facts(reference, facts), blob)
     audit.record(r, action="callback.view", activity="callbacks", actor=principal.id, subject=request.phone,
@@ -691,6 +692,9 @@ def _handled_request(r: redis.Redis, reference: str, principal) -> CallbackReque
     if not may_handle(principal, request.location):
         raise ApiError(403, _("Alleen wie dit verzoek afhandelt, legt pogingen vast."))
     _refuse_while_waiting(request.state)
+    if request.state == "handed_over":  # the partner calls and finishes it; the loket must not close it
+        raise ApiError(409, _("Dit verzoek is doorgegeven aan de organisatie die over de vraag gaat. Die belt "
+                              "de inwoner; u hoeft niets te doen."))
     return request
 
 
@@ -718,9 +722,12 @@ def give_back(r: redis.Redis, reference: str, principal, *, seen: str | None = N
     now = now or clock()
     request = _handled_request(r, reference, principal)
     _refuse_if_stale(request, seen)
+    _refuse_if_colleagues(request, principal)  # only who has it gives it back; others take it over first
     if request.state != "in_progress":
         raise ApiError(409, states.refusal_message(request.state))
     _move(r, reference, "open", now, fields={"assignee": ""}, expect_updated=version(request))
+    audit.record(r, action="callback.give_back", activity="callbacks", actor=principal.id, subject=None,
+                 reference=reference, started_at=now)
     return get_status(r, reference)
 
 

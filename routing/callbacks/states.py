@@ -23,6 +23,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "expired": frozenset(),
 }
 FINAL = frozenset(state for state, nxt in TRANSITIONS.items() if not nxt)
+# Nothing left for the loket to do: finished, or a partner has it (the partner finishes it).
+DONE_FOR_LOKET = FINAL | {"handed_over"}
 
 
 def allowed_from(to: str) -> tuple[str, ...]:
@@ -35,7 +37,7 @@ _LABELS = {
     "waiting": _l("wacht tot de medewerker er weer is"),
     "open": _l("klaar om terug te bellen"),
     "in_progress": _l("een medewerker is ermee bezig"),
-    "handed_over": _l("doorgegeven aan de organisatie die over uw vraag gaat; die belt u"),
+    "handed_over": _l("doorgegeven aan de organisatie die over de vraag gaat"),
     "done": _l("afgehandeld"),
     "withdrawn": _l("ingetrokken"),
     "expired": _l("verlopen"),

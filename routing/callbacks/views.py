@@ -103,8 +103,12 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
     values["consent"] = request.form.get("consent") == "yes"
     if "lang" in request.form:
         # The language button in the header sends the form: the same form, what was typed kept, in the other
-        # language. Nothing is checked or stored.
+        # language. Nothing is checked or stored. The call's language follows along while it is still the one
+        # the page preselected (the page's own): whoever reads English most likely wants to be called in it.
+        page_language = str(get_locale())
         i18n.use_locale(request.form["lang"])
+        if values["language"] == page_language:
+            values["language"] = str(get_locale())
         return _render_form(location, values, {})
     if request.form.get(HONEYPOT):
         # Filled by a bot (the field is hidden from people): nothing is stored.
@@ -178,16 +182,17 @@ def withdraw_page(location_id: str, reference: str):
     """GET only asks (link previews must not withdraw); POST withdraws and deletes the personal data."""
     location = service.location_for(location_id)
     token = request.values.get("t", "")
-    if request.method == "POST":
-        try:
-            service.withdraw(get_redis(), reference, token)
-        except ApiError as refused:
-            return render_template("callbacks/withdraw.html", location=location, reference=reference,
-                                   token=token, error=refused.message), refused.status
-        return render_template("callbacks/withdraw.html", location=location, reference=reference, done=True)
     status = service.withdraw_link(get_redis(), reference, token)  # 404 for anyone without the link
     if status.location != location.id:
         abort(404)
+    if request.method == "POST":
+        if status.state not in states.FINAL:  # a second tap finds it withdrawn already: the same answer
+            service.withdraw(get_redis(), status.reference, token)
+        # To the link's own page (POST/redirect/GET): a reload, Back or a language switch shows the outcome.
+        return redirect(url_for("callbacks.withdraw_page", location_id=location.id, reference=status.reference,
+                                t=token), 303)
+    if status.state == "withdrawn":
+        return render_template("callbacks/withdraw.html", location=location, reference=status.reference, done=True)
     if status.state in states.FINAL:  # nothing left to withdraw: say so instead of asking
         return render_template("callbacks/withdraw.html", location=location, reference=status.reference,
                                final_state=states.label(status.state))
@@ -306,7 +311,7 @@ def _render_detail(item: service.CallbackRequest, handles: bool, errors: dict | 
     return render_template(
         "callbacks/detail.html", item=item, handles=handles, state_label=states.label, topic_label=_topic_label,
         slot_label=_slot_text, display_phone=phones.display, outcomes=_outcome_labels(), results=_result_labels(),
-        final=item.state in states.FINAL, errors=errors or {}, values=values or {},
+        final=item.state in states.DONE_FOR_LOKET, errors=errors or {}, values=values or {},
         colleague=handles and service.held_by_colleague(item, current_principal()),
         version=service.version(item), chosen=_chosen_location(), ended_as=_ended_labels(),
         **_staff_context()), status

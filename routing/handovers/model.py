@@ -13,7 +13,7 @@ OPEN_STATUSES = (SENT, OPENED, IN_PROGRESS)
 
 SOLVED, REFERRED_ON, RETURNED = "solved", "referred_on", "returned_to_loket"
 OUTCOMES = (SOLVED, REFERRED_ON, RETURNED)  # what the partner records
-# Not the partner's choice: the citizen withdrew the callback request the handover came from.
+# Not the partner's choice: the citizen (inwoner) withdrew the callback request the handover came from.
 WITHDRAWN = "withdrawn_by_citizen"
 
 REACHED, NOT_REACHED, WRONG_NUMBER = "reached", "not_reached", "wrong_number"
@@ -32,7 +32,7 @@ LABELS = {
     SOLVED: _l("Opgelost"),
     REFERRED_ON: _l("Doorverwezen"),
     RETURNED: _l("Terug naar het loket"),
-    WITHDRAWN: _l("Ingetrokken door de burger: niet meer bellen"),
+    WITHDRAWN: _l("Ingetrokken door de inwoner: niet meer bellen"),
     REACHED: _l("Bereikt"),
     NOT_REACHED: _l("Niet bereikt"),
     WRONG_NUMBER: _l("Verkeerd nummer"),

@@ -32,7 +32,13 @@ def search():
     reference = request.args.get("reference", "").strip().upper()[:MAX_REFERENCE]
     records = _records(reference) if reference else []
     return render_template("privacy/audit.html", reference=reference, records=records,
-                           accounts=account_emails(get_redis()), local_time=_local_time)
+                           accounts=_accounts(), local_time=_local_time)
+
+
+def _accounts() -> dict[str, str]:
+    """Actor → e-mail address; handovers name an account "user:<id>", callbacks "<id>"."""
+    emails = account_emails(get_redis())
+    return emails | {f"user:{account_id}": email for account_id, email in emails.items()}
 
 
 def _local_time(iso: str) -> str:

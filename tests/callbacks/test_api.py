@@ -181,3 +181,9 @@ def test_a_number_from_a_country_we_do_not_call_names_those_we_do(client, api_ke
     assert "Netherlands, Belgium, Germany" in english["errors"]["phone"][0]
     empty = client.post("/api/v1/callbacks", json=body(phone=""), headers=headers).get_json()
     assert empty["errors"]["phone"] == ["Vul uw telefoonnummer in, bijvoorbeeld 06 12345678."]
+
+
+def test_missing_consent_says_what_to_do(client, api_key):
+    response = client.post("/api/v1/callbacks", json={"location": "utrecht", "phone": "06 12345678"},
+                           headers=api_key("staff", locations=("utrecht",)))
+    assert response.get_json()["errors"]["consent"] == ["Geef toestemming, anders kunnen wij u niet terugbellen."]

@@ -70,7 +70,7 @@ def test_a_valid_request_shows_reference_time_and_withdraw_link(client, redis):
     assert "Wilt u uw terugbelverzoek intrekken?" in confirm.get_data(as_text=True)
     assert service.get_status(redis, reference).state == "waiting"  # looking at the link changes nothing
     token = link.split("t=")[1]
-    done = client.post(f"/l/utrecht/terugbellen/{reference}/intrekken", data={"t": token})
+    done = client.post(f"/l/utrecht/terugbellen/{reference}/intrekken", data={"t": token}, follow_redirects=True)
     assert "Uw verzoek is ingetrokken" in done.get_data(as_text=True)
     assert service.get_request(redis, reference).phone is None
 
@@ -164,7 +164,7 @@ def test_the_language_switch_keeps_the_path_and_every_query_parameter(client, cr
     english = client.get(href).get_data(as_text=True)
     assert "Do you want to withdraw your callback request?" in english
     token = re.search(r'name="t" value="([^"]+)"', english).group(1)
-    done = client.post(path, data={"t": token})
+    done = client.post(path, data={"t": token}, follow_redirects=True)
     assert "Your request has been withdrawn" in done.get_data(as_text=True)
 
 
@@ -245,6 +245,8 @@ def test_switching_language_on_the_form_keeps_what_was_typed_and_stores_nothing(
     assert re.search(r'value="2026-11-30:morning"\s*checked', page)
     assert re.search(r'id="reply_by-sms" name="reply_by" value="sms" checked', page)
     assert re.search(r'id="field-consent" name="consent" value="yes" checked', page)
+    # The call's language was still the page's own (Nederlands): it follows to English.
+    assert re.search(r'name="language" value="en"\s*checked', page)
     assert 'class="error-summary"' not in page and 'class="field-error"' not in page
     assert 'name="lang" value="nl"' in page  # and back again
     assert store.count_personal(redis) == 0
@@ -318,15 +320,22 @@ def test_without_an_sms_number_the_confirmation_offers_no_sms(client, monkeypatc
 
 # --- the withdraw page of a finished or unknown request (finding 8) -------------------------------------
 
-def test_the_withdraw_page_of_a_withdrawn_request_says_so(client, create):
+def test_the_withdraw_page_of_a_withdrawn_request_says_so(client, create, redis):
     receipt = create()
     path = f"/l/utrecht/terugbellen/{receipt.reference}/intrekken"
-    client.post(path, data={"t": receipt.withdraw_token})
-    response = client.get(f"{path}?t={receipt.withdraw_token}")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert "<h1>Dit terugbelverzoek is al ingetrokken</h1>" in page and receipt.reference in page
-    assert "Wilt u" not in page and "Ja, trek mijn verzoek in" not in page
+    posted = client.post(path, data={"t": receipt.withdraw_token})
+    assert posted.status_code == 303  # to the link's own page: reload, Back and a language switch show this
+    # A second tap (or the link opened again, in English) shows the same outcome, never the question again.
+    again = client.post(path, data={"t": receipt.withdraw_token}, follow_redirects=True).get_data(as_text=True)
+    english = client.get(f"{path}?t={receipt.withdraw_token}&lang=en").get_data(as_text=True)
+    for page in (again, english):
+        assert receipt.reference in page and "Ja, trek mijn verzoek in" not in page
+    assert "<h1>Uw verzoek is ingetrokken</h1>" in again and "<h1>Your request has been withdrawn</h1>" in english
+    # Under another location's address the link does nothing.
+    other = create(phone="0687654321")
+    assert client.post(f"/l/enschede/terugbellen/{other.reference}/intrekken",
+                       data={"t": other.withdraw_token}).status_code == 404
+    assert service.get_status(redis, other.reference).state == "waiting"
 
 
 def test_the_withdraw_page_of_an_unknown_reference_is_404(client, create):
@@ -349,7 +358,7 @@ def test_a_request_a_partner_takes_over_can_still_be_withdrawn(client, redis):
 
     page = send(client, topic="kinderbijslag").get_data(as_text=True)
     assert "<h1>Uw vraag is doorgegeven</h1>" in page
-    assert "Een medewerker van Sociale Verzekeringsbank belt u." in page
+    assert "Uw vraag hoort bij: Sociale Verzekeringsbank." in page and "Een medewerker van die organisatie belt u." in page
     link = withdraw_link_on(page)
     assert link
     handover_ref = service.get_status(redis, reference_on(page)).handover

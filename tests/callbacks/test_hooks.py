@@ -94,7 +94,7 @@ def test_whatsapp_uses_the_sender_without_prefix(client, redis):
 
 def test_sms_with_a_bsn_is_not_stored(client, redis):
     text = sms(client, "mijn bsn 111222333").get_data(as_text=True)
-    assert "niet bewaard" in text and "BSN" in text
+    assert "niet bewaard" in text and "Stuur uw bericht opnieuw, zonder dat nummer." in text
     assert store.count_personal(redis) == 0
 
 
@@ -293,3 +293,22 @@ def test_a_refused_signature_is_logged_with_what_it_was_checked_against(client, 
     assert response.status_code == 403
     assert "Twilio webhook refused: signature does not match (checked against http://localhost/hooks/twilio/sms)" \
         in caplog.text and "612345678" not in caplog.text
+
+
+def test_asking_again_by_phone_says_so(client):
+    form = {"From": "+31612345678", "Digits": "1"}
+    first = said(signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht", form).get_data(as_text=True),
+                 "nl-NL")[0]
+    again = said(signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht", form).get_data(as_text=True),
+                 "nl-NL")[0]
+    assert first.startswith("Wij bellen u terug.") and again.startswith("U had al een terugbelverzoek.")
+
+
+def test_a_request_a_partner_has_is_named_as_such_when_asked_again(client, create):
+    create(now=SATURDAY, topic="kinderbijslag", phone="+31612345678")  # nobody there: SVB has it
+    reply = unescape(sms(client, "bel mij").get_data(as_text=True))
+    assert "doorgegeven aan de organisatie die over uw vraag gaat. Die belt u." in reply
+    assert "Wij bellen u" not in reply
+    spoken = said(signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht",
+                              {"From": "+31612345678", "Digits": "1"}).get_data(as_text=True), "nl-NL")[0]
+    assert "De organisatie die over uw vraag gaat, belt u." in spoken

@@ -233,3 +233,39 @@ def test_two_attempts_saved_at_once_never_count_as_one(create, redis, make_user,
                                now=MONDAY_10 + timedelta(seconds=6))
     assert refused.value.status == 409 and "veranderd" in refused.value.message
     assert service.get_status(redis, receipt.reference).attempts == 1
+
+
+def test_a_request_a_partner_took_over_is_read_only_for_the_loket(colleagues, create, redis):
+    from callbacks.conftest import SATURDAY
+
+    receipt = create(now=SATURDAY, topic="kinderbijslag")  # nobody there: SVB has it
+    (anna, _), _ = colleagues
+    page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "doorgegeven aan de organisatie die over de vraag gaat" in page
+    assert "tel:" not in page and 'name="result"' not in page
+    refused = anna.post(f"{LIST}/{receipt.reference}/poging", data={"result": "reached", "outcome": "helped"})
+    assert refused.status_code == 409 and "u hoeft niets te doen" in refused.get_data(as_text=True)
+    assert service.get_status(redis, receipt.reference).state == "handed_over"
+
+
+def test_a_finished_request_shows_no_number_and_counts_no_access(colleagues, create, redis):
+    receipt = create(now=MONDAY_10)
+    (anna, _), _ = colleagues
+    anna.get(f"{LIST}/{receipt.reference}")
+    anna.post(f"{LIST}/{receipt.reference}/poging", data={"result": "reached", "outcome": "helped"})
+    views_before = [r for r in audit.for_reference(redis, receipt.reference) if r["name"] == "callback.view"]
+    page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "tel:" not in page
+    views_after = [r for r in audit.for_reference(redis, receipt.reference) if r["name"] == "callback.view"]
+    assert len(views_after) == len(views_before) == 1
+
+
+def test_only_who_has_it_gives_it_back_and_that_is_logged(colleagues, create, redis):
+    receipt = create(now=MONDAY_10)
+    (anna, _), (bert, _) = colleagues
+    page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    refused = bert.post(f"{LIST}/{receipt.reference}/terugzetten", data={"updated": _version(page)})
+    assert refused.status_code == 409 and service.get_status(redis, receipt.reference).state == "in_progress"
+    anna.post(f"{LIST}/{receipt.reference}/terugzetten", data={"updated": _version(page)})
+    assert service.get_status(redis, receipt.reference).state == "open"
+    assert "callback.give_back" in [r["name"] for r in audit.for_reference(redis, receipt.reference)]
