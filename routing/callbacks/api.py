@@ -6,12 +6,12 @@ from flask import jsonify
 from flask import request as http_request
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 
 from routing.auth import api_auth, current_principal
 from routing.callbacks import limits, schemas, service, states
 from routing.errors import ApiError
 from routing.extensions import csrf, get_redis, limiter
+from routing.openapi import Blueprint
 
 blp = Blueprint("callbacks_api", __name__, url_prefix="/api/v1/callbacks",
                 description="Terugbelverzoeken (callback requests)")
@@ -50,7 +50,7 @@ class Callbacks(MethodView):  # the per-address limit is counted in the intake i
         if not service.may_follow(current_principal(), intake.location):
             raise ApiError(403, _("Deze sleutel hoort niet bij deze locatie."))
         receipt = service.create_request(get_redis(), intake, client_key=current_principal().id)
-        body = {"reference": receipt.reference, "status": receipt.status,
+        body = {"reference": receipt.reference, "status": receipt.status, "status_text": states.label(receipt.status),
                 "expected_callback": receipt.expected_callback, "withdraw_token": receipt.withdraw_token,
                 "existing": receipt.existing}
         if receipt.existing:

@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime
 
 from flask import jsonify
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from routing import validation
 from routing.auth import api_auth, current_principal
 from routing.errors import ApiError
+from routing.openapi import Blueprint
 
 from . import schedule, service
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 
 from routing.auth import api_auth, current_principal
 from routing.errors import ApiError
@@ -16,6 +15,7 @@ from routing.extensions import csrf, get_redis
 from routing.handovers import service
 from routing.handovers.model import Handover
 from routing.handovers.schemas import AttemptSchema, CreateSchema, HandoverOut, OutcomeSchema
+from routing.openapi import Blueprint
 
 blp = Blueprint("handovers_api", __name__, url_prefix="/api/v1/handovers",
                 description="Warme overdracht aan een partnerorganisatie.")

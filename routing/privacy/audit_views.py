@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask.views import MethodView
-from flask_smorest import Blueprint as ApiBlueprint
 
 from routing.auth import api_auth, login_required
 from routing.auth.service import account_emails
 from routing.directory.schedule import TZ
 from routing.extensions import get_redis
+from routing.openapi import Blueprint as ApiBlueprint
 from routing.privacy import audit
 
 bp = Blueprint("audit", __name__)

@@ -187,3 +187,21 @@ def test_missing_consent_says_what_to_do(client, api_key):
     response = client.post("/api/v1/callbacks", json={"location": "utrecht", "phone": "06 12345678"},
                            headers=api_key("staff", locations=("utrecht",)))
     assert response.get_json()["errors"]["consent"] == ["Geef toestemming, anders kunnen wij u niet terugbellen."]
+
+
+def test_a_body_that_is_not_valid_json_is_named_in_the_readers_language(client, api_key):
+    headers = {**api_key("staff", locations=("utrecht",)), "Content-Type": "application/json"}
+    dutch = client.post("/api/v1/callbacks", data='{"location": "utrecht",', headers=headers)
+    assert dutch.status_code == 400 and dutch.get_json()["errors"]["_schema"] == [
+        "Dit is geen geldige JSON. Kijk de haakjes, komma's en aanhalingstekens na."]
+    english = client.post("/api/v1/callbacks", data="{", headers={**headers, "Accept-Language": "en"})
+    assert english.get_json()["errors"]["_schema"] == ["This is not valid JSON. Check the brackets, commas and "
+                                                        "quotation marks."]
+
+
+def test_a_kiosk_can_tell_the_citizen_a_partner_will_call(client, api_key):
+    created = client.post("/api/v1/callbacks", json=body(topic="kinderbijslag"),
+                          headers=api_key("kiosk", locations=("utrecht",))).get_json()
+    assert created["status"] == "handed_over" and created["expected_callback"] is None
+    assert created["status_text"] == "doorgegeven aan de organisatie die over de vraag gaat"
+    assert created["withdraw_token"]
