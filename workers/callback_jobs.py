@@ -1,8 +1,10 @@
-"""Scheduled callback work: release the queue at the start of a shift, and the retention purge.
+"""Scheduled callback work: release the queue at the start of a shift, tell arrivals a notice window held
+back, and the retention purge.
 
-Both run every minute (workers/cron.py) and decide themselves whether there is work: release only opens
-requests whose release time has passed at a location that is staffed right now; the purge only acts on
-what is past its retention. Both return counts only, never personal data.
+They run every minute or hour (workers/cron.py) and decide themselves whether there is work: release only
+opens requests whose release time has passed at a location that is staffed right now; the arrivals job only
+tells locations whose window is over and that had arrivals since; the purge only acts on what is past its
+retention. All return counts only, never personal data.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from workers.tracing import traced
 log = logging.getLogger(__name__)
 
 RELEASE_SECONDS = 60
+ARRIVALS_SECONDS = 60
 PURGE_SECONDS = 3600
 
 
@@ -25,6 +28,14 @@ def release_waiting() -> dict[str, int]:
     if released:
         log.info("callback requests released per location: %s", released)
     return released
+
+
+@traced
+def tell_later_arrivals() -> dict[str, int]:
+    told = service.tell_later_arrivals(get_redis())
+    if told:
+        log.info("on-duty notices for arrivals after the first in their window: %s", told)
+    return told
 
 
 @traced

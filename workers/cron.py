@@ -18,6 +18,7 @@ from workers.app import get_app
 SCHEDULE: list[tuple[Callable[[], object], str, int]] = [
     (handover_jobs.handover_tick, queues.JOBS, handover_jobs.TICK_SECONDS),
     (callback_jobs.release_waiting, queues.JOBS, callback_jobs.RELEASE_SECONDS),
+    (callback_jobs.tell_later_arrivals, queues.JOBS, callback_jobs.ARRIVALS_SECONDS),
     (callback_jobs.purge_expired, queues.JOBS, callback_jobs.PURGE_SECONDS),
 ]
 

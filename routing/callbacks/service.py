@@ -537,6 +537,17 @@ def release_waiting(r: redis.Redis, *, now: datetime | None = None) -> dict[str,
     return released
 
 
+def tell_later_arrivals(r: redis.Redis) -> dict[str, int]:
+    """The arrivals a notice window held back: one notice per location whose window is over, with the
+    count then (every minute, from the scheduler). Returns the counts told, per location."""
+    from routing.directory import service as directory
+
+    told = store.arrivals_to_tell(r, sorted(directory.get_directory().locations))
+    for location_id, count in told.items():
+        notify_on_duty(r, location_for(location_id), count)
+    return told
+
+
 def notify_on_duty(r: redis.Redis, location: Location, count: int) -> None:
     """'N callback requests waiting' to whoever answers this location's requests; never personal data."""
     try:

@@ -36,8 +36,11 @@ STATS = PREFIX + "cb:stats:{day}"  # hash "location|channel|topic|outcome" -> co
 # length), checked inside the intake script so the limits cost no extra round trip. The address and the
 # number appear only pseudonymised (keyed HMAC).
 RATE = PREFIX + "cb:rl:{kind}:{subject}:{window}"
-# Coalesces arrival notices: at most one "N waiting" notice per location per window.
+# Coalesces arrival notices: at most one "N waiting" notice per location per window. Arrivals during a
+# window mark ARRIVAL_LATER; when the window is over, the arrivals job sends one notice with the count then.
 ARRIVAL_NOTICE = PREFIX + "cb:notified:{location}"
+ARRIVAL_LATER = PREFIX + "cb:notified:{location}:later"
+ARRIVAL_LATER_TTL_S = 86400  # a marker nobody caught up on (the job was down) does not stay forever
 
 DEDUP_WINDOW_S = 24 * 3600
 ARRIVAL_NOTICE_WINDOW_S = 300
@@ -55,7 +58,7 @@ FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "pref
           "outcome", "handover", "assignee")
 
 # KEYS: request, personal, phone, index, stats, arrival notice, rate ip / phone / location, audit stream,
-#       audit index. ARGV: see `intake`; the facts' field/value pairs come last.
+#       audit index, arrival later. ARGV: see `intake`; the facts' field/value pairs come last.
 _INTAKE = lua(audit.APPEND_FUNCTION + """
 local prefix, ref, now, window = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 -- Counts limit i (1 ip, 2 phone, 3 location); true when this attempt is over it.
@@ -94,10 +97,27 @@ redis.call('SET', KEYS[3], ref, 'EX', ARGV[7])
 redis.call('ZADD', KEYS[4], ARGV[8], ref)
 redis.call('HINCRBY', KEYS[5], ARGV[9], 1)
 audit_append(KEYS[10], KEYS[11], ARGV[17], ARGV[18], ARGV[19])
-if ARGV[10] ~= '0' and redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[10]) then
-  return {'created', ref, '', '', 1, redis.call('ZCARD', KEYS[4])}
+if ARGV[10] ~= '0' then
+  if redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[10]) then
+    return {'created', ref, '', '', 1, redis.call('ZCARD', KEYS[4])}
+  end
+  redis.call('SET', KEYS[12], '1', 'EX', ARRIVAL_LATER_TTL_S)
 end
 return {'created', ref, '', '', 0, 0}
+""".replace("ARRIVAL_LATER_TTL_S", str(ARRIVAL_LATER_TTL_S)))
+
+# KEYS: per location its window, its "later" marker and its active index (triples). For each location whose
+# window is over and that had arrivals since its last notice: a new window, and how many are active now.
+_ARRIVALS_LATER = lua("""
+local due = {}
+for i = 1, #KEYS, 3 do
+  if redis.call('EXISTS', KEYS[i]) == 0 and redis.call('DEL', KEYS[i + 1]) == 1 then
+    redis.call('SET', KEYS[i], '1', 'EX', ARGV[1])
+    due[#due + 1] = (i + 2) / 3
+    due[#due + 1] = redis.call('ZCARD', KEYS[i + 2])
+  end
+end
+return due
 """)
 
 # ARGV: prefix, ref, to, allowed-from (",a,b,"), now, personal ttl ("" keep, "0" delete, n expire),
@@ -212,7 +232,7 @@ def intake(
             RATE.format(kind="ip", subject=limits.ip_key, window=now // max(limits.ip[1], 1)),
             RATE.format(kind="phone", subject=phone_key, window=now // max(limits.phone[1], 1)),
             RATE.format(kind="location", subject=location, window=now // max(limits.location[1], 1)),
-            *audit_write.keys()]
+            *audit_write.keys(), ARRIVAL_LATER.format(location=location)]
     args = [PREFIX, reference, now, DEDUP_WINDOW_S, personal_blob, facts_ttl, personal_ttl, index_score,
             stats_field, notify_window, *limits.ip, *limits.phone, *limits.location, *audit_write.args(), *pairs]
     reply = [_s(x) if not isinstance(x, int) else x for x in _INTAKE(keys, args, client=r)]
@@ -295,6 +315,18 @@ def reschedule(r: redis.Redis, reference: str, release: int) -> None:
 
 def active(r: redis.Redis, location: str) -> list[str]:
     return [_s(x) for x in r.zrange(ACTIVE.format(location=location), 0, -1)]
+
+
+def arrivals_to_tell(r: redis.Redis, locations: list[str]) -> dict[str, int]:
+    """Locations whose notice window is over with arrivals since their last notice, each with how many
+    requests are active there now; each starts a new window (one round trip for all locations)."""
+    if not locations:
+        return {}
+    keys = [key for location in locations for key in (ARRIVAL_NOTICE.format(location=location),
+                                                      ARRIVAL_LATER.format(location=location),
+                                                      ACTIVE.format(location=location))]
+    due = _ARRIVALS_LATER(keys, [ARRIVAL_NOTICE_WINDOW_S], client=r)
+    return {locations[int(due[i]) - 1]: int(due[i + 1]) for i in range(0, len(due), 2)}
 
 
 def active_count(r: redis.Redis, location: str) -> int:

@@ -41,7 +41,7 @@ def test_cron_runs_both_jobs():
     from workers import callback_jobs, cron
 
     scheduled = {func for func, _, _ in cron.SCHEDULE}
-    assert {callback_jobs.release_waiting, callback_jobs.purge_expired} <= scheduled
+    assert {callback_jobs.release_waiting, callback_jobs.tell_later_arrivals, callback_jobs.purge_expired} <= scheduled
 
 
 def test_arrival_and_release_notify_the_on_duty_channel_without_personal_data(create, redis):
@@ -58,11 +58,22 @@ def test_arrival_and_release_notify_the_on_duty_channel_without_personal_data(cr
         assert "Jan" not in json.dumps(notice) and "0611111111" not in json.dumps(notice)
 
 
-def test_arrival_notices_are_coalesced(create, redis):
+def test_arrival_notices_are_coalesced_and_the_later_arrivals_told_when_the_window_is_over(create, redis):
     pytest.importorskip("routing.notices.service")
+    from routing.store import callbacks as store
+
     create(now=MONDAY_10, phone="0611111111")
     create(now=MONDAY_10, phone="0622222222")
-    assert len([n for n in _notices(redis) if n["kind"] == "callbacks_waiting"]) == 1
+    create(now=MONDAY_10, phone="0633333333")
+    assert [n["context"]["count"] for n in _notices(redis) if n["kind"] == "callbacks_waiting"] == [1]
+    # Within the window nothing more is sent.
+    assert service.tell_later_arrivals(redis) == {}
+    redis.delete(store.ARRIVAL_NOTICE.format(location="utrecht"))  # the five minutes are over
+    assert service.tell_later_arrivals(redis) == {"utrecht": 3}
+    assert sorted(n["context"]["count"] for n in _notices(redis) if n["kind"] == "callbacks_waiting") == [1, 3]
+    # Told once: no new arrivals, no new notice.
+    redis.delete(store.ARRIVAL_NOTICE.format(location="utrecht"))
+    assert service.tell_later_arrivals(redis) == {}
 
 
 def test_without_public_base_url_the_release_still_notifies_with_a_full_link(create, redis, app):
