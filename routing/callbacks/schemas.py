@@ -185,7 +185,6 @@ class WithdrawIn(Schema):
 class CallbackOut(Schema):
     reference = fields.String()
     status = fields.String()
-    status_text = fields.String()  # the status in words, for a kiosk to show ("doorgegeven aan ...")
     expected_callback = fields.DateTime(allow_none=True)  # null: not the loket calls (handed_over)
     withdraw_token = fields.String(allow_none=True)
     existing = fields.Boolean()

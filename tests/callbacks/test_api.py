@@ -203,5 +203,7 @@ def test_a_kiosk_can_tell_the_citizen_a_partner_will_call(client, api_key):
     created = client.post("/api/v1/callbacks", json=body(topic="kinderbijslag"),
                           headers=api_key("kiosk", locations=("utrecht",))).get_json()
     assert created["status"] == "handed_over" and created["expected_callback"] is None
-    assert created["status_text"] == "doorgegeven aan de organisatie die over de vraag gaat"
     assert created["withdraw_token"]
+    status = client.get(f"/api/v1/callbacks/{created['reference']}",
+                        headers=api_key("kiosk", locations=("utrecht",))).get_json()
+    assert status["status_text"] == "doorgegeven aan de organisatie die over de vraag gaat"
