@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from flask import jsonify
 from flask_babel import gettext as _
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from routing import validation
 from routing.auth import api_auth, current_principal
