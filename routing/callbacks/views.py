@@ -248,6 +248,19 @@ def worklist():
                            release_text=expected_text, **_staff_context())
 
 
+@bp.route(service.WORKLIST_PATH + "/zoek")
+@login_required(*STAFF_ROLES)
+def find():
+    """A citizen calls with their kenmerk: straight to that request, typed as people type it ("tb 7kq4")."""
+    reference = service.normalise_reference(request.args.get("kenmerk", ""))
+    try:
+        service.get_visible(get_redis(), reference, current_principal())
+    except ApiError:  # unknown, or at a location this employee does not serve: the same answer
+        flash(_("Er is geen terugbelverzoek %(ref)s bij uw locaties. Kijk het kenmerk na.", ref=reference), "error")
+        return redirect(url_for("callbacks.worklist"))
+    return redirect(url_for("callbacks.detail", reference=reference))
+
+
 def _staff_context() -> dict:
     """What the worklist and the detail page need to say who works on a request, and since when."""
     return {"colleagues": auth_service.account_emails(get_redis()), "me": current_principal().id,

@@ -269,3 +269,17 @@ def test_only_who_has_it_gives_it_back_and_that_is_logged(colleagues, create, re
     anna.post(f"{LIST}/{receipt.reference}/terugzetten", data={"updated": _version(page)})
     assert service.get_status(redis, receipt.reference).state == "open"
     assert "callback.give_back" in [r["name"] for r in audit.for_reference(redis, receipt.reference)]
+
+
+def test_staff_find_a_request_by_the_kenmerk_a_citizen_reads_out(colleagues, create, app, login):
+    receipt = create(now=MONDAY_10)
+    (anna, _), _ = colleagues
+    typed = receipt.reference.lower().replace("-", " ")  # "tb 7kq4", as heard on the phone
+    found = anna.get(f"{LIST}/zoek?kenmerk={typed}")
+    assert found.status_code == 302 and found.headers["Location"].endswith(f"{LIST}/{receipt.reference}")
+    # Elsewhere, or mistyped: the list again, with the same plain answer (nothing about other locations).
+    other = app.test_client()
+    login(other, "staff", locations=("enschede",))
+    page = other.get(f"{LIST}/zoek?kenmerk={receipt.reference}", follow_redirects=True).get_data(as_text=True)
+    assert f"Er is geen terugbelverzoek {receipt.reference} bij uw locaties." in page
+    assert 'name="kenmerk"' in page

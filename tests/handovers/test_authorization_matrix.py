@@ -103,6 +103,10 @@ MATRIX: dict[str, list[Case]] = {
         "login", 404, "personal", 404, 404, "plain", "plain"))],
     "callbacks.attempt": [Case("POST", "/loket/terugbelverzoeken/{callback}/poging", roles(
         "login", 404, "ok", 404, 404, 403, 403), {"result": "not_reached"})],
+    # Finding by kenmerk only redirects: to the request (callbacks.detail, whose own rules apply) for who may
+    # see it, else back to the list with the same answer for unknown and not-yours (test_worklist_claims).
+    "callbacks.find": [Case("GET", "/loket/terugbelverzoeken/zoek?kenmerk={callback}", roles(
+        "login", 302, 302, 302, 302, 302, 302))],
     "callbacks.take_over": [Case("POST", "/loket/terugbelverzoeken/{callback}/overnemen", roles(
         "login", 404, "ok", 404, 404, 403, 403))],
     # Allowed for staff of the location; in this world nobody has taken the request, so there is nothing to
