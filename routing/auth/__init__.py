@@ -54,9 +54,21 @@ def login_required(*roles: str) -> Callable:
                 raise ApiError(403, _forbidden())
             return view(*args, **kwargs)
 
+        wrapped.allowed_roles = roles  # type: ignore[attr-defined]  # read by the menu (may_open)
         return wrapped
 
     return decorator
+
+
+def may_open(view: Callable) -> bool:
+    """Whether the current account may open a page: its login_required roles, and the page's own
+    `menu_shown_to()` where it has one (a worklist only for who serves a location)."""
+    principal = current_principal()
+    if principal is None:
+        return False
+    roles = getattr(view, "allowed_roles", ())
+    shown_to = getattr(view, "menu_shown_to", None)
+    return _allowed(principal, roles) and (shown_to is None or shown_to())
 
 
 def api_auth(*roles: str) -> Callable:

@@ -261,6 +261,10 @@ def find():
     return redirect(url_for("callbacks.detail", reference=reference))
 
 
+# In the menu only for who serves a location (a partner without a counter would get the 403 above).
+worklist.menu_shown_to = lambda: bool(_my_locations())  # type: ignore[attr-defined]
+
+
 def _staff_context() -> dict:
     """What the worklist and the detail page need to say who works on a request, and since when."""
     return {"colleagues": auth_service.account_emails(get_redis()), "me": current_principal().id,

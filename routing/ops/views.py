@@ -7,12 +7,18 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.routing import BuildError
 
-from routing.auth import current_principal
+from routing.auth import current_principal, may_open
 from routing.errors import ApiError
 from routing.extensions import get_redis
 from routing.ops.metrics import registry_for
 
 bp = Blueprint("ops", __name__)
+
+
+def menu_url(endpoint: str) -> str | None:
+    """A menu link only to a page this build has and this account may open: no link that ends in 403."""
+    view = current_app.view_functions.get(endpoint)
+    return url_for(endpoint) if view is not None and may_open(view) else None
 
 
 def url_if_exists(endpoint: str, **values: object) -> str | None:

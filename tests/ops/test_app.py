@@ -124,3 +124,16 @@ def test_each_request_logs_one_json_line_with_its_route_never_its_path(client, c
     assert line["route"] == "/l/<location_id>/terugbellen/<reference>/intrekken"
     assert line["timestamp"].endswith("Z") and isinstance(line["ms"], float)
     assert "TB-7KQ4" not in caplog.text and "withdraw-secret" not in caplog.text
+
+
+def test_the_menu_offers_only_what_the_account_may_open(app, login):
+    staff, partner = app.test_client(), app.test_client()
+    login(staff, "staff", locations=("utrecht",))
+    login(partner, "partner", partner="uwv")  # UWV holds no counter: no worklist, no directory search
+    for client, shown, hidden in ((staff, ("/directory/", "/loket/terugbelverzoeken", "/overdrachten"), ()),
+                                  (partner, ("/overdrachten",), ("/directory/", "/loket/terugbelverzoeken"))):
+        home = client.get("/").get_data(as_text=True)
+        for path in shown:
+            assert f'href="{path}"' in home
+        for path in hidden:
+            assert f'href="{path}"' not in home
