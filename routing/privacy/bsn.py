@@ -16,7 +16,13 @@ def passes_eleven_test(digits: str) -> bool:
     return (total - int(digits[8])) % 11 == 0
 
 
+# Right before a candidate: a country code ("+31 612345671", "0031 6 1234 5671"): a phone number, whatever its
+# nine digits are (1 in 11 of them pass the eleven-test).
+_COUNTRY_CODE_BEFORE = re.compile(r"(?:\+|00)\d{1,3}[ .\-]?$")
+
+
 def find_bsn(text: str | None) -> bool:
     if not text:
         return False
-    return any(passes_eleven_test(re.sub(r"\D", "", m.group())) for m in _CANDIDATE.finditer(text))
+    return any(passes_eleven_test(re.sub(r"\D", "", m.group())) and not _COUNTRY_CODE_BEFORE.search(text[:m.start()])
+               for m in _CANDIDATE.finditer(text))

@@ -207,3 +207,11 @@ def test_a_kiosk_can_tell_the_citizen_a_partner_will_call(client, api_key):
     status = client.get(f"/api/v1/callbacks/{created['reference']}",
                         headers=api_key("kiosk", locations=("utrecht",))).get_json()
     assert status["status_text"] == "doorgegeven aan de organisatie die over de vraag gaat"
+
+
+def test_a_phone_number_in_the_note_is_not_taken_for_a_bsn(client, api_key):
+    # 612345671 passes the eleven-test, but after a country code it is a phone number.
+    headers = api_key("staff", locations=("utrecht",))
+    assert client.post("/api/v1/callbacks", json=body(note="Liever op +31 612345671"), headers=headers).status_code == 201
+    refused = client.post("/api/v1/callbacks", json=body(phone="06 22222222", note="bsn 612345671"), headers=headers)
+    assert refused.status_code == 422 and "BSN" in refused.get_json()["errors"]["note"][0]
