@@ -44,13 +44,6 @@ class Text(fields.String):
         return text
 
 
-def _looks_like_bsn(raw: str) -> bool:
-    """Nine digits without a leading 0 or +, passing the eleven-test: a BSN typed where the number goes (as a
-    phone number it would be an area code without its 0). Not find_bsn: "+31 6 12345678" holds nine digits."""
-    digits = re.sub(r"[ .\-]", "", raw or "")
-    return re.fullmatch(r"[1-9]\d{8}", digits) is not None and bsn.passes_eleven_test(digits)
-
-
 _CONSENT_NEEDED = _l("Geef toestemming, anders kunnen wij u niet terugbellen.")
 
 
@@ -96,7 +89,7 @@ class CallbackIn(Schema):
     def check_meaning(self, data, **kwargs):
         # A field missing from `data` already failed its own check (and has its message).
         errors: dict[str, list[str]] = {}
-        if "phone" in data and _looks_like_bsn(data["phone"]):
+        if "phone" in data and bsn.is_bsn(data["phone"]):  # a BSN typed where the number goes
             errors["phone"] = [_("Dit lijkt een BSN (burgerservicenummer), geen telefoonnummer. Geef uw "
                                  "telefoonnummer, bijvoorbeeld 06 12345678.")]
         elif "phone" in data:

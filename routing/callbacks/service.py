@@ -44,6 +44,8 @@ CHANNELS = ("web", "api", "sms", "whatsapp", "voice")
 REPLY_BY = ("call", "sms", "whatsapp")
 OUTCOMES = ("helped", "referred", "handed_over", "other")
 ATTEMPT_RESULTS = ("reached", "not_reached", "wrong_number")
+# The assignee of a request a partner took over at intake: "partner:<partner id>".
+PARTNER_ASSIGNEE = "partner:"
 # After "not reached" the next attempt is suggested this much later (within a shift).
 RETRY_AFTER = timedelta(hours=2)
 
@@ -408,10 +410,12 @@ def get_request(r: redis.Redis, reference: str, *, actor: str = "system:handover
 # --- state changes ------------------------------------------------------------------------------------
 
 def _move(r: redis.Redis, reference: str, to: str, now: datetime, *, fields: dict[str, str] | None = None,
-          personal_ttl: int | None = None, facts_ttl: int | None = None,
-          expect_updated: str | None = None) -> tuple[str, str]:
+          personal_ttl: int | None = None, facts_ttl: int | None = None, expect_updated: str | None = None,
+          allowed_from: tuple[str, ...] | None = None) -> tuple[str, str]:
+    """A checked transition; `allowed_from` narrows the states it may come from (default: every state the
+    state machine allows)."""
     try:
-        return store.transition(r, reference, to, states.allowed_from(to), now=_epoch(now),
+        return store.transition(r, reference, to, allowed_from or states.allowed_from(to), now=_epoch(now),
                                 stats_key=store.STATS.format(day=_day(now)), fields=fields,
                                 personal_ttl=personal_ttl, facts_ttl=facts_ttl, expect_updated=expect_updated)
     except store.StaleChange:
@@ -492,18 +496,22 @@ def pass_to_partner(r: redis.Redis, reference: str, handover_reference: str, par
     and asking again finds it) until the partner finishes the handover."""
     # One copy of the personal data, the handover's: the request's own goes now.
     _move(r, reference, "handed_over", now or clock(),
-          fields={"handover": handover_reference, "assignee": f"partner:{partner_id}"}, personal_ttl=0)
+          fields={"handover": handover_reference, "assignee": PARTNER_ASSIGNEE + partner_id}, personal_ttl=0)
+
+
+def handling_partner(request: CallbackRequest) -> str | None:
+    """The partner that took the request over at intake (see pass_to_partner), if any."""
+    assignee = request.assignee or ""
+    return assignee.removeprefix(PARTNER_ASSIGNEE) if assignee.startswith(PARTNER_ASSIGNEE) else None
 
 
 def handover_finished(r: redis.Redis, reference: str, *, now: datetime | None = None) -> None:
     """The partner finished the handover of a request passed on at intake: the request is done. Nothing
     happens to a request in any other state (handed over by staff, or withdrawn meanwhile)."""
-    now = now or clock()
     try:
-        store.transition(r, reference, "done", ("handed_over",), now=_epoch(now),
-                         stats_key=store.STATS.format(day=_day(now)), fields={"outcome": "handed_over"},
-                         facts_ttl=store.FINISHED_FACTS_TTL_S)
-    except store.TransitionRefused:
+        _move(r, reference, "done", now or clock(), fields={"outcome": "handed_over"},
+              facts_ttl=store.FINISHED_FACTS_TTL_S, allowed_from=("handed_over",))
+    except ApiError:
         pass
 
 

@@ -11,6 +11,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from routing import i18n
 from routing.auth import current_principal, login_required
@@ -161,8 +162,7 @@ def confirmation(location_id: str):
         return redirect(url_for("callbacks.form", location_id=location.id), 303)
     reference, existing, _saved_at = confirmed
     status = service.get_status(get_redis(), reference)
-    # Taken over by a partner at intake: "partner:<id>" has it (see service.pass_to_partner).
-    partner = status.assignee.removeprefix("partner:") if (status.assignee or "").startswith("partner:") else None
+    partner = service.handling_partner(status)
     final = status.state in states.FINAL
     token = None if final else _my_token(reference)
     expected = service.expected_callback(status.state, status.release, status.preferred, _now())
@@ -373,8 +373,6 @@ def _attempt_message(item: service.CallbackRequest) -> str:
         return _("Niet bereikt: %(ref)s blijft open. Probeer het opnieuw %(when)s.", ref=item.reference,
                  when=_moment_text(item.next_attempt))
     if item.outcome == "not_reached":
-        from flask_babel import ngettext
-
         # Dutch says "1 keer" and "3 keer" alike; English needs "once" and "3 times".
         return ngettext("%(ref)s is afgesloten: de inwoner is %(num)s keer niet bereikt. Er zijn geen pogingen meer.",
                         "%(ref)s is afgesloten: de inwoner is %(num)s keer niet bereikt. Er zijn geen pogingen meer.",

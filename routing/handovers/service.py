@@ -327,13 +327,11 @@ def withdraw_by_citizen(r: redis.Redis, reference: str, now: datetime) -> None:
     handover = find(r, reference)
     if handover is None or not handover.is_open:
         return
-    fields = {"status": DONE, "outcome": WITHDRAWN, "done_at": _iso(now), "referred_to": "", "return_reason": ""}
-    if store.transition(r, reference, OPEN_STATUSES, fields) is None:
+    try:
+        _finish(r, handover, WITHDRAWN, "citizen", now)
+    except ApiError:  # finished meanwhile
         return
-    store.close(r, reference, int(now.timestamp()))
-    phone = store.purge(r, reference)
-    audit.record(r, action=f"handover.outcome.{WITHDRAWN}", activity="handovers", actor="citizen",
-                 subject=phone, reference=reference)
+    store.purge(r, reference)  # at once, not after the retention
 
 
 PERSONAL_INPUT = ("phone", "name", "note", "preferred", "language")

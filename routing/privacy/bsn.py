@@ -21,6 +21,13 @@ def passes_eleven_test(digits: str) -> bool:
 _COUNTRY_CODE_BEFORE = re.compile(r"(?:\+|00)\d{1,3}[ .\-]?$")
 
 
+def is_bsn(raw: str | None) -> bool:
+    """The whole input is a BSN: nine digits (spaces, dots or dashes allowed) without a leading 0 or +,
+    passing the eleven-test (as a phone number it would be an area code without its 0)."""
+    digits = re.sub(r"[ .\-]", "", raw or "")
+    return re.fullmatch(r"[1-9]\d{8}", digits) is not None and passes_eleven_test(digits)
+
+
 def find_bsn(text: str | None) -> bool:
     if not text:
         return False

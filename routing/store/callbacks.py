@@ -50,6 +50,8 @@ FINISHED_FACTS_TTL_S = 60 * 24 * 3600
 
 # handed_over: a partner has it (not on any loket list), still live for dedup and withdrawal.
 LIVE_STATES = ("received", "waiting", "open", "in_progress", "handed_over")
+# The same set as a Lua table for the intake script, so the two never drift apart.
+LIVE_LUA = "{" + ", ".join(f"{state} = true" for state in LIVE_STATES) + "}"
 FINAL_STATES = ("done", "withdrawn", "expired")
 
 # Hash fields; kept short because every request carries them (see the memory figure in bench/intake).
@@ -61,6 +63,7 @@ FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "pref
 #       audit index, arrival later. ARGV: see `intake`; the facts' field/value pairs come last.
 _INTAKE = lua(audit.APPEND_FUNCTION + """
 local prefix, ref, now, window = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local live = LIVE_STATES_TABLE
 -- Counts limit i (1 ip, 2 phone, 3 location); true when this attempt is over it.
 local function over(i)
   local limit, ttl = tonumber(ARGV[9 + 2 * i]), ARGV[10 + 2 * i]
@@ -79,8 +82,7 @@ if existing then
   local h = prefix .. 'cb:' .. existing
   local st = redis.call('HGET', h, 'state')
   local created = tonumber(redis.call('HGET', h, 'created') or '0')
-  if (st == 'received' or st == 'waiting' or st == 'open' or st == 'in_progress' or st == 'handed_over')
-     and created >= now - window then
+  if live[st] and created >= now - window then
     redis.call('HINCRBY', h, 'asked', 1)
     return {'existing', existing, st}
   end
@@ -104,7 +106,7 @@ if ARGV[10] ~= '0' then
   redis.call('SET', KEYS[12], '1', 'EX', ARRIVAL_LATER_TTL_S)
 end
 return {'created', ref, '', '', 0, 0}
-""".replace("ARRIVAL_LATER_TTL_S", str(ARRIVAL_LATER_TTL_S)))
+""".replace("ARRIVAL_LATER_TTL_S", str(ARRIVAL_LATER_TTL_S)).replace("LIVE_STATES_TABLE", LIVE_LUA))
 
 # KEYS: per location its window, its "later" marker and its active index (triples). For each location whose
 # window is over and that had arrivals since its last notice: a new window, and how many are active now.
