@@ -559,7 +559,7 @@ def tell_later_arrivals(r: redis.Redis) -> dict[str, int]:
 def notify_on_duty(r: redis.Redis, location: Location, count: int) -> None:
     """'N callback requests waiting' to whoever answers this location's requests; never personal data."""
     try:
-        from routing.notices.service import Recipient, create_notice
+        from routing.notices.service import NoticeContextError, Recipient, create_notice
     except ImportError:
         log.info("notice dispatch not available; %s requests waiting at %s", count, location.id)
         return
@@ -573,7 +573,9 @@ def notify_on_duty(r: redis.Redis, location: Location, count: int) -> None:
                       {"location": location.name, "count": count,
                        "link": f"{base_url()}{WORKLIST_PATH}?location={location.id}"})
     except Exception as error:  # the requests are stored and listed; a lost notice must not undo that
-        log.error("on-duty notice for %s not created (%s: %s)", location.id, type(error).__name__, error)
+        # A refused context names the key at fault and never its value; any other error only by its type.
+        reason = f": {error}" if isinstance(error, NoticeContextError) else ""
+        log.error("on-duty notice for %s not created (%s%s)", location.id, type(error).__name__, reason)
 
 
 # --- retention ----------------------------------------------------------------------------------------
