@@ -71,7 +71,21 @@ def json_error(status: int, message: str, errors: dict[str, list[str]] | None = 
 
 
 def html_error(status: int, message: str) -> tuple[str, int]:
-    return render_template("errors/error.html", status=status, message=message), status
+    return render_template("errors/error.html", status=status, title=page_title(status), message=message), status
+
+
+def page_title(status: int) -> str:
+    """A short heading that says what happened; the message below it says what to do (a whole sentence as
+    the heading made the page hard to scan, and the browser tab showed only its start)."""
+    titles = {
+        401: _("Log eerst in"),
+        403: _("Geen toegang"),
+        404: _("Pagina niet gevonden"),
+        429: _("Te veel pogingen"),
+    }
+    if status >= 500:
+        return _("Er ging iets mis")
+    return titles.get(status, _("Dit lukte niet"))
 
 
 def default_message(status: int) -> str:

@@ -49,7 +49,8 @@ def test_home_for_each_role(page, sign_in, assert_accessible, role, locations, p
 def test_not_found_page(page, assert_accessible):
     response = page.goto("/this-page-does-not-exist")
     assert response.status == 404
-    assert "bestaat niet" in page.locator("h1").inner_text()
+    assert page.locator("h1").inner_text() == "Pagina niet gevonden"
+    assert "bestaat niet" in page.locator("main").inner_text()
     assert_accessible(page)
 
 

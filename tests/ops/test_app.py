@@ -59,7 +59,12 @@ def test_unknown_page_is_a_friendly_html_page(client):
     response = client.get("/no-such-page", headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert "text/html" in response.content_type
-    assert "Deze pagina bestaat niet" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    # A short heading that says what happened (also the tab's title); the sentence below says what to do.
+    assert "<h1>Pagina niet gevonden</h1>" in body and "<title>Pagina niet gevonden · Loketlijn</title>" in body
+    assert "<p>Deze pagina bestaat niet (meer).</p>" in body
+    english = client.get("/no-such-page?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<h1>Page not found</h1>" in english
 
 
 def test_unknown_api_path_is_json_in_the_one_shape(client):
@@ -86,6 +91,7 @@ def test_unexpected_error_shows_no_trace(app, client, caplog):
     body = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "Traceback" not in body and "0612345678" not in body
+    assert "<h1>Er ging iets mis</h1>" in body
     assert "0612345678" not in caplog.text
     assert "RuntimeError" in caplog.text
 
