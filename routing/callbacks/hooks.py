@@ -4,7 +4,14 @@ The location is the one whose `inbound_number` (directory) Twilio's `To` names: 
 points at the same webhook URLs. A number shared by several locations is configured with an explicit
 `?location=<id>` in its webhook URL, which wins; the query string is part of what Twilio signs, so nobody
 else can change it. A number that belongs to no location gets a polite answer and nothing is stored.
-Replies are TwiML, in Dutch (and English for speech).
+Replies are TwiML.
+
+Language: an SMS or WhatsApp message is answered in its own language, English or Dutch, as a small word count
+judges it (`message_language`; Dutch when unclear), and the request is stored with that language so staff
+call back in it. A withdrawal is answered in the language stored on the withdrawn request (Dutch when none
+was found). By phone the menu is said in Dutch, then in English: the Dutch half offers 1 (called back in
+Dutch), the English half offers 2 (called back in English). Pressing 2 stores English and everything said
+after it is English only; pressing 1 stores Dutch and the confirmation is said in Dutch, then in English.
 
 A message whose first word is a stop word withdraws, whatever follows ("Stop, is niet meer nodig"). Our
 replies name INTREKKEN only: Twilio itself treats a bare STOP as an opt-out on its numbers (it answers in
@@ -17,13 +24,13 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, current_app, request
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from routing.callbacks import schemas, service
+from routing.callbacks import message_language, schemas, service
 from routing.callbacks.views import expected_text
 from routing.directory import schedule
 from routing.directory import service as directory
@@ -79,22 +86,26 @@ def _not_configured() -> str:
 
 
 def _withdraw(location, sender: str) -> str:
+    """Withdraw the sender's live request; the answer is in the language stored on it (none found: Dutch)."""
     try:
         withdrawn = service.withdraw_by_phone(get_redis(), location.id, phones.normalise(sender, _regions()))
     except phones.PhoneRefused:
         withdrawn = None
     if withdrawn is None:
         return _("Wij vonden geen open terugbelverzoek van dit nummer.")
-    return _("Uw terugbelverzoek %(reference)s is ingetrokken. Uw gegevens zijn gewist.",
-             reference=withdrawn.reference)
+    language = withdrawn.language if withdrawn.language in schemas.LANGUAGES else message_language.DUTCH
+    with force_locale(language):
+        return _("Uw terugbelverzoek %(reference)s is ingetrokken. Uw gegevens zijn gewist.",
+                 reference=withdrawn.reference)
 
 
 def _refusal(location, text: str, refused: ApiError) -> str:
     """Why a message was not kept, in terms of what the citizen did: they sent a message, typed no number."""
     if "phone" in refused.errors:
+        # The form opens in the language of this reply (?lang=, see routing.i18n).
         return _("Naar het nummer waarmee u dit bericht stuurde, kunnen wij niet terugbellen. Uw bericht is niet "
                  "bewaard. Vraag terugbellen aan met het formulier op %(url)s. Daar kunt u een ander nummer "
-                 "geven.", url=absolute("callbacks.form", location_id=location.id))
+                 "geven.", url=absolute("callbacks.form", location_id=location.id, **_form_language()))
     if bsn.find_bsn(text):
         return _("Uw bericht is niet bewaard: er staat een BSN (burgerservicenummer) in. Stuur uw bericht "
                  "opnieuw, zonder dat nummer. De medewerker vraagt er zelf naar als dat nodig is.")
@@ -103,6 +114,11 @@ def _refusal(location, text: str, refused: ApiError) -> str:
                  "%(max)s tekens.", max=schemas.MAX_NOTE)
     problems = " ".join(m for messages in refused.errors.values() for m in messages)
     return _("Uw bericht is niet bewaard. %(problems)s", problems=problems)
+
+
+def _form_language() -> dict[str, str]:
+    """`lang=en` for the form's link in an English reply; Dutch is the form's default."""
+    return {"lang": "en"} if str(get_locale()) == "en" else {}
 
 
 def _already_asked(location, receipt) -> str:
@@ -120,31 +136,36 @@ def _already_asked(location, receipt) -> str:
 
 def _message(channel: str) -> Response:
     reply = MessagingResponse()
+    text = request.form.get("Body", "").strip()
+    # A withdrawal has nothing to judge ("STOP"): _withdraw answers in the request's own language.
+    language = message_language.DUTCH if is_withdrawal(text) else message_language.detect(text)
+    with force_locale(language):  # the reply, and the field messages a refusal repeats
+        reply.message(_answer(channel, text, language))
+    return _twiml(reply)
+
+
+def _answer(channel: str, text: str, language: str) -> str:
+    """The reply to a message, in the current locale; `language` is stored with a new request."""
     location = _location()
     if location is None:
-        reply.message(_not_configured())
-        return _twiml(reply)
+        return _not_configured()
     sender = request.form.get("From", "").removeprefix("whatsapp:")
-    text = request.form.get("Body", "").strip()
     if is_withdrawal(text):
-        reply.message(_withdraw(location, sender))
-        return _twiml(reply)
+        return _withdraw(location, sender)
     # Whatever the channel, we promise a call (see the reply below), so that is what staff are asked to do.
-    data = {"location": location.id, "phone": sender, "note": text, "reply_by": "call", "consent": True}
+    data = {"location": location.id, "phone": sender, "note": text, "reply_by": "call", "consent": True,
+            "language": language}
     try:
         intake = schemas.load_intake(data, channel=channel)
         receipt = service.create_request(get_redis(), intake)
     except ApiError as refused:
         # 422: what the message holds; 429: too many requests for this number or location.
-        reply.message(_refusal(location, text, refused) if refused.status == 422 else refused.message)
-        return _twiml(reply)
+        return _refusal(location, text, refused) if refused.status == 422 else str(refused.message)
     if receipt.existing:
-        reply.message(_already_asked(location, receipt))
-    else:
-        reply.message(_("Wij bellen u terug. Uw kenmerk: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
-                        "Stuur INTREKKEN. Wij wissen uw gegevens daarna.",
-                        reference=receipt.reference, when=expected_text(receipt.expected_callback)))
-    return _twiml(reply)
+        return _already_asked(location, receipt)
+    return _("Wij bellen u terug. Uw kenmerk: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
+             "Stuur INTREKKEN. Wij wissen uw gegevens daarna.",
+             reference=receipt.reference, when=expected_text(receipt.expected_callback))
 
 
 @bp.route("/sms", methods=["POST"])
@@ -161,12 +182,27 @@ def whatsapp():
 
 # --- voice ----------------------------------------------------------------------------------------------
 
+# The languages a caller hears, in the order they are said, each with the voice Twilio speaks it in.
+VOICES = {"nl": "nl-NL", "en": "en-GB"}
+# The key pressed after the menu, and the language the caller is then called back in.
+LANGUAGE_BY_DIGIT = {"1": "nl", "2": "en"}
+
+
+def _say(target, locales, *parts) -> None:
+    """Say the parts once in each of `locales`, in that order. A part is a lazy text, a function that builds
+    one (for words that depend on the locale), or a dict {locale: part} for what differs per language (the
+    menu); a locale missing from such a dict skips that part."""
+    for locale in locales:
+        chosen = (part.get(locale) if isinstance(part, dict) else part for part in parts)
+        with force_locale(locale):
+            target.say(" ".join(str(part() if callable(part) else part) for part in chosen if part is not None),
+                       language=VOICES[locale])
+
+
 def _say_both(target, *parts) -> None:
     """Say the parts in Dutch, then all of them again in English: callers hear both, whatever their phone's
-    language. A part is a lazy text, or a function that builds one (for words that depend on the locale)."""
-    for locale, language in (("nl", "nl-NL"), ("en", "en-GB")):
-        with force_locale(locale):
-            target.say(" ".join(str(part() if callable(part) else part) for part in parts), language=language)
+    language."""
+    _say(target, tuple(VOICES), *parts)
 
 
 def _cannot_call_back():
@@ -220,7 +256,9 @@ def voice():
                     # Absolute: Twilio resolves a relative one against the host, losing a path prefix of
                     # PUBLIC_BASE_URL (https://example.nl/loketlijn).
                     action=absolute("callback_hooks.voice_choice", location=location.id))
-    _say_both(gather, *greeting, _l("Druk op 1 om teruggebeld te worden op dit nummer."))
+    # Each half offers its own language: 1 in the Dutch half, 2 in the English one.
+    _say_both(gather, *greeting, {"nl": _l("Druk op 1 om teruggebeld te worden op dit nummer."),
+                                  "en": _l("Druk op 2 om in het Engels teruggebeld te worden.")})
     response.append(gather)
     _say_both(response, _l("U drukte niets. Tot ziens."))
     return _twiml(response)
@@ -232,29 +270,37 @@ def voice_choice():
     response = VoiceResponse()
     location = _location()
     caller = _caller()
-    if location is None or caller is None or request.form.get("Digits") != "1":
+    language = LANGUAGE_BY_DIGIT.get(request.form.get("Digits", ""))
+    if location is None or caller is None or language is None:
         _say_both(response, _l("Er is geen terugbelverzoek gemaakt. Tot ziens."))
         return _twiml(response)
-    data = {"location": location.id, "phone": caller, "reply_by": "call", "consent": True}
+    # 2 was offered in English only, so what follows is English only. After 1 Dutch, then English, as the
+    # menu: a caller who pressed 1 without following the Dutch still hears the reference in English.
+    locales = ("en",) if language == "en" else tuple(VOICES)
+
+    def say(*parts) -> None:
+        _say(response, locales, *parts)
+
+    data = {"location": location.id, "phone": caller, "reply_by": "call", "consent": True, "language": language}
     try:
         intake = schemas.load_intake(data, channel="voice")
     except ApiError:
-        _say_both(response, _cannot_call_back())
+        say(_cannot_call_back())
         return _twiml(response)
     try:
         receipt = service.create_request(get_redis(), intake)
     except ApiError:  # too many requests for this number or location
-        _say_both(response, _l("Het lukt nu niet om een terugbelverzoek te maken. Probeer het later opnieuw."))
+        say(_l("Het lukt nu niet om een terugbelverzoek te maken. Probeer het later opnieuw."))
         return _twiml(response)
     spoken = ", ".join(receipt.reference.replace("-", ""))
     if receipt.status == "handed_over":
-        _say_both(response, lambda: _l(
+        say(lambda: _l(
             "U had al een terugbelverzoek. Uw kenmerk is %(reference)s. De organisatie die over uw vraag gaat, "
             "belt u. Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer. Tot ziens.",
             reference=spoken))
         return _twiml(response)
     first = _l("U had al een terugbelverzoek.") if receipt.existing else _l("Wij bellen u terug.")
-    _say_both(response, first, lambda: _l(
+    say(first, lambda: _l(
         "Uw kenmerk is %(reference)s. Nog een keer: %(reference)s. Wij bellen u %(when)s. "
         "Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer. Tot ziens.",
         reference=spoken, when=expected_text(receipt.expected_callback)))
