@@ -1,6 +1,6 @@
 """What /api/v1/openapi.json says beyond each view's own schemas: how to authenticate, and the errors
 every operation can answer with (all in the one JSON error shape). And the Blueprint every JSON feature uses,
-so every body is parsed the same way."""
+so every body is parsed the same way, and one that is not JSON is refused the same way (415)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from typing import Any
 
 import flask_smorest
 from apispec import BasePlugin
+from flask import request
 from flask_babel import gettext as _
 from webargs.flaskparser import FlaskParser, abort
+
+from routing.errors import ApiError, default_message
 
 BEARER = "bearerAuth"
 SECURITY_SCHEME = {
@@ -25,6 +28,9 @@ ERRORS = {
     "404": "No such location, partner or reference (or not one this key may see).",
     "429": "Too many requests; try again later.",
 }
+# Methods whose body must be JSON (`json_only`); their operations document 415.
+BODY_METHODS = ("post", "put", "patch")
+NOT_JSON = "The body is not JSON; nothing was stored."
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -48,6 +54,8 @@ class CommonResponses(BasePlugin):
                 if (public and status in ("401", "403")) or status in documented:
                     continue
                 responses[int(status)] = _error(description)
+            if method in BODY_METHODS and "415" not in documented:
+                responses[415] = _error(NOT_JSON)
             for status, response in responses.items():
                 # A view's own alt_response(4xx, description=...) answers in the same shape too.
                 if str(status).startswith("4") and isinstance(response, dict) and "$ref" not in response:
@@ -62,7 +70,20 @@ class Parser(FlaskParser):
                                                    "aanhalingstekens na.")]})
 
 
+def json_only() -> None:
+    """A body that is not JSON would read as empty, and every field would be "missing": say what is wrong.
+    Before anything else the view does (authentication, limits, the body's checks), so nothing is stored."""
+    if request.method.lower() in BODY_METHODS and request.content_length and not request.is_json:
+        raise ApiError(415, default_message(415))
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint with our parser (its documented way to change the parser)."""
+    """flask-smorest's Blueprint with our parser (its documented way to change the parser), refusing a
+    body that is not JSON with 415 (`json_only`) on every JSON API; the document lists that 415 for every
+    operation that takes a body (`CommonResponses`)."""
 
     ARGUMENTS_PARSER = Parser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_request(json_only)

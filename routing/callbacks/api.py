@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask import request as http_request
 from flask.views import MethodView
 from flask_babel import gettext as _
 
@@ -21,13 +20,6 @@ csrf.exempt(blp)
 CLIENT_ROLES = ("staff", "partner", "coordinator", "kiosk")
 
 
-@blp.before_request
-def json_only() -> None:
-    """A body that is not JSON would read as empty, and every field would be "missing": say what is wrong."""
-    if http_request.method == "POST" and http_request.content_length and not http_request.is_json:
-        raise ApiError(415, _("Stuur de gegevens als JSON."))
-
-
 def _status_body(request: service.CallbackRequest) -> dict:
     return {
         "reference": request.reference, "status": request.state, "location": request.location,
@@ -42,7 +34,6 @@ class Callbacks(MethodView):  # the per-address limit is counted in the intake i
     @api_auth(*CLIENT_ROLES)
     @blp.arguments(schemas.INTAKE_SCHEMA)  # an instance: reused, not built per request
     @blp.response(201, schemas.CallbackOut)
-    @blp.alt_response(415, description="The body is not JSON; nothing was stored.")
     @blp.alt_response(429, description="Too many requests from this key, for this number or for this location.")
     def post(self, intake: service.Intake):
         """Create a callback request for a location this client serves (kiosk, staff or integration key)."""

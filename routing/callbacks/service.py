@@ -86,7 +86,8 @@ class CallbackRequest:
     reply_by: str = "call"
     preferred: tuple[str, ...] = ()
     release: datetime | None = None
-    updated: datetime | None = None
+    updated: datetime | None = None  # when it last changed (to the second): for people
+    rev: int = 0  # how many changes it went through: what staff forms compare
     asked: int = 1
     attempts: int = 0
     last_attempt: str | None = None
@@ -368,7 +369,7 @@ def _from_facts(reference: str, facts: dict[str, str]) -> CallbackRequest:
         language=facts.get("language", "nl"), reply_by=facts.get("reply_by", "call"),
         preferred=tuple(slot_from_code(c) for c in facts.get("preferred", "").split(",") if c),
         release=_from_epoch(facts.get("release")), updated=_from_epoch(facts.get("updated")),
-        asked=int(facts.get("asked", 1)), attempts=int(facts.get("attempts", 0)),
+        rev=int(facts.get("rev") or 0), asked=int(facts.get("asked", 1)), attempts=int(facts.get("attempts", 0)),
         last_attempt=facts.get("last_attempt"), next_attempt=_from_epoch(facts.get("next_attempt")),
         outcome=facts.get("outcome"), handover=facts.get("handover"), assignee=facts.get("assignee"),
     )
@@ -410,14 +411,14 @@ def get_request(r: redis.Redis, reference: str, *, actor: str = "system:handover
 # --- state changes ------------------------------------------------------------------------------------
 
 def _move(r: redis.Redis, reference: str, to: str, now: datetime, *, fields: dict[str, str] | None = None,
-          personal_ttl: int | None = None, facts_ttl: int | None = None, expect_updated: str | None = None,
+          personal_ttl: int | None = None, facts_ttl: int | None = None, expect_version: str | None = None,
           allowed_from: tuple[str, ...] | None = None) -> tuple[str, str]:
     """A checked transition; `allowed_from` narrows the states it may come from (default: every state the
     state machine allows)."""
     try:
         return store.transition(r, reference, to, allowed_from or states.allowed_from(to), now=_epoch(now),
                                 stats_key=store.STATS.format(day=_day(now)), fields=fields,
-                                personal_ttl=personal_ttl, facts_ttl=facts_ttl, expect_updated=expect_updated)
+                                personal_ttl=personal_ttl, facts_ttl=facts_ttl, expect_version=expect_version)
     except store.StaleChange:
         raise _changed_meanwhile() from None
     except store.TransitionRefused as refused:
@@ -427,12 +428,12 @@ def _move(r: redis.Redis, reference: str, to: str, now: datetime, *, fields: dic
 
 
 def _finish(r: redis.Redis, reference: str, to: str, now: datetime, fields: dict[str, str] | None = None,
-            expect_updated: str | None = None):
+            expect_version: str | None = None):
     """Into a final state; personal data goes now (withdrawn, expired) or after the retention (done): then the
     purge job deletes it and counts it, and a Redis TTL a day later is the backstop."""
     personal_ttl = retention_done_s() + 86400 if to == "done" else 0
     return _move(r, reference, to, now, fields=fields, personal_ttl=personal_ttl,
-                 facts_ttl=personal_ttl + store.FINISHED_FACTS_TTL_S, expect_updated=expect_updated)
+                 facts_ttl=personal_ttl + store.FINISHED_FACTS_TTL_S, expect_version=expect_version)
 
 
 def withdraw_link(r: redis.Redis, reference: str, token: str) -> CallbackRequest:
@@ -686,8 +687,9 @@ def held_by_colleague(request: CallbackRequest, principal) -> bool:
 
 
 def version(request: CallbackRequest) -> str:
-    """What a staff form sends back: the request's `updated` time (epoch seconds) when the page was loaded."""
-    return str(_epoch(request.updated)) if request.updated else ""
+    """What a staff form sends back (its field is still called `updated`): the request's change count when the
+    page was loaded. A count, not a time: two changes within one second differ as well."""
+    return str(request.rev)
 
 
 def _changed_meanwhile() -> ApiError:
@@ -698,7 +700,7 @@ def _changed_meanwhile() -> ApiError:
 def _refuse_if_stale(request: CallbackRequest, seen: str | None) -> None:
     """A change since the form was loaded (a colleague took it over, gave it back or recorded an attempt)
     refuses the form instead of overwriting what happened. A form without the field is not checked. (The
-    moves below also pass what was read as `expect_updated`: a change in between is refused the same way.)"""
+    moves below also pass what was read as `expect_version`: a change in between is refused the same way.)"""
     if seen is not None and seen != version(request):
         raise _changed_meanwhile()
 
@@ -728,10 +730,10 @@ def take_over(r: redis.Redis, reference: str, principal, *, seen: str | None = N
     request = _handled_request(r, reference, principal)
     _refuse_if_stale(request, seen)
     if request.state == "in_progress":
-        _move(r, reference, "open", now, fields={"assignee": ""}, expect_updated=version(request))
+        _move(r, reference, "open", now, fields={"assignee": ""}, expect_version=version(request))
         _move(r, reference, "in_progress", now, fields={"assignee": principal.id})
     else:
-        _move(r, reference, "in_progress", now, fields={"assignee": principal.id}, expect_updated=version(request))
+        _move(r, reference, "in_progress", now, fields={"assignee": principal.id}, expect_version=version(request))
     audit.record(r, action="callback.take_over", activity="callbacks", actor=principal.id, subject=None,
                  reference=reference, started_at=now)
     return get_status(r, reference)
@@ -746,7 +748,7 @@ def give_back(r: redis.Redis, reference: str, principal, *, seen: str | None = N
     _refuse_if_colleagues(request, principal)  # only who has it gives it back; others take it over first
     if request.state != "in_progress":
         raise ApiError(409, states.refusal_message(request.state))
-    _move(r, reference, "open", now, fields={"assignee": ""}, expect_updated=version(request))
+    _move(r, reference, "open", now, fields={"assignee": ""}, expect_version=version(request))
     audit.record(r, action="callback.give_back", activity="callbacks", actor=principal.id, subject=None,
                  reference=reference, started_at=now)
     return get_status(r, reference)
@@ -799,15 +801,15 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
     if result == "reached":
         if outcome not in OUTCOMES:
             raise ApiError(422, _("Kies de uitkomst."), {"outcome": [_("Kies een van de mogelijkheden.")]})
-        _finish(r, reference, "done", now, {**fields, "outcome": outcome}, expect_updated=read)
+        _finish(r, reference, "done", now, {**fields, "outcome": outcome}, expect_version=read)
     elif result == "wrong_number":
-        _finish(r, reference, "done", now, {**fields, "outcome": "wrong_number"}, expect_updated=read)
+        _finish(r, reference, "done", now, {**fields, "outcome": "wrong_number"}, expect_version=read)
     elif attempts >= int(current_app.config["CALLBACK_MAX_ATTEMPTS"]):
-        _finish(r, reference, "done", now, {**fields, "outcome": "not_reached"}, expect_updated=read)
+        _finish(r, reference, "done", now, {**fields, "outcome": "not_reached"}, expect_version=read)
     else:
         next_attempt = suggest_next_attempt(location_for(request.location), now)
         _move(r, reference, "open", now, fields={**fields, "next_attempt": str(_epoch(next_attempt))},
-              expect_updated=read)
+              expect_version=read)
     audit.record(r, action=f"callback.attempt.{result}", activity="callbacks", actor=principal.id,
                  subject=None, reference=reference, started_at=now)
     return get_status(r, reference)

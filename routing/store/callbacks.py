@@ -55,9 +55,12 @@ LIVE_LUA = "{" + ", ".join(f"{state} = true" for state in LIVE_STATES) + "}"
 FINAL_STATES = ("done", "withdrawn", "expired")
 
 # Hash fields; kept short because every request carries them (see the memory figure in bench/intake).
+# `rev` counts the changes a request went through (every transition adds one; absent, as in a new request and
+# in records written before it existed, it is 0). Staff forms carry it, so a change is seen even within the
+# second that `updated` (epoch seconds, shown to people) cannot tell apart.
 FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "preferred", "created",
           "release", "updated", "asked", "withdraw", "phone_key", "attempts", "last_attempt", "next_attempt",
-          "outcome", "handover", "assignee")
+          "outcome", "handover", "assignee", "rev")
 
 # KEYS: request, personal, phone, index, stats, arrival notice, rate ip / phone / location, audit stream,
 #       audit index, arrival later. ARGV: see `intake`; the facts' field/value pairs come last.
@@ -123,7 +126,7 @@ return due
 """)
 
 # ARGV: prefix, ref, to, allowed-from (",a,b,"), now, personal ttl ("" keep, "0" delete, n expire),
-#       facts ttl ("" keep), stats key, n, field/value pairs..., expected `updated` ("" any)
+#       facts ttl ("" keep), stats key, n, field/value pairs..., expected `rev` ("" any)
 _TRANSITION = lua("""
 local prefix, ref, to, allowed, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local h = prefix .. 'cb:' .. ref
@@ -133,10 +136,11 @@ if not string.find(allowed, ',' .. st .. ',', 1, true) then return {'refused', s
 local loc = redis.call('HGET', h, 'location')
 local n = tonumber(ARGV[9])
 local expected = ARGV[10 + 2 * n]
-if expected ~= '' and redis.call('HGET', h, 'updated') ~= expected then return {'stale', st} end
+if expected ~= '' and (redis.call('HGET', h, 'rev') or '0') ~= expected then return {'stale', st} end
 local fields = {'state', to, 'updated', now}
 for i = 10, 9 + 2 * n do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', h, unpack(fields))
+redis.call('HINCRBY', h, 'rev', 1)
 redis.call('ZREM', prefix .. 'cb:waiting', ref)
 redis.call('ZREM', prefix .. 'cb:active:' .. loc, ref)
 if to == 'waiting' then
@@ -198,7 +202,7 @@ class TransitionRefused(Exception):
 
 
 class StaleChange(TransitionRefused):
-    """The request changed after the caller read it (its `updated` is not the expected one)."""
+    """The request changed after the caller read it (its `rev` is not the expected one)."""
 
 
 def _s(value: bytes | str | None) -> str | None:
@@ -256,17 +260,18 @@ def transition(
     fields: dict[str, str] | None = None,
     personal_ttl: int | None = None,
     facts_ttl: int | None = None,
-    expect_updated: str | None = None,
+    expect_version: str | None = None,
 ) -> tuple[str, str]:
     """Move a request to `to` if its state is one of `allowed_from`; returns (previous state, location).
 
     personal_ttl: None keeps the personal data as is, 0 deletes it now, n makes it expire in n seconds.
-    expect_updated: the `updated` the caller read; any other (a change in between) raises StaleChange, so a
-    read-modify-write (an attempt counted up) never overwrites a colleague's change."""
+    expect_version: the `rev` the caller read ("0" when absent); any other (a change in between, also within
+    the same second) raises StaleChange, so a read-modify-write (an attempt counted up) never overwrites a
+    colleague's change. Every transition adds one to `rev`."""
     pairs = [item for pair in (fields or {}).items() for item in pair]
     args = [PREFIX, reference, to, "," + ",".join(allowed_from) + ",", now,
             "" if personal_ttl is None else personal_ttl, "" if facts_ttl is None else facts_ttl,
-            stats_key, len(fields or {}), *pairs, expect_updated or ""]
+            stats_key, len(fields or {}), *pairs, expect_version or ""]
     reply = [_s(x) for x in _TRANSITION([], args, client=r)]
     if reply[0] == "stale":
         raise StaleChange(reference, reply[1])

@@ -30,3 +30,37 @@ def test_every_operation_documents_its_errors_in_the_one_shape(client):
             if status in responses:
                 schema = responses[status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}, (path, method, status)
+
+
+BODY_METHODS = ("post", "put", "patch")
+
+
+def test_every_operation_with_a_body_documents_415_in_the_one_shape(client):
+    spec = client.get("/api/v1/openapi.json").json
+    with_body = [(path, method, operation) for path, method, operation in _operations(spec)
+                 if method in BODY_METHODS]
+    assert {"/api/v1/callbacks", "/api/v1/handovers", "/api/v1/handovers/{reference}/outcome"} <= {
+        path for path, _method, _operation in with_body}
+    for path, method, operation in with_body:
+        assert "415" in operation["responses"], (path, method)
+        schema = operation["responses"]["415"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/Error"}, (path, method)
+
+
+def test_every_json_api_refuses_a_form_body_with_415_and_stores_nothing(client, api_key, redis):
+    """Every operation of every JSON API that takes a body, found in the document (so an API added later is
+    covered too): a form-encoded body is refused as not JSON, in the one error shape, before anything else
+    (authentication included) happens, so nothing is written."""
+    spec = client.get("/api/v1/openapi.json").json
+    headers = api_key("staff", ("amsterdam-centrum",))
+    keys_before = set(redis.keys("*"))
+    for path, method, _operation in _operations(spec):
+        if method not in BODY_METHODS:
+            continue
+        url = path.replace("{reference}", "TB-0000").replace("{location_id}", "amsterdam-centrum")
+        response = client.open(url, method=method.upper(), data="a=b",
+                               content_type="application/x-www-form-urlencoded", headers=headers)
+        assert response.status_code == 415, (path, method, response.get_json())
+        assert response.get_json() == {"code": 415, "status": "Unsupported Media Type",
+                                       "message": "Stuur de gegevens als JSON."}, (path, method)
+    assert set(redis.keys("*")) == keys_before

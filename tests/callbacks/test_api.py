@@ -215,3 +215,20 @@ def test_a_phone_number_in_the_note_is_not_taken_for_a_bsn(client, api_key):
     assert client.post("/api/v1/callbacks", json=body(note="Liever op +31 612345671"), headers=headers).status_code == 201
     refused = client.post("/api/v1/callbacks", json=body(phone="06 22222222", note="bsn 612345671"), headers=headers)
     assert refused.status_code == 422 and "BSN" in refused.get_json()["errors"]["note"][0]
+
+
+def test_a_form_encoded_body_is_refused_in_the_one_shape_and_stores_nothing(client, api_key, redis):
+    headers = api_key("staff", locations=("utrecht",))
+    response = client.post("/api/v1/callbacks", data="a=b", content_type="application/x-www-form-urlencoded",
+                           headers=headers)
+    assert response.status_code == 415 and response.content_type.startswith("application/json")
+    assert response.get_json() == {"code": 415, "status": "Unsupported Media Type",
+                                   "message": "Stuur de gegevens als JSON."}
+    assert not redis.keys("ll:cb:*")
+
+    # Withdrawing likewise: the request stays as it was.
+    created = client.post("/api/v1/callbacks", json=body(), headers=headers).get_json()
+    response = client.post(f"/api/v1/callbacks/{created['reference']}/withdraw", data="a=b",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and response.get_json()["message"] == "Stuur de gegevens als JSON."
+    assert service.get_status(redis, created["reference"]).state == "waiting"

@@ -283,3 +283,74 @@ def test_staff_find_a_request_by_the_kenmerk_a_citizen_reads_out(colleagues, cre
     page = other.get(f"{LIST}/zoek?kenmerk={receipt.reference}", follow_redirects=True).get_data(as_text=True)
     assert f"Er is geen terugbelverzoek {receipt.reference} bij uw locaties." in page
     assert 'name="kenmerk"' in page
+
+
+def test_a_change_in_the_same_second_still_makes_an_older_page_stale(colleagues, create, redis):
+    """The clock stands still (MONDAY_10): every load and save below happens within the same second, so
+    only a version that counts changes, not a time, tells the pages apart."""
+    receipt = create(now=MONDAY_10)
+    (anna, _), (bert, _) = colleagues
+    annas_page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)  # Anna's first save: she has it
+    berts_page = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)  # after it, before her next
+    response = anna.post(f"{LIST}/{receipt.reference}/poging",
+                         data={"result": "not_reached", "updated": _version(annas_page)})
+    assert response.status_code == 302  # Anna's second save, in the same second
+    saved = service.get_status(redis, receipt.reference)
+    assert saved.state == "open" and saved.attempts == 1 and saved.updated == MONDAY_10
+
+    # Bert's page predates that save: taking over from it is refused, and nothing changed.
+    response = bert.post(f"{LIST}/{receipt.reference}/overnemen", data={"updated": _version(berts_page)})
+    assert response.status_code == 409
+    assert ("Dit verzoek is veranderd sinds u de pagina opende. Er is niets opgeslagen."
+            in response.get_data(as_text=True))
+    assert service.get_status(redis, receipt.reference) == saved
+
+    # Anna's own page from before her save is stale as well: a second attempt from it is not counted.
+    response = anna.post(f"{LIST}/{receipt.reference}/poging",
+                         data={"result": "reached", "outcome": "helped", "updated": _version(annas_page)})
+    assert response.status_code == 409
+    assert "Dit verzoek is veranderd sinds u de pagina opende." in response.get_data(as_text=True)
+    assert service.get_status(redis, receipt.reference) == saved
+
+    # A page loaded now is current and goes through, still in the same second.
+    fresh = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)  # opening it: his now
+    response = bert.post(f"{LIST}/{receipt.reference}/poging",
+                         data={"result": "reached", "outcome": "helped", "updated": _version(fresh)})
+    assert response.status_code == 302
+    assert service.get_status(redis, receipt.reference).state == "done"
+
+
+def test_a_stale_save_between_two_moves_in_the_same_second_is_refused_by_the_store(create, redis, make_user,
+                                                                                   monkeypatch):
+    """The store's own check (expect_updated in the transition script) is exact too: a save that read the
+    request before a colleague's change in the same second is refused and counts nothing."""
+    from routing.auth import service as auth
+    from routing.errors import ApiError
+
+    receipt = create(now=MONDAY_10)
+    employee = auth.principal_for_user(redis, make_user("staff", ("utrecht",)))
+    service.open_for_staff(redis, receipt.reference, employee, now=MONDAY_10)
+    read_before = service.get_status(redis, receipt.reference)
+    service.record_attempt(redis, receipt.reference, employee, "not_reached", now=MONDAY_10)
+    monkeypatch.setattr(service, "_handled_request", lambda *args: read_before)
+    with pytest.raises(ApiError) as refused:
+        service.record_attempt(redis, receipt.reference, employee, "not_reached", now=MONDAY_10)
+    assert refused.value.status == 409 and "veranderd" in refused.value.message
+    assert service.get_status(redis, receipt.reference).attempts == 1
+
+
+def test_a_request_stored_before_versions_were_counted_still_takes_its_forms(colleagues, create, redis):
+    """Records written by earlier code have no version field: they count as version 0 and work as before."""
+    from routing.store import callbacks as store
+
+    receipt = create(now=MONDAY_10)
+    (anna, _), _ = colleagues
+    anna.get(f"{LIST}/{receipt.reference}")
+    redis.hdel(store.REQUEST.format(reference=receipt.reference), "rev")  # as an old record
+    page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert _version(page) == "0"
+    assert "U werkt hieraan sinds maandag 30 november, 10:00." in page
+    response = anna.post(f"{LIST}/{receipt.reference}/poging",
+                         data={"result": "reached", "outcome": "helped", "updated": _version(page)})
+    assert response.status_code == 302
+    assert service.get_status(redis, receipt.reference).state == "done"

@@ -131,3 +131,35 @@ def test_a_partner_portal_records_attempts_and_the_outcome(client, api_key, make
     for headers, status in ((api_key("partner", partner="svb"), 404), (api_key("staff", locations=(LOCATION,)), 403),
                             (api_key("coordinator"), 403), ({}, 401)):
         assert client.post(base + "/attempts", json={"result": "reached"}, headers=headers).status_code == status
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _refused_as_not_json(response) -> None:
+    """415 in the one JSON error shape, with the same words as the callbacks API."""
+    assert response.status_code == 415, response.get_data(as_text=True)
+    assert response.content_type.startswith("application/json")
+    assert response.json == {"code": 415, "status": "Unsupported Media Type", "message": "Stuur de gegevens als JSON."}
+
+
+def test_a_body_that_is_not_json_is_refused_and_stores_nothing(client, api_key, redis, sent):
+    """A form-encoded or plain-text body would read as empty ("every field is missing"): 415 instead."""
+    headers = api_key("staff", locations=(LOCATION,))
+    for content_type in (FORM, "text/plain"):
+        _refused_as_not_json(client.post("/api/v1/handovers", data="a=b", content_type=content_type,
+                                         headers=headers))
+    assert not redis.keys("ll:ho:*") and not sent
+
+
+def test_a_partner_recording_work_without_json_is_refused_and_changes_nothing(client, api_key, redis,
+                                                                              make_handover):
+    handover = make_handover()[0]
+    partner = api_key("partner", partner="uwv")
+    before = client.get(f"/api/v1/handovers/{handover.reference}", headers=partner).json
+    for path in ("attempts", "outcome"):
+        _refused_as_not_json(client.post(f"/api/v1/handovers/{handover.reference}/{path}", data="a=b",
+                                         content_type=FORM, headers=partner))
+    after = client.get(f"/api/v1/handovers/{handover.reference}", headers=partner).json
+    assert after == before and after["status"] == "sent" and after["attempts"] == []
+    assert not redis.llen(f"ll:ho:{handover.reference}:attempts")
