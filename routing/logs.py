@@ -36,16 +36,19 @@ def init_app(app: Flask) -> None:
         route = str(request.url_rule or "-")
         if route in QUIET_ROUTES:
             return response
-        if log.isEnabledFor(logging.INFO):
-            log.info(request_line(request.method, route, response.status_code,
-                                  round((time.perf_counter() - started) * 1000, 1) if started else None))
+        # A server error is an error in the log too, so alerting on the level finds it.
+        level = logging.ERROR if response.status_code >= 500 else logging.INFO
+        if log.isEnabledFor(level):
+            log.log(level, request_line(request.method, route, response.status_code,
+                                        round((time.perf_counter() - started) * 1000, 1) if started else None,
+                                        logging.getLevelName(level).lower()))
         return response
 
 
-def request_line(method: str, route: str, status: int, ms: float | None) -> str:
+def request_line(method: str, route: str, status: int, ms: float | None, level: str = "info") -> str:
     """One JSON object per request, for log shippers. Built with orjson and handed to the standard logging
     module (which gunicorn and rq configure too): a structured-logging pipeline per line cost a tenth of
     a lookup's time."""
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     return orjson.dumps({"method": method, "route": route, "status": status, "ms": ms, "event": "request",
-                         "level": "info", "timestamp": now}).decode()
+                         "level": level, "timestamp": now}).decode()

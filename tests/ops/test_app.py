@@ -1,3 +1,6 @@
+import json
+import logging
+
 import pytest
 
 from routing import create_app
@@ -82,6 +85,8 @@ def test_english_on_request_and_remembered(client):
 
 
 def test_unexpected_error_shows_no_trace(app, client, caplog):
+    caplog.set_level(logging.INFO)
+
     @app.get("/boom")
     def boom():
         number = "06" + "12345678"  # built at run time, as personal data would be
@@ -92,6 +97,8 @@ def test_unexpected_error_shows_no_trace(app, client, caplog):
     assert response.status_code == 500
     assert "Traceback" not in body and "0612345678" not in body
     assert "<h1>Er ging iets mis</h1>" in body
+    request_lines = [r for r in caplog.records if r.name == "loketlijn.request"]
+    assert [(r.levelname, json.loads(r.getMessage())["level"]) for r in request_lines] == [("ERROR", "error")]
     assert "0612345678" not in caplog.text
     assert "RuntimeError" in caplog.text
 
@@ -117,8 +124,6 @@ def test_metrics_count_queued_jobs(app, client, login):
 
 
 def test_each_request_logs_one_json_line_with_its_route_never_its_path(client, caplog):
-    import json
-    import logging
 
     caplog.set_level(logging.INFO, logger="loketlijn.request")
     client.get("/l/utrecht/terugbellen/TB-7KQ4/intrekken?t=withdraw-secret")
