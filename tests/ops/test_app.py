@@ -124,7 +124,6 @@ def test_metrics_count_queued_jobs(app, client, login):
 
 
 def test_each_request_logs_one_json_line_with_its_route_never_its_path(client, caplog):
-
     caplog.set_level(logging.INFO, logger="loketlijn.request")
     client.get("/l/utrecht/terugbellen/TB-7KQ4/intrekken?t=withdraw-secret")
     client.get("/healthz")  # probes are not logged
