@@ -154,23 +154,23 @@ def _location(reader: _Reader, path: Path, partner_ids: set[str], schema: Locati
         return None
     entry = str(raw.get("id") or path.stem)
     data = reader.load(name, entry, raw, schema)
-    if data is None:
-        return None
-    ok = True
-    if data["id"] != path.stem:
+    # The references are checked even when a field is wrong, so that one run names every problem.
+    refs = data if data is not None else _references(raw, path.stem)
+    ok = data is not None
+    if refs["id"] != path.stem:
         reader.problem(name, entry, "id", f"de id hoort gelijk te zijn aan de bestandsnaam '{path.stem}'")
         ok = False
     for field in ("lines", "on_site"):
-        for pid in data[field]:
+        for pid in refs[field]:
             if pid not in partner_ids:
                 reader.problem(name, entry, f"{field}.{pid}", f"onbekende partner '{pid}'")
                 ok = False
-    if data["callbacks_to"] != DIENSTVERLENER and data["callbacks_to"] not in partner_ids:
+    if refs["callbacks_to"] != DIENSTVERLENER and refs["callbacks_to"] not in partner_ids:
         reader.problem(
-            name, entry, "callbacks_to", f"'{data['callbacks_to']}' is geen partner en niet '{DIENSTVERLENER}'"
+            name, entry, "callbacks_to", f"'{refs['callbacks_to']}' is geen partner en niet '{DIENSTVERLENER}'"
         )
         ok = False
-    if not ok:
+    if not ok or data is None:
         return None
     return Location(
         **{
@@ -179,6 +179,17 @@ def _location(reader: _Reader, path: Path, partner_ids: set[str], schema: Locati
             "on_site": {pid: frozenset(parse_days(spec)) for pid, spec in data["on_site"].items()},
         }
     )
+
+
+def _references(raw: dict, stem: str) -> dict[str, Any]:
+    """The partner ids and the id a location file names, read from the file as it is (its fields did not all
+    load); what is not in the expected shape is left out: its field has its own problem already."""
+    def keys(field: str) -> list[str]:
+        value = raw.get(field)
+        return [str(k) for k in value] if isinstance(value, dict) else []
+
+    return {"id": str(raw.get("id") or stem), "lines": keys("lines"), "on_site": keys("on_site"),
+            "callbacks_to": str(raw.get("callbacks_to") or DIENSTVERLENER)}
 
 
 def _check_inbound_numbers(reader: _Reader, locations: dict[str, Location]) -> None:

@@ -56,6 +56,46 @@ def check_overlap(intervals: list[Interval], where: str) -> tuple[Interval, ...]
     return tuple(ordered)
 
 
+# marshmallow's own messages are English ("Not a valid boolean."); `directory validate` speaks Dutch throughout.
+_FIELD_MESSAGES = {"required": "Ontbreekt.", "null": "Mag niet leeg zijn.", "validator_failed": "Klopt niet."}
+# The "invalid" message per kind of field; the first class in a field's ancestry that is listed wins.
+_INVALID_MESSAGES = {
+    fields.Boolean: "Schrijf true of false.",
+    fields.Date: "Geen datum; schrijf JJJJ-MM-DD.",
+    fields.Email: "Geen geldig e-mailadres.",
+    fields.String: "Verwacht tekst.",
+    fields.List: "Verwacht een lijst.",
+    fields.Dict: "Verwacht een lijst van naam: waarde.",
+}
+
+
+def _in_dutch(field: fields.Field) -> None:
+    """Dutch messages for a field and the fields inside it (a list's items, a mapping's keys and values)."""
+    messages = dict(_FIELD_MESSAGES)
+    invalid = next((text for kind, text in _INVALID_MESSAGES.items() if isinstance(field, kind)), None)
+    if invalid:
+        messages["invalid"] = invalid
+    if isinstance(field, fields.Nested):
+        messages["type"] = "Verwacht een blok met velden."
+    field.error_messages = {**field.error_messages, **messages}
+    for inner in (getattr(field, "inner", None), getattr(field, "key_field", None),
+                  getattr(field, "value_field", None)):
+        if isinstance(inner, fields.Field):
+            _in_dutch(inner)
+
+
+class DirectorySchema(Schema):
+    """A directory file's part: unknown fields are problems, and every message is Dutch."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {"unknown": "Dit veld bestaat niet.", "type": "Verwacht een blok met velden."}
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        _in_dutch(field_obj)
+
+
 class Phone(fields.String):
     """A phone number that ``phonenumbers`` accepts as valid, stored as E.164."""
 
@@ -105,10 +145,7 @@ class WeeklyHours(fields.Field):
         return {day: check_overlap(ivs, DAYS[day]) for day, ivs in per_day.items() if ivs}
 
 
-class ChannelsSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ChannelsSchema(DirectorySchema):
     sms = Phone(mobile=True, load_default=None, allow_none=True)
     email = fields.Email(load_default=None, allow_none=True)
 
@@ -117,10 +154,7 @@ class ChannelsSchema(Schema):
         return Channels(**data)
 
 
-class ExceptionSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ExceptionSchema(DirectorySchema):
     date = fields.Date(required=True)
     hours = fields.List(fields.String(), load_default=list)
     note = fields.String(load_default="")
@@ -134,10 +168,7 @@ class ExceptionSchema(Schema):
             raise ValidationError(err.messages, field_name="hours") from None
 
 
-class HoursSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class HoursSchema(DirectorySchema):
     weekly = WeeklyHours(load_default=dict)
     exceptions = fields.List(fields.Nested(ExceptionSchema), load_default=list)
 
@@ -153,10 +184,7 @@ class HoursSchema(Schema):
         return Hours(weekly=data["weekly"], exceptions=dict(data["exceptions"]))
 
 
-class LineSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class LineSchema(DirectorySchema):
     number = Phone(required=True)
     hours = fields.Nested(HoursSchema, required=True)
     fallback_number = Phone(load_default=None, allow_none=True)
@@ -170,11 +198,8 @@ class LineSchema(Schema):
             raise ValidationError("Ligt voor valid_from.", "valid_until")
 
 
-class LocationSchema(Schema):
+class LocationSchema(DirectorySchema):
     """One file under ``locations/``. Partner ids are checked against partners.yaml by the loader."""
-
-    class Meta:
-        unknown = RAISE
 
     id = fields.String(required=True, validate=ID)
     name = fields.String(required=True, validate=validate.Length(min=1))
@@ -198,10 +223,7 @@ class LocationSchema(Schema):
                 raise ValidationError({partner_id: err.messages}, "on_site") from None
 
 
-class PartnerSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class PartnerSchema(DirectorySchema):
     id = fields.String(required=True, validate=ID)
     name = fields.String(required=True, validate=validate.Length(min=1))
     kind = fields.String(required=True, validate=validate.OneOf(["national", "municipal"]))
@@ -222,10 +244,7 @@ class PartnerSchema(Schema):
         return Partner(topics=(), **{**data, "aliases": tuple(data["aliases"])})
 
 
-class TopicSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class TopicSchema(DirectorySchema):
     id = fields.String(required=True, validate=ID)
     name_nl = fields.String(required=True, validate=validate.Length(min=1))
     name_en = fields.String(required=True, validate=validate.Length(min=1))
@@ -246,10 +265,7 @@ class TopicSchema(Schema):
             raise ValidationError("Een onderwerp voor burgers heeft een label in gewone woorden.", "citizen_label")
 
 
-class LawSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class LawSchema(DirectorySchema):
     law = fields.String(required=True, validate=validate.Length(min=3))
     partners = Strings(required=True, validate=validate.Length(min=1))
 

@@ -64,9 +64,8 @@ class DirectoryState:
                 directory = load_directory(self.path)
             except DirectoryInvalid as invalid:
                 self.problems = [str(p) for p in invalid.problems]
-                kept = self.current.loaded_at.isoformat() if self.current.loaded_at else "none"
-                log.error("directory %s not loaded (%d problems; keeping the one loaded at %s): %s",
-                          self.path, len(self.problems), kept, "; ".join(self.problems[:5]))
+                log.error("directory %s not loaded (%d problems; %s): %s",
+                          self.path, len(self.problems), self._kept(), "; ".join(self.problems[:5]))
                 return False
             self.current = Loaded(directory, SearchIndex(directory), datetime.now(UTC))
             self.problems = []
@@ -92,9 +91,11 @@ class DirectoryState:
         """Why the files on disk are not the ones in use, or None."""
         if not self.problems:
             return None
-        kept = (f"keeping the directory loaded at {self.current.loaded_at:%Y-%m-%d %H:%M} UTC"
+        return f"directory {self.path} has {len(self.problems)} problem(s), {self._kept()}: {self.problems[0]}"
+
+    def _kept(self) -> str:
+        return (f"keeping the directory loaded at {self.current.loaded_at:%Y-%m-%d %H:%M} UTC"
                 if self.current.loaded_at else "no directory loaded")
-        return f"directory {self.path} has {len(self.problems)} problem(s), {kept}: {self.problems[0]}"
 
     def status(self) -> str | None:
         """A reason to be not ready: only when no directory at all is loaded. Serving the last good one

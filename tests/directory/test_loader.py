@@ -142,3 +142,21 @@ def test_inbound_numbers_are_e164_and_one_per_location(demo, demo_copy):
             "+31610000305 is al het nummer van locatie 'enschede'") in found
     assert "locations/nijmegen.yaml, entry 'nijmegen', field 'inbound_number': '06-1234' is geen geldig telefoonnummer." \
         in found
+
+
+def test_every_message_is_dutch(demo_copy):
+    """marshmallow's own messages are English; the directory's problems are all in Dutch."""
+    edit(demo_copy / "locations" / "den-bosch.yaml", "walk_in: true", "walk_in: misschien\nparking: true")
+    edit(demo_copy / "locations" / "den-bosch.yaml", "name:", "nam:")
+    found = [p for p in problems(demo_copy) if p.startswith("locations/den-bosch.yaml")]
+    assert "locations/den-bosch.yaml, entry 'den-bosch', field 'walk_in': Schrijf true of false." in found
+    assert "locations/den-bosch.yaml, entry 'den-bosch', field 'parking': Dit veld bestaat niet." in found
+    assert "locations/den-bosch.yaml, entry 'den-bosch', field 'name': Ontbreekt." in found
+
+
+def test_a_wrong_field_does_not_hide_an_unknown_partner_in_the_same_file(demo_copy):
+    edit(demo_copy / "locations" / "utrecht.yaml", "walk_in: true", "walk_in: soms")
+    edit(demo_copy / "locations" / "utrecht.yaml", "  svb:", "  svbx:")
+    found = [p for p in problems(demo_copy) if p.startswith("locations/utrecht.yaml")]
+    assert "locations/utrecht.yaml, entry 'utrecht', field 'walk_in': Schrijf true of false." in found
+    assert "locations/utrecht.yaml, entry 'utrecht', field 'lines.svbx': onbekende partner 'svbx'" in found
