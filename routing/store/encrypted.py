@@ -44,8 +44,12 @@ def locations(r: redis.Redis) -> Iterator[Location]:
     for pattern, names in hashes.items():
         for key in r.scan_iter(match=pattern, count=500):
             if r.type(key) == b"hash":
+                # Only the fields it holds: an optional field never set (a request without a name) is not a
+                # value that went missing.
+                present = set(r.hkeys(key))
                 for name in names:
-                    yield key.decode(), name
+                    if name.encode() in present:
+                        yield key.decode(), name
 
 
 def read(r: redis.Redis, location: Location) -> bytes | None:

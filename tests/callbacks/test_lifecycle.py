@@ -328,3 +328,16 @@ def test_asking_again_repeats_the_same_promise(create):
     again = create(now=SATURDAY)
     assert again.existing and again.reference == first.reference
     assert again.expected_callback == first.expected_callback == at(2026, 12, 3, 9, 0)
+
+
+def test_keys_rotate_does_not_count_a_field_never_set_as_deleted(app, redis):
+    """A handover without a return note has no `return_note` field: nothing went missing."""
+    from routing.privacy import crypto
+    from routing.privacy.rotate import rotate_all
+    from routing.store import handovers as handover_store
+
+    fields = {name: crypto.encrypt("x") for name in handover_store.PERSONAL_FIELDS if name != "return_note"}
+    redis.hset(handover_store.PREFIX + "ho:WO-TEST1:pd", mapping=fields)
+    counts = rotate_all(redis)
+    assert counts["gone"] == 0
+    assert counts["rotated"] == len(fields)
