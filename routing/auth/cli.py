@@ -7,9 +7,14 @@ import sys
 import click
 
 from routing.auth import service
+from routing.auth.cache import forget_principals
 from routing.auth.principal import ROLES
 from routing.extensions import get_redis
 from routing.store import users as store
+
+# kiosk is for API keys only: `users add --help` offers the roles a person can have.
+KEY_ONLY_ROLES = ("kiosk",)
+PERSON_ROLES = tuple(role for role in ROLES if role not in KEY_ONLY_ROLES)
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"
 DEMO_USERS = (
@@ -29,12 +34,30 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
-def scope_options(command):
+class PersonRole(click.Choice):
+    """The roles a person can have; a key-only role gets a one-line reason instead of the bare list."""
+
+    def __init__(self) -> None:
+        super().__init__(PERSON_ROLES)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value in KEY_ONLY_ROLES:
+            self.fail(f"{value} is a role for API keys, not for people; use one of {', '.join(PERSON_ROLES)}",
+                      param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def scope_options(role_type: click.Choice):
     """--role, --location and --partner: the same scope for an account as for an API key."""
-    command = click.option("--partner", default=None, help="Partner id (partner employees).")(command)
-    command = click.option("--location", "locations", multiple=True,
-                           help="Location id (staff); repeat for more.")(command)
-    return click.option("--role", required=True, type=click.Choice(ROLES))(command)
+    located = "/".join(role for role in ("staff", "kiosk") if role in role_type.choices)
+
+    def decorate(command):
+        command = click.option("--partner", default=None, help="Partner id (partner employees).")(command)
+        command = click.option("--location", "locations", multiple=True,
+                               help=f"Location id ({located}); repeat for more.")(command)
+        return click.option("--role", required=True, type=role_type)(command)
+
+    return decorate
 
 
 @click.group(help="Manage staff, partner, coordinator and admin accounts.")
@@ -44,7 +67,7 @@ def users() -> None:
 
 @users.command("add", help="Add or update an account; the password is read from standard input.")
 @click.argument("email")
-@scope_options
+@scope_options(PersonRole())
 def add_user(email: str, role: str, locations: tuple[str, ...], partner: str | None) -> None:
     try:
         record = service.add_user(get_redis(), email, _read_password(), role, list(locations), partner)
@@ -58,6 +81,25 @@ def list_users() -> None:
     for record in store.list_users(get_redis()):
         scope = ",".join(record["locations"]) or record.get("partner") or "-"
         click.echo(f"{record['email']}\t{record['role']}\t{scope}\t{record['id']}")
+
+
+@users.command("remove", help="Remove an account (someone who left): they can no longer log in, and their "
+                              "open sessions stop working. Audit records keep naming the account's id.")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def remove_user(email: str, yes: bool) -> None:
+    r = get_redis()
+    email = email.strip().lower()
+    record = store.get_user(r, email)
+    if record is None:
+        raise click.ClickException(f"no account for {email}")
+    if not yes:
+        click.confirm(f"Remove {email} ({record['role']}, id {record['id']})?", abort=True)
+    removed = store.remove_user(r, email)
+    forget_principals()  # this process at once; the others within AUTH_CACHE_SECONDS
+    if removed is None:  # removed meanwhile by someone else
+        raise click.ClickException(f"no account for {email}")
+    click.echo(f"removed {email}; the audit log names it as id {removed['id']}")
 
 
 @users.command("demo", help="Create the demo accounts (development only).")
@@ -79,7 +121,7 @@ def apikeys() -> None:
 
 @apikeys.command("create", help="Create a key; it is printed once and stored only as a hash.")
 @click.argument("name")
-@scope_options
+@scope_options(click.Choice(ROLES))
 def create_key(name: str, role: str, locations: tuple[str, ...], partner: str | None) -> None:
     try:
         key, record = service.create_api_key(get_redis(), name, role, list(locations), partner)
@@ -89,7 +131,16 @@ def create_key(name: str, role: str, locations: tuple[str, ...], partner: str | 
     click.echo(f"key id {record['id']} ({record['role']}); store it now, it is not shown again", err=True)
 
 
-@apikeys.command("revoke", help="Revoke a key by its id.")
+@apikeys.command("list", help="List keys: id, name, role, scope and when made (UTC). The key itself is never "
+                               "shown again; revoke one by its id.")
+def list_keys() -> None:
+    for record in store.list_api_keys(get_redis()):
+        scope = ",".join(record["locations"]) or record.get("partner") or "-"
+        click.echo(f"{record['id']}\t{record.get('name', '')}\t{record['role']}\t{scope}\t"
+                   f"{record.get('created') or '-'}")
+
+
+@apikeys.command("revoke", help="Revoke a key by its id (see `apikeys list`).")
 @click.argument("key_id")
 def revoke_key(key_id: str) -> None:
     if not service.revoke_api_key(get_redis(), key_id):

@@ -1,9 +1,9 @@
 """Notices: create one, and everything that happens to it until it is delivered or has failed.
 
-The web side and jobs call `create_notice`; it stores the notice (addresses encrypted) and enqueues only
-its id. The notice job (workers.jobs.send_notice) calls `claim`, sends through a channel, and reports
-the outcome with `record_sent`, `record_transient` or `record_permanent`. Twilio's delivery receipts
-arrive through `record_receipt`; the sweeper calls `sweep`. Every state change is one atomic store
+The web side and jobs call `create_notice`; it stores the notice (addresses and link encrypted) and
+enqueues only its id. The notice job (workers.jobs.send_notice) calls `claim`, sends through a channel,
+and reports the outcome with `record_sent`, `record_transient` or `record_permanent`. Twilio's delivery
+receipts arrive through `record_receipt`; the sweeper calls `sweep`. Every state change is one atomic store
 transition (routing.store.notices.update), so a final state never goes backwards.
 """
 
@@ -96,11 +96,15 @@ def create_notice(
     life = _valid_for(kind, valid_for)
     valid_until = now + life
     notice_id = uuid.uuid4().hex
+    # The link may stand in for a login (a partner link): it is kept encrypted in a field of its own until
+    # the notice no longer needs rendering, never readable in `context`.
+    link = clean.pop("link", None)
     record = {
         "id": notice_id,
         "kind": kind,
         "locale": locale if locale in kinds.LOCALES else kinds.LOCALES[0],
         "context": json.dumps(clean),
+        **({"link": crypto.encrypt(link)} if link else {}),
         "recipient": crypto.encrypt(json.dumps(addresses)),
         "escalate": crypto.encrypt(json.dumps(escalate_to.addresses())) if escalate_to else "",
         "channels": ",".join(addresses),
@@ -133,7 +137,7 @@ class Claimed:
     address: str
     attempt: int
     valid_until: datetime
-    # No channel after this one: once sent, the addresses are of no more use.
+    # No channel after this one: once sent, the addresses and the link are of no more use.
     last_channel: bool
 
 
@@ -154,13 +158,21 @@ def claim(r: redis.Redis, notice_id: str, now: datetime) -> Claimed | None:
         token=token,
         kind=notice["kind"],
         locale=notice["locale"],
-        context=json.loads(notice["context"]),
+        context=_context_for_sending(notice),
         channel=channel,
         address=json.loads(crypto.decrypt(notice["recipient"]))[channel],
         attempt=int(notice["attempts"]),
         valid_until=_parse(notice["valid_until"]),
         last_channel=int(notice["channel_index"]) == len(channels) - 1,
     )
+
+
+def _context_for_sending(notice: dict[str, str]) -> dict[str, Any]:
+    """The context as the caller gave it: the stored context with its link decrypted back in."""
+    context = json.loads(notice["context"])
+    if notice.get("link"):
+        context["link"] = crypto.decrypt(notice["link"])
+    return context
 
 
 def _fail_expired(r: redis.Redis, notice_id: str, now: datetime) -> None:
@@ -222,7 +234,7 @@ def record_receipt(r: redis.Redis, provider_id: str, status: str, transient: boo
             return None
         if status in RECEIPT_DELIVERED:
             return Change(fields={"state": DELIVERED, "delivered_at": _iso(now)},
-                          delete_fields=("recipient", "escalate"))
+                          delete_fields=store.SECRET_FIELDS)
         # The message did not arrive: the recipient's next channel, or failed.
         return _failover_change(current, "temporary" if transient else "permanent", error, now)
 
@@ -231,7 +243,7 @@ def record_receipt(r: redis.Redis, provider_id: str, status: str, transient: boo
 
 def _failure_change(current: dict[str, str], failure: str, error: str, now: datetime) -> Change:
     return Change(fields={"state": FAILED_STATE, "failure": failure, "error": error, "failed_at": _iso(now)},
-                  delete_fields=("recipient", "escalate"))
+                  delete_fields=store.SECRET_FIELDS)
 
 
 def _failover_change(current: dict[str, str], failure: str, error: str, now: datetime) -> Change:

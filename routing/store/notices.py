@@ -4,9 +4,10 @@ States: created → sending → sent → delivered | failed. Every change goes t
 checks the transition against TRANSITIONS inside a WATCH/MULTI transaction, so a final state never
 goes backwards and two workers (or a worker and a late receipt) cannot both win.
 
-The recipient's addresses are stored encrypted (routing.privacy.crypto) and deleted as soon as the
-notice reaches a final state; the rest (kind, context, state, provider id) holds no personal data and
-expires after RETENTION_SECONDS.
+The recipient's addresses and the notice's link (a partner link `/o/<token>` stands in for a login) are
+stored encrypted (routing.privacy.crypto), in fields of their own (SECRET_FIELDS), and deleted as soon as
+the notice reaches a final state; the rest (kind, context without its link, state, provider id) holds no
+personal data and expires after RETENTION_SECONDS.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ FAILED = PREFIX + "notices:failed"
 OUTBOX = PREFIX + "outbox"
 OUTBOX_MAX = 500
 OUTBOX_TTL_SECONDS = 7 * 86_400
-# Encrypted addresses, for `flask keys rotate` (the pattern also matches BY_PROVIDER_ID strings; only
-# hashes are rotated).
-ENCRYPTED_HASH_FIELDS = {PREFIX + "notice:*": ("recipient", "escalate")}
+# Encrypted fields: the addresses, whom to tell on failure, and the link (taken out of `context`). They
+# go when the notice is final (and recipient and link when the last channel has the message).
+SECRET_FIELDS = ("recipient", "escalate", "link")
+# For `flask keys rotate` (the pattern also matches BY_PROVIDER_ID strings; only hashes are rotated).
+ENCRYPTED_HASH_FIELDS = {PREFIX + "notice:*": SECRET_FIELDS}
 # What is left of a notice (no personal data) is kept this long after its last change.
 RETENTION_SECONDS = 7 * 86_400
 
@@ -109,8 +112,9 @@ def update(
                     return None
                 pipe.multi()
                 pipe.hset(key, mapping={**change.fields, "updated_at": timestamp(now)})
-                if change.delete_fields:
-                    pipe.hdel(key, *change.delete_fields)
+                forget = set(change.delete_fields) | (set(SECRET_FIELDS) if target in FINAL_STATES else set())
+                if forget:
+                    pipe.hdel(key, *sorted(forget))
                 if target in FINAL_STATES:
                     pipe.zrem(PENDING, notice_id)
                     pipe.expire(key, RETENTION_SECONDS)
@@ -148,7 +152,7 @@ redis.call('HSET', KEYS[1], 'state', 'sent', 'provider_id', ARGV[2], 'channel', 
            'updated_at', ARGV[4])
 redis.call('ZREM', KEYS[2], ARGV[5])
 redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[6])
-if ARGV[7] == '1' then redis.call('HDEL', KEYS[1], 'recipient') end
+if ARGV[7] == '1' then redis.call('HDEL', KEYS[1], 'recipient', 'link') end
 return 1
 """)
 
@@ -167,7 +171,8 @@ def claim(r: redis.Redis, notice_id: str, token: str, now: datetime, lease_until
 def mark_sent(r: redis.Redis, notice_id: str, token: str, provider_id: str, channel: str, now: datetime,
               forget_address: bool) -> bool:
     """sending → sent for the holder of the claim; False when the claim is no longer theirs. With
-    forget_address the addresses go at once (no channel is left to fail over to)."""
+    forget_address the addresses and the link go at once (no channel is left to fail over to, so the
+    message is not rendered again; `escalate` stays for a failed receipt)."""
     return bool(_SENT(
         [NOTICE.format(id=notice_id), PENDING, BY_PROVIDER_ID.format(pid=provider_id)],
         [token, provider_id, channel, timestamp(now), notice_id, RETENTION_SECONDS, "1" if forget_address else "0"],

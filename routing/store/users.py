@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -53,7 +54,23 @@ def list_users(r: redis.Redis) -> list[dict[str, Any]]:
         return [_decode(raw) for raw in pipe.execute() if raw]
 
 
+def remove_user(r: redis.Redis, email: str) -> dict[str, Any] | None:
+    """Delete an account (a leaver); returns what it was (its id names it in the audit log), or None.
+
+    Sessions are signed cookies that hold only the e-mail address and are looked up here on every request
+    (routing.auth.current_principal), so without the account they no longer log anyone in."""
+    key = USER.format(email=email)
+    with r.pipeline() as pipe:
+        pipe.hgetall(key)
+        pipe.delete(key)
+        pipe.srem(USERS, email)
+        raw, _, _ = pipe.execute()
+    return _decode(raw) if raw else None
+
+
 def save_api_key(r: redis.Redis, digest: str, record: dict[str, Any]) -> None:
+    # When it was made (UTC, ISO 8601), for `flask apikeys list`; keys made before this have none.
+    record = {"created": datetime.now(UTC).isoformat(timespec="seconds"), **record}
     with r.pipeline() as pipe:
         pipe.hset(APIKEY.format(digest=digest), mapping=_encode(record))
         pipe.hset(APIKEYS, record["id"], digest)
@@ -63,6 +80,17 @@ def save_api_key(r: redis.Redis, digest: str, record: dict[str, Any]) -> None:
 def get_api_key(r: redis.Redis, digest: str) -> dict[str, Any] | None:
     raw = r.hgetall(APIKEY.format(digest=digest))
     return _decode(raw) if raw else None
+
+
+def list_api_keys(r: redis.Redis) -> list[dict[str, Any]]:
+    """Every key's record (id, name, role, locations, partner, created), oldest first; never the key, nor
+    its digest."""
+    ids = {key_id.decode(): digest.decode() for key_id, digest in r.hgetall(APIKEYS).items()}
+    with r.pipeline() as pipe:
+        for digest in ids.values():
+            pipe.hgetall(APIKEY.format(digest=digest))
+        records = [_decode(raw) for raw in pipe.execute() if raw]
+    return sorted(records, key=lambda record: (record.get("created", ""), record["id"]))
 
 
 def revoke_api_key(r: redis.Redis, key_id: str) -> bool:

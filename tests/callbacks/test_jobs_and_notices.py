@@ -8,14 +8,17 @@ import pytest
 
 from callbacks.conftest import MONDAY_10, SATURDAY, at
 from routing.callbacks import service
+from routing.privacy import crypto
 
 
 def _notices(redis) -> list[dict]:
     found = []
     for key in redis.scan_iter(match="ll:notice:*"):
         if redis.type(key) == b"hash" and redis.hget(key, "kind"):
+            link = redis.hget(key, "link")  # encrypted at rest, in its own field
             found.append({"kind": redis.hget(key, "kind").decode(),
-                          "context": json.loads(redis.hget(key, "context"))})
+                          "context": json.loads(redis.hget(key, "context")),
+                          "link": crypto.decrypt(link) if link else None})
     return found
 
 
@@ -82,7 +85,7 @@ def test_without_public_base_url_the_release_still_notifies_with_a_full_link(cre
     create(now=SATURDAY)
     assert service.release_waiting(redis, now=at(2026, 11, 30, 9, 0)) == {"utrecht": 1}
     [notice] = [n for n in _notices(redis) if n["kind"] == "callbacks_waiting"]
-    assert notice["context"]["link"].startswith("http://") and "/loket/terugbelverzoeken" in notice["context"]["link"]
+    assert notice["link"].startswith("http://") and "/loket/terugbelverzoeken" in notice["link"]
 
 
 def test_a_notice_that_cannot_be_made_breaks_neither_intake_nor_release(create, redis, monkeypatch, caplog):

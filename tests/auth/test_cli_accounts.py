@@ -1,0 +1,101 @@
+"""Operators' account commands: remove a leaver's account, list API keys, and only a person's roles offered
+for people. Errors are one line, without a traceback."""
+
+from __future__ import annotations
+
+from conftest import TEST_PASSWORD
+
+from routing.auth import service
+from routing.extensions import get_redis
+from routing.privacy import audit
+from routing.store import users as store
+
+PASSWORD = "a-long-enough-password\n"
+
+
+def one_line_error(result, *words: str) -> None:
+    assert result.exit_code != 0
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output  # handled, not a crash
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.output
+    for word in words:
+        assert word in errors[0], result.output
+
+
+def test_users_add_offers_only_the_roles_a_person_can_have(app):
+    runner = app.test_cli_runner()
+    help_text = runner.invoke(args=["users", "add", "--help"]).output
+    assert "[staff|partner|coordinator|admin]" in help_text and "kiosk" not in help_text
+    kiosk = runner.invoke(args=["users", "add", "k@example.org", "--role", "kiosk", "--location", "utrecht"],
+                          input=PASSWORD)
+    one_line_error(kiosk, "kiosk", "API keys")
+    assert store.get_user(get_redis(), "k@example.org") is None
+    # API keys still offer kiosk.
+    assert "kiosk" in runner.invoke(args=["apikeys", "create", "--help"]).output
+
+
+def test_users_remove_ends_login_and_session_and_keeps_the_audit_records(app, client, login, redis):
+    email = login(client, "coordinator")
+    assert client.get("/api/v1/audit/TB-AAAA").status_code == 200  # logged in (and remembered by the cache)
+    account = service.principal_for_user(redis, email)
+    audit.record(redis, action="callback.view", activity="callbacks", actor=account.id, subject=None,
+                 reference="TB-LEFT")
+    result = app.test_cli_runner().invoke(args=["users", "remove", email.upper(), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert account.id in result.output
+    assert store.get_user(redis, email) is None
+    assert email not in app.test_cli_runner().invoke(args=["users", "list"]).output
+    # The open session no longer counts (at once in this process), and the password no longer logs in.
+    assert client.get("/api/v1/audit/TB-AAAA").status_code == 401
+    assert client.get("/notices/failed").status_code == 302
+    assert service.authenticate(redis, email, TEST_PASSWORD) is None
+    assert client.post("/login", data={"email": email, "password": TEST_PASSWORD}).status_code == 401
+    # What they did stays in the audit log, under their id.
+    [kept] = audit.for_reference(redis, "TB-LEFT")
+    assert kept["attributes"]["loketlijn.actor"] == account.id
+
+
+def test_users_remove_asks_first(app, make_user, redis):
+    email = make_user("staff", ("utrecht",))
+    runner = app.test_cli_runner()
+    declined = runner.invoke(args=["users", "remove", email], input="n\n")
+    assert declined.exit_code != 0 and "Remove " + email in declined.output
+    assert store.get_user(redis, email) is not None
+    confirmed = runner.invoke(args=["users", "remove", email], input="y\n")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert store.get_user(redis, email) is None
+
+
+def test_users_remove_of_an_unknown_account_is_one_line(app, make_user, redis):
+    other = make_user("staff", ("utrecht",))
+    result = app.test_cli_runner().invoke(args=["users", "remove", "nobody@example.org", "--yes"])
+    one_line_error(result, "nobody@example.org")
+    assert store.get_user(redis, other) is not None  # nobody else removed
+
+
+def test_apikeys_list_shows_what_revoke_needs_and_never_the_key(app, redis):
+    runner = app.test_cli_runner()
+    door = runner.invoke(args=["apikeys", "create", "door", "--role", "kiosk", "--location", "utrecht",
+                               "--location", "enschede"])
+    portal = runner.invoke(args=["apikeys", "create", "portal", "--role", "coordinator"])
+    assert door.exit_code == portal.exit_code == 0, door.output + portal.output
+    secrets = [made.stdout.strip().splitlines()[0] for made in (door, portal)]
+    ids = [made.stderr.split("key id ")[1].split()[0] for made in (door, portal)]
+
+    listed = runner.invoke(args=["apikeys", "list"])
+    assert listed.exit_code == 0, listed.output
+    # By name: both were made within the same second.
+    rows = sorted((line.split("\t") for line in listed.output.splitlines()), key=lambda row: row[1])
+    assert [row[:4] for row in rows] == [[ids[0], "door", "kiosk", "enschede,utrecht"],
+                                         [ids[1], "portal", "coordinator", "-"]]
+    assert all(row[4].endswith("+00:00") for row in rows)  # created, UTC
+    for secret in secrets:
+        assert secret not in listed.output and service.key_digest(secret) not in listed.output
+
+    assert runner.invoke(args=["apikeys", "revoke", ids[0]]).exit_code == 0
+    assert [line.split("\t")[0] for line in runner.invoke(args=["apikeys", "list"]).output.splitlines()] == [ids[1]]
+
+
+def test_apikeys_list_without_keys_prints_nothing(app):
+    result = app.test_cli_runner().invoke(args=["apikeys", "list"])
+    assert result.exit_code == 0 and result.output == ""
