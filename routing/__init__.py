@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 from typing import Any
 
 from flask import Flask
@@ -66,10 +65,23 @@ def _fresh_request_state() -> None:
 
 
 def _refuse_unsafe_production(app: Flask) -> None:
-    if app.config["LOKETLIJN_ENV"] != "production":
+    """Refuse to start with settings that cannot work (any environment: in development it is a typo as well)
+    or are unsafe (production): every problem at once, one line each, no traceback.
+
+    The message is printed once, by the SystemExit (it goes to stderr). It is not logged as well: at this
+    point no logging is configured, so Python's last-resort handler would print the same lines a second time.
+    """
+    from routing import callbacks
+    from workers import channels
+
+    production = app.config["LOKETLIJN_ENV"] == "production"
+    callbacks.load_settings(app)  # this feature's settings come from the environment too: checked with the rest
+    problems = settings.problems_for_any_environment(app.config)
+    if production:
+        problems += settings.problems_for_production(app.config)
+    problems += channels.problems(app.config, production)
+    if not problems:
         return
-    problems = settings.problems_for_production(app.config)
-    if problems:
-        message = "Refusing to start in production:\n  - " + "\n  - ".join(problems)
-        logging.getLogger(__name__).critical(message)
-        raise SystemExit(message)
+    heading = "Refusing to start in production:" if production else "Refusing to start:"
+    raise SystemExit(heading + "\n  - " + "\n  - ".join(problems))
+

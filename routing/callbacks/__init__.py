@@ -6,6 +6,8 @@ import os
 
 from flask import Flask
 
+from config import settings
+
 # Settings of this feature with their defaults; the environment may override each (same name).
 DEFAULTS = {
     "CALLBACK_EXPIRE_AFTER": 14,  # days a request may wait for someone to pick it up
@@ -21,23 +23,49 @@ DEFAULTS = {
 }
 
 
-def _configure(app: Flask) -> None:
+# How the environment's values are read: whole numbers (with their minimum) and rate limits. The intake
+# counts one limit per setting in its own script (routing.store.callbacks): True, one limit only; the status
+# reads go through Flask-Limiter, which takes several ("600 per hour;20 per minute").
+_NUMBERS = {"CALLBACK_EXPIRE_AFTER": 1, "CALLBACK_RETENTION_DONE": 0, "CALLBACK_MAX_ATTEMPTS": 1}
+_RATES = {"CALLBACK_RATE_IP": True, "CALLBACK_RATE_API_KEY": True, "CALLBACK_RATE_PHONE": True,
+          "CALLBACK_RATE_LOCATION": True, "CALLBACK_READ_RATE": False}
+
+
+def _regions(text: str) -> tuple[str, ...]:
+    return tuple(c.strip().upper() for c in text.split(",") if c.strip())
+
+
+def load_settings(app: Flask) -> None:
+    """Each setting from the environment, else its default. A value that cannot be used goes in as a
+    settings.Invalid, which the start-up check names; the app factory calls this before that check, and
+    init_app again (then it changes nothing)."""
     for name, default in DEFAULTS.items():
-        if name not in app.config:
+        if name in app.config:
+            continue
+        if name in _NUMBERS:
+            app.config[name] = settings.env_int(name, default, minimum=_NUMBERS[name])
+        elif name in _RATES:
+            app.config[name] = settings.env_rate(name, default, single=_RATES[name])
+        else:
             app.config[name] = os.environ.get(name) or default
     regions = app.config["CALLBACK_ALLOWED_REGIONS"]
     if isinstance(regions, str):
-        app.config["CALLBACK_ALLOWED_REGIONS"] = tuple(c.strip().upper() for c in regions.split(",") if c.strip())
+        import phonenumbers
+
+        unknown = [code for code in _regions(regions) if code not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            app.config["CALLBACK_ALLOWED_REGIONS"] = settings.Invalid(
+                "CALLBACK_ALLOWED_REGIONS", regions, f"holds codes that name no country ({', '.join(unknown)}); "
+                "use two-letter ISO codes separated by commas", DEFAULTS["CALLBACK_ALLOWED_REGIONS"])
+        else:
+            app.config["CALLBACK_ALLOWED_REGIONS"] = _regions(regions)
 
 
 def init_app(app: Flask) -> None:
     from routing.callbacks import api, hooks, views
     from routing.extensions import api as smorest_api
-    from routing.privacy import keys as keys_group
-    from routing.privacy.rotate import rotate
 
-    _configure(app)
+    load_settings(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(hooks.bp)
     smorest_api.register_blueprint(api.blp)
-    keys_group.add_command(rotate)

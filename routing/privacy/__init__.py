@@ -6,6 +6,7 @@ import click
 from flask import Flask, request
 
 from routing.privacy import crypto, trace
+from routing.privacy.rotate import rotate
 
 
 @click.group(help="Encryption keys for personal fields.")
@@ -18,7 +19,12 @@ def generate() -> None:
     click.echo(crypto.generate_key())
 
 
+keys.add_command(rotate)
+
+
 def init_app(app: Flask) -> None:
+    # Also a plugin command (pyproject.toml), which the `flask` command finds before loading the app; here
+    # for the app's own command group (app.test_cli_runner()).
     app.cli.add_command(keys)
     from routing.extensions import api
     from routing.privacy import audit_cli, audit_views

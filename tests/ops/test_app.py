@@ -35,6 +35,8 @@ def test_production_starts_with_real_secrets(redis_url, monkeypatch):
     monkeypatch.setenv("PSEUDONYM_KEY", "p" * 40)
     monkeypatch.setenv("REDIS_PERSISTENT", "1")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://loketlijn.example.nl")
+    monkeypatch.setenv("SMTP_HOST", "smtp.example.nl")  # one real channel for notices: never the outbox
+    monkeypatch.setenv("MAIL_FROM", "Loketlijn <noreply@example.nl>")
     app = create_app({"LOKETLIJN_ENV": "production", "REDIS_URL": redis_url})
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
