@@ -1,4 +1,8 @@
-"""One JSON error shape for the API, friendly pages for HTML; 500s are logged, never shown."""
+"""One JSON error shape for the API, friendly pages for HTML; 500s are logged, never shown.
+
+A Redis that does not answer (stopped, restarting, unreachable) is an outage, not a bug: 503 with Retry-After
+and a message that says it is temporary. The error page itself never needs Redis (see `on_error_page`).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,21 @@ import traceback
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+import redis
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
 
 JSON_PREFIXES = ("/api/", "/hooks/", "/dev/outbox.json", "/readyz", "/healthz")
+# Redis not answering: temporary, answered 503. Not every RedisError: a script or command error is a bug (500).
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+RETRY_AFTER_SECONDS = 60
+# Marks on the request itself (its WSGI environ), not on `g`: an app context kept open around several
+# requests (tests, jobs) shares one `g`, and what one request found must not outlive it.
+_ERROR_PAGE = "loketlijn.error_page"
+_REDIS_DOWN_SEEN = "loketlijn.redis_down"
 
 
 class ApiError(Exception):
@@ -71,6 +83,7 @@ def json_error(status: int, message: str, errors: dict[str, list[str]] | None = 
 
 
 def html_error(status: int, message: str) -> tuple[str, int]:
+    request.environ[_ERROR_PAGE] = True
     return render_template("errors/error.html", status=status, title=page_title(status), message=message), status
 
 
@@ -82,10 +95,13 @@ def page_title(status: int) -> str:
         403: _("Geen toegang"),
         404: _("Pagina niet gevonden"),
         429: _("Te veel pogingen"),
+        503: _("Even niet beschikbaar"),
     }
+    if status in titles:
+        return titles[status]
     if status >= 500:
         return _("Er ging iets mis")
-    return titles.get(status, _("Dit lukte niet"))
+    return _("Dit lukte niet")
 
 
 def default_message(status: int) -> str:
@@ -99,6 +115,7 @@ def default_message(status: int) -> str:
         415: _("Stuur de gegevens als JSON."),
         422: _("Niet alle gegevens zijn goed ingevuld."),
         429: _("U probeerde het te vaak. Wacht even en probeer het dan opnieuw."),
+        503: _("Het lukt nu even niet. Probeer het over een paar minuten opnieuw."),
     }
     return messages.get(status, _("Er ging iets mis aan onze kant. Probeer het later opnieuw."))
 
@@ -132,14 +149,49 @@ def handle_http_exception(error: HTTPException):
 
 def handle_unexpected(error: Exception):
     original = getattr(error, "original_exception", None) or error
+    if isinstance(original, REDIS_DOWN):  # e.g. raised in an after_request hook: still an outage
+        return handle_redis_down(original)
     # Type and frames only: an exception's text may carry personal data.
     log.error("unhandled %s on %s %s\n%s", type(original).__name__, request.method, request.url_rule,
               "".join(traceback.format_tb(original.__traceback__)))
     return render_error(500, default_message(500))
 
 
+def on_error_page() -> bool:
+    """Whether this request is rendering an error page: its layout must then not need Redis."""
+    return request.environ.get(_ERROR_PAGE, False)
+
+
+def redis_down_seen() -> bool:
+    """Whether this request already found Redis not answering: no second wait for it while answering."""
+    return request.environ.get(_REDIS_DOWN_SEEN, False)
+
+
+def log_redis_down(error: Exception) -> None:
+    """One line per request that hit an outage: the type and the route (never the path, nor the error's text,
+    nor its traceback: the place in the code says nothing about a stopped server)."""
+    if redis_down_seen():
+        return
+    request.environ[_REDIS_DOWN_SEEN] = True
+    log.error("redis unavailable: %s on %s %s", type(error).__name__, request.method, request.url_rule)
+
+
+def retry_later(response: Response) -> Response:
+    """503 with Retry-After: Redis is expected back (restart, failover) within a minute or two."""
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def handle_redis_down(error: Exception):
+    log_redis_down(error)
+    return retry_later(make_response(render_error(503)))
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, handle_unexpected)
+    for outage in REDIS_DOWN:
+        app.register_error_handler(outage, handle_redis_down)
     app.register_error_handler(Exception, handle_unexpected)

@@ -6,11 +6,12 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import redis
 from flask import Flask, g, redirect, request, session, url_for
 
 from routing.auth.cache import principal_cache
 from routing.auth.principal import Principal
-from routing.errors import ApiError
+from routing.errors import ApiError, on_error_page, redis_down_seen
 from routing.extensions import get_redis
 
 SESSION_USER = "user_email"
@@ -112,4 +113,23 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_principal() -> dict[str, Any]:
-        return {"principal": current_principal()}
+        return {"principal": layout_principal()}
+
+
+def layout_principal() -> Principal | None:
+    """Who the page's header and menu are for. A page that answers an outage (an error page, or a form
+    given back because Redis did not answer) must render without Redis: there a principal that cannot be
+    looked up counts as not known, and after an outage this request found already, Redis is not asked again
+    (a second wait of up to the socket timeout)."""
+    if "principal" in g:
+        return g.principal
+    if redis_down_seen():
+        g.principal = None  # the menu (menu_url → may_open) asks again: not known there either
+        return None
+    if not on_error_page():
+        return current_principal()
+    try:
+        return current_principal()
+    except redis.RedisError:
+        g.principal = None
+        return None

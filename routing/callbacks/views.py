@@ -7,8 +7,8 @@ from functools import lru_cache
 from io import BytesIO
 
 from babel.dates import format_date
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template,
+                   request, session, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -18,7 +18,7 @@ from routing.auth import current_principal, login_required
 from routing.auth import service as auth_service
 from routing.callbacks import limits, schemas, service, states
 from routing.directory.model import DIENSTVERLENER
-from routing.errors import ApiError
+from routing.errors import REDIS_DOWN, ApiError, log_redis_down, retry_later
 from routing.extensions import get_redis, limiter
 from routing.http import private
 from routing.privacy import phone as phones
@@ -129,8 +129,20 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
             raise
         # Too many requests: the form again, as typed, with the reason at the top.
         return _render_form(location, values, {}, 429, refusal=refused.message)
+    except REDIS_DOWN as outage:
+        # Nothing was stored: the form again, as typed, so sending it a little later is one tap.
+        log_redis_down(outage)
+        return retry_later(make_response(_render_form(location, values, {}, 503, refusal=_not_stored(location))))
     _remember(location.id, receipt)
     return redirect(url_for("callbacks.confirmation", location_id=location.id), 303)
+
+
+def _not_stored(location) -> str:
+    text = _("Het lukt nu even niet om uw verzoek te versturen. Wat u invulde staat er nog. Probeer het over "
+             "een paar minuten opnieuw.")
+    if location.walk_in:
+        text += " " + _("Of kom langs op %(address)s als er een medewerker is.", address=location.address)
+    return text
 
 
 def _remember(location_id: str, receipt: service.Receipt) -> None:
@@ -205,12 +217,14 @@ CITIZEN_PAGES = frozenset({"callbacks.form", "callbacks.confirmation", "callback
 @bp.app_context_processor
 def citizen_home() -> dict:
     """On a citizen's page, "home" (the header's name, an error page's way back) is that location's form, not
-    the staff start page behind a login; on one for an unknown location there is none."""
+    the staff start page behind a login; on one for an unknown location there is none. The location itself
+    too, so an error page can name another way to get help there."""
     if request.endpoint not in CITIZEN_PAGES:
         return {}
     location_id = (request.view_args or {}).get("location_id", "")
     try:
-        return {"citizen_home": url_for("callbacks.form", location_id=service.location_for(location_id).id)}
+        location = service.location_for(location_id)
+        return {"citizen_home": url_for("callbacks.form", location_id=location.id), "citizen_location": location}
     except ApiError:
         return {"citizen_home": ""}
 
