@@ -12,7 +12,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import gettext as _
 
-from routing.errors import NotFound
+from routing.errors import ApiError, NotFound, default_message
 
 from . import schedule
 from .model import Channels, Directory, Line, Location, Partner, Topic
@@ -28,8 +28,11 @@ def get_directory() -> Directory:
 
 
 def get_location(location_id: str) -> Location:
-    location = get_directory().locations.get(location_id)
+    loaded = current_state().fresh()
+    location = loaded.directory.locations.get(location_id)
     if location is None:
+        if loaded.loaded_at is None:  # no directory could be loaded (see /readyz): not the citizen's mistake
+            raise ApiError(503, default_message(503))
         raise NotFound(_("Locatie '%(id)s' bestaat niet.", id=location_id))
     return location
 

@@ -57,6 +57,10 @@ def test_no_directory_at_all_is_not_ready(app, client):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert any("/nonexistent/directory" in reason for reason in response.json["reasons"])
+    # A citizen at the door is told it is temporary, not that their location does not exist.
+    form = client.get("/l/utrecht/terugbellen", headers={"Accept": "text/html"})
+    assert form.status_code == 503
+    assert "Het lukt nu even niet" in form.get_data(as_text=True) and "bestaat niet" not in form.get_data(as_text=True)
 
 
 def test_validate_command_accepts_the_demo(app):
