@@ -2,19 +2,31 @@
 
 Each periodic job decides for itself whether there is work (a shift starting, a 07:00 overview due),
 in Europe/Amsterdam time, so a fixed interval here is correct across daylight saving changes.
+
+The process outlives a Redis outage: it waits, retrying with a growing pause, and carries on when Redis
+answers again (`run`). On every tick it records a heartbeat (`routing.store.scheduler`) for `/metrics`.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+import redis
 from rq.cron import CronScheduler
+from rq.exceptions import StopRequested
 
 from routing.extensions import get_redis
+from routing.store import scheduler as scheduler_store
 from workers import callback_jobs, handover_jobs, queues
 from workers.app import get_app
 
-# (job function, queue, interval in seconds); features add their periodic jobs here.
+log = logging.getLogger(__name__)
+
+# (job function, queue, interval in seconds); features add their periodic jobs here, from their
+# init_app (e.g. routing.notices adds the sweeper), so `build` must run after the app is created.
 SCHEDULE: list[tuple[Callable[[], object], str, int]] = [
     (handover_jobs.handover_tick, queues.JOBS, handover_jobs.TICK_SECONDS),
     (callback_jobs.release_waiting, queues.JOBS, callback_jobs.RELEASE_SECONDS),
@@ -22,19 +34,85 @@ SCHEDULE: list[tuple[Callable[[], object], str, int]] = [
     (callback_jobs.purge_expired, queues.JOBS, callback_jobs.PURGE_SECONDS),
 ]
 
+# Redis unreachable: try again after this pause, doubling up to the maximum, one log line per try.
+RETRY_FIRST_SECONDS = 1.0
+RETRY_MAX_SECONDS = 30.0
 
-def build(connection) -> CronScheduler:
-    scheduler = CronScheduler(connection=connection, name="loketlijn-cron")
+
+class Scheduler(CronScheduler):
+    """rq's CronScheduler that also records Loketlijn's heartbeat on each round of its loop."""
+
+    ticks = 0
+    stopping = False
+
+    def _request_stop(self, signum, frame):
+        self.stopping = True  # so that `run` does not take a failed goodbye (Redis down) for an outage
+        super()._request_stop(signum, frame)
+
+    def heartbeat(self) -> None:
+        super().heartbeat()
+        scheduler_store.beat(self.connection, datetime.now(UTC))
+        self.ticks += 1
+
+
+def build(connection: redis.Redis) -> Scheduler:
+    scheduler = Scheduler(connection=connection, name="loketlijn-cron")
     for func, queue, interval in SCHEDULE:
         scheduler.register(func, queue, interval=interval, job_timeout=queues.JOB_TIMEOUT_SECONDS)
     return scheduler
 
 
+def run(scheduler: Scheduler) -> None:
+    """Run the scheduler until it is told to stop (SIGTERM, SIGINT), through Redis outages.
+
+    rq's `CronScheduler.start()` loops until a signal, but a Redis error ends it with a traceback (and
+    honcho then stops every process). So: when `start()` ends with a Redis error, wait for Redis (one
+    line per failed try, the pause doubling from RETRY_FIRST_SECONDS to RETRY_MAX_SECONDS) and start it
+    again. The same scheduler object keeps its jobs' last run times, so nothing runs twice on resuming;
+    what fell due during the outage runs once, at once. Any Redis error counts as an outage (not answering,
+    loading, out of memory, a read-only replica after a failover): the scheduler only enqueues, so none of
+    them is its own bug. Any other error still ends the process.
+    """
+    delay = RETRY_FIRST_SECONDS
+    try:
+        while True:
+            ticks = scheduler.ticks
+            try:
+                scheduler.start()
+                return  # a stop signal
+            except redis.RedisError as error:
+                if scheduler.stopping:
+                    return  # told to stop; only its goodbye to Redis (register_death) failed
+                if scheduler.ticks != ticks:
+                    delay = RETRY_FIRST_SECONDS  # it worked in between: a new outage, not the same one
+                problem = error
+            while True:
+                log.warning("scheduler: redis unavailable (%s); trying again in %g s", type(problem).__name__,
+                            delay)
+                time.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                try:
+                    scheduler.connection.ping()
+                    break
+                except redis.RedisError as error:
+                    problem = error
+            log.warning("scheduler: redis answers again; resuming")
+    except (StopRequested, KeyboardInterrupt):
+        # rq's signal handlers raise StopRequested; outside start() (which handles it itself) it ends up here.
+        log.info("scheduler: stopped while waiting for redis")
+
+
 def main() -> None:
-    app = get_app()
+    app = get_app()  # runs every feature's init_app, which adds its periodic jobs to SCHEDULE
     with app.app_context():
-        build(get_redis()).start()
+        run(build(get_redis()))
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m workers.cron` runs this file as the module `__main__`, a second copy of it next to the
+    # `workers.cron` that the features import: routing.notices.init_app adds the sweeper to *that* one's
+    # SCHEDULE, and this copy's `main` would build from its own list and leave the sweeper out. So run the
+    # imported module's `main`: one SCHEDULE, however the scheduler is started.
+    from workers.cron import main as imported_main
+
+    imported_main()

@@ -1,24 +1,59 @@
-"""Prometheus metrics read from Redis at scrape time, so every web process reports the same truth."""
+"""Prometheus metrics read from Redis at scrape time, so every web process reports the same truth.
+
+Exceptions: the directory gauges are this web process's own (each process loads the directory itself).
+
+A Redis that does not answer is reported, not raised: `loketlijn_redis_up 0` and none of the gauges read
+from Redis, so Prometheus sees the outage instead of a failed scrape.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import redis
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 from rq import Queue, Worker
+from rq.defaults import DEFAULT_WORKER_TTL
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
+from routing.errors import REDIS_DOWN
+from routing.store import notices as notice_store
+from routing.store import scheduler as scheduler_store
 from workers import queues
 
+# A live RQ worker refreshes its heartbeat at least every worker_ttl - 15 s (while it waits for a job;
+# more often while it works); rq keeps a killed worker's key until worker_ttl + 60 s after its last one.
+# A worker whose last heartbeat is older than this is dead, though its key may still be there.
+WORKER_ALIVE_SECONDS = DEFAULT_WORKER_TTL
+# The sweeper (every queues.SWEEP_INTERVAL_SECONDS) moves each notice it looks at to a later time; one
+# still waiting this long after its time was not looked at: the sweeper does not run, or does not keep up.
+OVERDUE_AFTER_SECONDS = 2 * queues.SWEEP_INTERVAL_SECONDS
 
-class QueueCollector(Collector):
-    def __init__(self, connection: Callable[[], redis.Redis]):
+
+class RedisCollector(Collector):
+    """Everything read from Redis, plus `loketlijn_redis_up`."""
+
+    def __init__(self, connection: Callable[[], redis.Redis], clock: Callable[[], datetime] | None = None):
         self.connection = connection
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        r = self.connection()
+        up = GaugeMetricFamily("loketlijn_redis_up", "1 when Redis answered this scrape, 0 when it did not "
+                                                     "(then no gauge read from Redis is reported)")
+        try:
+            families = list(self.from_redis(self.connection(), self.clock()))
+        except REDIS_DOWN:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    def from_redis(self, r: redis.Redis, now: datetime) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily("loketlijn_queue_jobs", "Jobs per queue and state", labels=["queue", "state"])
         for name in queues.ALL:
             queue = Queue(name, connection=r)
@@ -27,12 +62,73 @@ class QueueCollector(Collector):
             depth.add_metric([name, "scheduled"], ScheduledJobRegistry(queue=queue).count)
             depth.add_metric([name, "failed"], FailedJobRegistry(queue=queue).count)
         yield depth
-        workers = GaugeMetricFamily("loketlijn_workers", "RQ workers alive")
-        workers.add_metric([], len(Worker.all(connection=r)))
+
+        alive: Counter[str] = Counter({name: 0 for name in queues.ALL})
+        recent = now - timedelta(seconds=WORKER_ALIVE_SECONDS)
+        for worker in Worker.all(connection=r):
+            if worker.last_heartbeat is not None and worker.last_heartbeat >= recent:
+                alive.update(worker.queue_names())
+        workers = GaugeMetricFamily(
+            "loketlijn_workers", f"RQ workers listening on the queue whose last heartbeat is under "
+                                 f"{WORKER_ALIVE_SECONDS} s old (a worker on two queues counts in both)",
+            labels=["queue"])
+        for name, count in sorted(alive.items()):
+            workers.add_metric([name], count)
         yield workers
 
+        # Two sorted sets the notices feature keeps anyway: no scan, three commands, each O(log n).
+        with r.pipeline(transaction=False) as pipe:
+            pipe.zcard(notice_store.PENDING)
+            pipe.zcount(notice_store.FAILED, now.timestamp() - notice_store.RETENTION_SECONDS, "+inf")
+            pipe.zcount(notice_store.PENDING, "-inf", now.timestamp() - OVERDUE_AFTER_SECONDS)
+            pending, failed, overdue = pipe.execute()
+        notices = GaugeMetricFamily(
+            "loketlijn_notices", "Notices by state: pending = created or sending, not yet sent (the sweep index "
+                                 "does not tell the two apart); failed = failed on every channel, within the "
+                                 f"{notice_store.RETENTION_SECONDS // 86_400} days a notice is kept",
+            labels=["state"])
+        notices.add_metric(["pending"], pending)
+        notices.add_metric(["failed"], failed)
+        yield notices
+        yield GaugeMetricFamily(
+            "loketlijn_notices_overdue", f"Pending notices more than {OVERDUE_AFTER_SECONDS} s past the time the "
+                                         "sweeper should have looked at them: not 0 means the sweeper (the "
+                                         "scheduler's sweep_stuck job) does not run or does not keep up",
+            value=overdue)
 
-def registry_for(connection: Callable[[], redis.Redis]) -> CollectorRegistry:
+        beat = scheduler_store.last_beat(r)
+        yield GaugeMetricFamily(
+            "loketlijn_scheduler_last_tick_timestamp_seconds",
+            "Unix time of the scheduler's (python -m workers.cron) last tick, at least one a minute while it "
+            f"runs; 0 when none in the last {scheduler_store.HEARTBEAT_TTL_SECONDS // 3600} hours",
+            value=beat.timestamp() if beat else 0)
+
+
+class DirectoryCollector(Collector):
+    """This process's loaded directory (routing/directory/state.py); nothing when the feature is absent."""
+
+    def __init__(self, state: Callable[[], object | None]):
+        self.state = state
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        state = self.state()
+        if state is None:
+            return
+        loaded = state.fresh()  # the same cheap check for changed files every directory page makes
+        yield GaugeMetricFamily(
+            "loketlijn_directory_loaded_timestamp_seconds",
+            "Unix time this web process last loaded the directory successfully; 0: never",
+            value=loaded.loaded_at.timestamp() if loaded.loaded_at else 0)
+        yield GaugeMetricFamily(
+            "loketlijn_directory_last_reload_failed",
+            "1 when this process's last (re)load of the directory files found problems (it keeps serving "
+            "the last good one, see the directory pages), else 0",
+            value=1 if state.problems else 0)
+
+
+def registry_for(connection: Callable[[], redis.Redis],
+                 directory_state: Callable[[], object | None] = lambda: None) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(QueueCollector(connection))
+    registry.register(RedisCollector(connection))
+    registry.register(DirectoryCollector(directory_state))
     return registry

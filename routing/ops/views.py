@@ -62,10 +62,16 @@ def metrics():
     token = current_app.config["METRICS_TOKEN"] or ""
     offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     token_ok = bool(token) and hmac.compare_digest(offered.encode(), token.encode())
-    principal = current_principal()
-    if not token_ok and (principal is None or principal.role != "admin"):
-        raise ApiError(401, "metrics need METRICS_TOKEN or an admin login")
+    # The token is checked first: looking up a principal needs Redis, and a scrape must answer (with
+    # loketlijn_redis_up 0) while Redis is down.
+    if not token_ok:
+        principal = current_principal()
+        if principal is None or principal.role != "admin":
+            raise ApiError(401, "metrics need METRICS_TOKEN or an admin login")
     registry = current_app.extensions.get("metrics_registry")
     if registry is None:
-        registry = current_app.extensions["metrics_registry"] = registry_for(get_redis)
+        from routing.directory.state import EXTENSION as DIRECTORY_EXTENSION
+
+        registry = current_app.extensions["metrics_registry"] = registry_for(
+            get_redis, lambda: current_app.extensions.get(DIRECTORY_EXTENSION))
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

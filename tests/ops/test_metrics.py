@@ -1,0 +1,141 @@
+"""/metrics: what an operator's Prometheus needs to see, also while Redis is down."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from rq import Worker
+from rq.utils import utcformat
+
+from routing import create_app
+from routing.notices.service import Recipient, create_notice
+from routing.store import notices as notice_store
+from routing.store import scheduler as scheduler_store
+from routing.store.notices import Change
+from workers import cron, queues
+
+TOKEN = "scrape-me"
+SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
+DEMO_DIRECTORY = Path(__file__).resolve().parents[2] / "config" / "directory"
+
+
+@pytest.fixture
+def app_config() -> dict:
+    return {"METRICS_TOKEN": TOKEN}
+
+
+def scrape(client) -> dict[str, float]:
+    """The samples of one scrape, by name with labels as written ('loketlijn_workers{queue="jobs"}')."""
+    response = client.get("/metrics", headers=SCRAPE)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    samples = {}
+    for line in response.get_data(as_text=True).splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
+
+
+def test_metrics_answer_while_redis_is_down(tmp_path):
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": f"unix://{tmp_path}/nothing.sock",
+                      "METRICS_TOKEN": TOKEN})
+    samples = scrape(app.test_client())
+    assert samples["loketlijn_redis_up"] == 0
+    # Nothing read from Redis is reported (no zeros that look like an empty queue) ...
+    assert not [name for name in samples if name.startswith(("loketlijn_queue_jobs", "loketlijn_workers",
+                                                              "loketlijn_notices", "loketlijn_scheduler"))]
+    # ... but what this process knows by itself is.
+    assert samples["loketlijn_directory_loaded_timestamp_seconds"] > 0
+
+
+def test_metrics_while_redis_is_down_still_need_the_token(tmp_path):
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": f"unix://{tmp_path}/nothing.sock",
+                      "METRICS_TOKEN": TOKEN})
+    response = app.test_client().get("/metrics", headers={"Authorization": "Bearer wrong"})
+    assert response.status_code in (401, 503)  # no principal without Redis: never the metrics
+    assert "loketlijn_" not in response.get_data(as_text=True)
+
+
+def test_redis_up(client):
+    assert scrape(client)["loketlijn_redis_up"] == 1
+
+
+def test_notices_by_state(app, client, redis):
+    now = datetime.now(UTC)
+    pending = create_notice(redis, "handover_returned", Recipient(sms="+31612345678"), {"reference": "HO-7K3P"})
+    failed = create_notice(redis, "handover_returned", Recipient(sms="+31612345679"), {"reference": "HO-7K3Q"})
+    notice_store.update(redis, failed, lambda current: Change(fields={"state": notice_store.FAILED_STATE,
+                                                                      "failure": "permanent"}), now)
+    # A failure older than a notice is kept: its record is gone, its entry in the index not yet.
+    redis.zadd(notice_store.FAILED, {"long-gone": (now - timedelta(days=8)).timestamp()})
+    samples = scrape(client)
+    assert samples['loketlijn_notices{state="pending"}'] == 1
+    assert samples['loketlijn_notices{state="failed"}'] == 1
+    assert samples["loketlijn_notices_overdue"] == 0
+
+    # The sweeper did not look at it when it should have, three minutes ago (the scheduler is not running).
+    redis.zadd(notice_store.PENDING, {pending: (now - timedelta(minutes=3)).timestamp()})
+    assert scrape(client)["loketlijn_notices_overdue"] == 1
+
+
+def test_workers_per_queue_and_only_the_live_ones(app, client, redis):
+    Worker([queues.NOTICES], connection=redis, name="notices-live").register_birth()
+    Worker(list(queues.ALL), connection=redis, name="both-live").register_birth()
+    # Killed (SIGKILL) long ago: rq keeps its key until it expires, but its heartbeat stopped.
+    dead = Worker([queues.JOBS], connection=redis, name="jobs-dead")
+    dead.register_birth()
+    redis.hset(dead.key, "last_heartbeat", utcformat(datetime.now(UTC) - timedelta(minutes=8)))
+    samples = scrape(client)
+    assert samples['loketlijn_workers{queue="notices"}'] == 2
+    assert samples['loketlijn_workers{queue="jobs"}'] == 1
+
+
+def test_the_scheduler_heartbeat_is_a_unix_timestamp(app, client, redis):
+    assert scrape(client)["loketlijn_scheduler_last_tick_timestamp_seconds"] == 0  # never ticked
+    before = datetime.now(UTC).timestamp()
+    cron.Scheduler(connection=redis, name="test-metrics").heartbeat()  # what each tick of the scheduler does
+    tick = scrape(client)["loketlijn_scheduler_last_tick_timestamp_seconds"]
+    assert before <= tick <= datetime.now(UTC).timestamp()
+    scheduler_store.beat(redis, datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
+    assert scrape(client)["loketlijn_scheduler_last_tick_timestamp_seconds"] == datetime(
+        2030, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
+
+
+def test_ready_without_a_scheduler(client, redis):
+    assert not redis.exists(scheduler_store.HEARTBEAT)
+    assert client.get("/readyz").status_code == 200
+
+
+@pytest.fixture
+def directory_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "directory"
+    shutil.copytree(DEMO_DIRECTORY, target)
+    return target
+
+
+def test_directory_load_and_a_failed_reload(redis_url, redis, directory_copy):
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "METRICS_TOKEN": TOKEN,
+                      "DIRECTORY_PATH": str(directory_copy), "DIRECTORY_RELOAD_SECONDS": 1e-9})
+    client = app.test_client()
+    samples = scrape(client)
+    loaded = samples["loketlijn_directory_loaded_timestamp_seconds"]
+    assert abs(loaded - datetime.now(UTC).timestamp()) < 600
+    assert samples["loketlijn_directory_last_reload_failed"] == 0
+
+    utrecht = directory_copy / "locations" / "utrecht.yaml"
+    text = utrecht.read_text(encoding="utf-8")
+    assert '"+31 88 000 0504"' in text
+    utrecht.write_text(text.replace('"+31 88 000 0504"', '"12345"'), encoding="utf-8")  # a broken edit
+    samples = scrape(client)
+    assert samples["loketlijn_directory_last_reload_failed"] == 1
+    assert samples["loketlijn_directory_loaded_timestamp_seconds"] == loaded  # the last good one stays
+
+
+def test_no_sample_carries_personal_data(app, client, redis):
+    create_notice(redis, "handover_returned", Recipient(sms="+31612345678"), {"reference": "HO-7K3P"})
+    body = client.get("/metrics", headers=SCRAPE).get_data(as_text=True)
+    assert not re.search(r"0?6\d{8}|\+316|HO-7K3P", body)
