@@ -41,7 +41,7 @@ def send_notice(notice_id: str) -> None:
     except TransientError as exc:
         service.record_transient(r, claimed, exc.code, service.utcnow())
     except PermanentError as exc:
-        service.record_permanent(r, claimed, exc.code, service.utcnow())
+        service.record_permanent(r, claimed, exc.code, service.utcnow(), failure=exc.failure)
     except Exception:
         # A bug or a broken setting, not the recipient: fail it visibly, keep the traceback in RQ.
         service.record_permanent(r, claimed, "technical", service.utcnow(), failure="technical")

@@ -118,7 +118,7 @@ def test_production_notice_on_a_channel_without_provider_fails_visibly(app, redi
                         {"reference": "HO-7K3P", "location": "Utrecht", "link": f"{BASE}/p/abc123"})
     run_jobs()
     stored = store.get(redis, nid)
-    assert (stored["state"], stored["failure"], stored["error"]) == ("failed", "permanent", NOT_CONFIGURED)
+    assert (stored["state"], stored["failure"], stored["error"]) == ("failed", "technical", NOT_CONFIGURED)
     assert store.outbox_list(redis) == []
 
 

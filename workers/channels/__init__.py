@@ -18,7 +18,7 @@ from flask import current_app
 
 from config.settings import DEV_MAIL_FROM
 from routing.extensions import get_redis
-from workers.channels.base import EMAIL, SMS, WHATSAPP, Channel, Message, PermanentError
+from workers.channels.base import EMAIL, SMS, WHATSAPP, Channel, Message, NotConfigured
 from workers.channels.outbox import OutboxChannel
 from workers.channels.smtp_email import DEFAULT_PORTS, SECURITY_MODES, SmtpChannel, SmtpSettings
 from workers.channels.twilio_sms import TwilioChannel, TwilioSettings
@@ -42,7 +42,7 @@ class UnconfiguredChannel:
         needs = SMTP_NEEDS if self.name == EMAIL else TWILIO_NEEDS
         log.warning("notice %s not sent by %s: no provider is configured for it (set %s)",
                     message.notice_id, self.name, needs)
-        raise PermanentError(NOT_CONFIGURED)
+        raise NotConfigured(NOT_CONFIGURED)
 
 
 def _build(name: str) -> Channel:

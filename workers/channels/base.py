@@ -52,6 +52,14 @@ class TransientError(ChannelError):
 class PermanentError(ChannelError):
     """This channel cannot deliver this message; fail over to the next one."""
 
+    failure = "permanent"  # what the failed-notices page says: the address does not work
+
+
+class NotConfigured(PermanentError):
+    """No provider for this channel (production never falls back to the outbox): our side, not the address."""
+
+    failure = "technical"
+
 
 class Channel(Protocol):
     name: str
