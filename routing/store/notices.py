@@ -124,6 +124,9 @@ def update(
                     pipe.zrem(PENDING, notice_id)
                 if target == FAILED_STATE:
                     pipe.zadd(FAILED, {notice_id: now.timestamp()})
+                    # Entries older than the records they name are gone: trim here, not only when the
+                    # failed-notices page is opened, so the index cannot grow without end.
+                    pipe.zremrangebyscore(FAILED, "-inf", now.timestamp() - RETENTION_SECONDS)
                 if change.provider_id:
                     pipe.set(BY_PROVIDER_ID.format(pid=change.provider_id), notice_id, ex=RETENTION_SECONDS)
                 pipe.execute()

@@ -219,3 +219,12 @@ def test_addresses_go_once_the_last_channel_has_the_message(app, redis, channels
     assert notice(redis, first)["state"] == notice(redis, last)["state"] == "sent"
     assert "recipient" in notice(redis, first)  # a failed SMS receipt may still move it to e-mail
     assert "recipient" not in notice(redis, last)
+
+
+def test_the_failed_index_forgets_what_outlived_its_record(app, redis, channels, run_jobs, notice_context):
+    """Failures older than the notices' retention are trimmed when a new one fails, page opened or not."""
+    redis.zadd(store.FAILED, {"long-gone": 1.0})  # failed in 1970: its record expired long ago
+    channels["sms"].errors = [PermanentError("twilio:21610")]
+    nid = create_notice(redis, "handover_new", Recipient(sms=PHONE), notice_context())
+    run_jobs()
+    assert [raw.decode() for raw in redis.zrange(store.FAILED, 0, -1)] == [nid]
