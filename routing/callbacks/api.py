@@ -24,7 +24,8 @@ def _status_body(request: service.CallbackRequest) -> dict:
     return {
         "reference": request.reference, "status": request.state, "location": request.location,
         "status_text": states.label(request.state), "created": request.created, "outcome": request.outcome,
-        "expected_callback": service.expected_callback(request.state, request.release, request.preferred,
+        "expected_callback": service.expected_callback(service.location_for(request.location), request.state,
+                                                       request.release, request.preferred,
                                                        service.clock()),
     }
 

@@ -223,11 +223,9 @@ def _caller_hidden() -> bool:
 
 
 def _greeting(location, now) -> list:
-    if not schedule.is_present(location, now):
+    until = schedule.present_until(location, now)
+    if until is None:
         return [_l("U belt met %(name)s. Er is nu niemand aanwezig.", name=location.name)]
-    local = now.astimezone(schedule.TZ)
-    until = max(iv.end for iv in schedule.intervals_on(location.presence, local.date())
-                if iv.start <= local.time().replace(tzinfo=None) < iv.end)
     parts = [_l("U belt met %(name)s. Er is nu een medewerker, tot %(until)s uur.", name=location.name,
                 until=until.strftime("%H:%M"))]
     if location.walk_in:  # other locations see citizens by referral only

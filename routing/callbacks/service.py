@@ -222,18 +222,33 @@ def slot_window(slot: str) -> tuple[datetime, datetime]:
     return datetime.combine(d, start, tzinfo=schedule.TZ), datetime.combine(d, end, tzinfo=schedule.TZ)
 
 
-def expected_callback(state: str, release: datetime | None, preferred: tuple[str, ...],
+# A request made in a shift's last minutes is promised for the next shift: the employee may still call
+# today, but we do not promise what they may not manage.
+LAST_CALL_MARGIN = timedelta(minutes=15)
+
+
+def expected_callback(location: Location, state: str, release: datetime | None, preferred: tuple[str, ...],
                       now: datetime) -> datetime | None:
-    """From when the citizen can expect the call: the release (or now), moved to their first preferred
-    day part that is not over by then. None when the loket will not call (finished, or with a partner)."""
+    """From when the citizen can expect the call: the release, or now while the dienstverlener is there for
+    a while yet, else the next shift's start; moved to their first preferred day part that is not over by
+    then. None when the loket will not call (finished, or with a partner)."""
     if state not in ("waiting", "open", "in_progress"):
         return None
-    earliest = release if state == "waiting" and release else now
+    earliest = release if state == "waiting" and release else _next_call_moment(location, now)
     windows = sorted(slot_window(s) for s in preferred)
     for start, end in windows:
         if end > earliest:
             return max(start, earliest).astimezone(schedule.TZ)
     return earliest.astimezone(schedule.TZ)
+
+
+def _next_call_moment(location: Location, now: datetime) -> datetime:
+    """Now, while someone is at the counter for LAST_CALL_MARGIN or longer; else the next shift's start (now
+    when no shift is planned: the request is open for whoever comes)."""
+    until = schedule.present_until(location, now)
+    if until is not None and until - now >= LAST_CALL_MARGIN:
+        return now
+    return schedule.next_shift_start(location, now) or now
 
 
 def _sole_handover_partner(location: Location, topic: str | None) -> str | None:
@@ -332,13 +347,14 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
         # The same promise as the first time: its release and its preferred moments (read again: rare path).
         existing = get_status(r, result.reference)
         return Receipt(existing.reference, existing.state,
-                       expected_callback(existing.state, existing.release, existing.preferred, now), None,
+                       expected_callback(location, existing.state, existing.release, existing.preferred, now),
+                       None,
                        existing=True)
     if state == "waiting" and location.handover_when_absent:
         state = _try_handover(r, reference, location, intake.topic) or state
     if result.notify:
         notify_on_duty(r, location, result.active_count)
-    return Receipt(reference, state, expected_callback(state, release, intake.preferred, now), token)
+    return Receipt(reference, state, expected_callback(location, state, release, intake.preferred, now), token)
 
 
 def _try_handover(r: redis.Redis, reference: str, location: Location, topic: str | None) -> str | None:

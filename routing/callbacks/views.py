@@ -177,7 +177,7 @@ def confirmation(location_id: str):
     partner = service.handling_partner(status)
     final = status.state in states.FINAL
     token = None if final else _my_token(reference)
-    expected = service.expected_callback(status.state, status.release, status.preferred, _now())
+    expected = service.expected_callback(location, status.state, status.release, status.preferred, _now())
     return render_template(
         "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,
         expected=expected_text(expected), state_label=states.label,

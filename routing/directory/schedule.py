@@ -83,6 +83,17 @@ def is_present(location: Location, at: datetime) -> bool:
     return is_open(location.presence, at)
 
 
+def present_until(location: Location, at: datetime) -> datetime | None:
+    """End of the shift the dienstverlener is in at ``at`` (its interval, where a later one may follow
+    straight after), or None when nobody is at the counter."""
+    local = _local(at)
+    now = local.time().replace(tzinfo=None)
+    for iv in intervals_on(location.presence, local.date()):
+        if iv.start <= now < iv.end:
+            return _at_local(local.date(), iv.end)
+    return None
+
+
 def next_shift_start(location: Location, after: datetime) -> datetime | None:
     """Start of the dienstverlener's next shift strictly after ``after`` (None: no shift planned)."""
     return next_open(location.presence, after)

@@ -30,6 +30,24 @@ def test_present_request_is_open_at_once(create):
     assert receipt.expected_callback == MONDAY_10
 
 
+def test_a_request_in_the_last_minutes_of_a_shift_is_promised_for_the_next_one(create):
+    """Open at once (the employee may still call), but the promise is the next shift's start, not 16:55."""
+    receipt = create(now=at(2026, 11, 30, 16, 55))
+    assert receipt.status == "open"
+    assert receipt.expected_callback == at(2026, 12, 1, 9, 0)
+    # With a quarter of an hour to go, now is still the promise.
+    assert create(now=at(2026, 11, 30, 16, 45), phone="0687654321").expected_callback == at(2026, 11, 30, 16, 45)
+
+
+def test_an_open_request_read_after_hours_promises_the_next_shift(create, redis, client, api_key, pin_now):
+    """Made while staffed, read in the evening: not 'from now' when nobody is there."""
+    receipt = create(now=MONDAY_10)
+    pin_now(at(2026, 11, 30, 20, 0))
+    status = client.get(f"/api/v1/callbacks/{receipt.reference}", headers=api_key(locations=("utrecht",)))
+    assert status.json["status"] == "open"
+    assert status.json["expected_callback"].startswith("2026-12-01T09:00:00")
+
+
 def test_release_crosses_the_spring_dst_change(create, redis):
     # Saturday before the last Sunday of March 2027: clocks go from 02:00 to 03:00 on Sunday (Easter),
     # and Monday is Easter Monday, a public holiday: the next shift is Tuesday 09:00 summer time.
