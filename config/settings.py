@@ -214,11 +214,16 @@ def problems_for_any_environment(config: dict[str, Any]) -> list[str]:
     return found
 
 
+def encryption_keys(value: Any) -> list[str]:
+    """The keys in an ENCRYPTION_KEYS value, newest first (comma-separated; spaces and empty entries ignored)."""
+    return [k.strip() for k in str(value or "").split(",") if k.strip()]
+
+
 def _encryption_key_problems(value: Any) -> list[str]:
     """Every key in ENCRYPTION_KEYS opens as a Fernet key (the message never shows a key: they are secret)."""
     from cryptography.fernet import Fernet
 
-    keys = [k.strip() for k in str(value or "").split(",") if k.strip()]
+    keys = encryption_keys(value)
     if not keys:
         return ["ENCRYPTION_KEYS holds no key; generate one with `flask --app routing keys generate`"]
     found = []
@@ -239,7 +244,7 @@ def problems_for_production(config: dict[str, Any]) -> list[str]:
     elif len(str(config["SECRET_KEY"] or "")) < MIN_SECRET_KEY_LENGTH:
         problems.append(f"SECRET_KEY is {len(str(config['SECRET_KEY'] or ''))} characters long; use at least "
                         f"{MIN_SECRET_KEY_LENGTH} random characters (see docs/deploy.md)")
-    if DEV_ENCRYPTION_KEY in [k.strip() for k in str(config["ENCRYPTION_KEYS"]).split(",")]:
+    if DEV_ENCRYPTION_KEY in encryption_keys(config["ENCRYPTION_KEYS"]):
         problems.append("ENCRYPTION_KEYS contains the development key; generate one with "
                         "`flask --app routing keys generate`")
     if config["PSEUDONYM_KEY"] == DEV_PSEUDONYM_KEY:

@@ -32,7 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings.load((config or {}).get("LOKETLIJN_ENV")))
     app.config.update(config or {})
     app.config.setdefault("RATELIMIT_STORAGE_URI", None)
-    _refuse_unsafe_production(app)
+    _refuse_unusable_settings(app)
     logs.init_app(app)
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
@@ -64,7 +64,7 @@ def _fresh_request_state() -> None:
         cached.pop(name, None)
 
 
-def _refuse_unsafe_production(app: Flask) -> None:
+def _refuse_unusable_settings(app: Flask) -> None:
     """Refuse to start with settings that cannot work (any environment: in development it is a typo as well)
     or are unsafe (production): every problem at once, one line each, no traceback.
 

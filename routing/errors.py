@@ -128,7 +128,9 @@ def render_error(status: int, message: str | None = None, errors: dict[str, list
 
 
 def handle_api_error(error: ApiError):
-    return render_error(error.status, error.message, error.errors)
+    response = render_error(error.status, error.message, error.errors)
+    # Temporarily unavailable (no directory loaded): every 503 says when to try again.
+    return retry_later(make_response(response)) if error.status == 503 else response
 
 
 def handle_http_exception(error: HTTPException):

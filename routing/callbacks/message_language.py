@@ -20,7 +20,7 @@ DUTCH = "nl"
 # Function words and the words of a typical request. Words both languages use ("help", "in", "is", "we",
 # "was", "over", "of", "want") are in neither list: they say nothing about the language.
 ENGLISH_WORDS = frozenset("""
-    i me my mine you your the and to for with about from on at this that it am are be been have has
+    i my mine you your the and to for with about from on at this that it am are be been have has
     please call calling called back hello hi thanks thank can could would will need like speak english
     question questions regarding dear sir madam good morning afternoon evening yes not what when how why
     where number phone tomorrow today

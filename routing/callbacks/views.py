@@ -130,7 +130,8 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
         # Too many requests: the form again, as typed, with the reason at the top.
         return _render_form(location, values, {}, 429, refusal=refused.message)
     except REDIS_DOWN as outage:
-        # Nothing was stored: the form again, as typed, so sending it a little later is one tap.
+        # The form again, as typed, so sending it a little later is one tap. (After a timeout the request may
+        # have been stored after all: sending again then shows that one, as for any repeat.)
         log_redis_down(outage)
         return retry_later(make_response(_render_form(location, values, {}, 503, refusal=_not_stored(location))))
     _remember(location.id, receipt)
@@ -140,9 +141,15 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
 def _not_stored(location) -> str:
     text = _("Het lukt nu even niet om uw verzoek te versturen. Wat u invulde staat er nog. Probeer het over "
              "een paar minuten opnieuw.")
-    if location.walk_in:
-        text += " " + _("Of kom langs op %(address)s als er een medewerker is.", address=location.address)
-    return text
+    hint = walk_in_hint(location)
+    return f"{text} {hint}" if hint else text
+
+
+def walk_in_hint(location) -> str | None:
+    """Another way to get help when the service cannot be reached: coming by, where the location takes walk-ins."""
+    if not location.walk_in:
+        return None
+    return _("Of kom langs op %(address)s als er een medewerker is.", address=location.address)
 
 
 def _remember(location_id: str, receipt: service.Receipt) -> None:
@@ -217,14 +224,15 @@ CITIZEN_PAGES = frozenset({"callbacks.form", "callbacks.confirmation", "callback
 @bp.app_context_processor
 def citizen_home() -> dict:
     """On a citizen's page, "home" (the header's name, an error page's way back) is that location's form, not
-    the staff start page behind a login; on one for an unknown location there is none. The location itself
-    too, so an error page can name another way to get help there."""
+    the staff start page behind a login; on one for an unknown location there is none. And the other way to
+    get help there (walk_in_hint), for an error page."""
     if request.endpoint not in CITIZEN_PAGES:
         return {}
     location_id = (request.view_args or {}).get("location_id", "")
     try:
         location = service.location_for(location_id)
-        return {"citizen_home": url_for("callbacks.form", location_id=location.id), "citizen_location": location}
+        return {"citizen_home": url_for("callbacks.form", location_id=location.id),
+                "citizen_walk_in": walk_in_hint(location)}
     except ApiError:
         return {"citizen_home": ""}
 

@@ -16,6 +16,7 @@ from .model import Channels, Hours, Interval, Line, Partner, Topic
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ID = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="Gebruik kleine letters, cijfers en streepjes.")
+FILLED = validate.Length(min=1, error="Mag niet leeg zijn.")
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -202,8 +203,8 @@ class LocationSchema(DirectorySchema):
     """One file under ``locations/``. Partner ids are checked against partners.yaml by the loader."""
 
     id = fields.String(required=True, validate=ID)
-    name = fields.String(required=True, validate=validate.Length(min=1))
-    municipality = fields.String(required=True, validate=validate.Length(min=1))
+    name = fields.String(required=True, validate=FILLED)
+    municipality = fields.String(required=True, validate=FILLED)
     address = fields.String(required=True)
     presence = fields.Nested(HoursSchema, required=True)
     walk_in = fields.Boolean(required=True)
@@ -225,8 +226,9 @@ class LocationSchema(DirectorySchema):
 
 class PartnerSchema(DirectorySchema):
     id = fields.String(required=True, validate=ID)
-    name = fields.String(required=True, validate=validate.Length(min=1))
-    kind = fields.String(required=True, validate=validate.OneOf(["national", "municipal"]))
+    name = fields.String(required=True, validate=FILLED)
+    kind = fields.String(required=True,
+                         validate=validate.OneOf(["national", "municipal"], error="Kies national of municipal."))
     aliases = Strings(load_default=list)
     municipality = fields.String(load_default=None, allow_none=True)
     public_contact = fields.String(load_default="")
@@ -246,8 +248,8 @@ class PartnerSchema(DirectorySchema):
 
 class TopicSchema(DirectorySchema):
     id = fields.String(required=True, validate=ID)
-    name_nl = fields.String(required=True, validate=validate.Length(min=1))
-    name_en = fields.String(required=True, validate=validate.Length(min=1))
+    name_nl = fields.String(required=True, validate=FILLED)
+    name_en = fields.String(required=True, validate=FILLED)
     partners = Strings(load_default=list)
     # A life event names the topics it touches; its partners are theirs plus its own.
     includes = Strings(load_default=list)
@@ -266,8 +268,8 @@ class TopicSchema(DirectorySchema):
 
 
 class LawSchema(DirectorySchema):
-    law = fields.String(required=True, validate=validate.Length(min=3))
-    partners = Strings(required=True, validate=validate.Length(min=1))
+    law = fields.String(required=True, validate=validate.Length(min=3, error="Gebruik minstens {min} tekens."))
+    partners = Strings(required=True, validate=FILLED)
 
 
 def make_topic(data: dict, partners: tuple[str, ...]) -> Topic:

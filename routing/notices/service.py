@@ -233,8 +233,8 @@ def record_receipt(r: redis.Redis, provider_id: str, status: str, transient: boo
         if current["state"] != SENT or current.get("provider_id") != provider_id:
             return None
         if status in RECEIPT_DELIVERED:
-            return Change(fields={"state": DELIVERED, "delivered_at": _iso(now)},
-                          delete_fields=store.SECRET_FIELDS)
+            # Final: the store deletes the addresses and the link (SECRET_FIELDS).
+            return Change(fields={"state": DELIVERED, "delivered_at": _iso(now)})
         # The message did not arrive: the recipient's next channel, or failed.
         return _failover_change(current, "temporary" if transient else "permanent", error, now)
 
@@ -242,8 +242,7 @@ def record_receipt(r: redis.Redis, provider_id: str, status: str, transient: boo
 
 
 def _failure_change(current: dict[str, str], failure: str, error: str, now: datetime) -> Change:
-    return Change(fields={"state": FAILED_STATE, "failure": failure, "error": error, "failed_at": _iso(now)},
-                  delete_fields=store.SECRET_FIELDS)
+    return Change(fields={"state": FAILED_STATE, "failure": failure, "error": error, "failed_at": _iso(now)})
 
 
 def _failover_change(current: dict[str, str], failure: str, error: str, now: datetime) -> Change:

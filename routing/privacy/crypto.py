@@ -8,13 +8,15 @@ import hmac
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
+from config import settings
+
 __all__ = ["InvalidToken", "decrypt", "encrypt", "generate_key", "pseudonym", "reencrypt"]
 
 
 def _fernet() -> MultiFernet:
     cached = current_app.extensions.get("fernet")
     if cached is None:
-        keys = [k.strip() for k in str(current_app.config["ENCRYPTION_KEYS"]).split(",") if k.strip()]
+        keys = settings.encryption_keys(current_app.config["ENCRYPTION_KEYS"])
         # The first key encrypts; all keys decrypt, so old records stay readable during a rotation.
         cached = current_app.extensions["fernet"] = MultiFernet([Fernet(k) for k in keys])
     return cached

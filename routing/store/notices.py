@@ -68,7 +68,6 @@ class Change:
     fields: dict[str, str]
     # Epoch seconds at which the sweeper should look at the notice again; None: it need not (sent).
     sweep_at: float | None = None
-    delete_fields: tuple[str, ...] = ()
     provider_id: str | None = None
 
 
@@ -112,10 +111,8 @@ def update(
                     return None
                 pipe.multi()
                 pipe.hset(key, mapping={**change.fields, "updated_at": timestamp(now)})
-                forget = set(change.delete_fields) | (set(SECRET_FIELDS) if target in FINAL_STATES else set())
-                if forget:
-                    pipe.hdel(key, *sorted(forget))
-                if target in FINAL_STATES:
+                if target in FINAL_STATES:  # the addresses and the link are of no more use
+                    pipe.hdel(key, *SECRET_FIELDS)
                     pipe.zrem(PENDING, notice_id)
                     pipe.expire(key, RETENTION_SECONDS)
                 elif change.sweep_at is not None:

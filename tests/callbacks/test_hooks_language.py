@@ -55,11 +55,11 @@ def test_unclear_messages_are_dutch(text):
 
 
 def test_words_are_counted_without_case_punctuation_or_words_both_languages_use():
-    assert message_language.word_counts("HELLO, please... call-me! 3x") == (4, 0)
+    assert message_language.word_counts("HELLO, please... call-back! 3x") == (4, 0)
     assert message_language.word_counts("Help is in de hal") == (0, 1)  # help, is, in: both languages
     assert message_language.word_counts("a.u.b. bel mij") == (0, 3)  # "u", "bel", "mij"
     # Clearly more English: at least two English words and more than twice the Dutch ones.
-    assert message_language.detect("please call me over mijn toeslag") == "en"  # 3 against 1
+    assert message_language.detect("please call me back over mijn toeslag") == "en"  # 3 against 1 ("me": both)
     assert message_language.detect("please call over mijn toeslag") == "nl"  # 2 against 1
 
 

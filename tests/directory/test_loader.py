@@ -148,10 +148,12 @@ def test_every_message_is_dutch(demo_copy):
     """marshmallow's own messages are English; the directory's problems are all in Dutch."""
     edit(demo_copy / "locations" / "den-bosch.yaml", "walk_in: true", "walk_in: misschien\nparking: true")
     edit(demo_copy / "locations" / "den-bosch.yaml", "name:", "nam:")
+    edit(demo_copy / "locations" / "den-bosch.yaml", "municipality: \"'s-Hertogenbosch\"", 'municipality: ""')
     found = [p for p in problems(demo_copy) if p.startswith("locations/den-bosch.yaml")]
     assert "locations/den-bosch.yaml, entry 'den-bosch', field 'walk_in': Schrijf true of false." in found
     assert "locations/den-bosch.yaml, entry 'den-bosch', field 'parking': Dit veld bestaat niet." in found
     assert "locations/den-bosch.yaml, entry 'den-bosch', field 'name': Ontbreekt." in found
+    assert "locations/den-bosch.yaml, entry 'den-bosch', field 'municipality': Mag niet leeg zijn." in found
 
 
 def test_a_wrong_field_does_not_hide_an_unknown_partner_in_the_same_file(demo_copy):

@@ -59,7 +59,7 @@ def test_no_directory_at_all_is_not_ready(app, client):
     assert any("/nonexistent/directory" in reason for reason in response.json["reasons"])
     # A citizen at the door is told it is temporary, not that their location does not exist.
     form = client.get("/l/utrecht/terugbellen", headers={"Accept": "text/html"})
-    assert form.status_code == 503
+    assert form.status_code == 503 and form.headers["Retry-After"] == "60"
     assert "Het lukt nu even niet" in form.get_data(as_text=True) and "bestaat niet" not in form.get_data(as_text=True)
 
 

@@ -86,9 +86,9 @@ def problems(config: Mapping[str, Any], production: bool) -> list[str]:
     if not production:
         return found
     twilio = TwilioSettings.from_config(config) is not None
-    # The auth token alone is not half a channel: it also checks the signatures of Twilio's webhooks.
-    twilio_started = any(config.get(n) for n in ("TWILIO_ACCOUNT_SID", "TWILIO_MESSAGING_SERVICE_SID",
-                                                 "TWILIO_FROM"))
+    # A sender is what makes Twilio a channel for notices; the account SID and auth token alone serve the
+    # webhooks (a Twilio used only for citizens' inbound messages and calls).
+    twilio_started = any(config.get(n) for n in ("TWILIO_MESSAGING_SERVICE_SID", "TWILIO_FROM"))
     if twilio_started and not twilio:
         missing = [n for n in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not config.get(n)]
         if not (config.get("TWILIO_MESSAGING_SERVICE_SID") or config.get("TWILIO_FROM")):

@@ -27,7 +27,7 @@ class SmtpSettings:
 
     @classmethod
     def from_config(cls, config: Mapping) -> SmtpSettings | None:
-        """The settings, or None when SMTP is not configured (the outbox is used instead)."""
+        """The settings, or None when SMTP is not configured (outside production the outbox is used instead)."""
         host = config.get("SMTP_HOST")
         if not host:
             return None

@@ -55,7 +55,7 @@ class TwilioSettings:
 
     @classmethod
     def from_config(cls, config: Mapping) -> TwilioSettings | None:
-        """The settings, or None when Twilio is not configured (the outbox is used instead)."""
+        """The settings, or None when Twilio is not configured (outside production the outbox is used instead)."""
         sid, token = config.get("TWILIO_ACCOUNT_SID"), config.get("TWILIO_AUTH_TOKEN")
         service, sender = config.get("TWILIO_MESSAGING_SERVICE_SID"), config.get("TWILIO_FROM")
         if not (sid and token and (service or sender)):
