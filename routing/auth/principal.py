@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 # kiosk: API keys only (a tablet at the door or a partner portal): creates requests for its locations and
 # follows their status, never sees personal fields.
 ROLES = ("staff", "partner", "coordinator", "admin", "kiosk")
+# Roles only an API key can have: never an account's (`users add` neither offers nor accepts them).
+KEY_ONLY_ROLES = ("kiosk",)
+PERSON_ROLES = tuple(role for role in ROLES if role not in KEY_ONLY_ROLES)
+
+
+def key_only_role_message(role: str) -> str:
+    """Why a person cannot have this role, and which roles they can have: the one text for the CLI and service."""
+    return f"{role} is a role for API keys, not for people; use one of {', '.join(PERSON_ROLES)}"
 
 
 @dataclass(frozen=True)

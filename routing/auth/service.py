@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from routing.auth.cache import forget_principals
-from routing.auth.principal import ROLES, Principal
+from routing.auth.principal import KEY_ONLY_ROLES, ROLES, Principal, key_only_role_message
 from routing.store import users as store
 
 _hasher = PasswordHasher()
@@ -58,15 +58,20 @@ def check_scope(role: str, locations: list[str], partner: str | None) -> None:
         raise ScopeError(f"unknown partner: {partner}")
 
 
+def normalise_email(email: str) -> str:
+    """An e-mail address as accounts are stored under it: whatever case, spaces around it, it is one account."""
+    return email.strip().lower()
+
+
 def add_user(r: redis.Redis, email: str, password: str, role: str, locations: list[str],
              partner: str | None = None) -> dict[str, Any]:
-    email = email.strip().lower()
+    email = normalise_email(email)
     if "@" not in email:
         raise ScopeError("that is not an e-mail address")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ScopeError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    if role == "kiosk":
-        raise ScopeError("kiosk is a role for API keys, not for people")
+    if role in KEY_ONLY_ROLES:
+        raise ScopeError(key_only_role_message(role))
     check_scope(role, locations, partner)
     existing = store.get_user(r, email)
     record = {
@@ -82,8 +87,22 @@ def add_user(r: redis.Redis, email: str, password: str, role: str, locations: li
     return record
 
 
+def find_user(r: redis.Redis, email: str) -> dict[str, Any] | None:
+    """The account for an e-mail address as someone typed it, or None."""
+    return store.get_user(r, normalise_email(email))
+
+
+def remove_user(r: redis.Redis, email: str) -> dict[str, Any] | None:
+    """Remove an account (someone who left): the password no longer logs in and open sessions stop working (at
+    once in this process, in the others within AUTH_CACHE_SECONDS). Audit records keep naming its id. Returns
+    the removed record, or None when there was no such account."""
+    removed = store.remove_user(r, normalise_email(email))
+    forget_principals()
+    return removed
+
+
 def authenticate(r: redis.Redis, email: str, password: str) -> Principal | None:
-    record = store.get_user(r, email.strip().lower())
+    record = find_user(r, email)
     try:
         _hasher.verify(record["password_hash"] if record else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):

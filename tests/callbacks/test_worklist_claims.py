@@ -322,7 +322,7 @@ def test_a_change_in_the_same_second_still_makes_an_older_page_stale(colleagues,
 
 def test_a_stale_save_between_two_moves_in_the_same_second_is_refused_by_the_store(create, redis, make_user,
                                                                                    monkeypatch):
-    """The store's own check (expect_updated in the transition script) is exact too: a save that read the
+    """The store's own check (expect_version in the transition script) is exact too: a save that read the
     request before a colleague's change in the same second is refused and counts nothing."""
     from routing.auth import service as auth
     from routing.errors import ApiError

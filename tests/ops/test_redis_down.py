@@ -12,16 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
-import subprocess
-import tempfile
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import redis as redis_lib
-from conftest import TEST_PASSWORD, redis_server_binary
+from conftest import TEST_PASSWORD, PrivateRedis
 
 from routing import create_app
 
@@ -30,57 +23,10 @@ FORM = "/l/utrecht/terugbellen"  # Utrecht: walk-in, at Stadsplateau 1
 WORKLIST = "/loket/terugbelverzoeken"
 
 
-class PrivateRedis:
-    """A redis-server of this test alone, on its own unix socket: start(), stop(), start() again."""
-
-    def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="ll-redis-down-"))
-        self.socket = self.folder / "redis.sock"
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"unix://{self.socket}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-             "--save", "", "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis_lib.Redis.from_url(self.url)  # from a URL as the app builds it: no retries with backoff
-        deadline = time.monotonic() + 20
-        try:
-            while True:  # wait on the condition (the server answering), bounded
-                try:
-                    if client.ping():
-                        return
-                except (redis_lib.ConnectionError, FileNotFoundError):
-                    if self.process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("the private redis-server did not start") from None
-                    time.sleep(0.02)
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        with pytest.raises(redis_lib.ConnectionError):  # really down: nothing answers on the socket
-            redis_lib.Redis.from_url(self.url).ping()
-
-    def remove(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
 @pytest.fixture
-def server() -> Iterator[PrivateRedis]:
-    private = PrivateRedis()
-    private.start()
-    yield private
-    private.remove()
+def server(private_redis: PrivateRedis) -> PrivateRedis:
+    private_redis.start()
+    return private_redis
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import wait_until
 
 from routing.notices import service
 from routing.notices.service import Recipient, create_notice
@@ -71,14 +71,6 @@ class Stub:
         self.server.server_close()
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + LIMIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def start_worker(redis_url) -> Iterator[Callable[[str], subprocess.Popen]]:
     started: list[subprocess.Popen] = []
@@ -121,7 +113,8 @@ def test_the_notice_worker_sends_many_at_once(app, redis, start_worker):
         ids = [create_notice(redis, "callbacks_waiting", Recipient(sms="+31612345678"),
                              {"count": n + 1, "location": "Utrecht"}) for n in range(CONCURRENT)]
         start_worker(stub.url)
-        wait_for(lambda: all(store.get(redis, nid)["state"] == "sent" for nid in ids), "all notices sent")
+        wait_until(lambda: all(store.get(redis, nid)["state"] == "sent" for nid in ids), LIMIT_SECONDS,
+                   "all notices sent")
         assert stub.received == CONCURRENT
     finally:
         stub.close()
@@ -133,7 +126,7 @@ def test_a_killed_workers_notice_goes_out_again_once(app, redis, start_worker, m
     try:
         nid = create_notice(redis, "handover_returned", Recipient(sms="+31612345678"), {"reference": "HO-7K3P"})
         worker = start_worker(stub.url)
-        wait_for(lambda: stub.received == 1, "the send to reach the provider")
+        wait_until(lambda: stub.received == 1, LIMIT_SECONDS, "the send to reach the provider")
         worker.send_signal(signal.SIGKILL)  # no warm shutdown, no bookkeeping: the process is gone
         worker.wait(timeout=30)
         hold.set()
@@ -144,7 +137,8 @@ def test_a_killed_workers_notice_goes_out_again_once(app, redis, start_worker, m
             later.timestamp() + queues.CLAIM_LEASE_SECONDS + 1, later.tzinfo))
         assert sweep_stuck() == [nid]
         start_worker(stub.url)
-        wait_for(lambda: store.get(redis, nid)["state"] == "sent", "the notice to be sent after the sweep")
+        wait_until(lambda: store.get(redis, nid)["state"] == "sent", LIMIT_SECONDS,
+                   "the notice to be sent after the sweep")
         stored = store.get(redis, nid)
         assert (stored["recoveries"], stored["attempts"]) == ("1", "2")
         assert stub.received == 2  # the one the killed worker had in flight, and the one sent again
