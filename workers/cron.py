@@ -4,7 +4,8 @@ Each periodic job decides for itself whether there is work (a shift starting, a 
 in Europe/Amsterdam time, so a fixed interval here is correct across daylight saving changes.
 
 The process outlives a Redis outage: it waits, retrying with a growing pause, and carries on when Redis
-answers again (`run`). On every tick it records a heartbeat (`routing.store.scheduler`) for `/metrics`.
+answers again (`run`); any other Redis error (a wrong password, a missing permission) ends it. On every
+tick it records a heartbeat (`routing.store.scheduler`) for `/metrics`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import redis
+from redis import exceptions as redis_errors
 from rq.cron import CronScheduler
-from rq.exceptions import StopRequested
+from rq.exceptions import SchedulerNotFound, StopRequested
 
 from routing.extensions import get_redis
 from routing.store import scheduler as scheduler_store
@@ -38,6 +40,29 @@ SCHEDULE: list[tuple[Callable[[], object], str, int]] = [
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
 
+# What counts as an outage: Redis not reachable or not answering in time, or in a state that passes (loading
+# its data, out of memory, a read-only replica or one cut off from its master during a failover). The newer
+# classes are looked up by name, for the older redis-py versions that pyproject allows.
+OUTAGES: tuple[type[redis.RedisError], ...] = tuple(
+    cls for cls in (getattr(redis_errors, name, None) for name in (
+        "ConnectionError", "TimeoutError", "BusyLoadingError", "OutOfMemoryError", "ReadOnlyError",
+        "MasterDownError"))
+    if cls is not None
+)
+# ... but not the connection errors about credentials (subclasses of ConnectionError in redis-py): a wrong
+# password or user (AuthenticationError), a rejected certificate (AuthorizationError), an external
+# authentication service's refusal (ExternalAuthProviderError). Waiting does not mend them.
+NOT_OUTAGES: tuple[type[redis.RedisError], ...] = tuple(
+    cls for cls in (getattr(redis_errors, name, None) for name in (
+        "AuthenticationError", "AuthorizationError", "ExternalAuthProviderError"))
+    if cls is not None
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether a Redis error is one to wait out (see OUTAGES); any other one ends the scheduler."""
+    return isinstance(error, OUTAGES) and not isinstance(error, NOT_OUTAGES)
+
 
 class Scheduler(CronScheduler):
     """rq's CronScheduler that also records Loketlijn's heartbeat on each round of its loop."""
@@ -48,6 +73,18 @@ class Scheduler(CronScheduler):
     def _request_stop(self, signum, frame):
         self.stopping = True  # so that `run` does not take a failed goodbye (Redis down) for an outage
         super()._request_stop(signum, frame)
+
+    def register_death(self, pipeline=None) -> None:
+        """rq's goodbye (removing this scheduler from rq's registry of schedulers), at the end of `start()`.
+
+        rq raises SchedulerNotFound when the entry is missing, which it is for up to a minute (until the next
+        heartbeat adds it back) after Redis restarted empty or failed over; that would end a stop with a
+        traceback, or hide the Redis error that ended `start()`. Gone already is what the goodbye is for.
+        """
+        try:
+            super().register_death(pipeline)
+        except SchedulerNotFound:
+            log.info("scheduler: not in rq's scheduler registry (Redis lost it); nothing to unregister")
 
     def heartbeat(self) -> None:
         super().heartbeat()
@@ -66,12 +103,17 @@ def run(scheduler: Scheduler) -> None:
     """Run the scheduler until it is told to stop (SIGTERM, SIGINT), through Redis outages.
 
     rq's `CronScheduler.start()` loops until a signal, but a Redis error ends it with a traceback (and
-    honcho then stops every process). So: when `start()` ends with a Redis error, wait for Redis (one
-    line per failed try, the pause doubling from RETRY_FIRST_SECONDS to RETRY_MAX_SECONDS) and start it
+    honcho then stops every process). So: when `start()` ends with an outage, wait for Redis (one line
+    per failed try, the pause doubling from RETRY_FIRST_SECONDS to RETRY_MAX_SECONDS) and start it
     again. The same scheduler object keeps its jobs' last run times, so nothing runs twice on resuming;
-    what fell due during the outage runs once, at once. Any Redis error counts as an outage (not answering,
-    loading, out of memory, a read-only replica after a failover): the scheduler only enqueues, so none of
-    them is its own bug. Any other error still ends the process.
+    what fell due during the outage runs once, at once.
+
+    An outage (`is_outage`) is a connection problem (refused, reset, timed out, too many clients) or a
+    state Redis passes through: loading its data, out of memory, a read-only replica or one without its
+    master during a failover. Any other error ends the process, and its supervisor sees it fail: a Redis
+    error that waiting does not mend (a wrong password or user, a missing ACL permission, WRONGTYPE or
+    another error reply), also when it comes while waiting for Redis, and every error that is not Redis's.
+    When stopping, an outage in rq's goodbye to Redis (register_death) is no error: the stop is clean.
     """
     delay = RETRY_FIRST_SECONDS
     try:
@@ -81,7 +123,10 @@ def run(scheduler: Scheduler) -> None:
                 scheduler.start()
                 return  # a stop signal
             except redis.RedisError as error:
+                if not is_outage(error):
+                    raise
                 if scheduler.stopping:
+                    log.info("scheduler: stopped; redis unavailable for its goodbye (%s)", type(error).__name__)
                     return  # told to stop; only its goodbye to Redis (register_death) failed
                 if scheduler.ticks != ticks:
                     delay = RETRY_FIRST_SECONDS  # it worked in between: a new outage, not the same one
@@ -95,6 +140,8 @@ def run(scheduler: Scheduler) -> None:
                     scheduler.connection.ping()
                     break
                 except redis.RedisError as error:
+                    if not is_outage(error):
+                        raise
                     problem = error
             log.warning("scheduler: redis answers again; resuming")
     except (StopRequested, KeyboardInterrupt):

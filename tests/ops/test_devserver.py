@@ -349,3 +349,112 @@ def test_redis_passwords_stay_out_of_the_terminal():
     assert devserver.redacted("redis://:s3cret@db.internal:6379/2") == "redis://:***@db.internal:6379/2"
     assert devserver.redacted("rediss://app:s3cret@db:6380/0") == "rediss://app:***@db:6380/0"
     assert devserver.redacted("unix:///srv/var/redis.sock") == "unix:///srv/var/redis.sock"
+
+
+# --- stop signals during the start-up, and a honcho that does not stop (in this process, with stand-ins) --------
+
+@pytest.fixture
+def stop_handlers_restored():
+    """main() installs its stop-signal handlers in this process: put pytest's back afterwards."""
+    saved = {signum: signal.getsignal(signum) for signum in devserver.STOP_SIGNALS}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+@pytest.fixture
+def devserver_environment(monkeypatch, tmp_path: Path) -> list[str]:
+    """The process environment main() reads, without a Redis of its own; the arguments for main()."""
+    for name in ("REDIS_URL", "PUBLIC_BASE_URL", "BIND"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORT", str(free_port()))
+    env_file = tmp_path / "test.env"
+    env_file.write_text("")
+    return ["--env-file", str(env_file), "--var", str(tmp_path / "var")]
+
+
+def test_a_stop_during_the_port_check_ends_the_start_up_quietly(stop_handlers_restored, devserver_environment,
+                                                                monkeypatch, tmp_path):
+    # The port check waits up to a second for an answer: a Ctrl-C then is a clean stop, not a traceback.
+    checked = []
+
+    def stopped_while_checking(address) -> bool:
+        checked.append(address)
+        signal.raise_signal(signal.SIGINT)  # its handler runs here, in the middle of the check
+        return False
+
+    monkeypatch.setattr(devserver, "something_listens", stopped_while_checking)
+    assert devserver.main(devserver_environment) == 0
+    assert checked, "the port was not checked"
+    assert not (tmp_path / "var" / "redis.sock").exists()  # stopped before Redis was started
+
+
+def test_a_stop_while_the_embedded_redis_starts_stops_that_redis(stop_handlers_restored, devserver_environment,
+                                                                 monkeypatch, tmp_path):
+    # The signal comes when redis-server runs but before the devserver holds its process: it must still be
+    # stopped (it runs in a session of its own, so nothing else would).
+    real_popen = subprocess.Popen
+    started: list[subprocess.Popen] = []
+
+    def popen_then_stop(*args, **kwargs) -> subprocess.Popen:
+        process = real_popen(*args, **kwargs)
+        started.append(process)
+        signal.raise_signal(signal.SIGTERM)  # its handler runs here, before the process is handed back
+        return process
+
+    monkeypatch.setattr(subprocess, "Popen", popen_then_stop)
+    try:
+        assert devserver.main(devserver_environment) == 0
+        assert len(started) == 1 and "redis-server" in str(started[0].args[0]), started
+        assert started[0].poll() is not None, "the embedded Redis was left running"
+        assert not (tmp_path / "var" / "redis.sock").exists()  # redis-server removes its socket when it stops
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+
+
+STUBBORN_TREE = """
+import signal, subprocess, sys
+from pathlib import Path
+
+depth, ready = int(sys.argv[1]), sys.argv[2]
+if depth == 2:  # honcho: each process in a session of its own
+    subprocess.Popen([sys.executable, __file__, "1", ready], start_new_session=True)
+elif depth == 1:  # a Procfile process with a child in a process group of its own (as rq's work horse)
+    subprocess.Popen([sys.executable, __file__, "0", ready], process_group=0)
+else:
+    Path(ready).write_text("ready")
+while True:
+    signal.pause()
+"""
+
+
+@needs_proc
+def test_a_honcho_that_does_not_stop_is_killed_with_every_process_below_it(monkeypatch, tmp_path, capsys):
+    script = tmp_path / "stubborn.py"
+    script.write_text(STUBBORN_TREE)
+    ready = tmp_path / "ready"
+    supervisor = devserver.Supervisor()
+    supervisor.honcho = subprocess.Popen([sys.executable, str(script), "2", str(ready)], start_new_session=True)
+    tree: dict[int, tuple[str, str]] = {}
+    try:
+        wait_until(ready.exists, START_SECONDS, "the stand-in processes did not start")
+        tree = descendants(supervisor.honcho.pid)
+        assert len(tree) == 2, tree
+
+        monkeypatch.setattr(devserver, "HONCHO_STOP_SECONDS", 0)
+        supervisor.signum = signal.SIGTERM  # a stop was asked for, and passed on: honcho ignored it
+        assert supervisor.wait_for_honcho() == -signal.SIGKILL
+
+        wait_until(lambda: not still_running(tree), 15, f"processes left running: {still_running(tree)}")
+        message = capsys.readouterr().err
+        assert "killing it and the 2 processes below it" in message, message
+        assert all(str(pid) in message for pid in tree), message
+    finally:
+        for pid in [*still_running(tree)]:
+            os.kill(pid, signal.SIGKILL)
+        if supervisor.honcho.poll() is None:
+            supervisor.honcho.kill()
+        supervisor.honcho.wait(timeout=10)

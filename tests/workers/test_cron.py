@@ -129,18 +129,25 @@ class PrivateRedis:
         self.folder = Path(tempfile.mkdtemp(prefix="ll-cron-"))
         self.socket = self.folder / "redis.sock"
         self.process: subprocess.Popen | None = None
+        self.password: str | None = None
 
-    def start(self) -> None:
+    def start(self, *, password: str | None = None) -> None:
+        """Start the server; with a password, clients must give it (--requirepass)."""
+        self.password = password
         self.process = subprocess.Popen(
             [redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-             "--save", "", "--appendonly", "no", "--dir", str(self.folder)],
+             "--save", "", "--appendonly", "no", "--dir", str(self.folder),
+             *(["--requirepass", password] if password else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: self.answers() or self.process.poll() is not None, "the private redis-server")
         assert self.process.poll() is None, "the private redis-server did not start"
 
+    def client(self) -> redis_lib.Redis:
+        return redis_lib.Redis(unix_socket_path=str(self.socket), password=self.password)
+
     def answers(self) -> bool:
         try:
-            with redis_lib.Redis(unix_socket_path=str(self.socket)) as client:
+            with self.client() as client:
                 return bool(client.ping())
         except (redis_lib.ConnectionError, FileNotFoundError):
             return False
@@ -277,3 +284,82 @@ def test_each_tick_records_the_heartbeat_with_a_ttl(redis):
     scheduler.heartbeat()
     assert before <= scheduler_store.last_beat(redis) <= datetime.now(UTC)
     assert 0 < redis.ttl(scheduler_store.HEARTBEAT) <= scheduler_store.HEARTBEAT_TTL_SECONDS
+
+
+# --- what is not an outage ---------------------------------------------------------------------------------
+
+
+def test_only_connection_problems_and_passing_server_states_are_outages():
+    errors = redis_lib.exceptions
+    for outage in (errors.ConnectionError("refused"), errors.TimeoutError("timed out"),
+                   errors.BusyLoadingError("LOADING"), errors.ReadOnlyError("READONLY"),
+                   errors.OutOfMemoryError("OOM"), errors.MasterDownError("MASTERDOWN")):
+        assert cron.is_outage(outage), outage
+    for lasting in (errors.AuthenticationError("WRONGPASS"), errors.AuthorizationError("certificate"),
+                    errors.NoPermissionError("NOPERM"), errors.ResponseError("WRONGTYPE"),
+                    errors.DataError("invalid input"), errors.RedisError("other")):
+        assert not cron.is_outage(lasting), lasting
+
+
+def ends_with_the_error(scheduler: cron.Scheduler, caplog) -> None:
+    """Run it; fail when it takes the error for an outage (it would then wait for Redis for ever: stopped)."""
+    run_while(scheduler, lambda wait: wait(lambda: bool(unavailable(caplog)), "a try to reconnect"))
+
+
+@pytest.mark.parametrize("case", ["wrong password", "wrong type"])
+def test_a_redis_error_that_waiting_does_not_mend_ends_the_scheduler(private_redis, outage_scheduler, caplog,
+                                                                     case):
+    if case == "wrong password":
+        private_redis.start(password="not-the-schedulers")  # the scheduler connects without it
+        expected: type[Exception] = redis_lib.AuthenticationError
+    else:
+        private_redis.start()
+        with private_redis.client() as client:  # rq's scheduler registry is a sorted set: WRONGTYPE
+            client.set("rq:cron_schedulers", "not a sorted set")
+        expected = redis_lib.ResponseError
+
+    with pytest.raises(expected):
+        ends_with_the_error(outage_scheduler, caplog)
+    assert not unavailable(caplog)
+
+
+def test_a_wrong_password_found_while_waiting_for_redis_ends_the_scheduler(private_redis, outage_scheduler,
+                                                                          caplog):
+    # Redis is down at first (an outage); the one that comes back wants a password the scheduler lacks.
+    def control(wait) -> None:
+        wait(lambda: bool(unavailable(caplog)), "a try while Redis is down")
+        private_redis.start(password="not-the-schedulers")
+        # It ends by itself; before the fix it took the refusal for the outage going on, and tried again.
+        wait(lambda: any("AuthenticationError" in r.getMessage() for r in unavailable(caplog)),
+             "the scheduler to end")
+
+    with pytest.raises(redis_lib.AuthenticationError):
+        run_while(outage_scheduler, control)
+
+
+# --- a stop when Redis lost rq's scheduler registry ---------------------------------------------------------
+
+
+def test_a_stop_after_redis_lost_the_scheduler_registry_is_clean(private_redis, outage_scheduler, caplog):
+    """For up to a minute after Redis restarted empty (or failed over), rq's registry of schedulers lacks this
+    one (the next heartbeat adds it back), so rq's goodbye on a stop (register_death) finds nothing to remove."""
+    private_redis.start()
+    scheduler = outage_scheduler
+    saved = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+
+    def beat_then_lose_everything_and_stop() -> None:
+        cron.Scheduler.heartbeat(scheduler)
+        scheduler.connection.flushall()  # as a Redis that restarted empty
+        signal.raise_signal(signal.SIGTERM)  # the supervisor's stop; rq's handler (start() installs it) runs here
+
+    scheduler.heartbeat = beat_then_lose_everything_and_stop  # start() calls it once a round, after enqueueing
+    try:
+        cron.run(scheduler)  # returns only when stopped
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+    assert scheduler.stopping
+    assert scheduler.ticks == 1
+    assert not unavailable(caplog)
+    assert all(r.exc_info is None and r.levelno < logging.ERROR for r in caplog.records)
