@@ -85,6 +85,7 @@ class PrivateRedis:
         self.socket = self.folder / "redis.sock"
         self.data_dir = data_dir
         self.process: subprocess.Popen | None = None
+        self.password: str | None = None
 
     @property
     def url(self) -> str:
@@ -93,7 +94,7 @@ class PrivateRedis:
     def client(self) -> redis_lib.Redis:
         # From a URL, as the app builds it: no retries with backoff, so a server that is down fails at once
         # (redis.Redis(unix_socket_path=...) retries for about ten seconds first).
-        return redis_lib.Redis.from_url(self.url)
+        return redis_lib.Redis.from_url(self.url, password=self.password)
 
     def answers(self) -> bool:
         try:
@@ -102,12 +103,14 @@ class PrivateRedis:
         except (redis_lib.ConnectionError, FileNotFoundError):
             return False
 
-    def start(self) -> None:
+    def start(self, *, password: str | None = None) -> None:
+        """Start the server (empty); with a password, clients must give it (--requirepass)."""
+        self.password = password
         data = ["--appendonly", "yes", "--dir", str(self.data_dir)] if self.data_dir else [
             "--appendonly", "no", "--dir", str(self.folder)]
         self.process = subprocess.Popen(
             [redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-             "--save", "", *data],
+             "--save", "", *data, *(["--requirepass", password] if password else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         process = self.process
         wait_until(lambda: self.answers() or process.poll() is not None, self.START_SECONDS,

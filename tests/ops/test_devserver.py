@@ -14,9 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
-from conftest import free_port, redis_server_binary
+from conftest import PrivateRedis, free_port, wait_until
 
 from routing import devserver
 from routing.auth import service
@@ -39,14 +37,6 @@ BANNER = re.compile(r"^Loketlijn: (http://\S+) {3}\(Redis: (\S+)\)$")
 
 needs_proc = pytest.mark.skipif(not (PROC / "self" / "stat").exists(), reason="needs Linux /proc")
 no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def wait_until(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} within {seconds} s")
-        time.sleep(0.05)  # polling the condition, not waiting a fixed time
 
 
 def listens(port: int) -> bool:
@@ -236,7 +226,8 @@ def test_a_stop_signal_stops_honcho_every_process_and_the_embedded_redis(start_d
 
     assert server.stop(signum, group=False) == 0  # only the devserver's own pid, as docker stop does
 
-    wait_until(lambda: not still_running(tree), 15, f"processes left running: {still_running(tree)}")
+    wait_until(lambda: not still_running(tree), 15,
+               lambda: f"the devserver's processes to end; left running: {still_running(tree)}")
     assert not listens(server.port)
     assert not (server.var / "redis.sock").exists()  # redis-server removes its socket when it stops
     assert "Traceback" not in server.output, server.output[-6000:]
@@ -250,34 +241,21 @@ def test_ctrl_c_stops_the_processes_before_the_embedded_redis(start_devserver, t
 
     assert server.stop(signal.SIGINT, group=True) == 0  # what Ctrl-C sends: the whole foreground group
 
-    wait_until(lambda: not still_running(tree), 15, f"processes left running: {still_running(tree)}")
+    wait_until(lambda: not still_running(tree), 15,
+               lambda: f"the devserver's processes to end; left running: {still_running(tree)}")
     assert not listens(server.port)
     # Redis outlived the workers and the scheduler: no errors from them, and no stale registrations in the
     # data the embedded Redis kept (read back with a Redis of the test's own on that folder).
     assert "Traceback" not in server.output, server.output[-6000:]
     assert "ConnectionError" not in server.output, server.output[-6000:]
-    socket_path = Path(tempfile.mkdtemp(prefix="ll-devsrv-")) / "check.sock"  # short: unix socket path limit
-    check = subprocess.Popen(
-        [redis_server_binary(), "--port", "0", "--unixsocket", str(socket_path), "--dir", str(server.var / "redis"),
-         "--appendonly", "yes", "--save", ""],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    check = PrivateRedis(prefix="ll-devsrv-", data_dir=server.var / "redis")
     try:
-        def answers() -> bool:
-            try:
-                return redis_lib.Redis(unix_socket_path=str(socket_path)).ping()
-            except (redis_lib.ConnectionError, FileNotFoundError):
-                assert check.poll() is None, "the check Redis exited"
-                return False
-
-        wait_until(answers, 20, "the check Redis did not answer")
-        client = redis_lib.Redis(unix_socket_path=str(socket_path))
-        assert DEMO_EMAIL in service.account_emails(client).values(), "no demo data in the embedded Redis"
-        assert client.smembers("rq:workers") == set()
-        client.close()
+        check.start()
+        with check.client() as client:
+            assert DEMO_EMAIL in service.account_emails(client).values(), "no demo data in the embedded Redis"
+            assert client.smembers("rq:workers") == set()
     finally:
-        check.terminate()
-        check.wait(timeout=10)
+        check.close()
 
 
 def test_env_file_under_the_process_environment_one_setup_for_everything(start_devserver, redis_url, redis):
@@ -440,7 +418,7 @@ def test_a_honcho_that_does_not_stop_is_killed_with_every_process_below_it(monke
     supervisor.honcho = subprocess.Popen([sys.executable, str(script), "2", str(ready)], start_new_session=True)
     tree: dict[int, tuple[str, str]] = {}
     try:
-        wait_until(ready.exists, START_SECONDS, "the stand-in processes did not start")
+        wait_until(ready.exists, START_SECONDS, "the stand-in processes to start")
         tree = descendants(supervisor.honcho.pid)
         assert len(tree) == 2, tree
 
@@ -448,7 +426,8 @@ def test_a_honcho_that_does_not_stop_is_killed_with_every_process_below_it(monke
         supervisor.signum = signal.SIGTERM  # a stop was asked for, and passed on: honcho ignored it
         assert supervisor.wait_for_honcho() == -signal.SIGKILL
 
-        wait_until(lambda: not still_running(tree), 15, f"processes left running: {still_running(tree)}")
+        wait_until(lambda: not still_running(tree), 15,
+                   lambda: f"the processes to end; left running: {still_running(tree)}")
         message = capsys.readouterr().err
         assert "killing it and the 2 processes below it" in message, message
         assert all(str(pid) in message for pid in tree), message

@@ -12,20 +12,17 @@ import logging
 import os
 import re
 import runpy
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis as redis_lib
-from conftest import redis_server_binary
+from conftest import PrivateRedis, wait_until
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq.cron import CronScheduler
@@ -46,14 +43,6 @@ EVERY_PERIODIC_JOB = {
     ("workers.callback_jobs.purge_expired", callback_jobs.PURGE_SECONDS),
     ("workers.jobs.sweep_stuck", queues.SWEEP_INTERVAL_SECONDS),
 }
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + LIMIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
 
 
 def registered(scheduler: CronScheduler) -> set[tuple[str, int]]:
@@ -99,18 +88,20 @@ def test_the_imported_main_schedules_every_periodic_job(process_environment, mon
 def test_the_procfile_scheduler_process_registers_every_job_and_ticks(redis_url, redis):
     """The real process, as the Procfile starts it: what it registered (rq keeps it in Redis) and its heartbeat."""
     env = {**os.environ, "LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "PUBLIC_BASE_URL": "http://localhost"}
+    before = datetime.now(UTC)  # no tick of this process can be earlier
     process = subprocess.Popen([sys.executable, "-m", "workers.cron"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         # rq saves the scheduler, with its jobs, when it starts; the first tick follows.
-        wait_for(lambda: redis.exists("rq:cron_scheduler:loketlijn-cron") or process.poll() is not None,
-                 "the scheduler to start")
+        wait_until(lambda: redis.exists("rq:cron_scheduler:loketlijn-cron") or process.poll() is not None,
+                   LIMIT_SECONDS, "the scheduler to start")
         assert process.poll() is None
         assert registered(CronScheduler.fetch("loketlijn-cron", redis)) == EVERY_PERIODIC_JOB
-        wait_for(lambda: redis.exists(scheduler_store.HEARTBEAT) or process.poll() is not None, "the first tick")
+        wait_until(lambda: redis.exists(scheduler_store.HEARTBEAT) or process.poll() is not None, LIMIT_SECONDS,
+                   "the first tick")
         assert process.poll() is None
         assert 0 < redis.ttl(scheduler_store.HEARTBEAT) <= scheduler_store.HEARTBEAT_TTL_SECONDS
-        assert abs(scheduler_store.last_beat(redis).timestamp() - time.time()) < LIMIT_SECONDS
+        assert before <= scheduler_store.last_beat(redis) <= datetime.now(UTC)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -122,59 +113,13 @@ def test_the_procfile_scheduler_process_registers_every_job_and_ticks(redis_url,
 # --- a Redis outage ---------------------------------------------------------------------------------------
 
 
-class PrivateRedis:
-    """A redis-server of this test alone, on its own unix socket: start(), stop(), start() again."""
-
-    def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="ll-cron-"))
-        self.socket = self.folder / "redis.sock"
-        self.process: subprocess.Popen | None = None
-        self.password: str | None = None
-
-    def start(self, *, password: str | None = None) -> None:
-        """Start the server; with a password, clients must give it (--requirepass)."""
-        self.password = password
-        self.process = subprocess.Popen(
-            [redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-             "--save", "", "--appendonly", "no", "--dir", str(self.folder),
-             *(["--requirepass", password] if password else [])],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: self.answers() or self.process.poll() is not None, "the private redis-server")
-        assert self.process.poll() is None, "the private redis-server did not start"
-
-    def client(self) -> redis_lib.Redis:
-        return redis_lib.Redis(unix_socket_path=str(self.socket), password=self.password)
-
-    def answers(self) -> bool:
-        try:
-            with self.client() as client:
-                return bool(client.ping())
-        except (redis_lib.ConnectionError, FileNotFoundError):
-            return False
-
-    def has_heartbeat(self) -> bool:
-        try:
-            with redis_lib.Redis(unix_socket_path=str(self.socket)) as client:
-                return bool(client.exists(scheduler_store.HEARTBEAT))
-        except (redis_lib.ConnectionError, FileNotFoundError):
-            return False
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        self.process = None
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-@pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    yield server
-    server.close()
+def has_heartbeat(server: PrivateRedis) -> bool:
+    """Whether the scheduler ticked on this server (asked without the server's password, as the scheduler)."""
+    try:
+        with redis_lib.Redis.from_url(server.url) as client:
+            return bool(client.exists(scheduler_store.HEARTBEAT))
+    except (redis_lib.ConnectionError, FileNotFoundError):
+        return False
 
 
 def noop() -> None:
@@ -206,7 +151,7 @@ def run_while(scheduler: cron.Scheduler, control: Callable[[Callable[..., None]]
         raise StopRequested()
 
     def wait(condition: Callable[[], bool], what: str) -> None:
-        wait_for(lambda: finished.is_set() or condition(), what)
+        wait_until(lambda: finished.is_set() or condition(), LIMIT_SECONDS, what)
         if finished.is_set():
             raise AssertionError(f"the scheduler ended by itself while waiting for {what}")
 
@@ -244,11 +189,11 @@ def test_the_scheduler_waits_out_a_redis_outage_and_resumes(private_redis, outag
     private_redis.start()
 
     def control(wait) -> None:
-        wait(private_redis.has_heartbeat, "the first tick")
+        wait(lambda: has_heartbeat(private_redis), "the first tick")
         private_redis.stop()
         wait(lambda: len(unavailable(caplog)) >= 4, "four tries while Redis is down")
         private_redis.start()  # empty: as a Redis that lost its data, or another one after a failover
-        wait(private_redis.has_heartbeat, "a tick after Redis is back")
+        wait(lambda: has_heartbeat(private_redis), "a tick after Redis is back")
 
     run_while(outage_scheduler, control)
 
