@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where `make run` keeps its embedded Redis (routing/devserver.py); the default Redis of development.
+EMBEDDED_REDIS_DIR = PROJECT_ROOT / "var"
+EMBEDDED_REDIS_SOCKET = EMBEDDED_REDIS_DIR / "redis.sock"
+LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 # Development defaults: fine on a laptop, refused in production (see `problems_for_production`).
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"
@@ -97,6 +101,9 @@ def env_rate(name: str, default: str, single: bool = False) -> str | Invalid:
 class Base:
     ENV_NAME = "development"
 
+    def default_redis_url(self) -> str:
+        return LOCAL_REDIS_URL
+
     def values(self) -> dict[str, Any]:
         return {
             "LOKETLIJN_ENV": self.ENV_NAME,
@@ -105,7 +112,7 @@ class Base:
             "ENCRYPTION_KEYS": _env("ENCRYPTION_KEYS", DEV_ENCRYPTION_KEY),
             # Key for pseudonyms (HMAC of phone numbers) in audit records and dedup lookups.
             "PSEUDONYM_KEY": _env("PSEUDONYM_KEY", DEV_PSEUDONYM_KEY),
-            "REDIS_URL": _env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "REDIS_URL": _env("REDIS_URL", self.default_redis_url()),
             # Set by `make run` / the operator when Redis keeps its data (AOF or RDB).
             "REDIS_PERSISTENT": env_flag("REDIS_PERSISTENT", False),
             "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL"),
@@ -172,6 +179,11 @@ class Base:
 
 class Development(Base):
     ENV_NAME = "development"
+
+    def default_redis_url(self) -> str:
+        # `flask --app routing users add ...` in this checkout reaches the Redis `make run` started, not a
+        # Redis that runs on this machine for something else.
+        return f"unix://{EMBEDDED_REDIS_SOCKET}" if EMBEDDED_REDIS_SOCKET.is_socket() else LOCAL_REDIS_URL
 
 
 class Testing(Base):

@@ -36,6 +36,8 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from dotenv import dotenv_values
 
+from config import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 # SIGHUP: the terminal was closed. honcho is told SIGTERM then (it has no handler for SIGHUP).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -252,7 +254,7 @@ def start_embedded_redis(var: Path, supervisor: Supervisor) -> str:
 
     data = var / "redis"
     data.mkdir(parents=True, exist_ok=True)
-    socket_path = var / "redis.sock"
+    socket_path = var / settings.EMBEDDED_REDIS_SOCKET.name
     client = redis.Redis(unix_socket_path=str(socket_path))
     try:
         try:
@@ -391,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
                 env["PUBLIC_BASE_URL"] = base_url
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         env.setdefault("PYTHONUNBUFFERED", "1")
-        var = args.var or ROOT / "var"
+        var = args.var or settings.EMBEDDED_REDIS_DIR
 
         if not env.get("REDIS_URL"):
             env["REDIS_URL"] = start_embedded_redis(var, supervisor)

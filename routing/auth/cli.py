@@ -128,7 +128,10 @@ def create_key(name: str, role: str, locations: tuple[str, ...], partner: str | 
 @apikeys.command("list", help="List keys: id, name, role, scope and when made (UTC). The key itself is never "
                                "shown again; revoke one by its id.")
 def list_keys() -> None:
-    for record in store.list_api_keys(get_redis()):
+    records = store.list_api_keys(get_redis())
+    if not records:
+        click.echo("No API keys yet; make one with `apikeys create`.", err=True)
+    for record in records:
         scope = ",".join(record["locations"]) or record.get("partner") or "-"
         click.echo(f"{record['id']}\t{record.get('name', '')}\t{record['role']}\t{scope}\t"
                    f"{record.get('created') or '-'}")

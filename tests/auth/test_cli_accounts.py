@@ -96,6 +96,8 @@ def test_apikeys_list_shows_what_revoke_needs_and_never_the_key(app, redis):
     assert [line.split("\t")[0] for line in runner.invoke(args=["apikeys", "list"]).output.splitlines()] == [ids[1]]
 
 
-def test_apikeys_list_without_keys_prints_nothing(app):
+def test_apikeys_list_without_keys_says_so_on_stderr(app):
+    """Standard output stays a clean list for scripts (empty); the person at the terminal is told why."""
     result = app.test_cli_runner().invoke(args=["apikeys", "list"])
-    assert result.exit_code == 0 and result.output == ""
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "No API keys yet" in result.stderr

@@ -215,3 +215,21 @@ def test_keys_generate_works_before_the_keys_exist(redis_url):
     rotate = run(redis_url, "-m", "flask", "--app", "routing", "keys", "rotate")
     assert rotate.returncode == 1
     assert rotate.stderr.count("Refusing to start in production") == 1
+
+
+def test_development_commands_reach_the_redis_make_run_started(monkeypatch, tmp_path):
+    """`flask --app routing users add ...` next to `make run` uses its embedded Redis, not one of the machine."""
+    import socket
+
+    from config import settings
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    embedded = tmp_path / "redis.sock"
+    monkeypatch.setattr(settings, "EMBEDDED_REDIS_SOCKET", embedded)
+    assert settings.load("development")["REDIS_URL"] == settings.LOCAL_REDIS_URL  # make run is not running
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(embedded))
+        assert settings.load("development")["REDIS_URL"] == f"unix://{embedded}"
+        assert settings.load("production")["REDIS_URL"] == settings.LOCAL_REDIS_URL
+        monkeypatch.setenv("REDIS_URL", "redis://redis.internal:6379/2")
+        assert settings.load("development")["REDIS_URL"] == "redis://redis.internal:6379/2"

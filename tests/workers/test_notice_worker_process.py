@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import redis as redis_lib
 from conftest import wait_until
 
 from routing.notices import service
@@ -145,3 +146,16 @@ def test_a_killed_workers_notice_goes_out_again_once(app, redis, start_worker, m
     finally:
         hold.set()
         stub.close()
+
+
+def test_a_worker_stopped_during_an_outage_says_so_in_one_line(monkeypatch):
+    """rq waits out an outage while it works; its goodbye to Redis on a stop cannot: one line, no traceback."""
+    import workers.__main__ as worker_main
+
+    def goodbye_fails(app, names):
+        raise redis_lib.ConnectionError("Error 111 connecting")
+
+    monkeypatch.setattr(worker_main, "work", goodbye_fails)
+    with pytest.raises(SystemExit) as stopped:
+        worker_main.main(["notices"])
+    assert str(stopped.value) == "worker for notices: stopped while redis was unavailable (ConnectionError)"
