@@ -308,4 +308,3 @@ def test_a_stop_after_redis_lost_the_scheduler_registry_is_clean(private_redis, 
     assert scheduler.ticks == 1
     assert not unavailable(caplog)
     assert all(r.exc_info is None and r.levelno < logging.ERROR for r in caplog.records)
-
