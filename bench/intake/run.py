@@ -324,7 +324,7 @@ def render(results: dict, memory: dict, args) -> str:
         f"gunicorn with config/gunicorn.conf.py ({GUNICORN_WORKERS}), Redis {redis_version()} on 127.0.0.1 (db {args.db}); "
         f"load generator on the same machine ({CONNECTIONS} connections, a new connection per request; "
         f"max req/s is the median of {args.rounds} interleaved rounds); "
-        f"load average at the start {LOAD[0]:.1f}.",
+        f"load average at the start {LOAD[0]:.1f}. Libraries: {library_versions()}.",
         "",
         "| endpoint | max req/s | share of bare | p50 ms | p99 ms | at 200 req/s: p50 ms | p99 ms |",
         "|---|---|---|---|---|---|---|",
@@ -417,6 +417,23 @@ def _cpu() -> str:
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown CPU"
+
+
+# The libraries on the request path: a run after an upgrade is then told apart from one after a code change.
+LIBRARIES = ("flask", "werkzeug", "gunicorn", "redis", "marshmallow", "flask-smorest", "flask-wtf", "cryptography",
+             "phonenumbers")
+
+
+def library_versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in LIBRARIES:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    return ", ".join(found)
 
 
 def redis_version() -> str:
