@@ -15,6 +15,9 @@ from routing.errors import ApiError, on_error_page, redis_down_seen
 from routing.extensions import get_redis
 
 SESSION_USER = "user_email"
+# The account's id next to its address: a session belongs to that account, not to a later one with the same
+# address (removed and added again, or the address given to someone else).
+SESSION_ACCOUNT = "account_id"
 
 
 def current_principal() -> Principal | None:
@@ -35,7 +38,18 @@ def _resolve_principal() -> Principal | None:
     email = session.get(SESSION_USER)
     if not email:
         return None
-    return principal_cache().get(("user", email), lambda: service.principal_for_user(get_redis(), email))
+    principal = principal_cache().get(("user", email), lambda: service.principal_for_user(get_redis(), email))
+    if principal is None or principal.id != session.get(SESSION_ACCOUNT):
+        return None
+    return principal
+
+
+def remember_login(principal: Principal) -> None:
+    """Log this account in: a fresh session (nothing of before the login carries over)."""
+    session.clear()
+    session.permanent = True
+    session[SESSION_USER] = principal.email
+    session[SESSION_ACCOUNT] = principal.id
 
 
 def _allowed(principal: Principal, roles: tuple[str, ...]) -> bool:

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError
 
-from routing.auth import SESSION_USER, service
+from routing.auth import remember_login, service
 from routing.auth.schemas import LoginSchema
 from routing.extensions import get_redis, limiter
 
@@ -51,9 +51,7 @@ def login_post():
         message = _("Dit e-mailadres en wachtwoord horen niet bij elkaar. Probeer het opnieuw.")
         return render_template("auth/login.html", next=data["next"], errors={"_form": [message]},
                                values={"email": data["email"]}), 401
-    session.clear()
-    session.permanent = True
-    session[SESSION_USER] = principal.email
+    remember_login(principal)
     return redirect(_safe_next(data["next"]))
 
 

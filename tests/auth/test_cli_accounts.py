@@ -55,6 +55,15 @@ def test_users_remove_ends_login_and_session_and_keeps_the_audit_records(app, cl
     assert kept["attributes"]["loketlijn.actor"] == account.id
 
 
+def test_a_session_belongs_to_its_account_not_to_a_later_one_with_the_same_address(app, client, login, redis):
+    email = login(client, "coordinator")
+    assert client.get("/api/v1/audit/TB-AAAA").status_code == 200
+    assert app.test_cli_runner().invoke(args=["users", "remove", email, "--yes"]).exit_code == 0
+    # The address is given to someone else (a new account, a new id): the old browser is not logged in as them.
+    service.add_user(redis, email, "another-password-5678", "coordinator", [], None)
+    assert client.get("/api/v1/audit/TB-AAAA").status_code == 401
+
+
 def test_users_remove_asks_first(app, make_user, redis):
     email = make_user("staff", ("utrecht",))
     runner = app.test_cli_runner()

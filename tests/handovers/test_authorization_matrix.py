@@ -188,7 +188,7 @@ _accounts: dict[str, dict[str, Any]] = {}
 def _log_in(client, redis, role: str) -> None:
     """Log in as `role` without paying for a password hash per cell: the account record is made once
     (with a real argon2 hash) and re-stored after each flush; the session is the one login would set."""
-    from routing.auth import SESSION_USER
+    from routing.auth import SESSION_ACCOUNT, SESSION_USER
     from routing.auth import service as accounts
     from routing.store import users
 
@@ -199,6 +199,7 @@ def _log_in(client, redis, role: str) -> None:
     users.save_user(redis, _accounts[role])
     with client.session_transaction() as session:
         session[SESSION_USER] = _accounts[role]["email"]
+        session[SESSION_ACCOUNT] = _accounts[role]["id"]
 
 
 def _request(client, case: Case, world: dict[str, str]):
