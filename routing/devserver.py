@@ -149,10 +149,15 @@ def descendants(root: int) -> dict[int, str]:
     return found
 
 
-def _signal_same(pid: int, started: str, signum: int) -> None:
-    """Signal pid if it is still the process that started at `started` (and not a zombie)."""
+def is_same_process(pid: int, started: str) -> bool:
+    """Whether pid is still the live process that started at `started` (not a zombie, not a reused pid)."""
     stat = _stat(pid)
-    if stat is None or stat[2] != started or stat[0] == "Z":
+    return stat is not None and stat[2] == started and stat[0] != "Z"
+
+
+def _signal_same(pid: int, started: str, signum: int) -> None:
+    """Signal pid if it is still the process that started at `started`."""
+    if not is_same_process(pid, started):
         return
     try:
         os.kill(pid, signum)
@@ -160,7 +165,7 @@ def _signal_same(pid: int, started: str, signum: int) -> None:
         pass  # exited meanwhile
 
 
-def _command(pid: int) -> str:
+def command_line(pid: int) -> str:
     try:
         return (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
@@ -191,7 +196,7 @@ def kill_honcho(honcho: subprocess.Popen) -> None:
         for pid, started in new.items():
             _signal_same(pid, started, signal.SIGSTOP)
         frozen.update(new)
-    listed = "".join(f"\n  {pid} {_command(pid)}" for pid in frozen)
+    listed = "".join(f"\n  {pid} {command_line(pid)}" for pid in frozen)
     print(f"honcho did not stop within {HONCHO_STOP_SECONDS} s; killing it and the {len(frozen)} processes "
           f"below it:{listed}", file=sys.stderr)
     for pid, started in reversed(frozen.items()):

@@ -18,7 +18,6 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -26,10 +25,10 @@ import redis as redis_lib
 from conftest import PrivateRedis, free_port, wait_until
 
 from routing import devserver
+from routing.devserver import PROC, command_line, descendants, is_same_process
 from routing.auth import service
 
 ROOT = Path(__file__).resolve().parents[2]
-PROC = Path("/proc")
 START_SECONDS = 120  # two shared cores: generous, and only a bound (every wait polls a condition)
 STOP_SECONDS = 60
 DEMO_EMAIL, DEMO_PASSWORD = "loket@example.org", "demo-wachtwoord-2026"
@@ -52,47 +51,11 @@ def healthz(base: str) -> int:
         return response.status
 
 
-# --- processes, from /proc (no dependency for it) ---------------------------------------------------------------
+# --- processes, from /proc: the devserver's own helpers ---------------------------------------------------------
 
-def _stat(pid: int) -> tuple[str, int, str] | None:
-    """(state, parent pid, start time) of a process, None when there is none."""
-    try:
-        text = (PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    fields = text.rpartition(")")[2].split()  # after the command name, which may hold spaces and ')'
-    return fields[0], int(fields[1]), fields[19]
-
-
-def descendants(root: int) -> dict[int, tuple[str, str]]:
-    """Every process below root: pid → (start time, command line). Start time tells a reused pid apart."""
-    children: dict[int, list[int]] = defaultdict(list)
-    for entry in PROC.iterdir():
-        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
-            children[stat[1]].append(int(entry.name))
-    found: dict[int, tuple[str, str]] = {}
-    stack = [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            stat = _stat(child)
-            if stat is None:
-                continue
-            try:
-                command = (PROC / str(child) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                command = ""
-            found[child] = (stat[2], command)
-            stack.append(child)
-    return found
-
-
-def still_running(processes: dict[int, tuple[str, str]]) -> dict[int, str]:
-    alive = {}
-    for pid, (started, command) in processes.items():
-        stat = _stat(pid)
-        if stat is not None and stat[2] == started and stat[0] != "Z":
-            alive[pid] = command
-    return alive
+def still_running(processes: dict[int, str]) -> dict[int, str]:
+    """Of the processes found by devserver.descendants (pid → start time), those still alive: pid → command."""
+    return {pid: command_line(pid) for pid, started in processes.items() if is_same_process(pid, started)}
 
 
 # --- the devserver as a process --------------------------------------------------------------------------------
@@ -220,7 +183,7 @@ def test_a_stop_signal_stops_honcho_every_process_and_the_embedded_redis(start_d
     assert base == f"http://127.0.0.1:{server.port}"
     assert redis_url == f"unix://{server.var / 'redis.sock'}"
     tree = descendants(server.process.pid)
-    commands = " ".join(command for _, command in tree.values())
+    commands = " ".join(command_line(pid) for pid in tree)
     for part in ("honcho", "gunicorn", "workers jobs", "workers notices", "workers.cron", "redis-server"):
         assert part in commands, f"{part} not among the devserver's processes: {commands}"
 
@@ -416,7 +379,7 @@ def test_a_honcho_that_does_not_stop_is_killed_with_every_process_below_it(monke
     ready = tmp_path / "ready"
     supervisor = devserver.Supervisor()
     supervisor.honcho = subprocess.Popen([sys.executable, str(script), "2", str(ready)], start_new_session=True)
-    tree: dict[int, tuple[str, str]] = {}
+    tree: dict[int, str] = {}
     try:
         wait_until(ready.exists, START_SECONDS, "the stand-in processes to start")
         tree = descendants(supervisor.honcho.pid)
