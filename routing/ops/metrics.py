@@ -76,12 +76,7 @@ class RedisCollector(Collector):
             workers.add_metric([name], count)
         yield workers
 
-        # Two sorted sets the notices feature keeps anyway: no scan, three commands, each O(log n).
-        with r.pipeline(transaction=False) as pipe:
-            pipe.zcard(notice_store.PENDING)
-            pipe.zcount(notice_store.FAILED, now.timestamp() - notice_store.RETENTION_SECONDS, "+inf")
-            pipe.zcount(notice_store.PENDING, "-inf", now.timestamp() - OVERDUE_AFTER_SECONDS)
-            pending, failed, overdue = pipe.execute()
+        pending, failed, overdue = notice_store.counts(r, now, OVERDUE_AFTER_SECONDS)
         notices = GaugeMetricFamily(
             "loketlijn_notices", "Notices by state: pending = created or sending, not yet sent (the sweep index "
                                  "does not tell the two apart); failed = failed on every channel, within the "
