@@ -1,14 +1,18 @@
 """Worker entry point: `python -m workers [QUEUE ...]` (the Procfile's `worker` and `notices`).
 
 The notices queue alone gets the threaded, non-forking worker (queues.NOTICE_THREADS sends at once);
-any other set of queues a plain forking RQ worker.
+any other set of queues rq's SimpleWorker, which runs each job in the worker's own process. Not rq's forking
+Worker: its work horses are in the worker's process group, and a stop signal to the group (honcho, a
+terminal's Ctrl-C) that lands just after a fork ran the worker's stop handler in the new child, which ended
+in a traceback ("can only join a child process"). The jobs are short and our own, and each re-reads its
+record, so a fork per job bought no isolation worth that.
 """
 
 from __future__ import annotations
 
 import sys
 
-from rq import Worker
+from rq import SimpleWorker
 
 from routing.errors import REDIS_DOWN
 from routing.extensions import get_redis
@@ -42,7 +46,7 @@ def work(app, names: list[str]) -> None:
         # and each notice's own record says what became of it.
         worker.work(with_scheduler=True, logging_level="WARNING")
     else:
-        Worker(names, connection=get_redis()).work(with_scheduler=True)
+        SimpleWorker(names, connection=get_redis()).work(with_scheduler=True)
 
 
 if __name__ == "__main__":
