@@ -5,9 +5,11 @@ call me back about my benefits", "Graag terugbellen over mijn toeslag"), too sho
 to be reliable, and there are only two outcomes. Counting common words of each language is small, needs no
 dependency, and its outcome can be explained to anyone: these words are English, those are Dutch.
 
-The rule: English only when the message has at least two English words and more than twice as many English
-as Dutch words; otherwise Dutch, also for an empty message, a reference ("TB?") or a bare number. A Dutch
-reply to an English speaker is the cost of a wrong guess either way; for most citizens it is the right one.
+The rule: a message that asks for a language gets it ("Graag in het Engels", "English please"; "Ik spreek
+geen Nederlands" and "I don't speak Dutch" ask for the other one). Otherwise English only when the message has
+at least two English words and more than twice as many English as Dutch words; else Dutch, also for an empty
+message, a reference ("TB?") or a bare number. A Dutch reply to an English speaker is the cost of a wrong guess
+either way; for most citizens it is the right one.
 """
 
 from __future__ import annotations
@@ -42,7 +44,29 @@ def word_counts(text: str) -> tuple[int, int]:
     return sum(w in ENGLISH_WORDS for w in words), sum(w in DUTCH_WORDS for w in words)
 
 
+# A language named in the message, and the words that say "not this one" when they come just before its name.
+LANGUAGE_NAMES = {"english": ENGLISH, "engels": ENGLISH, "engelstalig": ENGLISH,
+                  "dutch": DUTCH, "nederlands": DUTCH, "nederlandstalig": DUTCH}
+NEGATIONS = frozenset({"no", "not", "t", "never", "geen", "niet", "nooit"})  # "t": don't, can't
+OTHER = {ENGLISH: DUTCH, DUTCH: ENGLISH}
+
+
+def asked_for(text: str) -> str | None:
+    """The language the message asks for by name, if it asks for exactly one."""
+    words = _WORDS.findall(text.lower())
+    wishes = set()
+    for i, word in enumerate(words):
+        named = LANGUAGE_NAMES.get(word)
+        if named:
+            negated = not NEGATIONS.isdisjoint(words[max(0, i - 2):i])
+            wishes.add(OTHER[named] if negated else named)
+    return wishes.pop() if len(wishes) == 1 else None
+
+
 def detect(text: str | None) -> str:
-    """"en" when the text is clearly English (see the module docstring), else "nl"."""
+    """The language asked for, else "en" when the text is clearly English (see the module docstring), else "nl"."""
+    wish = asked_for(text or "")
+    if wish:
+        return wish
     english, dutch = word_counts(text or "")
     return ENGLISH if english >= 2 and english > 2 * dutch else DUTCH

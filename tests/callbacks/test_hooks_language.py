@@ -54,6 +54,18 @@ def test_unclear_messages_are_dutch(text):
     assert message_language.detect(text) == "nl"
 
 
+@pytest.mark.parametrize(("text", "language"), [
+    ("Graag in het Engels bellen", "en"), ("Bel mij terug, ik spreek Engels", "en"), ("english please", "en"),
+    ("Ik spreek geen Nederlands", "en"), ("Sorry, I don't speak Dutch", "en"), ("I can not speak dutch", "en"),
+    ("Please call me in Dutch", "nl"), ("Please call, Nederlands graag", "nl"), ("Ik spreek geen Engels", "nl"),
+    ("No English please, call me", "nl"),
+    # Both asked for: no wish, the words decide.
+    ("Engels of Nederlands, maakt niet uit, bel mij", "nl"), ("English or Dutch, please call me back", "en"),
+])
+def test_a_language_asked_for_by_name_wins(text, language):
+    assert message_language.detect(text) == language
+
+
 def test_words_are_counted_without_case_punctuation_or_words_both_languages_use():
     assert message_language.word_counts("HELLO, please... call-back! 3x") == (4, 0)
     assert message_language.word_counts("Help is in de hal") == (0, 1)  # help, is, in: both languages
@@ -89,6 +101,12 @@ def test_an_english_whatsapp_message_is_english_too(client, redis):
     text = reply(signed_post(client, "/hooks/twilio/whatsapp?location=utrecht",
                              {"From": "whatsapp:+31612345678", "Body": "Hi, can you call me back?"}))
     assert "We will call you back" in text
+    assert service.get_status(redis, reference_in(text)).language == "en"
+
+
+def test_a_dutch_sms_that_asks_for_english_is_answered_and_called_back_in_english(client, redis):
+    text = reply(sms(client, "Graag terugbellen in het Engels"))
+    assert "We will call you back" in text and "Wij bellen" not in text
     assert service.get_status(redis, reference_in(text)).language == "en"
 
 
