@@ -4,13 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test ci node browsers bench bench-lookup bench-intake bench-dispatch bench-handover translations clean
+.PHONY: run test ci node browsers bench bench-lookup bench-intake bench-dispatch bench-handover translations lock clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package to the versions the tests and benchmarks last passed with, so a fresh
+# machine gets what CI tested and benchmark runs compare like with like; `make lock` moves them on.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
+
+# The newest versions pyproject.toml allows, resolved in a throwaway venv (nothing installed by hand leaks in).
+lock:
+	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)-lock/bin/python -m pip install --quiet -e ".[test]"
+	{ echo "# Written by make lock: the versions of every package the project installs (pip -c)."; \
+	  $(VENV)-lock/bin/python -m pip freeze --exclude-editable; } > constraints.txt
+	rm -rf $(VENV)-lock
 
 translations: $(STAMP)
 	$(BIN)/flask --app routing translations compile >/dev/null
@@ -51,4 +62,4 @@ bench-handover: translations
 	$(BIN)/python bench/handover.py
 
 clean:
-	rm -rf $(VENV) node_modules var .pytest_cache
+	rm -rf $(VENV) $(VENV)-lock node_modules var .pytest_cache
