@@ -192,7 +192,10 @@ def confirmation(location_id: str):
         sms_number=phones.display(location.inbound_number).replace(" ", "\u00a0")
         if location.inbound_number else None,
         withdraw_url=url_for("callbacks.withdraw_page", location_id=location.id, reference=reference, t=token)
-        if token else None, partner_name=_partner_name(partner) if partner else None)
+        if token else None,
+        # The partner says what the question is about: only for the browser that asked (it holds the token), not
+        # for anyone who types the same number and is shown the existing request.
+        partner_name=_partner_name(partner) if partner and token else None)
 
 
 @bp.route("/l/<location_id>/terugbellen/<reference>/intrekken", methods=["GET", "POST"])
@@ -353,7 +356,22 @@ def _render_detail(item: service.CallbackRequest, handles: bool, errors: dict | 
         final=item.state in states.DONE_FOR_LOKET, errors=errors or {}, values=values or {},
         colleague=handles and service.held_by_colleague(item, current_principal()),
         version=service.version(item), chosen=_chosen_location(), ended_as=_ended_labels(),
-        **_staff_context()), status
+        returned_by=_partner_name_or_id(item.returned_by) if item.returned_by else None,
+        return_reasons=_return_reasons(), **_staff_context()), status
+
+
+def _partner_name_or_id(partner_id: str) -> str:
+    try:
+        return _partner_name(partner_id)
+    except ApiError:  # gone from the directory since
+        return partner_id
+
+
+def _return_reasons() -> dict[str, str]:
+    """Why a partner sent a request back, when its note is not shown (see handovers' return_reason)."""
+    return {"partner": _("De organisatie zegt dat de vraag niet bij hen hoort."),
+            "max_attempts": _("De organisatie kon de inwoner na het hoogste aantal pogingen niet bereiken."),
+            "wrong_number": _("De organisatie zegt: verkeerd nummer.")}
 
 
 def _outcome_labels() -> list[tuple[str, str]]:

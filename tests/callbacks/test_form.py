@@ -367,6 +367,17 @@ def test_a_request_a_partner_takes_over_can_still_be_withdrawn(client, redis):
     assert handovers.find(redis, handover_ref).outcome == "withdrawn_by_citizen"
 
 
+def test_someone_else_typing_the_same_number_is_not_told_what_the_question_is_about(app, client, redis):
+    first = send(client, topic="kinderbijslag").get_data(as_text=True)
+    assert "Sociale Verzekeringsbank" in first
+    other_browser = app.test_client()
+    page = send(other_browser, topic="").get_data(as_text=True)
+    assert reference_on(page) == reference_on(first)  # the existing request is shown again, as the issue asks
+    assert "<h1>Uw vraag is doorgegeven</h1>" in page and "Sociale Verzekeringsbank" not in page
+    assert "Een medewerker van de organisatie die over uw vraag gaat, belt u terug." in page
+    assert withdraw_link_on(page) is None
+
+
 def test_a_citizen_is_never_sent_to_the_staff_start_page(client, api_key):
     created = client.post("/api/v1/callbacks", json={"location": "utrecht", "phone": "06 12345678", "consent": True},
                           headers=api_key("staff", locations=("utrecht",))).get_json()
