@@ -1,6 +1,7 @@
 """gunicorn settings for the `web` process; environment variables override the defaults."""
 
 import gc
+import ipaddress
 import multiprocessing
 import os
 
@@ -31,3 +32,27 @@ def pre_fork(server, worker):  # noqa: ARG001 (gunicorn's hook signature)
     and, by touching each object, copies the master's memory page by page into the worker (copy-on-write).
     """
     gc.freeze()
+
+
+def on_starting(server):
+    """Development and testing settings serve only this machine's own addresses.
+
+    Those settings have a SECRET_KEY that is in the source code (anyone can sign a session with it) and an open
+    development outbox; an install that forgot LOKETLIJN_ENV=production must not put them on a network.
+    """
+    environment = os.environ.get("LOKETLIJN_ENV", "development")
+    if environment == "production":
+        return
+    exposed = [f"{host}:{port}" for host, port in (a for a in server.cfg.address if isinstance(a, tuple))
+               if not _is_loopback(host)]
+    if exposed:
+        raise SystemExit(f"Refusing to start: LOKETLIJN_ENV is {environment!r}, whose settings are not safe on a "
+                         f"network, but gunicorn would listen on {', '.join(exposed)}. Set LOKETLIJN_ENV=production "
+                         f"(see docs/deploy.md) or bind to 127.0.0.1.")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any address
+        return False

@@ -67,6 +67,17 @@ def test_web_process_serves_the_citizen_form(start_web):
         assert "csrf_token" in response.read().decode()
 
 
+@pytest.mark.parametrize("bind", ["0.0.0.0", "[::]", "example.org"])
+def test_development_settings_never_listen_on_a_network(redis_url, tmp_path, bind):
+    # An install that forgot LOKETLIJN_ENV=production would serve the development SECRET_KEY and outbox.
+    env = {**os.environ, "HOME": str(tmp_path), "REDIS_URL": redis_url, "LOKETLIJN_ENV": "development",
+           "BIND": f"{bind}:{free_port()}", "WEB_CONCURRENCY": "1"}
+    done = subprocess.run(web_command(), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "Refusing to start: LOKETLIJN_ENV is 'development'" in done.stderr and "Traceback" not in done.stderr
+    assert "Set LOKETLIJN_ENV=production" in done.stderr
+
+
 def test_no_control_socket_unless_the_operator_names_one(start_web, tmp_path):
     # gunicorn 25.1+ would otherwise open one per user, which any other server of that user takes over.
     start_web()
