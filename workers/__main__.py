@@ -54,12 +54,13 @@ def work(app, names: list[str]) -> None:
     if names == [queues.NOTICES]:
         # Each thread gets an app context of its own (a context does not cross threads).
         worker = NoticesWorker(names, connection=get_redis(), threads=queues.NOTICE_THREADS,
+                               worker_ttl=queues.WORKER_TTL_SECONDS,
                                thread_initializer=lambda: app.app_context().push())
         # RQ logs several lines per job; at hundreds of notices a second that is noise (and CPU),
         # and each notice's own record says what became of it.
         worker.work(with_scheduler=True, logging_level="WARNING")
     else:
-        JobsWorker(names, connection=get_redis()).work(with_scheduler=True)
+        JobsWorker(names, connection=get_redis(), worker_ttl=queues.WORKER_TTL_SECONDS).work(with_scheduler=True)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import redis
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 from rq import Queue, Worker
-from rq.defaults import DEFAULT_WORKER_TTL
+from rq.worker import WorkerStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from routing.errors import REDIS_DOWN
@@ -24,10 +24,10 @@ from routing.store import notices as notice_store
 from routing.store import scheduler as scheduler_store
 from workers import queues
 
-# A live RQ worker refreshes its heartbeat at least every worker_ttl - 15 s (while it waits for a job;
-# more often while it works); rq keeps a killed worker's key until worker_ttl + 60 s after its last one.
-# A worker whose last heartbeat is older than this is dead, though its key may still be there.
-WORKER_ALIVE_SECONDS = DEFAULT_WORKER_TTL
+# rq keeps a killed worker's key until worker_ttl + 60 s after its last heartbeat (longer when it was busy);
+# one whose heartbeat is older than this is dead, though its key may still be there (see queues.WORKER_TTL_SECONDS).
+WORKER_ALIVE_SECONDS = queues.WORKER_TTL_SECONDS
+BUSY_WORKER_ALIVE_SECONDS = queues.WORKER_TTL_SECONDS + queues.JOB_TIMEOUT_SECONDS
 # The sweeper (every queues.SWEEP_INTERVAL_SECONDS) moves each notice it looks at to a later time; one
 # still waiting this long after its time was not looked at: the sweeper does not run, or does not keep up.
 OVERDUE_AFTER_SECONDS = 2 * queues.SWEEP_INTERVAL_SECONDS
@@ -64,13 +64,14 @@ class RedisCollector(Collector):
         yield depth
 
         alive: Counter[str] = Counter({name: 0 for name in queues.ALL})
-        recent = now - timedelta(seconds=WORKER_ALIVE_SECONDS)
         for worker in Worker.all(connection=r):
-            if worker.last_heartbeat is not None and worker.last_heartbeat >= recent:
+            limit = BUSY_WORKER_ALIVE_SECONDS if worker.get_state() == WorkerStatus.BUSY else WORKER_ALIVE_SECONDS
+            if worker.last_heartbeat is not None and worker.last_heartbeat >= now - timedelta(seconds=limit):
                 alive.update(worker.queue_names())
         workers = GaugeMetricFamily(
             "loketlijn_workers", f"RQ workers listening on the queue whose last heartbeat is under "
-                                 f"{WORKER_ALIVE_SECONDS} s old (a worker on two queues counts in both)",
+                                 f"{WORKER_ALIVE_SECONDS} s old ({BUSY_WORKER_ALIVE_SECONDS} s while running a "
+                                 f"job; a worker on two queues counts in both)",
             labels=["queue"])
         for name, count in sorted(alive.items()):
             workers.add_metric([name], count)
