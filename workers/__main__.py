@@ -14,6 +14,7 @@ Redis answers again, where rq's own ended with a traceback of some 140 lines.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from rq import SimpleWorker
@@ -26,11 +27,28 @@ from workers.pool import ThreadPoolWorker
 from workers.rq_scheduler import PatientSchedulerMixin
 
 
-class JobsWorker(PatientSchedulerMixin, SimpleWorker):
+class StopFromBirthMixin:
+    """For an rq Worker class: a stop that comes while the worker starts still ends in its goodbye.
+
+    rq registers the worker (`bootstrap`) and forks its scheduler before it installs its stop handlers, so a
+    SIGINT or SIGTERM in between (Ctrl-C on `make run` just after it started) ended the process without
+    `teardown`, and its registration stayed in Redis, counted as a live worker. Here a stop in that window only
+    sets rq's own flag, which its loop looks at first: it leaves at once, through its teardown."""
+
+    def bootstrap(self, *args, **kwargs) -> None:
+        def stop_when_started(_signum, _frame) -> None:
+            self._stop_requested = True
+
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, stop_when_started)
+        super().bootstrap(*args, **kwargs)
+
+
+class JobsWorker(StopFromBirthMixin, PatientSchedulerMixin, SimpleWorker):
     """rq's SimpleWorker with the scheduler process that waits out a Redis outage."""
 
 
-class NoticesWorker(PatientSchedulerMixin, ThreadPoolWorker):
+class NoticesWorker(StopFromBirthMixin, PatientSchedulerMixin, ThreadPoolWorker):
     """The threaded notice worker with the scheduler process that waits out a Redis outage."""
 
 
