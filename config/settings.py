@@ -138,6 +138,9 @@ class Base:
             # Seconds a process remembers who a key or session belongs to (a revoked key stops this late).
             "AUTH_CACHE_SECONDS": env_int("AUTH_CACHE_SECONDS", 5),
             "LOGIN_RATE_LIMIT": env_rate("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+            # Hours a login counts, however busy (a working day): then staff log in again. Idle sessions end
+            # sooner (SESSION_LIFETIME_SECONDS after the last request).
+            "LOGIN_MAX_HOURS": env_int("LOGIN_MAX_HOURS", 12, minimum=1, maximum=7 * 24),
             "AUDIT_RETENTION_DAYS": env_int("AUDIT_RETENTION_DAYS", 400),
             "API_TITLE": "Loketlijn",
             "API_VERSION": "v1",

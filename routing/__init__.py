@@ -25,7 +25,7 @@ FEATURES = (
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    from routing import errors, extensions, i18n, logs
+    from routing import errors, extensions, http, i18n, logs
 
     app.session_interface = extensions.CookieSessionInterface()
     app.json = OrjsonProvider(app)
@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for name in FEATURES:
         importlib.import_module(name).init_app(app)
     app.before_request(_fresh_request_state)
+    app.after_request(http.security_headers)  # after every feature's own (app hooks run after blueprints')
     # After flask-smorest, whose own handler answers every HTTP error in JSON, pages included.
     errors.init_app(app)
     return app

@@ -9,7 +9,6 @@ from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from flask_wtf import CSRFProtect
 
@@ -64,7 +63,17 @@ class CookieSessionInterface(SecureCookieSessionInterface):
 api = Api(spec_kwargs={"extra_plugins": [CommonResponses()]})
 babel = Babel()
 csrf = CSRFProtect()
-limiter = RouteLimiter(key_func=get_remote_address, strategy="moving-window")
+
+
+def client_rate_limit_id() -> str:
+    """Flask-Limiter's key for per-address limits: the client's keyed pseudonym (an IPv6 client by its
+    /64), never its address (`routing.privacy.clients`; imported here late, that package imports this one)."""
+    from routing.privacy.clients import current_rate_limit_id
+
+    return current_rate_limit_id()
+
+
+limiter = RouteLimiter(key_func=client_rate_limit_id, strategy="moving-window")
 
 
 def limiter_storage_uri(redis_url: str) -> str:

@@ -1,5 +1,5 @@
-"""Response headers for pages that show personal data or carry a token in their address, and absolute
-links for notices."""
+"""Response headers: for every response (`security_headers`), for pages that show personal data or carry a
+token in their address (`private`, and every JSON API answer); and absolute links for notices."""
 
 from __future__ import annotations
 
@@ -10,6 +10,32 @@ def private(response: Response) -> Response:
     """Not stored by any cache (a kiosk's Back button shows nothing), and the URL never leaks to another site."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+API_PREFIX = "/api/"
+# Only this service's own files: no inline script or style (pages have none; the one script, the directory's
+# results as you type, is a static file), no plugins, no framing (clickjacking), forms post only here.
+# The QR code for the door is an SVG from this service too, so images need nothing more than 'self'.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; "
+                           "form-action 'self'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that do not read the policy
+}
+
+
+def security_headers(response: Response) -> Response:
+    """Every response (pages, errors, the JSON API, Twilio's TwiML, static files), registered once on the app.
+    JSON API answers carry personal data or whether a reference exists: never stored (`private`). A stricter
+    referrer policy set before (`private`: no-referrer) stays; else the address goes to this site only.
+    HSTS is the TLS proxy's (docs/deploy.md)."""
+    if request.path.startswith(API_PREFIX):
+        private(response)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
 
 

@@ -24,6 +24,10 @@ def init_app(app: Flask) -> None:
     # docs' "Optimization" section); gunicorn's format does show the process id, which stays.
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logMultiprocessing = False
+    # Flask-Limiter logs each refusal ("ratelimit 20 per 1 hour (<key>) exceeded at endpoint: ..."), with the
+    # key it counted by. Our keys are pseudonyms, but a refusal is already our own request line (route and
+    # status 429), so its line is left out; its warnings and errors (storage unreachable) stay.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)
 
     @app.before_request
     def start_timer() -> None:

@@ -37,6 +37,18 @@ class PrincipalCache:
                     self._entries[key] = principal
         return principal
 
+    def refresh(self, key: tuple[str, str], load: Callable[[], Principal | None]) -> Principal | None:
+        """Read it again now: what this process remembers is older than what the asker has seen (a session
+        made after a logout or a new password in another process)."""
+        principal = load()
+        if self._entries is not None:
+            with self._lock:
+                if principal is None:
+                    self._entries.pop(key, None)
+                else:
+                    self._entries[key] = principal
+        return principal
+
     def clear(self) -> None:
         with self._lock:
             if self._entries is not None:

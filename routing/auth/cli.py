@@ -60,7 +60,8 @@ def users() -> None:
     pass
 
 
-@users.command("add", help="Add or update an account; the password is read from standard input.")
+@users.command("add", help="Add or update an account; the password is read from standard input. A new "
+                           "password for an existing account ends its open sessions (a reset).")
 @click.argument("email")
 @scope_options(PersonRole())
 def add_user(email: str, role: str, locations: tuple[str, ...], partner: str | None) -> None:

@@ -25,6 +25,8 @@ class Principal:
     locations: frozenset[str] = field(default_factory=frozenset)
     partner: str | None = None
     email: str | None = None
+    # Accounts: the session generation a session must carry to count (routing.auth); keys have none.
+    generation: int = 0
 
     @property
     def sees_everything(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -20,6 +21,11 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 API_KEY_PREFIX = "ll_"
 MIN_PASSWORD_LENGTH = 12
+
+
+def clock() -> datetime:
+    """Now (UTC): when a login began and how old it is. Tests pin it."""
+    return datetime.now(UTC)
 
 
 class ScopeError(ValueError):
@@ -82,9 +88,27 @@ def add_user(r: redis.Redis, email: str, password: str, role: str, locations: li
         "partner": partner,
         "password_hash": _hasher.hash(password),
     }
-    store.save_user(r, record)
+    # A new password (a reset: someone else may know the old one) ends every session of the account; a new
+    # role or scope does not need to (each request reads the account again).
+    new_password = existing is not None and not _is_password(existing.get("password_hash"), password)
+    record[store.SESSION_GENERATION] = store.save_user(r, record, end_sessions=new_password)
     forget_principals()
     return record
+
+
+def _is_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or "", password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def end_sessions(r: redis.Redis, principal: Principal) -> bool:
+    """Logout: this account's sessions end, this one and those on other devices (and any copy of a session
+    cookie): at once in this process, in the others within AUTH_CACHE_SECONDS. False when the account is gone."""
+    ended = store.end_sessions(r, principal.email or "", principal.id) is not None
+    forget_principals()
+    return ended
 
 
 def find_user(r: redis.Redis, email: str) -> dict[str, Any] | None:
@@ -133,6 +157,7 @@ def principal_from_record(record: dict[str, Any], kind: str) -> Principal:
         locations=frozenset(record.get("locations") or []),
         partner=record.get("partner") or None,
         email=record.get("email"),
+        generation=int(record.get(store.SESSION_GENERATION) or 0),
     )
 
 

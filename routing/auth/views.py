@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError
 
-from routing.auth import remember_login, service
+from routing.auth import SESSION_ENDED, ended_message, log_out, remember_login, service
 from routing.auth.schemas import LoginSchema
 from routing.extensions import get_redis, limiter
+from routing.privacy import clients
 
 bp = Blueprint("auth", __name__)
 
@@ -23,9 +23,14 @@ def _safe_next(target: str) -> str:
     return url_for("ops.home")
 
 
-def _email_digest() -> str:
-    # Throttle per account without putting the address itself in a Redis key.
-    return hashlib.sha256(request.form.get("email", "").strip().lower().encode()).hexdigest()[:32]
+def _address_key() -> str:
+    # Per client (an IPv6 client by its /64), as a keyed pseudonym: no address in a Redis key or log line.
+    return "login-ip:" + clients.current_rate_limit_id()
+
+
+def _email_key() -> str:
+    # Throttle per account without putting the e-mail address itself in a Redis key: a keyed pseudonym.
+    return "login-email:" + clients.email_key(request.form.get("email", ""))
 
 
 def _login_limit() -> str:
@@ -34,12 +39,14 @@ def _login_limit() -> str:
 
 @bp.get("/login")
 def login():
-    return render_template("auth/login.html", next=request.args.get("next", ""), errors={}, values={})
+    # Why the last login ended (logged out, or it no longer counts): told once.
+    return render_template("auth/login.html", next=request.args.get("next", ""), errors={}, values={},
+                           notice=ended_message(session.pop(SESSION_ENDED, None)))
 
 
 @bp.post("/login")
-@limiter.limit(_login_limit, key_func=lambda: f"login-ip:{request.remote_addr}")
-@limiter.limit(_login_limit, key_func=lambda: "login-email:" + _email_digest())
+@limiter.limit(_login_limit, key_func=_address_key)
+@limiter.limit(_login_limit, key_func=_email_key)
 def login_post():
     try:
         data = LoginSchema(unknown=EXCLUDE).load(request.form)
@@ -57,8 +64,5 @@ def login_post():
 
 @bp.post("/logout")
 def logout():
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    log_out()  # this login and every other session of the account (other devices, a copied cookie)
     return redirect(url_for("auth.login"))

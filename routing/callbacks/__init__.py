@@ -14,10 +14,12 @@ DEFAULTS = {
     "CALLBACK_RETENTION_DONE": 30,  # days personal data stays after a request is done
     "CALLBACK_ALLOWED_REGIONS": "NL,BE,DE",  # countries whose numbers we call back
     "CALLBACK_MAX_ATTEMPTS": 3,
-    "CALLBACK_RATE_IP": "20 per hour",  # per client address: the web form
+    "CALLBACK_RATE_IP": "20 per hour",  # per client address (an IPv6 one by its /64): the web form
     "CALLBACK_RATE_API_KEY": "1000 per hour",  # per API key: kiosks and partner portals, many citizens each
     "CALLBACK_READ_RATE": "600 per hour",  # status reads per API client (references are short: no probing)
     "CALLBACK_RATE_PHONE": "5 per day",
+    # New requests per location, counted twice apart: web form and API together, and SMS, WhatsApp and voice
+    # together, each this many, so a flood through the form cannot stop a citizen who texts or calls.
     "CALLBACK_RATE_LOCATION": "300 per hour",
     "TWILIO_AUTH_TOKEN": None,
 }

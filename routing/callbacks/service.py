@@ -24,7 +24,7 @@ from routing.directory import schedule
 from routing.directory.model import DIENSTVERLENER, Location
 from routing.errors import ApiError, NotFound
 from routing.http import base_url
-from routing.privacy import audit, crypto
+from routing.privacy import audit, clients, crypto
 from routing.store import callbacks as store
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ REFERENCE_TRIES = 8
 DAY_PARTS = {"morning": (time(9), time(12)), "afternoon": (time(12), time(17))}
 PART_CODES = {"morning": "m", "afternoon": "a"}
 CHANNELS = ("web", "api", "sms", "whatsapp", "voice")
+# Channels a citizen reaches by phone: their per-location intake budget is their own, so a flood through the
+# form or the API cannot shut them (CALLBACK_RATE_LOCATION counts once for each group).
+PHONE_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
 REPLY_BY = ("call", "sms", "whatsapp")
 OUTCOMES = ("helped", "referred", "handed_over", "other")
 ATTEMPT_RESULTS = ("reached", "not_reached", "wrong_number")
@@ -95,10 +98,15 @@ class CallbackRequest:
     outcome: str | None = None
     handover: str | None = None
     assignee: str | None = None
+    # A request a partner took over at intake and sent back to the loket: which partner, and why
+    # ("partner": its own choice, with a note; "max_attempts" or "wrong_number": it could not reach them).
+    returned_by: str | None = None
+    return_reason: str | None = None
     # Personal fields: None unless decrypted for someone allowed to see them (and not deleted yet).
     phone: str | None = None
     name: str | None = None
     note: str | None = None
+    return_note: str | None = None  # the partner's note when it sent the request back (free text)
 
 
 def clock() -> datetime:
@@ -251,6 +259,14 @@ def _next_call_moment(location: Location, now: datetime) -> datetime:
     return schedule.next_shift_start(location, now) or now
 
 
+def queue_place(location: Location, now: datetime) -> tuple[str, datetime | None]:
+    """Where a request for the loket goes now, and when it is released: open while the dienstverlener is
+    there, else waiting until the next shift's start. No shift planned at all: open, so the request is not
+    hidden in a queue nobody empties."""
+    release = None if schedule.is_present(location, now) else schedule.next_shift_start(location, now)
+    return ("waiting" if release is not None else "open"), release
+
+
 def _sole_handover_partner(location: Location, topic: str | None) -> str | None:
     """The one partner that serves this location, takes this topic and has a handover channel here."""
     if not topic:
@@ -273,19 +289,24 @@ def _sole_handover_partner(location: Location, topic: str | None) -> str | None:
 
 # --- intake -------------------------------------------------------------------------------------------
 
-def intake_limits(client_address: str | None, client_key: str | None = None) -> store.IntakeLimits:
+def intake_limits(client_address: str | None, client_key: str | None = None,
+                  channel: str = "web") -> store.IntakeLimits:
     """The CALLBACK_RATE_* limits for one intake. The per-client limit counts per API key for API clients
     (a partner portal sends for many citizens from one address: CALLBACK_RATE_API_KEY), else per address
-    (CALLBACK_RATE_IP), and not at all for a webhook (whose address is Twilio's)."""
+    (CALLBACK_RATE_IP; `clients.rate_limit_id`: a keyed pseudonym, an IPv6 client by its /64), and not at
+    all for a webhook (whose address is Twilio's). CALLBACK_RATE_LOCATION counts the phone channels (SMS,
+    WhatsApp, voice) apart from the web form and API."""
+    pool = "phone" if channel in PHONE_CHANNELS else "online"
     if client_key:
         return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_API_KEY"), ip_key=f"key-{client_key}",
                                   phone=intake_limit("CALLBACK_RATE_PHONE"),
-                                  location=intake_limit("CALLBACK_RATE_LOCATION"))
+                                  location=intake_limit("CALLBACK_RATE_LOCATION"), location_pool=pool)
     return store.IntakeLimits(
         ip=intake_limit("CALLBACK_RATE_IP") if client_address else (0, 0),
-        ip_key=pseudonym_key("callback-ip", client_address) if client_address else "",
+        ip_key=clients.rate_limit_id(client_address) if client_address else "",
         phone=intake_limit("CALLBACK_RATE_PHONE"),
         location=intake_limit("CALLBACK_RATE_LOCATION"),
+        location_pool=pool,
     )
 
 
@@ -295,10 +316,7 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
     address, `client_key`: the API key's id, for the per-client limit; webhooks have neither of their own."""
     now = now or clock()
     location = location_for(intake.location)
-    present = schedule.is_present(location, now)
-    release = None if present else schedule.next_shift_start(location, now)
-    # No shift planned at all: do not hide the request in a queue nobody empties.
-    state = "waiting" if release is not None else "open"
+    state, release = queue_place(location, now)
     token = secrets.token_urlsafe(18)
     created = _epoch(now)
     facts = {
@@ -316,7 +334,7 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
                                      separators=(",", ":")))
     index_key = store.WAITING if state == "waiting" else store.ACTIVE.format(location=location.id)
     expire = expire_after_s()
-    limits = intake_limits(client_address, client_key)
+    limits = intake_limits(client_address, client_key, intake.channel)
     for attempt in range(REFERENCE_TRIES + 1):
         reference = new_reference(REFERENCE_LENGTH if attempt < REFERENCE_TRIES else REFERENCE_LENGTH + 2)
         # Written in the same atomic step as the request, and only if the request is stored.
@@ -388,6 +406,7 @@ def _from_facts(reference: str, facts: dict[str, str]) -> CallbackRequest:
         rev=int(facts.get("rev") or 0), asked=int(facts.get("asked", 1)), attempts=int(facts.get("attempts", 0)),
         last_attempt=facts.get("last_attempt"), next_attempt=_from_epoch(facts.get("next_attempt")),
         outcome=facts.get("outcome"), handover=facts.get("handover"), assignee=facts.get("assignee"),
+        returned_by=facts.get("returned_by") or None, return_reason=facts.get("return_reason") or None,
     )
 
 
@@ -408,6 +427,7 @@ def _decrypt_into(request: CallbackRequest, blob: str | None) -> CallbackRequest
     if blob:
         personal = json.loads(crypto.decrypt(blob))
         request.phone, request.name, request.note = personal["p"], personal["n"], personal["t"]
+        request.return_note = personal.get("r") or None
     return request
 
 
@@ -428,13 +448,14 @@ def get_request(r: redis.Redis, reference: str, *, actor: str = "system:handover
 
 def _move(r: redis.Redis, reference: str, to: str, now: datetime, *, fields: dict[str, str] | None = None,
           personal_ttl: int | None = None, facts_ttl: int | None = None, expect_version: str | None = None,
-          allowed_from: tuple[str, ...] | None = None) -> tuple[str, str]:
+          allowed_from: tuple[str, ...] | None = None, personal_blob: str | None = None) -> tuple[str, str]:
     """A checked transition; `allowed_from` narrows the states it may come from (default: every state the
-    state machine allows)."""
+    state machine allows). `personal_blob`: encrypted personal fields stored with it (see store.transition)."""
     try:
         return store.transition(r, reference, to, allowed_from or states.allowed_from(to), now=_epoch(now),
                                 stats_key=store.STATS.format(day=_day(now)), fields=fields,
-                                personal_ttl=personal_ttl, facts_ttl=facts_ttl, expect_version=expect_version)
+                                personal_ttl=personal_ttl, facts_ttl=facts_ttl, expect_version=expect_version,
+                                personal_blob=personal_blob)
     except store.StaleChange:
         raise _changed_meanwhile() from None
     except store.TransitionRefused as refused:
@@ -493,10 +514,11 @@ def _withdraw(r: redis.Redis, reference: str, facts: dict[str, str], blob: str |
     _finish(r, reference, "withdrawn", now, {"outcome": "withdrawn"})
     audit.record(r, action="callback.withdraw", activity="callbacks", actor=actor, subject=subject,
                  reference=reference, started_at=now)
-    if facts.get("state") == "handed_over" and facts.get("handover"):
+    if facts.get("handover") and (facts.get("state") == "handed_over" or facts.get("returned_by")):
         from routing.handovers.service import withdraw_by_citizen
 
-        withdraw_by_citizen(r, facts["handover"], now)  # the partner need not call any more
+        # The partner need not call any more; and a handover it sent back keeps no copy of the fields either.
+        withdraw_by_citizen(r, facts["handover"], now)
     return get_status(r, reference)
 
 
@@ -532,6 +554,49 @@ def handover_finished(r: redis.Redis, reference: str, *, now: datetime | None = 
         pass
 
 
+def handover_returned(r: redis.Redis, reference: str, personal: dict[str, str] | None, *, partner: str,
+                      reason: str, actor: str, now: datetime | None = None) -> str | None:
+    """The partner sent back a request it took over at intake ("not ours"): the request is the loket's
+    again, in its queue as if it came in now (open while the location is staffed, else waiting for the next
+    shift, whose release tells the on-duty channel), with its own copy of the personal fields again — taken
+    from the handover's (`personal`: phone, name, note and the partner's `return_note`) — under the same
+    retention as any live request. Returns the new state; None when nothing changed: not handed over at
+    intake (staff handed it over: done already), or withdrawn or finished meanwhile (final never changes).
+
+    Sent back after CALLBACK_EXPIRE_AFTER, or without personal fields left to call with, it expires instead:
+    the queue would expire it within the hour anyway, unseen. The caller then leaves the returned handover
+    to the loket's aftercare, as for any other returned handover."""
+    now = now or clock()
+    facts, _blob = store.load(r, reference)
+    if facts.get("state") != "handed_over":
+        return None
+    location = location_for(facts["location"])
+    backstop = int(facts["created"]) + expire_after_s() + 86400 - _epoch(now)  # as set at intake
+    fields = {"assignee": "", "returned_by": partner, "return_reason": reason}
+    phone = (personal or {}).get("phone")
+    try:
+        if not phone or backstop <= 86400:
+            to = "expired"  # as _finish does, but only from handed_over
+            _move(r, reference, to, now, fields={**fields, "outcome": "expired"}, personal_ttl=0,
+                  facts_ttl=store.FINISHED_FACTS_TTL_S, allowed_from=("handed_over",))
+        else:
+            to, release = queue_place(location, now)
+            if release is not None:
+                fields["release"] = str(_epoch(release))
+            blob = crypto.encrypt(json.dumps({"p": phone, "n": personal.get("name", ""),
+                                              "t": personal.get("note", ""), "r": personal.get("return_note", "")},
+                                             separators=(",", ":")))
+            _move(r, reference, to, now, fields=fields, personal_ttl=backstop, personal_blob=blob,
+                  allowed_from=("handed_over",))
+    except ApiError:  # withdrawn (or otherwise changed) in the meantime: as it is
+        return None
+    audit.record(r, action=f"callback.return.{to}", activity="callbacks", actor=actor, subject=phone,
+                 reference=reference, started_at=now)
+    if to == "open":
+        notify_on_duty(r, location, store.active_count(r, location.id))
+    return to
+
+
 # --- queue --------------------------------------------------------------------------------------------
 
 def release_waiting(r: redis.Redis, *, now: datetime | None = None) -> dict[str, int]:
@@ -552,7 +617,7 @@ def release_waiting(r: redis.Redis, *, now: datetime | None = None) -> dict[str,
                 store.reschedule(r, reference, _epoch(next_start))
                 continue
         try:
-            _move(r, reference, "open", now)
+            _move(r, reference, "open", now, allowed_from=("waiting",))
         except ApiError:
             continue  # withdrawn or handed over in the meantime
         released[location.id] = released.get(location.id, 0) + 1

@@ -2,6 +2,8 @@
 
 received -> waiting (dienstverlener absent) | open -> in_progress -> done | withdrawn | expired
 waiting -> handed_over (a partner took it over as a warm handover) -> done (the partner finished) | withdrawn
+handed_over -> open | waiting (the partner sent it back to the loket: the loket's queue again, as at intake)
+handed_over -> expired (sent back after CALLBACK_EXPIRE_AFTER: too late for the queue)
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "open": frozenset({"open", "in_progress", "done", "withdrawn", "expired"}),
     "in_progress": frozenset({"open", "done", "withdrawn", "expired"}),
     # Live until the partner's handover is finished; the citizen can still withdraw it (and the handover).
-    "handed_over": frozenset({"done", "withdrawn"}),
+    # Sent back by the partner ("not ours"): open or waiting, like a new request (expired when too old for that).
+    "handed_over": frozenset({"open", "waiting", "done", "withdrawn", "expired"}),
     "done": frozenset(),
     "withdrawn": frozenset(),
     "expired": frozenset(),

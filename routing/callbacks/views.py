@@ -155,6 +155,7 @@ def walk_in_hint(location) -> str | None:
 def _remember(location_id: str, receipt: service.Receipt) -> None:
     """Keep the confirmation (and the withdrawal token, when this request is new) in the browser's session."""
     now = int(_now().timestamp())
+    _forget_stale()  # what earlier citizens left in this cookie goes before anything is added to it
     if receipt.withdraw_token:
         tokens = [kept for kept in session.get(SESSION_TOKENS, []) if kept[0] != receipt.reference]
         session[SESSION_TOKENS] = [*tokens, [receipt.reference, receipt.withdraw_token, now]][-KEEP_TOKENS:]
@@ -170,6 +171,31 @@ def _my_token(reference: str) -> str | None:
     """The withdrawal token this browser was given for `reference` a short while ago, if any."""
     return next((token for ref, token, saved_at in session.get(SESSION_TOKENS, [])
                  if ref == reference and _recent(saved_at)), None)
+
+
+@bp.before_request
+def _forget_stale() -> None:
+    """Drop tokens and confirmations older than REMEMBER_S from the session cookie, on every page of this
+    blueprint (the form, the confirmation) and whenever the form adds one. The cookie is signed, not
+    encrypted: on a shared kiosk tablet the next citizen could otherwise read the previous one's withdrawal
+    token from it. The cookie is rewritten only when something goes."""
+    tokens = session.get(SESSION_TOKENS)
+    if tokens:
+        kept = [entry for entry in tokens if _recent(entry[2])]
+        if len(kept) < len(tokens):
+            _keep(SESSION_TOKENS, kept)
+    confirmed = session.get(SESSION_CONFIRMED)
+    if confirmed:
+        fresh = {location: entry for location, entry in confirmed.items() if _recent(entry[2])}
+        if len(fresh) < len(confirmed):
+            _keep(SESSION_CONFIRMED, fresh)
+
+
+def _keep(key: str, value: list | dict) -> None:
+    if value:
+        session[key] = value
+    else:
+        session.pop(key, None)
 
 
 @bp.route("/l/<location_id>/terugbellen/bevestiging")

@@ -89,6 +89,7 @@ def _from_record(record: dict[str, str], attempts: list[dict[str, Any]]) -> Hand
         return_reason=record.get("return_reason", ""),
         callback_reference=record.get("callback_reference", ""),
         previous_reference=record.get("previous_reference", ""),
+        back_in_queue=record.get("back_in_queue") == "1",
         opened_at=_parse(record.get("opened_at", "")),
         done_at=_parse(record.get("done_at", "")),
     )
@@ -97,7 +98,8 @@ def _from_record(record: dict[str, str], attempts: list[dict[str, Any]]) -> Hand
 # ---- who may do what -------------------------------------------------------------------------------------
 
 def may_create(principal: Principal, location_id: str) -> bool:
-    return principal.role == "admin" or (principal.role == "staff" and location_id in principal.locations)
+    """Only the loket's own staff: a handover passes a citizen's data on (admins see status only)."""
+    return principal.role == "staff" and location_id in principal.locations
 
 
 def may_see(principal: Principal, handover: Handover) -> bool:
@@ -288,9 +290,7 @@ def create(r: redis.Redis, principal: Principal, data: dict[str, Any], now: date
     topic = data.get("topic") or ""
     taken_over: dict[str, str] = {}
     if callback_reference:
-        taken_over, topic = _from_callback(r, callback_reference, actor)
-        if taken_over["location"] != location_id:
-            raise _field_error("callback_reference", _("Dit terugbelverzoek hoort bij een andere locatie."))
+        taken_over, topic = _from_callback(r, callback_reference, location_id, actor)
     elif previous_reference:
         taken_over, topic = _from_returned(r, previous_reference, location_id, actor)
     # Taken over from the callback request or returned handover where staff left a field empty.
@@ -313,7 +313,7 @@ def create_from_callback(r: redis.Redis, reference: str, partner_id: str, now: d
 
     now = now or datetime.now(UTC)
     actor = "system:handover"
-    taken_over, topic = _from_callback(r, reference, actor)
+    taken_over, topic = _from_callback(r, reference, None, actor)
     made = _make(r, actor=actor, location_id=taken_over["location"], partners=[partner_id],
                  personal_fields={name: taken_over[name] for name in PERSONAL_INPUT}, urgency="normal",
                  topic=topic, deadline=None, callback_reference=reference, now=now)
@@ -323,13 +323,17 @@ def create_from_callback(r: redis.Redis, reference: str, partner_id: str, now: d
 
 def withdraw_by_citizen(r: redis.Redis, reference: str, now: datetime) -> None:
     """The citizen withdrew the callback request this handover came from: it is finished, and its personal
-    fields go at once. A handover that is finished already stays as it is."""
+    fields go at once. A handover that is finished already stays as it is, except one the partner sent back
+    into the callback queue: the withdrawn request was the live one, so its copy of the fields goes too."""
     handover = find(r, reference)
-    if handover is None or not handover.is_open:
+    if handover is None:
         return
-    try:
-        _finish(r, handover, WITHDRAWN, "citizen", now)
-    except ApiError:  # finished meanwhile
+    if handover.is_open:
+        try:
+            _finish(r, handover, WITHDRAWN, "citizen", now)
+        except ApiError:  # finished meanwhile
+            return
+    elif not handover.back_in_queue:
         return
     store.purge(r, reference)  # at once, not after the retention
 
@@ -347,14 +351,23 @@ def _preferred_text(slots: tuple[str, ...]) -> str:
     return ", ".join(words)
 
 
-def _from_callback(r: redis.Redis, reference: str, actor: str) -> tuple[dict[str, str], str]:
-    """The personal fields of a callback request (its read is audited by the callbacks feature), and its topic."""
+def _from_callback(r: redis.Redis, reference: str, location_id: str | None,
+                   actor: str) -> tuple[dict[str, str], str]:
+    """The personal fields of a callback request of this location (None: the system passing on a request of its
+    own location), audited by the callbacks feature, and its topic. Location and state are checked on its facts
+    first: a reference of another location is decrypted for nobody, and is as unknown as one that does not exist."""
     from routing.callbacks import service as callbacks
     from routing.callbacks.states import FINAL
 
-    request = callbacks.get_request(r, reference, actor=actor)
-    if request.state in FINAL:
+    try:
+        facts = callbacks.get_status(r, reference)
+    except ApiError:
+        facts = None
+    if facts is None or location_id not in (None, facts.location):
+        raise _field_error("callback_reference", _("Dit terugbelverzoek is niet gevonden bij deze locatie."))
+    if facts.state in FINAL:
         raise _field_error("callback_reference", _("Dit terugbelverzoek is al afgehandeld."))
+    request = callbacks.get_request(r, reference, actor=actor)
     language = Locale.parse("nl").languages.get(request.language or "", request.language or "")
     fields = {"location": request.location, "phone": request.phone or "", "name": request.name or "",
               "note": request.note or "", "preferred": _preferred_text(request.preferred), "language": language}
@@ -369,6 +382,10 @@ def _from_returned(r: redis.Redis, reference: str, location_id: str, actor: str)
     if previous.outcome != RETURNED:
         raise _field_error("previous_reference", _("Alleen een overdracht die terug is bij het loket kunt u "
                                                    "opnieuw overdragen."))
+    if previous.back_in_queue:  # handing it over from here as well would be double work
+        raise _field_error("previous_reference", _("Dit staat weer in de terugbellijst als terugbelverzoek "
+                                                   "%(ref)s. Draag het daar over als dat nodig is.",
+                                                   ref=previous.callback_reference))
     details = personal(r, previous, actor)
     if details is None:
         raise _field_error("previous_reference", _("De gegevens van deze overdracht zijn al verwijderd."))
@@ -434,12 +451,28 @@ def _finish(r: redis.Redis, handover: Handover, outcome: str, actor: str, now: d
     store.close(r, handover.reference, int(min(now.timestamp() + _setting("HANDOVER_RETENTION_DAYS") * 86_400, latest)))
     audit.record(r, action=f"handover.outcome.{outcome}", activity="handovers", actor=actor,
                  subject=_phone(r, handover), reference=handover.reference)
-    handover = get(r, handover.reference)
     if handover.callback_reference:
         from routing.callbacks import service as callbacks
 
-        callbacks.handover_finished(r, handover.callback_reference, now=now)
-    if outcome == RETURNED:
+        if outcome == RETURNED:
+            # Passed on at intake and still with this partner: the callback request goes back into the loket's
+            # queue (its own number again). Any other callback request (staff handed it over: done already;
+            # withdrawn) stays as it is.
+            back = callbacks.handover_returned(
+                r, handover.callback_reference, store.get_personal(r, handover.reference), partner=handover.partner,
+                reason=return_reason, actor=actor, now=now)
+            if back in ("open", "waiting"):
+                store.transition(r, handover.reference, (DONE,), {"back_in_queue": "1"})
+        else:
+            callbacks.handover_finished(r, handover.callback_reference, now=now)
+    handover = get(r, handover.reference)
+    # A handover whose callback request is back in the queue is not ALSO the loket's work here: no "returned"
+    # notice pointing at this handover (the queue tells the on-duty channel itself: at once when the request
+    # is open, at the next shift's release when it waits), and its page and the aftercare list say where it
+    # went instead of offering to hand it over again. It stays in the aftercare list as a finished handover,
+    # like every other: history, not a task. Otherwise (expired there, or never a callback at intake) the
+    # loket follows the returned handover up as before.
+    if outcome == RETURNED and not handover.back_in_queue:
         notify.returned(r, handover)
     return handover
 

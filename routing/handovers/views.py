@@ -80,7 +80,7 @@ def aftercare():
     found = directory.get_directory()
     return render_template("handovers/list.html", handovers=handovers, labels=LABELS,
                            today=service.today(_now()), partners=found.partners, locations=found.locations,
-                           may_create=principal.role in ("staff", "admin"))
+                           may_create=principal.role == "staff")
 
 
 def _form_location(principal) -> str | None:

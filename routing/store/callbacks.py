@@ -34,7 +34,8 @@ DONE = PREFIX + "cb:done"  # zset reference -> done time: personal data kept unt
 STATS = PREFIX + "cb:stats:{day}"  # hash "location|channel|topic|outcome" -> count; anonymous, kept
 # Fixed-window intake counters per client address, number and location (window index = epoch // window
 # length), checked inside the intake script so the limits cost no extra round trip. The address and the
-# number appear only pseudonymised (keyed HMAC).
+# number appear only pseudonymised (keyed HMAC). A location counts two budgets, kind "location-online" (web
+# form and API) and "location-phone" (SMS, WhatsApp, voice), so a flood through one cannot shut the other.
 RATE = PREFIX + "cb:rl:{kind}:{subject}:{window}"
 # Coalesces arrival notices: at most one "N waiting" notice per location per window. Arrivals during a
 # window mark ARRIVAL_LATER; when the window is over, the arrivals job sends one notice with the count then.
@@ -57,10 +58,11 @@ FINAL_STATES = ("done", "withdrawn", "expired")
 # Hash fields; kept short because every request carries them (see the memory figure in bench/intake).
 # `rev` counts the changes a request went through (every transition adds one; absent, as in a new request and
 # in records written before it existed, it is 0). Staff forms carry it, so a change is seen even within the
-# second that `updated` (epoch seconds, shown to people) cannot tell apart.
+# second that `updated` (epoch seconds, shown to people) cannot tell apart. `returned_by` (a partner id) and
+# `return_reason` only on a request a partner took over at intake and sent back to the loket.
 FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "preferred", "created",
           "release", "updated", "asked", "withdraw", "phone_key", "attempts", "last_attempt", "next_attempt",
-          "outcome", "handover", "assignee", "rev")
+          "outcome", "handover", "assignee", "rev", "returned_by", "return_reason")
 
 # KEYS: request, personal, phone, index, stats, arrival notice, rate ip / phone / location, audit stream,
 #       audit index, arrival later. ARGV: see `intake`; the facts' field/value pairs come last.
@@ -126,7 +128,8 @@ return due
 """)
 
 # ARGV: prefix, ref, to, allowed-from (",a,b,"), now, personal ttl ("" keep, "0" delete, n expire),
-#       facts ttl ("" keep), stats key, n, field/value pairs..., expected `rev` ("" any)
+#       facts ttl ("" keep), stats key, n, field/value pairs..., expected `rev` ("" any),
+#       personal blob ("" none; else written with the personal ttl: a request handed back to the loket)
 _TRANSITION = lua("""
 local prefix, ref, to, allowed, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local h = prefix .. 'cb:' .. ref
@@ -150,7 +153,10 @@ elseif to == 'open' or to == 'in_progress' then
 end
 local pttl = ARGV[6]
 local personal = h .. ':p'
-if pttl == '0' then
+local blob = ARGV[11 + 2 * n] or ''
+if blob ~= '' then
+  redis.call('SET', personal, blob, 'EX', pttl)
+elseif pttl == '0' then
   redis.call('DEL', personal)
 elseif pttl ~= '' then
   redis.call('EXPIRE', personal, pttl)
@@ -185,13 +191,16 @@ class IntakeResult:
 
 @dataclass(frozen=True)
 class IntakeLimits:
-    """(attempts, per seconds) for each limit; (0, 0) switches one off. `ip_key` is the client address
-    pseudonymised (empty when the channel has no client address of its own, e.g. a Twilio webhook)."""
+    """(attempts, per seconds) for each limit; (0, 0) switches one off. `ip_key` is the client's
+    pseudonymised rate-limit identity (empty when the channel has no client address of its own, e.g. a
+    Twilio webhook). `location_pool` names the location's budget this intake counts against ("online" for
+    the web form and API, "phone" for SMS, WhatsApp and voice)."""
 
     ip: tuple[int, int] = (0, 0)
     ip_key: str = ""
     phone: tuple[int, int] = (0, 0)
     location: tuple[int, int] = (0, 0)
+    location_pool: str = "online"
 
 
 class TransitionRefused(Exception):
@@ -237,7 +246,8 @@ def intake(
             ARRIVAL_NOTICE.format(location=location),
             RATE.format(kind="ip", subject=limits.ip_key, window=now // max(limits.ip[1], 1)),
             RATE.format(kind="phone", subject=phone_key, window=now // max(limits.phone[1], 1)),
-            RATE.format(kind="location", subject=location, window=now // max(limits.location[1], 1)),
+            RATE.format(kind=f"location-{limits.location_pool}", subject=location,
+                        window=now // max(limits.location[1], 1)),
             *audit_write.keys(), ARRIVAL_LATER.format(location=location)]
     args = [PREFIX, reference, now, DEDUP_WINDOW_S, personal_blob, facts_ttl, personal_ttl, index_score,
             stats_field, notify_window, *limits.ip, *limits.phone, *limits.location, *audit_write.args(), *pairs]
@@ -261,17 +271,22 @@ def transition(
     personal_ttl: int | None = None,
     facts_ttl: int | None = None,
     expect_version: str | None = None,
+    personal_blob: str | None = None,
 ) -> tuple[str, str]:
     """Move a request to `to` if its state is one of `allowed_from`; returns (previous state, location).
 
     personal_ttl: None keeps the personal data as is, 0 deletes it now, n makes it expire in n seconds.
+    personal_blob: the encrypted personal fields to store with the move (expiring in `personal_ttl` seconds,
+    which must then be positive): a request a partner hands back gets its own copy again, in the same step.
     expect_version: the `rev` the caller read ("0" when absent); any other (a change in between, also within
     the same second) raises StaleChange, so a read-modify-write (an attempt counted up) never overwrites a
     colleague's change. Every transition adds one to `rev`."""
+    if personal_blob and not (personal_ttl and personal_ttl > 0):
+        raise ValueError("personal data is stored with a retention: give a positive personal_ttl")
     pairs = [item for pair in (fields or {}).items() for item in pair]
     args = [PREFIX, reference, to, "," + ",".join(allowed_from) + ",", now,
             "" if personal_ttl is None else personal_ttl, "" if facts_ttl is None else facts_ttl,
-            stats_key, len(fields or {}), *pairs, expect_version or ""]
+            stats_key, len(fields or {}), *pairs, expect_version or "", personal_blob or ""]
     reply = [_s(x) for x in _TRANSITION([], args, client=r)]
     if reply[0] == "stale":
         raise StaleChange(reference, reply[1])

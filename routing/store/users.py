@@ -9,11 +9,31 @@ from typing import Any
 import redis
 
 from routing.store.keys import PREFIX
+from routing.store.scripts import lua
 
 USER = PREFIX + "user:{email}"
 USERS = PREFIX + "users"
 APIKEY = PREFIX + "apikey:{digest}"
 APIKEYS = PREFIX + "apikeys"
+# The account's session generation: a login's session carries the value it had then and counts only while the
+# record still has it (routing.auth). Logging out and a new password add one: every earlier session ends.
+SESSION_GENERATION = "session_gen"
+
+# Save an account (replacing every field) while keeping its session generation, one higher when asked: in one
+# step, so a logout at the same moment is never undone. KEYS: user, users; ARGV: email, bump (0|1), fields...
+_SAVE_USER = lua("""
+local generation = tonumber(redis.call('HGET', KEYS[1], 'session_gen') or '0') + tonumber(ARGV[2])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'session_gen', generation, unpack(ARGV, 3))
+redis.call('SADD', KEYS[2], ARGV[1])
+return generation
+""")
+# One higher, only for this account (its id: not a later one with the same address, nor a removed one).
+# KEYS: user; ARGV: id. Returns the new generation, or nil when there is no such account.
+_END_SESSIONS = lua("""
+if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return false end
+return redis.call('HINCRBY', KEYS[1], 'session_gen', 1)
+""")
 
 
 def _decode(raw: dict[bytes, bytes]) -> dict[str, Any]:
@@ -29,12 +49,19 @@ def _encode(record: dict[str, Any]) -> dict[str, str]:
     return encoded
 
 
-def save_user(r: redis.Redis, record: dict[str, Any]) -> None:
-    with r.pipeline() as pipe:
-        pipe.delete(USER.format(email=record["email"]))
-        pipe.hset(USER.format(email=record["email"]), mapping=_encode(record))
-        pipe.sadd(USERS, record["email"])
-        pipe.execute()
+def save_user(r: redis.Redis, record: dict[str, Any], *, end_sessions: bool = False) -> int:
+    """Store an account. Its session generation is the stored one (a record's own is ignored), one higher with
+    `end_sessions` (a new password: every open session ends); returns it."""
+    fields = _encode({k: v for k, v in record.items() if k != SESSION_GENERATION})
+    pairs = [item for field in fields.items() for item in field]
+    return int(_SAVE_USER([USER.format(email=record["email"]), USERS],
+                          [record["email"], int(end_sessions), *pairs], client=r))
+
+
+def end_sessions(r: redis.Redis, email: str, account_id: str) -> int | None:
+    """Every session of this account ends (logout): its generation goes one up. None when the account is gone."""
+    generation = _END_SESSIONS([USER.format(email=email)], [account_id], client=r)
+    return None if generation is None else int(generation)
 
 
 def get_user(r: redis.Redis, email: str) -> dict[str, Any] | None:
@@ -57,8 +84,9 @@ def list_users(r: redis.Redis) -> list[dict[str, Any]]:
 def remove_user(r: redis.Redis, email: str) -> dict[str, Any] | None:
     """Delete an account (a leaver); returns what it was (its id names it in the audit log), or None.
 
-    Sessions are signed cookies that hold only the e-mail address and are looked up here on every request
-    (routing.auth.current_principal), so without the account they no longer log anyone in."""
+    Sessions are signed cookies that name the account (address, id, session generation) and are checked
+    against this record on every request (routing.auth.current_principal), so without the account they no
+    longer log anyone in."""
     key = USER.format(email=email)
     with r.pipeline() as pipe:
         pipe.hgetall(key)

@@ -117,6 +117,40 @@ def test_login_is_throttled(redis_url, redis):
     assert codes == [401, 401, 401, 429]
 
 
+def test_login_limits_count_an_ipv6_client_by_its_64_and_name_neither_address_nor_email(redis_url, redis, caplog,
+                                                                                       capsys):
+    import hashlib
+    import logging
+
+    from routing import create_app
+
+    caplog.set_level(logging.DEBUG)
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "RATELIMIT_ENABLED": True,
+                      "LOGIN_RATE_LIMIT": "2 per minute"})
+    client = app.test_client()
+
+    def attempt(address: str, email: str) -> int:
+        return client.post("/login", data={"email": email, "password": "x"},
+                           environ_base={"REMOTE_ADDR": address}).status_code
+
+    # Per address: three addresses of one /64 are one client; another /64 is another.
+    codes = [attempt(f"2001:db8:5:6::{i}", f"person{i}@example.org") for i in (1, 2, 3)]
+    assert codes == [401, 401, 429]
+    assert attempt("2001:db8:5:7::1", "person4@example.org") == 401
+    # Per e-mail address, whatever the address (and however it is typed).
+    assert [attempt(f"192.0.2.{i}", email) for i, email in
+            enumerate(["Target@Example.org", " target@example.org", "target@example.org"])] == [401, 401, 429]
+    keys = b"\n".join(redis.keys("*")).lower()
+    assert b"login-ip:" in keys and b"login-email:" in keys
+    captured = capsys.readouterr()
+    written = (caplog.text + captured.out + captured.err).lower()
+    for secret in ("2001:db8:5:", "192.0.2.", "target@example.org", "person3@example.org"):
+        assert secret.encode() not in keys, secret
+        assert secret not in written, secret
+    # No unkeyed digest of the e-mail address either.
+    assert hashlib.sha256(b"target@example.org").hexdigest()[:32].encode() not in keys
+
+
 def test_cli_apikeys_revoke_stops_the_key(app):
     runner = app.test_cli_runner()
     created = runner.invoke(args=["apikeys", "create", "portal", "--role", "coordinator"])

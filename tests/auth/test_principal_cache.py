@@ -4,7 +4,7 @@ this process counts at once, one made elsewhere (another gunicorn worker, the CL
 from __future__ import annotations
 
 import pytest
-from conftest import MonotonicClock
+from conftest import TEST_PASSWORD, MonotonicClock
 
 from routing.auth import cache, service
 from routing.extensions import get_redis
@@ -48,7 +48,8 @@ def test_a_changed_role_counts_at_once_in_this_process(app, client, clock, login
     email = login(client, "coordinator")
     assert client.get("/api/v1/audit/TB-AAAA").status_code == 200  # coordinators may read the audit log
     with app.app_context():
-        service.add_user(get_redis(), email, "another-long-password", "staff", ["utrecht"])
+        # The same password: the session goes on, with the new role (a new password would end it).
+        service.add_user(get_redis(), email, TEST_PASSWORD, "staff", ["utrecht"])
     assert client.get("/api/v1/audit/TB-AAAA").status_code == 403
 
 
@@ -66,3 +67,19 @@ def test_zero_seconds_turns_the_cache_off(app, client):
         assert locations(client, headers) == 200
         store.revoke_api_key(get_redis(), record["id"])
     assert locations(client, headers) == 401
+
+
+def test_a_login_after_a_logout_elsewhere_is_not_refused_for_what_this_process_remembers(
+        app, client, clock, make_user):
+    """Another web process handled the logout: this one still remembers the account's old session generation
+    for a few seconds, but a login made after the logout is newer than that: the account is read again."""
+    email = make_user("coordinator")
+    assert client.post("/login", data={"email": email, "password": TEST_PASSWORD}).status_code == 302
+    assert locations(client, {}) == 200  # this process now remembers the account
+    with app.app_context():  # what a logout handled by another process does to Redis
+        principal = service.principal_for_user(get_redis(), email)
+        store.end_sessions(get_redis(), email, principal.id)
+    again = app.test_client()
+    assert again.post("/login", data={"email": email, "password": TEST_PASSWORD}).status_code == 302
+    assert locations(again, {}) == 200  # newer than what this process remembered: read again, not refused
+    assert locations(client, {}) == 401  # and the old session, now that the account was read again

@@ -216,6 +216,36 @@ def test_a_shared_tablet_forgets_the_confirmation_after_a_while(client, pin_now)
     assert "U had al gevraagd" in again and withdraw_link_on(again) is None
 
 
+def session_in(app, client) -> dict:
+    """What the browser's session cookie holds, read as anyone holding the tablet could (signed, not encrypted)."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return app.session_interface.get_signing_serializer(app).loads(cookie.value) if cookie else {}
+
+
+def token_in(link: str) -> str:
+    return parse_qs(urlsplit(link).query)["t"][0]
+
+
+@pytest.mark.parametrize("next_citizen", ["opens the form", "sends the form"])
+def test_a_shared_tablet_drops_the_previous_citizens_token_from_its_cookie(app, client, pin_now, next_citizen):
+    from datetime import timedelta
+
+    from routing.callbacks import views
+
+    earlier = token_in(withdraw_link_on(send(client).get_data(as_text=True)))
+    assert earlier in str(session_in(app, client)[views.SESSION_TOKENS])
+    pin_now(SATURDAY + timedelta(seconds=views.REMEMBER_S + 1))  # the next citizen at the kiosk
+    if next_citizen == "opens the form":
+        client.get(URL)
+        left = session_in(app, client)
+        assert views.SESSION_TOKENS not in left and views.SESSION_CONFIRMED not in left
+        return
+    own = token_in(withdraw_link_on(send(client, phone="06 87654321").get_data(as_text=True)))
+    left = session_in(app, client)
+    assert [token for _ref, token, _at in left[views.SESSION_TOKENS]] == [own]
+    assert earlier not in str(left)
+
+
 def test_the_confirmation_page_without_a_request_from_this_browser_leads_to_the_form(app, client):
     send(client)
     stranger = app.test_client().get(CONFIRMATION)

@@ -63,3 +63,111 @@ def test_status_reads_are_limited_per_client(app, client, api_key):
     assert codes == [404, 404, 404, 429]
     # Another client has its own count.
     assert client.get("/api/v1/callbacks/TB-ZZZZ", headers=api_key("coordinator")).status_code == 404
+
+
+# --- who counts as one client: an IPv6 client by its /64, never by its address in clear --------------------
+
+def post_from(client, address, phone, location="utrecht"):
+    return client.post(f"/l/{location}/terugbellen", data={"phone": phone, "consent": "yes"},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("203.0.113.8", "203.0.113.8"),
+    ("::ffff:203.0.113.8", "203.0.113.8"),  # IPv4-mapped (a dual-stack socket): the IPv4 address
+    ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+    ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+    ("fe80::1%eth0", "fe80::/64"),
+    ("", "unknown"),
+    (None, "unknown"),
+])
+def test_a_client_counts_by_its_ipv4_address_or_its_ipv6_64(address, expected):
+    from routing.privacy import clients
+
+    assert clients.network(address) == expected
+
+
+def test_two_ipv6_addresses_in_one_64_share_the_per_address_limit(client, pin_now, redis):
+    pin_now(SATURDAY)
+    # CALLBACK_RATE_IP is 4 per hour here; every address below is in one /64 and a new one each time.
+    codes = [post_from(client, f"2001:db8:1:2::{i + 1:x}", f"06 1234567{i}").status_code for i in range(4)]
+    assert codes == [303, 303, 303, 303]
+    refused = post_from(client, "2001:db8:1:2:ffff:ffff:ffff:fffe", "06 12345679")
+    assert refused.status_code == 429 and "te vaak" in refused.get_data(as_text=True)
+    # Another /64 has a count of its own.
+    assert post_from(client, "2001:db8:1:3::1", "06 12345679").status_code == 303
+    # An IPv4 client and the same address mapped into IPv6 are one client.
+    assert [post_from(client, "203.0.113.8", f"06 2234567{i}").status_code for i in range(2)] == [303, 303]
+    assert [post_from(client, "::ffff:203.0.113.8", f"06 2234567{i}").status_code for i in range(2, 5)] == [
+        303, 303, 429]
+
+
+def test_the_withdrawal_limit_counts_an_ipv6_client_behind_the_proxy_by_its_64(redis_url, redis):
+    from routing import create_app
+
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "RATELIMIT_ENABLED": True,
+                      "TRUSTED_PROXY_HOPS": 1, "CALLBACK_RATE_IP": "2 per hour"})
+    client = app.test_client()
+
+    def withdraw(forwarded_for: str) -> int:
+        # The proxy's own address is REMOTE_ADDR; ProxyFix takes the client from X-Forwarded-For.
+        return client.post("/l/utrecht/terugbellen/TB-ZZZZ/intrekken?t=wrong",
+                           headers={"X-Forwarded-For": forwarded_for},
+                           environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code
+
+    assert [withdraw(f"2001:db8:aa:1::{i}") for i in (1, 2, 3)] == [404, 404, 429]
+    assert withdraw("2001:db8:aa:2::1") == 404
+    assert withdraw("10.0.0.9") == 404  # not the proxy's count either
+    assert not [k for k in redis.keys("*") if b"2001:db8" in k or b"10.0.0." in k]
+
+
+def test_no_client_address_in_redis_or_the_logs_after_a_refusal(app, client, pin_now, redis, caplog, capsys):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    pin_now(SATURDAY)
+    app.config["CALLBACK_RATE_IP"] = "1 per hour"
+    addresses = ["198.51.100.23", "2001:db8:77:1::5"]
+    for address in addresses:
+        assert post_from(client, address, "06 12345678").status_code == 303
+        assert post_from(client, address, "06 87654321").status_code == 429
+        # Withdrawal: Flask-Limiter's own keys (and its refusal).
+        codes = [client.post("/l/utrecht/terugbellen/TB-ZZZZ/intrekken?t=x",
+                             environ_base={"REMOTE_ADDR": address}).status_code for _ in range(2)]
+        assert codes == [404, 429]
+        # Status reads without a key.
+        client.get("/api/v1/callbacks/TB-ZZZZ", environ_base={"REMOTE_ADDR": address})
+    captured = capsys.readouterr()
+    written = caplog.text + captured.out + captured.err
+    keys = b"\n".join(redis.keys("*"))
+    assert keys.count(b"LIMITS:LIMITER/") >= 2  # the limits were counted, under pseudonyms
+    for address in addresses + ["2001:db8:77:1::", "2001:db8:77:1:"]:
+        assert address.encode() not in keys, address
+        assert address not in written, address
+    assert not [r for r in caplog.records if r.name == "flask-limiter" and r.levelno < logging.WARNING]
+
+
+# --- the phone channels have a location budget of their own ---------------------------------------------
+
+def test_a_flood_through_the_form_does_not_stop_a_citizen_who_texts_or_calls(app, client, pin_now, redis, api_key):
+    from callbacks.test_hooks import signed_post, sms
+
+    pin_now(SATURDAY)
+    app.config["CALLBACK_RATE_LOCATION"] = "2 per hour"
+    codes = [post_from(client, f"198.51.100.{i}", f"06 1234567{i}").status_code for i in range(3)]
+    assert codes == [303, 303, 429]
+    # The API shares the web form's budget: used up.
+    headers = api_key("staff", locations=("utrecht",))
+    assert client.post("/api/v1/callbacks", json={"location": "utrecht", "phone": "06 55555555", "consent": True},
+                       headers=headers).status_code == 429
+    # A signed SMS and a call each still make a request: the phone channels' budget is their own.
+    assert "TB-" in sms(client, "bel mij", sender="+31612345680").get_data(as_text=True)
+    call = signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht", {"From": "+31612345681", "Digits": "1"})
+    assert "T, B, " in call.get_data(as_text=True)
+    # ...one budget for SMS, WhatsApp and voice together (the same CALLBACK_RATE_LOCATION): now used up.
+    whatsapp = signed_post(client, "/hooks/twilio/whatsapp?location=utrecht",
+                           {"From": "whatsapp:+31612345682", "To": "whatsapp:+3197010000000",
+                            "Body": "bel mij", "MessageSid": "SM2"})
+    assert "te veel verzoeken" in whatsapp.get_data(as_text=True)
+    assert [k for k in redis.keys("ll:cb:rl:location-online:utrecht:*")]
+    assert [k for k in redis.keys("ll:cb:rl:location-phone:utrecht:*")]

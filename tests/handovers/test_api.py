@@ -93,6 +93,7 @@ def test_get_reports_attempts_and_outcome(client, api_key, make_handover, redis,
 
 def test_from_a_callback_request_the_details_are_taken_over(client, api_key, redis, sent):
     from routing.callbacks import service as callbacks
+    from routing.store import audit as audit_store
 
     receipt = callbacks.create_request(redis, callbacks.Intake(
         location=LOCATION, phone="+31687654321", channel="web", name="meneer De Vries", note="Brief van CJIB",
@@ -109,9 +110,17 @@ def test_from_a_callback_request_the_details_are_taken_over(client, api_key, red
     # A request of another location cannot be taken over.
     other = callbacks.create_request(redis, callbacks.Intake(location=OTHER_LOCATION, phone="+31611112222",
                                                              channel="web"))
+    audit_before = redis.xlen(audit_store.STREAM)
     refused = client.post("/api/v1/handovers", headers=api_key("staff", locations=(LOCATION,)), json={
         "location": LOCATION, "partner": "cjib", "consent": True, "callback_reference": other.reference})
-    assert refused.status_code == 422 and "callback_reference" in refused.json["errors"]
+    unknown = client.post("/api/v1/handovers", headers=api_key("staff", locations=(LOCATION,)), json={
+        "location": LOCATION, "partner": "cjib", "consent": True, "callback_reference": "TB-ZZZZ"})
+    # The same answer as for a reference that does not exist, and nobody read the other location's request.
+    assert refused.status_code == unknown.status_code == 422
+    assert refused.json["errors"] == unknown.json["errors"] == {
+        "callback_reference": ["Dit terugbelverzoek is niet gevonden bij deze locatie."]}
+    assert redis.xlen(audit_store.STREAM) == audit_before
+    assert callbacks.get_status(redis, other.reference).state == "waiting"
 
 
 def test_a_partner_portal_records_attempts_and_the_outcome(client, api_key, make_handover, sent):

@@ -111,6 +111,19 @@ def test_in_english_too(client, make_user, server):
     assert "This is not working right now. Please try again in a few minutes." in page
 
 
+def test_logging_out_still_logs_this_browser_out(client, make_user, server, caplog):
+    """Logout ends every session of the account in Redis; without Redis it still ends this one and says so."""
+    log_in(client, make_user)
+    token = csrf_token(client.get(WORKLIST).get_data(as_text=True))  # the header's logout form
+    server.stop()
+    caplog.clear()
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "U bent uitgelogd op dit apparaat." in client.get("/login").get_data(as_text=True)
+    assert_one_outage_line(caplog, "POST", "/logout")
+    assert client.get(WORKLIST).headers["Location"].startswith("/login")
+
+
 def test_an_unknown_page_is_still_a_404_page_for_who_is_logged_in(client, make_user, server, caplog):
     """The layout's "who is this" needs Redis; on an error page a lookup that fails counts as not known."""
     log_in(client, make_user)

@@ -1,0 +1,53 @@
+"""Who a client is for the per-address rate limits: a keyed pseudonym of its network, never its address.
+
+Every per-address limit (callback intake, withdrawal, status reads without a key, login, partner links)
+counts by `rate_limit_id`, so they all agree and no address reaches a Redis key or a log line.
+An IPv4 client counts by its full address, an IPv6 client by its /64 prefix (one subscriber gets a whole
+/64, so counting single IPv6 addresses would give one attacker 2^64 of them), an IPv4-mapped IPv6 address
+(::ffff:203.0.113.8, a dual-stack socket) as the IPv4 address it carries.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from routing.privacy import crypto
+
+IPV6_PREFIX = 64
+
+
+def network(address: str | None) -> str:
+    """The part of an address a limit counts: an IPv4 address itself, an IPv6 address's /64. Text that is
+    no IP address (a unix socket, nothing) is counted as it is."""
+    text = (address or "").strip()
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])  # without an IPv6 zone ("fe80::1%eth0")
+    except ValueError:
+        return text or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
+    return str(ip)
+
+
+def pseudonym_key(purpose: str, value: str) -> str:
+    """Lookup key for an address, number or e-mail address: its keyed pseudonym (PSEUDONYM_KEY)."""
+    return crypto.pseudonym(f"{purpose}:{value}")[:32]
+
+
+def rate_limit_id(address: str | None) -> str:
+    """The client's rate-limit identity: the keyed pseudonym of its `network`."""
+    return pseudonym_key("client", network(address))
+
+
+def current_rate_limit_id() -> str:
+    """`rate_limit_id` of the current request's client (its address after ProxyFix, TRUSTED_PROXY_HOPS)."""
+    from flask import request
+
+    return rate_limit_id(request.remote_addr)
+
+
+def email_key(email: str) -> str:
+    """An e-mail address (as typed at login, case and spaces ignored) as a keyed pseudonym."""
+    return pseudonym_key("login-email", email.strip().lower())
