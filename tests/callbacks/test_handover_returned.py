@@ -173,7 +173,7 @@ def staff_principal_utrecht():
     return Principal(id="s1", kind="user", role="staff", locations=frozenset({"utrecht"}), email="s@example.org")
 
 
-def test_withdrawing_it_afterwards_deletes_its_personal_fields(create, redis):
+def test_withdrawing_it_afterwards_deletes_its_personal_fields(create, redis, client, login):
     from routing.handovers import service as handovers
 
     receipt, handover = _passed_on(create, redis)
@@ -185,6 +185,9 @@ def test_withdrawing_it_afterwards_deletes_its_personal_fields(create, redis):
     ended = handovers.get(redis, handover.reference)
     assert ended.outcome == "returned_to_loket"  # finished: as it was, but without its copy of the fields
     assert handovers.personal(redis, ended, actor="test") is None
+    login(client, "staff", locations=("utrecht",))
+    page = client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    assert "De gegevens van de inwoner zijn verwijderd." in page and "bewaartermijn" not in page
 
 
 @pytest.mark.parametrize("outcome", ["solved", "referred_on"])
