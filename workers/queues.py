@@ -12,7 +12,7 @@ ALL = (NOTICES, JOBS)
 JOB_TIMEOUT_SECONDS = 120
 # A waiting worker writes its heartbeat every WORKER_TTL_SECONDS - 15 s (rq's rule), so one silent for longer
 # than this is dead (rq's default, 420 s, let /metrics count a killed worker for seven minutes). A jobs worker
-# runs each job in its own process and does not beat meanwhile: busy, it may be silent for a job's timeout too.
+# (SimpleWorker) beats when a job starts, not while it runs: busy, it may be silent for a job's timeout too.
 WORKER_TTL_SECONDS = 60
 # Failed jobs keep only ids (never personal data), so keeping them for inspection is safe.
 FAILURE_TTL_SECONDS = 7 * 86_400

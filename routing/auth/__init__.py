@@ -63,8 +63,10 @@ def _resolve_principal() -> Principal | None:
 
     principal = principal_cache().get(("user", email), load)
     generation = session.get(SESSION_GENERATION)
-    if principal is not None and isinstance(generation, int) and principal.generation < generation:
-        principal = principal_cache().refresh(("user", email), load)  # remembered from before a newer login
+    # Remembered from before this login (another process logged in, or added the account again): read it anew.
+    if principal is None or principal.id != session.get(SESSION_ACCOUNT) or (
+            isinstance(generation, int) and principal.generation < generation):
+        principal = principal_cache().refresh(("user", email), load)
     if principal is None or principal.id != session.get(SESSION_ACCOUNT):
         return None
     if principal.generation != generation:

@@ -125,6 +125,11 @@ def expire_after_s() -> int:
     return _days("CALLBACK_EXPIRE_AFTER")
 
 
+# The personal fields' own TTL on a live request: a backstop only, a day after the purge job should have
+# expired it (it expires requests on time and counts what it did).
+PERSONAL_BACKSTOP_S = 86400
+
+
 def retention_done_s() -> int:
     return _days("CALLBACK_RETENTION_DONE")
 
@@ -144,14 +149,9 @@ def _parse_limit(text: str) -> tuple[int, int]:
     return item.amount, item.get_expiry()
 
 
-def pseudonym_key(purpose: str, value: str) -> str:
-    """Lookup key for a number or address: its keyed pseudonym, never the value itself."""
-    return crypto.pseudonym(f"{purpose}:{value}")[:32]
-
-
 def phone_key(phone: str) -> str:
     """Lookup key for a number (dedup, STOP, rate limits)."""
-    return pseudonym_key("callback-phone", phone)
+    return crypto.pseudonym_key("callback-phone", phone)
 
 
 def _token_hash(token: str) -> str:
@@ -346,8 +346,7 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
             personal_blob=blob, now=created, index_key=index_key,
             index_score=_epoch(release) if release else created,
             facts_ttl=expire + retention_done_s() + store.FINISHED_FACTS_TTL_S,
-            # Backstop only: the purge job expires requests on time and counts what it did.
-            personal_ttl=expire + 86400, stats_key=store.STATS.format(day=_day(now)),
+            personal_ttl=expire + PERSONAL_BACKSTOP_S, stats_key=store.STATS.format(day=_day(now)),
             stats_field=f"{location.id}|{intake.channel}|{intake.topic or ''}|received",
             notify_window=store.ARRIVAL_NOTICE_WINDOW_S if state == "open" else 0,
             audit_write=audit_write, limits=limits,
@@ -563,24 +562,28 @@ def handover_returned(r: redis.Redis, reference: str, personal: dict[str, str] |
     retention as any live request. Returns the new state; None when nothing changed: not handed over at
     intake (staff handed it over: done already), or withdrawn or finished meanwhile (final never changes).
 
-    Sent back after CALLBACK_EXPIRE_AFTER, or without personal fields left to call with, it expires instead:
-    the queue would expire it within the hour anyway, unseen. The caller then leaves the returned handover
-    to the loket's aftercare, as for any other returned handover."""
+    Sent back so late that it would expire before its release (CALLBACK_EXPIRE_AFTER after it came in), or
+    without personal fields left to call with, it expires instead: the queue would expire it unseen. The
+    caller then leaves the returned handover to the loket's aftercare, as for any other returned handover."""
     now = now or clock()
     facts, _blob = store.load(r, reference)
     if facts.get("state") != "handed_over":
         return None
     location = location_for(facts["location"])
-    backstop = int(facts["created"]) + expire_after_s() + 86400 - _epoch(now)  # as set at intake
+    expires_at = int(facts["created"]) + expire_after_s()
     fields = {"assignee": "", "returned_by": partner, "return_reason": reason}
     phone = (personal or {}).get("phone")
+    queue_state, release = queue_place(location, now)
     try:
-        if not phone or backstop <= 86400:
+        # Released only after it expires (sent back on the last day, the next shift after it): the purge job
+        # would expire it unseen, so it expires now and the loket follows the handover up instead.
+        if not phone or _epoch(release or now) >= expires_at:
             to = "expired"  # as _finish does, but only from handed_over
             _move(r, reference, to, now, fields={**fields, "outcome": "expired"}, personal_ttl=0,
                   facts_ttl=store.FINISHED_FACTS_TTL_S, allowed_from=("handed_over",))
         else:
-            to, release = queue_place(location, now)
+            to = queue_state
+            backstop = expires_at + PERSONAL_BACKSTOP_S - _epoch(now)  # as set at intake
             if release is not None:
                 fields["release"] = str(_epoch(release))
             blob = crypto.encrypt(json.dumps({"p": phone, "n": personal.get("name", ""),

@@ -6,6 +6,7 @@ so tests can pin the clock; stored times are UTC ISO 8601, days are Europe/Amste
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
@@ -30,6 +31,8 @@ from routing.handovers.model import (
 )
 from routing.privacy import audit, bsn, phone
 from routing.store import handovers as store
+
+log = logging.getLogger(__name__)
 
 TZ = ZoneInfo("Europe/Amsterdam")
 
@@ -323,19 +326,16 @@ def create_from_callback(r: redis.Redis, reference: str, partner_id: str, now: d
 
 def withdraw_by_citizen(r: redis.Redis, reference: str, now: datetime) -> None:
     """The citizen withdrew the callback request this handover came from: it is finished, and its personal
-    fields go at once. A handover that is finished already stays as it is, except one the partner sent back
-    into the callback queue: the withdrawn request was the live one, so its copy of the fields goes too."""
+    fields go at once. A handover that is finished already stays as it is (one the partner sent back into the
+    callback queue has no copy left: see _callback_after)."""
     handover = find(r, reference)
-    if handover is None:
+    if handover is None or not handover.is_open:
         return
-    if handover.is_open:
-        try:
-            _finish(r, handover, WITHDRAWN, "citizen", now)
-        except ApiError:  # finished meanwhile
-            return
-    elif not handover.back_in_queue:
+    try:
+        _finish(r, handover, WITHDRAWN, "citizen", now)
+    except ApiError:  # finished meanwhile (_callback_after then deletes the fields)
         return
-    store.purge(r, reference)  # at once, not after the retention
+    _drop_personal(r, reference, "citizen")  # at once, not after the retention
 
 
 PERSONAL_INPUT = ("phone", "name", "note", "preferred", "language")
@@ -383,7 +383,7 @@ def _from_returned(r: redis.Redis, reference: str, location_id: str, actor: str)
         raise _field_error("previous_reference", _("Alleen een overdracht die terug is bij het loket kunt u "
                                                    "opnieuw overdragen."))
     if previous.back_in_queue:  # handing it over from here as well would be double work
-        raise _field_error("previous_reference", _("Dit staat weer in de terugbellijst als terugbelverzoek "
+        raise _field_error("previous_reference", _("Dit ging terug naar de terugbellijst als terugbelverzoek "
                                                    "%(ref)s. Draag het daar over als dat nodig is.",
                                                    ref=previous.callback_reference))
     details = personal(r, previous, actor)
@@ -451,30 +451,53 @@ def _finish(r: redis.Redis, handover: Handover, outcome: str, actor: str, now: d
     store.close(r, handover.reference, int(min(now.timestamp() + _setting("HANDOVER_RETENTION_DAYS") * 86_400, latest)))
     audit.record(r, action=f"handover.outcome.{outcome}", activity="handovers", actor=actor,
                  subject=_phone(r, handover), reference=handover.reference)
-    if handover.callback_reference:
-        from routing.callbacks import service as callbacks
-
-        if outcome == RETURNED:
-            # Passed on at intake and still with this partner: the callback request goes back into the loket's
-            # queue (its own number again). Any other callback request (staff handed it over: done already;
-            # withdrawn) stays as it is.
-            back = callbacks.handover_returned(
-                r, handover.callback_reference, store.get_personal(r, handover.reference), partner=handover.partner,
-                reason=return_reason, actor=actor, now=now)
-            if back in ("open", "waiting"):
-                store.transition(r, handover.reference, (DONE,), {"back_in_queue": "1"})
-        else:
-            callbacks.handover_finished(r, handover.callback_reference, now=now)
+    callback_state = _callback_after(r, handover, outcome, return_reason, actor, now) \
+        if handover.callback_reference else None
     handover = get(r, handover.reference)
     # A handover whose callback request is back in the queue is not ALSO the loket's work here: no "returned"
     # notice pointing at this handover (the queue tells the on-duty channel itself: at once when the request
     # is open, at the next shift's release when it waits), and its page and the aftercare list say where it
     # went instead of offering to hand it over again. It stays in the aftercare list as a finished handover,
-    # like every other: history, not a task. Otherwise (expired there, or never a callback at intake) the
-    # loket follows the returned handover up as before.
-    if outcome == RETURNED and not handover.back_in_queue:
+    # like every other: history, not a task. Nor is a citizen who withdrew meanwhile. Otherwise (expired
+    # there, or never a callback at intake) the loket follows the returned handover up as before.
+    if outcome == RETURNED and not handover.back_in_queue and callback_state != "withdrawn":
         notify.returned(r, handover)
     return handover
+
+
+def _callback_after(r: redis.Redis, handover: Handover, outcome: str, return_reason: str, actor: str,
+                    now: datetime) -> str | None:
+    """The callback request this handover came from, once the handover is finished: done, or, sent back
+    ("not ours") while the partner still had it, in the loket's queue again. Returns its state then.
+
+    Back in the queue, the request holds the one live copy of the personal fields: the handover's goes at once
+    (a withdrawal later then has nothing left to find here). Withdrawn meanwhile (the withdrawal came while the
+    handover was being finished, too late to finish it itself): the handover's copy goes too."""
+    from routing.callbacks import service as callbacks
+
+    if outcome != RETURNED:
+        callbacks.handover_finished(r, handover.callback_reference, now=now)
+        return None
+    try:
+        state = callbacks.handover_returned(
+            r, handover.callback_reference, store.get_personal(r, handover.reference), partner=handover.partner,
+            reason=return_reason, actor=actor, now=now) or callbacks.get_status(r, handover.callback_reference).state
+    except Exception as error:  # noqa: BLE001 (the handover is finished: the loket must still hear of the return)
+        log.error("returned handover: its callback request could not go back to the queue (%s); the loket "
+                  "follows the handover up", type(error).__name__)
+        return None
+    if state in ("open", "waiting"):
+        store.transition(r, handover.reference, (DONE,), {"back_in_queue": "1"})
+    if state in ("open", "waiting", "withdrawn"):
+        _drop_personal(r, handover.reference, actor)
+    return state
+
+
+def _drop_personal(r: redis.Redis, reference: str, actor: str) -> None:
+    phone = store.purge(r, reference)
+    if phone is not None:
+        audit.record(r, action="handover.personal.delete", activity="handovers", actor=actor, subject=phone,
+                     reference=reference)
 
 
 def _phone(r: redis.Redis, handover: Handover) -> str | None:

@@ -31,14 +31,9 @@ def network(address: str | None) -> str:
     return str(ip)
 
 
-def pseudonym_key(purpose: str, value: str) -> str:
-    """Lookup key for an address, number or e-mail address: its keyed pseudonym (PSEUDONYM_KEY)."""
-    return crypto.pseudonym(f"{purpose}:{value}")[:32]
-
-
 def rate_limit_id(address: str | None) -> str:
     """The client's rate-limit identity: the keyed pseudonym of its `network`."""
-    return pseudonym_key("client", network(address))
+    return crypto.pseudonym_key("client", network(address))
 
 
 def current_rate_limit_id() -> str:
@@ -50,4 +45,4 @@ def current_rate_limit_id() -> str:
 
 def email_key(email: str) -> str:
     """An e-mail address (as typed at login, case and spaces ignored) as a keyed pseudonym."""
-    return pseudonym_key("login-email", email.strip().lower())
+    return crypto.pseudonym_key("login-email", email.strip().lower())

@@ -43,5 +43,10 @@ def pseudonym(value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
+def pseudonym_key(purpose: str, value: str) -> str:
+    """Lookup key for a number, address or e-mail address: its keyed pseudonym for one purpose, never the value."""
+    return pseudonym(f"{purpose}:{value}")[:32]
+
+
 def generate_key() -> str:
     return Fernet.generate_key().decode()

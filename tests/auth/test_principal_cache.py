@@ -83,3 +83,19 @@ def test_a_login_after_a_logout_elsewhere_is_not_refused_for_what_this_process_r
     assert again.post("/login", data={"email": email, "password": TEST_PASSWORD}).status_code == 302
     assert locations(again, {}) == 200  # newer than what this process remembered: read again, not refused
     assert locations(client, {}) == 401  # and the old session, now that the account was read again
+
+
+def test_a_login_after_the_account_was_added_again_elsewhere_is_not_refused(app, client, clock, make_user):
+    """`users remove` and `users add` in another process give the account a new id: a login made after that
+    belongs to the new account, whatever this process still remembers of the old one."""
+    email = make_user("coordinator")
+    assert client.post("/login", data={"email": email, "password": TEST_PASSWORD}).status_code == 302
+    assert locations(client, {}) == 200  # this process now remembers the account
+    with app.app_context():  # what the CLI in another process does to Redis
+        record = store.get_user(get_redis(), email)
+        store.remove_user(get_redis(), email)
+        store.save_user(get_redis(), {**record, "id": "a-new-account"})
+    again = app.test_client()
+    assert again.post("/login", data={"email": email, "password": TEST_PASSWORD}).status_code == 302
+    assert locations(again, {}) == 200
+    assert locations(client, {}) == 401  # the old account's session does not carry over

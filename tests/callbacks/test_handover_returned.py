@@ -236,3 +236,77 @@ def test_sent_back_after_it_would_have_expired_it_expires_and_the_loket_follows_
     assert request.state == "expired" and request.phone is None
     assert not ended.back_in_queue
     assert [kind for kind, _ in notices] == ["handover_returned"]  # as for any returned handover
+
+
+# --- a return that crosses a withdrawal, comes too late, or fails halfway ----------------------------------
+
+def test_back_in_the_queue_the_request_holds_the_one_copy_of_the_fields(create, redis):
+    from routing.handovers import service as handovers
+
+    receipt, handover = _passed_on(create, redis)
+    ended = _send_back(redis, handover)
+    assert ended.back_in_queue and handovers.personal(redis, ended, actor="test") is None
+    assert service.get_request(redis, receipt.reference).phone == "+31612345678"
+    deleted = [r for r in audit.for_reference(redis, handover.reference) if r["name"] == "handover.personal.delete"]
+    assert deleted and deleted[0]["attributes"]["dpl.core.data_subject_id"]
+
+
+def test_a_withdrawal_just_after_the_request_went_back_leaves_no_copy(create, redis, monkeypatch):
+    from routing.handovers import service as handovers
+
+    receipt, handover = _passed_on(create, redis)
+    returned = service.handover_returned
+
+    def returned_then_withdrawn(*args, **kwargs):
+        state = returned(*args, **kwargs)
+        service.withdraw(redis, receipt.reference, receipt.withdraw_token, now=MONDAY_10)
+        return state
+
+    monkeypatch.setattr(service, "handover_returned", returned_then_withdrawn)
+    _send_back(redis, handover)
+    assert service.get_request(redis, receipt.reference).state == "withdrawn"
+    assert handovers.personal(redis, handovers.get(redis, handover.reference), actor="test") is None
+
+
+def test_a_withdrawal_just_before_the_return_leaves_no_copy_and_no_task(create, redis, monkeypatch, notices):
+    from routing.handovers import service as handovers
+
+    receipt, handover = _passed_on(create, redis)
+    notices.clear()
+    returned = service.handover_returned
+
+    def withdrawn_then_returned(*args, **kwargs):
+        service.withdraw(redis, receipt.reference, receipt.withdraw_token, now=MONDAY_10)
+        return returned(*args, **kwargs)
+
+    monkeypatch.setattr(service, "handover_returned", withdrawn_then_returned)
+    ended = _send_back(redis, handover)
+    assert ended.outcome == "returned_to_loket" and not ended.back_in_queue
+    assert handovers.personal(redis, ended, actor="test") is None
+    assert "handover_returned" not in [kind for kind, _ in notices]  # nobody is asked to call a withdrawn citizen
+
+
+def test_sent_back_too_late_for_its_next_shift_it_expires_and_the_loket_follows_it_up(create, redis, notices):
+    from routing.handovers import service as handovers
+
+    receipt, handover = _passed_on(create, redis)
+    notices.clear()
+    # Friday 11 December, 20:00: the next shift (Monday) comes after the request's 14 days are over.
+    ended = _send_back(redis, handover, now=at(2026, 12, 11, 20))
+    assert service.get_status(redis, receipt.reference).state == "expired"
+    assert not ended.back_in_queue and handovers.personal(redis, ended, actor="test").phone == "+31612345678"
+    assert [kind for kind, _ in notices] == ["handover_returned"]
+
+
+def test_a_return_that_fails_halfway_still_reaches_the_loket(create, redis, monkeypatch, notices, caplog):
+    receipt, handover = _passed_on(create, redis)
+    notices.clear()
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the directory lost the location")
+
+    monkeypatch.setattr(service, "handover_returned", broken)
+    ended = _send_back(redis, handover)
+    assert ended.outcome == "returned_to_loket" and not ended.back_in_queue
+    assert [kind for kind, _ in notices] == ["handover_returned"]  # the loket follows the handover up
+    assert "could not go back to the queue (RuntimeError)" in caplog.text and "directory lost" not in caplog.text
