@@ -43,16 +43,25 @@ def on_starting(server):
     environment = os.environ.get("LOKETLIJN_ENV", "development")
     if environment == "production":
         return
-    exposed = [f"{host}:{port}" for host, port in (a for a in server.cfg.address if isinstance(a, tuple))
-               if not _is_loopback(host)]
+    exposed = [_shown(address) for address in server.cfg.address if not _is_local(address)]
     if exposed:
         raise SystemExit(f"Refusing to start: LOKETLIJN_ENV is {environment!r}, whose settings are not safe on a "
                          f"network, but gunicorn would listen on {', '.join(exposed)}. Set LOKETLIJN_ENV=production "
                          f"(see docs/deploy.md) or bind to 127.0.0.1.")
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: it may resolve to any address
+def _is_local(address) -> bool:
+    """A loopback address or a unix socket; not a host name (it may resolve to any address) nor a socket
+    handed over by systemd (fd://N: it may listen anywhere)."""
+    if isinstance(address, str):
+        return True  # unix socket path
+    if not isinstance(address, tuple):
         return False
+    try:
+        return address[0] == "localhost" or ipaddress.ip_address(address[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _shown(address) -> str:
+    return f"{address[0]}:{address[1]}" if isinstance(address, tuple) else f"fd://{address}"

@@ -67,11 +67,11 @@ def test_web_process_serves_the_citizen_form(start_web):
         assert "csrf_token" in response.read().decode()
 
 
-@pytest.mark.parametrize("bind", ["0.0.0.0", "[::]", "example.org"])
+@pytest.mark.parametrize("bind", ["0.0.0.0:{port}", "[::]:{port}", "example.org:{port}", "fd://3"])
 def test_development_settings_never_listen_on_a_network(redis_url, tmp_path, bind):
     # An install that forgot LOKETLIJN_ENV=production would serve the development SECRET_KEY and outbox.
     env = {**os.environ, "HOME": str(tmp_path), "REDIS_URL": redis_url, "LOKETLIJN_ENV": "development",
-           "BIND": f"{bind}:{free_port()}", "WEB_CONCURRENCY": "1"}
+           "BIND": bind.format(port=free_port()), "WEB_CONCURRENCY": "1"}
     done = subprocess.run(web_command(), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "Refusing to start: LOKETLIJN_ENV is 'development'" in done.stderr and "Traceback" not in done.stderr
