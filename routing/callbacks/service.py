@@ -99,7 +99,8 @@ class CallbackRequest:
     handover: str | None = None
     assignee: str | None = None
     # A request a partner took over at intake and sent back to the loket: which partner, and why
-    # ("partner": its own choice, with a note; "max_attempts" or "wrong_number": it could not reach them).
+    # ("partner": its own choice, with a note; "max_attempts": it could not reach them. A number it found
+    # wrong closes the request instead: see handovers.service._callback_after).
     returned_by: str | None = None
     return_reason: str | None = None
     # Personal fields: None unless decrypted for someone allowed to see them (and not deleted yet).
@@ -543,11 +544,13 @@ def handling_partner(request: CallbackRequest) -> str | None:
     return assignee.removeprefix(PARTNER_ASSIGNEE) if assignee.startswith(PARTNER_ASSIGNEE) else None
 
 
-def handover_finished(r: redis.Redis, reference: str, *, now: datetime | None = None) -> None:
-    """The partner finished the handover of a request passed on at intake: the request is done. Nothing
-    happens to a request in any other state (handed over by staff, or withdrawn meanwhile)."""
+def handover_finished(r: redis.Redis, reference: str, *, outcome: str = "handed_over",
+                      now: datetime | None = None) -> None:
+    """The partner finished the handover of a request passed on at intake: the request is done (`outcome`
+    "wrong_number" when the partner found the number wrong, as staff record it). Nothing happens to a request
+    in any other state (handed over by staff, or withdrawn meanwhile)."""
     try:
-        _move(r, reference, "done", now or clock(), fields={"outcome": "handed_over"},
+        _move(r, reference, "done", now or clock(), fields={"outcome": outcome},
               facts_ttl=store.FINISHED_FACTS_TTL_S, allowed_from=("handed_over",))
     except ApiError:
         pass

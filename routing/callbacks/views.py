@@ -396,8 +396,7 @@ def _partner_name_or_id(partner_id: str) -> str:
 def _return_reasons() -> dict[str, str]:
     """Why a partner sent a request back, when its note is not shown (see handovers' return_reason)."""
     return {"partner": _("De organisatie zegt dat de vraag niet bij hen hoort."),
-            "max_attempts": _("De organisatie kon de inwoner na het hoogste aantal pogingen niet bereiken."),
-            "wrong_number": _("De organisatie zegt: verkeerd nummer.")}
+            "max_attempts": _("De organisatie kon de inwoner na het hoogste aantal pogingen niet bereiken.")}
 
 
 def _outcome_labels() -> list[tuple[str, str]]:

@@ -475,8 +475,11 @@ def _callback_after(r: redis.Redis, handover: Handover, outcome: str, return_rea
     handover was being finished, too late to finish it itself): the handover's copy goes too."""
     from routing.callbacks import service as callbacks
 
-    if outcome != RETURNED:
-        callbacks.handover_finished(r, handover.callback_reference, now=now)
+    if outcome != RETURNED or return_reason == WRONG_NUMBER:
+        # A number the partner found wrong is no use in the loket's queue either: the request is closed as staff
+        # close one with a wrong number, and the loket follows the returned handover up (it may know another way).
+        callbacks.handover_finished(r, handover.callback_reference, now=now,
+                                    outcome="wrong_number" if outcome == RETURNED else "handed_over")
         return None
     try:
         state = callbacks.handover_returned(

@@ -145,12 +145,25 @@ def test_a_partner_that_could_not_reach_them_is_named_with_its_reason(client, lo
 
     pin_now(MONDAY_10)
     receipt, handover = _passed_on(create, redis)
-    handovers.record_attempt(redis, handover, "wrong_number", actor="partner:svb", now=MONDAY_10)
+    while handover.is_open:
+        handover = handovers.record_attempt(redis, handover, "not_reached", actor="partner:svb", now=MONDAY_10)
     request = service.get_status(redis, receipt.reference)
-    assert request.state == "open" and request.return_reason == "wrong_number"
+    assert request.state == "open" and request.return_reason == "max_attempts"
     login(client, "staff", locations=("utrecht",))
     page = client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(as_text=True)
-    assert "Teruggestuurd door Sociale Verzekeringsbank" in page and "verkeerd nummer" in page
+    assert "Teruggestuurd door Sociale Verzekeringsbank" in page and "Teruggestuurd" in page
+
+
+def test_a_number_the_partner_found_wrong_is_closed_not_queued_again(create, redis, notices):
+    from routing.handovers import service as handovers
+
+    receipt, handover = _passed_on(create, redis)
+    notices.clear()
+    ended = handovers.record_attempt(redis, handover, "wrong_number", actor="partner:svb", now=MONDAY_10)
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "done" and request.outcome == "wrong_number"
+    assert receipt.reference not in {q.reference for q in service.worklist(redis, ["utrecht"], now=MONDAY_10)}
+    assert not ended.back_in_queue and [kind for kind, _ in notices] == ["handover_returned"]
 
 
 def test_handing_the_returned_handover_over_again_is_refused_while_the_request_is_in_the_queue(
