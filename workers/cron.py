@@ -115,38 +115,59 @@ def run(scheduler: Scheduler) -> None:
     another error reply), also when it comes while waiting for Redis, and every error that is not Redis's.
     When stopping, an outage in rq's goodbye to Redis (register_death) is no error: the stop is clean.
     """
-    delay = RETRY_FIRST_SECONDS
     try:
-        while True:
-            ticks = scheduler.ticks
-            try:
-                scheduler.start()
-                return  # a stop signal
-            except redis.RedisError as error:
-                if not is_outage(error):
-                    raise
-                if scheduler.stopping:
-                    log.info("scheduler: stopped; redis unavailable for its goodbye (%s)", type(error).__name__)
-                    return  # told to stop; only its goodbye to Redis (register_death) failed
-                if scheduler.ticks != ticks:
-                    delay = RETRY_FIRST_SECONDS  # it worked in between: a new outage, not the same one
-                problem = error
-            while True:
-                log.warning("scheduler: redis unavailable (%s); trying again in %g s", type(problem).__name__,
-                            delay)
-                time.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_SECONDS)
-                try:
-                    scheduler.connection.ping()
-                    break
-                except redis.RedisError as error:
-                    if not is_outage(error):
-                        raise
-                    problem = error
-            log.warning("scheduler: redis answers again; resuming")
+        run_through_outages(scheduler.start, label="scheduler", logger=log, progress=lambda: scheduler.ticks,
+                            stopping=lambda: scheduler.stopping, ping=scheduler.connection.ping)
     except (StopRequested, KeyboardInterrupt):
         # rq's signal handlers raise StopRequested; outside start() (which handles it itself) it ends up here.
         log.info("scheduler: stopped while waiting for redis")
+
+
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return True
+
+
+def run_through_outages(run: Callable[[], None], *, label: str, logger: logging.Logger,
+                        progress: Callable[[], int], stopping: Callable[[], bool], ping: Callable[[], object],
+                        pause: Callable[[float], bool] = _sleep) -> None:
+    """Call `run` (a loop that returns when told to stop) until it returns, waiting out Redis outages.
+
+    An outage (`is_outage`) that ends `run` is waited out: one line per failed try, `pause` doubling from
+    RETRY_FIRST_SECONDS to RETRY_MAX_SECONDS (`pause` returns False to give up: told to stop), a `ping` per
+    try, then `run` again. `progress` counts what `run` got done: when it moved, the next outage is a new one
+    and its pauses start short again. An outage while `stopping` only spoiled the goodbye to Redis: a clean
+    stop, one line. Any other error ends it (see `run`). Used by this scheduler and by rq's scheduler process
+    inside each worker (workers.rq_scheduler)."""
+    delay = RETRY_FIRST_SECONDS
+    while True:
+        seen = progress()
+        try:
+            run()
+            return
+        except redis.RedisError as error:
+            if not is_outage(error):
+                raise
+            if stopping():
+                logger.info("%s: stopped; redis unavailable for its goodbye (%s)", label, type(error).__name__)
+                return
+            if progress() != seen:
+                delay = RETRY_FIRST_SECONDS  # it worked in between: a new outage, not the same one
+            problem = error
+        while True:
+            logger.warning("%s: redis unavailable (%s); trying again in %g s", label, type(problem).__name__,
+                           delay)
+            if not pause(delay):
+                return
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+            try:
+                ping()
+                break
+            except redis.RedisError as error:
+                if not is_outage(error):
+                    raise
+                problem = error
+        logger.warning("%s: redis answers again; resuming", label)
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import time
 
-import redis
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.scheduler import RQScheduler
 
@@ -52,37 +51,11 @@ class PatientScheduler(RQScheduler):
 
     def work(self) -> None:
         self._worker_pid = os.getppid()  # the worker that forked this process
-        delay = cron.RETRY_FIRST_SECONDS
-        while True:
-            beats = self.beats
-            try:
-                super().work()  # returns only when asked to stop
-                return
-            except redis.RedisError as error:
-                if not cron.is_outage(error):
-                    raise
-                if self._stop_requested:
-                    # Only its goodbye (releasing its locks) failed; they expire by themselves.
-                    self.log.warning("%s: stopped; redis unavailable for its goodbye (%s)", self.label,
-                                     type(error).__name__)
-                    return
-                if self.beats != beats:
-                    delay = cron.RETRY_FIRST_SECONDS  # it worked in between: a new outage, not the same one
-                problem = error
-            while True:
-                self.log.warning("%s: redis unavailable (%s); trying again in %g s", self.label,
-                                 type(problem).__name__, delay)
-                if not self._pause(delay):
-                    return  # told to stop, or its worker is gone (_pause said which)
-                delay = min(delay * 2, cron.RETRY_MAX_SECONDS)
-                try:
-                    self.connection.ping()
-                    break
-                except redis.RedisError as error:
-                    if not cron.is_outage(error):
-                        raise
-                    problem = error
-            self.log.warning("%s: redis answers again; resuming", self.label)
+        # rq's loop returns only when asked to stop; a stop whose goodbye (releasing its locks) fails is clean:
+        # the locks expire by themselves.
+        cron.run_through_outages(super().work, label=self.label, logger=self.log, progress=lambda: self.beats,
+                                 stopping=lambda: self._stop_requested, ping=self.connection.ping,
+                                 pause=self._pause)
 
     def _pause(self, seconds: float) -> bool:
         """Sleep, but end early, with one line and False, when a stop is asked for (rq's handler only sets a

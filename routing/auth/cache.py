@@ -26,16 +26,12 @@ class PrincipalCache:
         self._lock = threading.Lock()  # TTLCache is not thread-safe; gunicorn may run threads
 
     def get(self, key: tuple[str, str], load: Callable[[], Principal | None]) -> Principal | None:
-        if self._entries is None:
-            return load()
-        with self._lock:
-            principal = self._entries.get(key)
-        if principal is None:
-            principal = load()
+        if self._entries is not None:
+            with self._lock:
+                principal = self._entries.get(key)
             if principal is not None:
-                with self._lock:
-                    self._entries[key] = principal
-        return principal
+                return principal
+        return self.refresh(key, load)
 
     def refresh(self, key: tuple[str, str], load: Callable[[], Principal | None]) -> Principal | None:
         """Read it again now: what this process remembers is older than what the asker has seen (a session

@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, ValidationError
 from routing.auth import SESSION_ENDED, ended_message, log_out, remember_login, service
 from routing.auth.schemas import LoginSchema
 from routing.extensions import get_redis, limiter
-from routing.privacy import clients
+from routing.privacy import clients, crypto
 
 bp = Blueprint("auth", __name__)
 
@@ -30,7 +30,8 @@ def _address_key() -> str:
 
 def _email_key() -> str:
     # Throttle per account without putting the e-mail address itself in a Redis key: a keyed pseudonym.
-    return "login-email:" + clients.email_key(request.form.get("email", ""))
+    email = service.normalise_email(request.form.get("email", ""))
+    return "login-email:" + crypto.pseudonym_key("login-email", email)
 
 
 def _login_limit() -> str:

@@ -155,7 +155,6 @@ def walk_in_hint(location) -> str | None:
 def _remember(location_id: str, receipt: service.Receipt) -> None:
     """Keep the confirmation (and the withdrawal token, when this request is new) in the browser's session."""
     now = int(_now().timestamp())
-    _forget_stale()  # what earlier citizens left in this cookie goes before anything is added to it
     if receipt.withdraw_token:
         tokens = [kept for kept in session.get(SESSION_TOKENS, []) if kept[0] != receipt.reference]
         session[SESSION_TOKENS] = [*tokens, [receipt.reference, receipt.withdraw_token, now]][-KEEP_TOKENS:]

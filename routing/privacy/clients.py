@@ -41,8 +41,3 @@ def current_rate_limit_id() -> str:
     from flask import request
 
     return rate_limit_id(request.remote_addr)
-
-
-def email_key(email: str) -> str:
-    """An e-mail address (as typed at login, case and spaces ignored) as a keyed pseudonym."""
-    return crypto.pseudonym_key("login-email", email.strip().lower())

@@ -10,7 +10,7 @@ from flask import current_app
 
 from config import settings
 
-__all__ = ["InvalidToken", "decrypt", "encrypt", "generate_key", "pseudonym", "reencrypt"]
+__all__ = ["InvalidToken", "decrypt", "encrypt", "generate_key", "pseudonym", "pseudonym_key", "reencrypt"]
 
 
 def _fernet() -> MultiFernet:

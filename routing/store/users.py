@@ -20,19 +20,20 @@ APIKEYS = PREFIX + "apikeys"
 SESSION_GENERATION = "session_gen"
 
 # Save an account (replacing every field) while keeping its session generation, one higher when asked: in one
-# step, so a logout at the same moment is never undone. KEYS: user, users; ARGV: email, bump (0|1), fields...
+# step, so a logout at the same moment is never undone.
+# KEYS: user, users; ARGV: email, bump (0|1), SESSION_GENERATION, fields...
 _SAVE_USER = lua("""
-local generation = tonumber(redis.call('HGET', KEYS[1], 'session_gen') or '0') + tonumber(ARGV[2])
+local generation = tonumber(redis.call('HGET', KEYS[1], ARGV[3]) or '0') + tonumber(ARGV[2])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'session_gen', generation, unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], ARGV[3], generation, unpack(ARGV, 4))
 redis.call('SADD', KEYS[2], ARGV[1])
 return generation
 """)
 # One higher, only for this account (its id: not a later one with the same address, nor a removed one).
-# KEYS: user; ARGV: id. Returns the new generation, or nil when there is no such account.
+# KEYS: user; ARGV: id, SESSION_GENERATION. Returns the new generation, or nil when there is no such account.
 _END_SESSIONS = lua("""
 if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return false end
-return redis.call('HINCRBY', KEYS[1], 'session_gen', 1)
+return redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
 """)
 
 
@@ -55,12 +56,12 @@ def save_user(r: redis.Redis, record: dict[str, Any], *, end_sessions: bool = Fa
     fields = _encode({k: v for k, v in record.items() if k != SESSION_GENERATION})
     pairs = [item for field in fields.items() for item in field]
     return int(_SAVE_USER([USER.format(email=record["email"]), USERS],
-                          [record["email"], int(end_sessions), *pairs], client=r))
+                          [record["email"], int(end_sessions), SESSION_GENERATION, *pairs], client=r))
 
 
 def end_sessions(r: redis.Redis, email: str, account_id: str) -> int | None:
     """Every session of this account ends (logout): its generation goes one up. None when the account is gone."""
-    generation = _END_SESSIONS([USER.format(email=email)], [account_id], client=r)
+    generation = _END_SESSIONS([USER.format(email=email)], [account_id, SESSION_GENERATION], client=r)
     return None if generation is None else int(generation)
 
 
