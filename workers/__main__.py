@@ -18,6 +18,7 @@ import signal
 import sys
 
 from rq import SimpleWorker
+from rq.worker import WorkerStatus
 
 from routing.errors import REDIS_DOWN
 from routing.extensions import get_redis
@@ -27,13 +28,18 @@ from workers.pool import ThreadPoolWorker
 from workers.rq_scheduler import PatientSchedulerMixin
 
 
-class StopFromBirthMixin:
-    """For an rq Worker class: a stop that comes while the worker starts still ends in its goodbye.
+class GoodbyeMixin:
+    """For an rq Worker class: a stop always ends in the worker's goodbye (`teardown`: its scheduler process
+    stopped, its registration removed), else the registration stays in Redis, counted as a live worker.
 
-    rq registers the worker (`bootstrap`) and forks its scheduler before it installs its stop handlers, so a
-    SIGINT or SIGTERM in between (Ctrl-C on `make run` just after it started) ended the process without
-    `teardown`, and its registration stayed in Redis, counted as a live worker. Here a stop in that window only
-    sets rq's own flag, which its loop looks at first: it leaves at once, through its teardown."""
+    - A stop while the worker starts: rq registers the worker (`bootstrap`) and forks its scheduler before it
+      installs its stop handlers, so a SIGINT or SIGTERM in between ended the process at once. Here a stop in
+      that window only sets rq's own flag, which its loop looks at first: it leaves through its teardown.
+    - A second stop signal while it says goodbye: Ctrl-C reaches the whole process group, and then honcho (or a
+      supervisor) sends SIGTERM too. rq takes a second signal more than a second after the first for a cold
+      stop, which ends the process in the middle of teardown (waiting for its scheduler process, which sleeps
+      a second between rounds, takes about that long). Here, unless a job is running (then rq's cold stop
+      still ends it), the second signal lets the goodbye finish."""
 
     def bootstrap(self, *args, **kwargs) -> None:
         def stop_when_started(_signum, _frame) -> None:
@@ -43,12 +49,17 @@ class StopFromBirthMixin:
             signal.signal(stop, stop_when_started)
         super().bootstrap(*args, **kwargs)
 
+    def request_force_stop(self, signum, frame) -> None:
+        if self.get_state() != WorkerStatus.BUSY:
+            return
+        super().request_force_stop(signum, frame)
 
-class JobsWorker(StopFromBirthMixin, PatientSchedulerMixin, SimpleWorker):
+
+class JobsWorker(GoodbyeMixin, PatientSchedulerMixin, SimpleWorker):
     """rq's SimpleWorker with the scheduler process that waits out a Redis outage."""
 
 
-class NoticesWorker(StopFromBirthMixin, PatientSchedulerMixin, ThreadPoolWorker):
+class NoticesWorker(GoodbyeMixin, PatientSchedulerMixin, ThreadPoolWorker):
     """The threaded notice worker with the scheduler process that waits out a Redis outage."""
 
 

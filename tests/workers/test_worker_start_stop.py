@@ -1,11 +1,15 @@
-"""A stop (Ctrl-C, the supervisor's SIGTERM) that reaches a worker while it starts still ends in its goodbye."""
+"""A stop (Ctrl-C, the supervisor's SIGTERM) that reaches a worker while it starts, or a second one while it says
+goodbye, still ends in its goodbye."""
 
 from __future__ import annotations
 
 import os
 import signal
+from datetime import timedelta
 
 import pytest
+from rq.utils import now
+from rq.worker import WorkerStatus
 
 from workers import queues
 from workers.__main__ import JobsWorker, NoticesWorker
@@ -40,3 +44,15 @@ def test_a_stop_just_after_the_worker_registered_still_unregisters_it(app, redis
         for stop, handler in saved.items():
             signal.signal(stop, handler)
     assert redis.smembers("rq:workers") == set()
+
+
+def test_a_second_stop_signal_lets_the_goodbye_finish_unless_a_job_runs(redis):
+    # Ctrl-C reaches the whole group, then honcho sends SIGTERM as well, more than a second later when the
+    # goodbye waits for the scheduler process: rq took that for a cold stop and ended mid-teardown.
+    worker = JobsWorker([queues.JOBS], connection=redis)
+    worker._shutdown_requested_date = now() - timedelta(seconds=5)
+    worker.set_state(WorkerStatus.IDLE)
+    worker.request_force_stop(signal.SIGTERM, None)  # no SystemExit: the teardown goes on
+    worker.set_state(WorkerStatus.BUSY)
+    with pytest.raises(SystemExit):  # a job running: rq's cold stop, as before
+        worker.request_force_stop(signal.SIGTERM, None)
