@@ -129,9 +129,8 @@ def _already_asked(location, receipt) -> str:
     text = _("U had al een terugbelverzoek met kenmerk %(reference)s. Wij bellen u %(when)s. Uw nieuwe bericht "
              "is niet toegevoegd: de medewerker ziet alleen uw eerste bericht. Is er iets veranderd? Zeg het als "
              "wij u bellen.", reference=receipt.reference, when=expected_text(receipt.expected_callback))
-    if location.walk_in:
-        text += " " + _("Of kom langs op %(address)s als er een medewerker is.", address=location.address)
-    return text + " " + _("Niet meer nodig? Stuur INTREKKEN.")
+    hint = service.walk_in_hint(location)
+    return " ".join(part for part in (text, hint, _("Niet meer nodig? Stuur INTREKKEN.")) if part)
 
 
 def _message(channel: str) -> Response:

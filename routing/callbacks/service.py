@@ -25,6 +25,7 @@ from routing.directory.model import DIENSTVERLENER, Location
 from routing.errors import ApiError, NotFound
 from routing.http import base_url
 from routing.privacy import audit, clients, crypto
+from routing.privacy import phone as phones
 from routing.store import callbacks as store
 
 log = logging.getLogger(__name__)
@@ -295,20 +296,48 @@ def intake_limits(client_address: str | None, client_key: str | None = None,
     """The CALLBACK_RATE_* limits for one intake. The per-client limit counts per API key for API clients
     (a partner portal sends for many citizens from one address: CALLBACK_RATE_API_KEY), else per address
     (CALLBACK_RATE_IP; `clients.rate_limit_id`: a keyed pseudonym, an IPv6 client by its /64), and not at
-    all for a webhook (whose address is Twilio's). CALLBACK_RATE_LOCATION counts the phone channels (SMS,
-    WhatsApp, voice) apart from the web form and API."""
-    pool = "phone" if channel in PHONE_CHANNELS else "online"
+    all for a webhook (whose address is Twilio's). CALLBACK_RATE_PHONE and CALLBACK_RATE_LOCATION count the
+    phone channels (SMS, WhatsApp, voice) apart from the web form and API: whoever types someone else's
+    number into the form until its limit is reached does not stop that person from texting or calling."""
+    pool = _pool(channel)
     if client_key:
         return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_API_KEY"), ip_key=f"key-{client_key}",
                                   phone=intake_limit("CALLBACK_RATE_PHONE"),
-                                  location=intake_limit("CALLBACK_RATE_LOCATION"), location_pool=pool)
+                                  location=intake_limit("CALLBACK_RATE_LOCATION"), pool=pool)
     return store.IntakeLimits(
         ip=intake_limit("CALLBACK_RATE_IP") if client_address else (0, 0),
         ip_key=clients.rate_limit_id(client_address) if client_address else "",
         phone=intake_limit("CALLBACK_RATE_PHONE"),
         location=intake_limit("CALLBACK_RATE_LOCATION"),
-        location_pool=pool,
+        pool=pool,
     )
+
+
+def _pool(channel: str) -> str:
+    return "phone" if channel in PHONE_CHANNELS else "online"
+
+
+def walk_in_hint(location: Location) -> str | None:
+    """Another way to get help when a request cannot be made: coming by, where the location takes walk-ins."""
+    if not location.walk_in:
+        return None
+    return _("Of kom langs op %(address)s als er een medewerker is.", address=location.address)
+
+
+def _limited(limit: str, location: Location, channel: str) -> ApiError:
+    """429 with what the citizen can do instead. `limit`: which one was reached ("ip", "phone", "location")."""
+    if limit == "ip":
+        return ApiError(429, _("U probeerde het te vaak. Wacht even en probeer het dan opnieuw."))
+    if limit == "phone":
+        parts = [_("Voor dit telefoonnummer zijn al te veel terugbelverzoeken gedaan. Probeer het later opnieuw.")]
+    else:
+        parts = [_("Er kwamen hier net heel veel terugbelverzoeken tegelijk binnen. Probeer het later opnieuw.")]
+    if _pool(channel) == "online" and location.inbound_number:
+        # Texting from one's own phone counts in budgets of its own (intake_limits).
+        parts.append(_("Of stuur een sms met uw vraag naar %(number)s. Wij bellen u dan terug op het nummer "
+                       "waarmee u de sms stuurt.", number=phones.display(location.inbound_number)))
+    parts.append(walk_in_hint(location))
+    return ApiError(429, " ".join(part for part in parts if part))
 
 
 def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = None,
@@ -356,11 +385,8 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
             break
     else:  # pragma: no cover - 32^6 references
         raise RuntimeError("no free callback reference")
-    if result.outcome == "limited" and result.state == "ip":
-        raise ApiError(429, _("U probeerde het te vaak. Wacht even en probeer het dan opnieuw."))
     if result.outcome == "limited":
-        raise ApiError(429, _("Er zijn te veel verzoeken gedaan voor dit nummer of deze locatie. "
-                              "Probeer het later opnieuw, of kom langs als de medewerker er is."))
+        raise _limited(result.state or "", location, intake.channel)
     if result.outcome == "existing":
         # The same promise as the first time: its release and its preferred moments (read again: rare path).
         existing = get_status(r, result.reference)

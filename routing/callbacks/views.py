@@ -141,15 +141,8 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
 def _not_stored(location) -> str:
     text = _("Het lukt nu even niet om uw verzoek te versturen. Wat u invulde staat er nog. Probeer het over "
              "een paar minuten opnieuw.")
-    hint = walk_in_hint(location)
+    hint = service.walk_in_hint(location)
     return f"{text} {hint}" if hint else text
-
-
-def walk_in_hint(location) -> str | None:
-    """Another way to get help when the service cannot be reached: coming by, where the location takes walk-ins."""
-    if not location.walk_in:
-        return None
-    return _("Of kom langs op %(address)s als er een medewerker is.", address=location.address)
 
 
 def _remember(location_id: str, receipt: service.Receipt) -> None:
@@ -253,14 +246,14 @@ CITIZEN_PAGES = frozenset({"callbacks.form", "callbacks.confirmation", "callback
 def citizen_home() -> dict:
     """On a citizen's page, "home" (the header's name, an error page's way back) is that location's form, not
     the staff start page behind a login; on one for an unknown location there is none. And the other way to
-    get help there (walk_in_hint), for an error page."""
+    get help there (service.walk_in_hint), for an error page."""
     if request.endpoint not in CITIZEN_PAGES:
         return {}
     location_id = (request.view_args or {}).get("location_id", "")
     try:
         location = service.location_for(location_id)
         return {"citizen_home": url_for("callbacks.form", location_id=location.id),
-                "citizen_walk_in": walk_in_hint(location)}
+                "citizen_walk_in": service.walk_in_hint(location)}
     except ApiError:
         return {"citizen_home": ""}
 

@@ -34,8 +34,9 @@ DONE = PREFIX + "cb:done"  # zset reference -> done time: personal data kept unt
 STATS = PREFIX + "cb:stats:{day}"  # hash "location|channel|topic|outcome" -> count; anonymous, kept
 # Fixed-window intake counters per client address, number and location (window index = epoch // window
 # length), checked inside the intake script so the limits cost no extra round trip. The address and the
-# number appear only pseudonymised (keyed HMAC). A location counts two budgets, kind "location-online" (web
-# form and API) and "location-phone" (SMS, WhatsApp, voice), so a flood through one cannot shut the other.
+# number appear only pseudonymised (keyed HMAC). A number and a location each count two budgets (kinds
+# "phone-online", "location-online": web form and API; "phone-phone", "location-phone": SMS, WhatsApp, voice),
+# so a flood through one cannot shut the other (IntakeLimits.pool).
 RATE = PREFIX + "cb:rl:{kind}:{subject}:{window}"
 # Coalesces arrival notices: at most one "N waiting" notice per location per window. Arrivals during a
 # window mark ARRIVAL_LATER; when the window is over, the arrivals job sends one notice with the count then.
@@ -193,14 +194,14 @@ class IntakeResult:
 class IntakeLimits:
     """(attempts, per seconds) for each limit; (0, 0) switches one off. `ip_key` is the client's
     pseudonymised rate-limit identity (empty when the channel has no client address of its own, e.g. a
-    Twilio webhook). `location_pool` names the location's budget this intake counts against ("online" for
-    the web form and API, "phone" for SMS, WhatsApp and voice)."""
+    Twilio webhook). `pool` names the budgets this intake counts against, the number's and the location's:
+    "online" for the web form and API, "phone" for SMS, WhatsApp and voice (from the number itself)."""
 
     ip: tuple[int, int] = (0, 0)
     ip_key: str = ""
     phone: tuple[int, int] = (0, 0)
     location: tuple[int, int] = (0, 0)
-    location_pool: str = "online"
+    pool: str = "online"
 
 
 class TransitionRefused(Exception):
@@ -245,8 +246,8 @@ def intake(
             PHONE.format(location=location, phone_key=phone_key), index_key, stats_key,
             ARRIVAL_NOTICE.format(location=location),
             RATE.format(kind="ip", subject=limits.ip_key, window=now // max(limits.ip[1], 1)),
-            RATE.format(kind="phone", subject=phone_key, window=now // max(limits.phone[1], 1)),
-            RATE.format(kind=f"location-{limits.location_pool}", subject=location,
+            RATE.format(kind=f"phone-{limits.pool}", subject=phone_key, window=now // max(limits.phone[1], 1)),
+            RATE.format(kind=f"location-{limits.pool}", subject=location,
                         window=now // max(limits.location[1], 1)),
             *audit_write.keys(), ARRIVAL_LATER.format(location=location)]
     args = [PREFIX, reference, now, DEDUP_WINDOW_S, personal_blob, facts_ttl, personal_ttl, index_score,

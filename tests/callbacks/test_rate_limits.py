@@ -27,7 +27,11 @@ def test_per_number_then_per_ip(client, pin_now, redis):
     # New requests for one number, elsewhere: the per-number limit (2 a day) stops the third.
     assert post(client, "06 12345678", "enschede").status_code == 200
     refused = post(client, "06 12345678", "amsterdam-centrum")
-    assert refused.status_code == 429 and "voor dit nummer" in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and "Voor dit telefoonnummer zijn al te veel terugbelverzoeken gedaan" in page
+    # The other way in: texting from one's own phone (its own budget, below); Amsterdam-Centrum takes no
+    # walk-ins, so coming by is not offered.
+    assert "Of stuur een sms met uw vraag naar 06 10000301" in page and "kom langs" not in page
     # Another number from the same address: the per-address limit (4 posts, every attempt counts) is used up.
     refused = post(client, "06 87654321")
     assert refused.status_code == 429 and "te vaak" in refused.get_data(as_text=True)
@@ -53,7 +57,7 @@ def test_per_location_limit_over_sms(app, client, pin_now, redis):
     app.config["CALLBACK_RATE_LOCATION"] = "2 per hour"
     replies = [sms(client, "bel mij", sender=f"+3161234567{i}").get_data(as_text=True) for i in range(3)]
     assert "TB-" in replies[0] and "TB-" in replies[1]
-    assert "te veel verzoeken" in replies[2]
+    assert "heel veel terugbelverzoeken tegelijk" in replies[2]
 
 
 def test_status_reads_are_limited_per_client(app, client, api_key):
@@ -168,6 +172,35 @@ def test_a_flood_through_the_form_does_not_stop_a_citizen_who_texts_or_calls(app
     whatsapp = signed_post(client, "/hooks/twilio/whatsapp?location=utrecht",
                            {"From": "whatsapp:+31612345682", "To": "whatsapp:+3197010000000",
                             "Body": "bel mij", "MessageSid": "SM2"})
-    assert "te veel verzoeken" in whatsapp.get_data(as_text=True)
+    assert "heel veel terugbelverzoeken tegelijk" in whatsapp.get_data(as_text=True)
     assert [k for k in redis.keys("ll:cb:rl:location-online:utrecht:*")]
     assert [k for k in redis.keys("ll:cb:rl:location-phone:utrecht:*")]
+
+
+# --- someone who types another person's number cannot stop that person texting or calling ----------------
+
+def test_a_number_used_up_through_the_form_can_still_text_and_call(app, client, pin_now, redis):
+    from callbacks.test_hooks import signed_post, sms
+
+    pin_now(SATURDAY)
+    victim = "+31612345690"
+    # Someone else uses up the number's requests of the day (2 here) through the form.
+    assert post(client, "06 12345690", "utrecht").status_code == 200
+    assert post(client, "06 12345690", "amsterdam-centrum").status_code == 200
+    refused = post(client, "06 12345690", "enschede")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    # Enschede takes walk-ins, and has an SMS number: the refusal names both.
+    assert "Of stuur een sms met uw vraag naar 06 10000304" in page
+    assert "Of kom langs op Hengelosestraat 51, 7514 AD Enschede" in page
+    # The owner texts from the number, and calls: requests of their own, each with its reference.
+    reply = sms(client, "bel mij over mijn toeslag", sender=victim, path="/hooks/twilio/sms?location=den-bosch")
+    assert "Uw kenmerk: TB-" in reply.get_data(as_text=True)
+    call = signed_post(client, "/hooks/twilio/voice/keuze?location=nijmegen", {"From": victim, "Digits": "1"})
+    assert "T, B, " in call.get_data(as_text=True)
+    # The phone channels' own per-number budget (2 a day) holds as well; the refusal does not suggest
+    # texting to someone who is texting already.
+    third = sms(client, "bel mij", sender=victim, path="/hooks/twilio/sms?location=amsterdam-nieuw-west")
+    assert "Voor dit telefoonnummer zijn al te veel terugbelverzoeken gedaan" in third.get_data(as_text=True)
+    assert "sms met uw vraag" not in third.get_data(as_text=True)
+    assert redis.keys("ll:cb:rl:phone-online:*") and redis.keys("ll:cb:rl:phone-phone:*")
