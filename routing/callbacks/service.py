@@ -335,7 +335,7 @@ def _limited(limit: str, location: Location, channel: str) -> ApiError:
     if _pool(channel) == "online" and location.inbound_number:
         # Texting from one's own phone counts in budgets of its own (intake_limits).
         parts.append(_("Of stuur een sms met uw vraag naar %(number)s. Wij bellen u dan terug op het nummer "
-                       "waarmee u de sms stuurt.", number=phones.display(location.inbound_number)))
+                       "waarmee u de sms stuurt.", number=phones.display_in_text(location.inbound_number)))
     parts.append(walk_in_hint(location))
     return ApiError(429, " ".join(part for part in parts if part))
 

@@ -207,7 +207,7 @@ def confirmation(location_id: str):
         "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,
         expected=expected_text(expected), state_label=states.label,
         by_message=status.reply_by in ("sms", "whatsapp"),
-        sms_number=phones.display(location.inbound_number).replace(" ", "\u00a0")
+        sms_number=phones.display_in_text(location.inbound_number)
         if location.inbound_number else None,
         withdraw_url=url_for("callbacks.withdraw_page", location_id=location.id, reference=reference, t=token)
         if token else None,

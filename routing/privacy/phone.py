@@ -101,3 +101,9 @@ def display(e164: str) -> str:
     fmt = phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 31 else \
         phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(number, fmt)
+
+
+def display_in_text(e164: str) -> str:
+    """`display` for a sentence on a page: its groups joined by no-break spaces, so that a narrow screen does
+    not break the number over two lines. (Not for SMS: a no-break space costs a message its GSM alphabet.)"""
+    return display(e164).replace(" ", "\u00a0")
