@@ -731,7 +731,8 @@ def missed(request: CallbackRequest, now: datetime) -> bool:
 
 def worklist(r: redis.Redis, location_ids: list[str], *, now: datetime | None = None) -> list[CallbackRequest]:
     """Open and in-progress requests, most urgent first: due now (a missed moment before the others),
-    then asked more than once, then oldest."""
+    then asked more than once, then oldest. Asking again counts once: anyone who knows a number can send it
+    again and again, so a count would let them move that request past people who have waited longer."""
     now = now or clock()
     requests: list[CallbackRequest] = []
     for location_id in location_ids:
@@ -739,7 +740,7 @@ def worklist(r: redis.Redis, location_ids: list[str], *, now: datetime | None = 
         for reference, facts in zip(references, store.load_many(r, references)):
             if facts:
                 requests.append(_from_facts(reference, facts))
-    return sorted(requests, key=lambda q: (not due_now(q, now), not missed(q, now), -q.asked, q.created))
+    return sorted(requests, key=lambda q: (not due_now(q, now), not missed(q, now), q.asked <= 1, q.created))
 
 
 def get_visible(r: redis.Redis, reference: str, principal) -> CallbackRequest:

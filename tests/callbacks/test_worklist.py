@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from callbacks.conftest import MONDAY_10, SATURDAY, at
@@ -76,6 +78,17 @@ def test_asked_twice_comes_first(create, redis):
     create(now=MONDAY_10, phone="0622222222")
     order = [q.reference for q in service.worklist(redis, ["utrecht"], now=MONDAY_10)]
     assert order == [newer.reference, older.reference]
+
+
+def test_asking_again_and_again_does_not_jump_the_queue(create, redis):
+    # Both asked more than once: the one waiting longer stays first, however often the other is sent again.
+    first = create(now=MONDAY_10, phone="0611111111")
+    create(now=MONDAY_10 + timedelta(minutes=1), phone="0611111111")
+    later = create(now=MONDAY_10 + timedelta(minutes=5), phone="0622222222")
+    for minute in range(6, 16):
+        create(now=MONDAY_10 + timedelta(minutes=minute), phone="0622222222")
+    listed = service.worklist(redis, ["utrecht"], now=MONDAY_10 + timedelta(minutes=20))
+    assert [(q.reference, q.asked) for q in listed] == [(first.reference, 2), (later.reference, 11)]
 
 
 def test_the_partner_holding_the_counter_sees_its_requests(client, login, create, pin_now):
