@@ -74,7 +74,10 @@ class CallbackIn(Schema):
     preferred = fields.List(Text(validate=validation.too_long(24), error_messages=validation.REQUIRED),
                             load_default=list,
                             validate=validate.Length(max=MAX_PREFERRED, error=_l("Kies hooguit {max} dagdelen.")),
-                            error_messages={**validation.REQUIRED, "invalid": _l("Geef een lijst met dagdelen.")})
+                            error_messages={**validation.REQUIRED, "invalid": _l("Geef een lijst met dagdelen.")},
+                            metadata={"description": "Day parts that suit the citizen, as \"2026-11-30:morning\" or "
+                                      "\"2026-11-30:afternoon\": of the location's next staffed days, and only the "
+                                      "parts it staffs for an hour or more (morning before 12:00, afternoon after)."})
     # The form maps its checkbox to a boolean; API clients send JSON true.
     consent = validation.StrictBoolean(required=True, error_messages={
         **validation.REQUIRED, "required": _CONSENT_NEEDED, "invalid": _l("Geef true of false.")})

@@ -39,7 +39,12 @@ REFERENCE_PREFIX = "TB-"
 REFERENCE_LENGTH = 4
 REFERENCE_TRIES = 8
 
-DAY_PARTS = {"morning": (time(9), time(12)), "afternoon": (time(12), time(17))}
+# The day parts a citizen can prefer, at their widest; a location offers each as far as it is staffed then
+# (part_window).
+DAY_PARTS = {"morning": (time(7), time(12)), "afternoon": (time(12), time(18))}
+# A day part is offered only where the dienstverlener is there for at least this long in it: whoever picks it
+# must be callable then (a Friday shift until 12:30 offers no Friday afternoon).
+MIN_PART = timedelta(hours=1)
 PART_CODES = {"morning": "m", "afternoon": "a"}
 CHANNELS = ("web", "api", "sms", "whatsapp", "voice")
 # Channels a citizen reaches by phone: their per-location intake budget is their own, so a flood through the
@@ -192,8 +197,17 @@ def location_for(location_id: str) -> Location:
     return directory.get_location(location_id)
 
 
+def known_location(location_id: str) -> Location | None:
+    """A request's location, or None when it has left the directory (its requests outlive it)."""
+    try:
+        return location_for(location_id)
+    except ApiError:
+        return None
+
+
 def preferred_options(location: Location, now: datetime, days: int = 3) -> list[tuple[date, str]]:
-    """Day parts a citizen can pick: the parts of the next `days` days with a shift at this location."""
+    """Day parts a citizen can pick: the staffed parts (part_window) of the next `days` days with a shift at
+    this location, not over yet."""
     options: list[tuple[date, str]] = []
     after = now - timedelta(seconds=1)
     today = now.astimezone(schedule.TZ).date()
@@ -207,8 +221,9 @@ def preferred_options(location: Location, now: datetime, days: int = 3) -> list[
         day = start.date()
         if day not in seen:
             seen.append(day)
-            for part, (_, end) in DAY_PARTS.items():
-                if datetime.combine(day, end, tzinfo=schedule.TZ) > now:
+            for part in DAY_PARTS:
+                window = part_window(location, day, part)
+                if window is not None and window[1] > now:
                     options.append((day, part))
         after = datetime.combine(day + timedelta(days=1), time(0), tzinfo=schedule.TZ)
     return options
@@ -225,11 +240,31 @@ def slot_from_code(code: str) -> str:
     return f"{code[:4]}-{code[4:6]}-{code[6:8]}:{part}"
 
 
-def slot_window(slot: str) -> tuple[datetime, datetime]:
+def part_window(location: Location, day: date, part: str) -> tuple[datetime, datetime] | None:
+    """A day part as this location staffs it on `day`: from the first moment to the last that a shift covers
+    in it; None when the shifts cover less than MIN_PART of it."""
+    part_start, part_end = DAY_PARTS[part]
+    covered = timedelta(0)
+    first: time | None = None
+    last: time | None = None
+    for interval in schedule.intervals_on(location.presence, day):
+        start, end = max(interval.start, part_start), min(interval.end, part_end)
+        if start < end:
+            covered += datetime.combine(day, end) - datetime.combine(day, start)
+            first, last = min(first or start, start), max(last or end, end)
+    if first is None or last is None or covered < MIN_PART:
+        return None
+    return datetime.combine(day, first, tzinfo=schedule.TZ), datetime.combine(day, last, tzinfo=schedule.TZ)
+
+
+def slot_window(location: Location | None, slot: str) -> tuple[datetime, datetime]:
+    """When a chosen day part is: as the location staffs it that day, or, when its shifts have changed since
+    the citizen chose it (or the location is gone), the part at its widest."""
     day, part = slot.split(":")
-    start, end = DAY_PARTS[part]
     d = date.fromisoformat(day)
-    return datetime.combine(d, start, tzinfo=schedule.TZ), datetime.combine(d, end, tzinfo=schedule.TZ)
+    start, end = DAY_PARTS[part]
+    window = part_window(location, d, part) if location is not None else None
+    return window or (datetime.combine(d, start, tzinfo=schedule.TZ), datetime.combine(d, end, tzinfo=schedule.TZ))
 
 
 # A request made in a shift's last minutes is promised for the next shift: the employee may still call
@@ -245,7 +280,7 @@ def expected_callback(location: Location, state: str, release: datetime | None, 
     if state not in ("waiting", "open", "in_progress"):
         return None
     earliest = release if state == "waiting" and release else _next_call_moment(location, now)
-    windows = sorted(slot_window(s) for s in preferred)
+    windows = sorted(slot_window(location, s) for s in preferred)
     for start, end in windows:
         if end > earliest:
             return max(start, earliest).astimezone(schedule.TZ)
@@ -721,12 +756,19 @@ def due_now(request: CallbackRequest, now: datetime) -> bool:
         return request.next_attempt <= now
     if not request.preferred:
         return True
-    return any(start <= now for start, _end in map(slot_window, request.preferred))
+    return any(start <= now for start, _end in _windows(request))
 
 
 def missed(request: CallbackRequest, now: datetime) -> bool:
     """A preferred moment has passed without a call (and no next attempt is planned)."""
-    return request.next_attempt is None and any(end <= now for _start, end in map(slot_window, request.preferred))
+    return request.next_attempt is None and any(end <= now for _start, end in _windows(request))
+
+
+def _windows(request: CallbackRequest) -> list[tuple[datetime, datetime]]:
+    if not request.preferred:
+        return []
+    location = known_location(request.location)
+    return [slot_window(location, slot) for slot in request.preferred]
 
 
 def worklist(r: redis.Redis, location_ids: list[str], *, now: datetime | None = None) -> list[CallbackRequest]:

@@ -51,9 +51,13 @@ def _day_words(day: date, locale: str) -> str:
     return format_date(day, "EEEE d MMMM", locale=locale)
 
 
-def _slot_label(day, part: str) -> str:
-    parts = {"morning": _("ochtend (9:00 tot 12:00)"), "afternoon": _("middag (12:00 tot 17:00)")}
-    return f"{_day_words(day, str(get_locale()))}, {parts[part]}"
+def _slot_label(location, slot: str) -> str:
+    """'maandag 30 november, ochtend (8:30 tot 12:00)': the day part as this location staffs it that day."""
+    start, end = service.slot_window(location, slot)
+    times = {"start": f"{start.hour}:{start.minute:02d}", "end": f"{end.hour}:{end.minute:02d}"}
+    part = _("ochtend (%(start)s tot %(end)s)", **times) if slot.endswith(":morning") else \
+        _("middag (%(start)s tot %(end)s)", **times)
+    return f"{_day_words(start.date(), str(get_locale()))}, {part}"
 
 
 def _topic_choices(location_id: str) -> list[tuple[str, str]]:
@@ -75,12 +79,14 @@ def expected_text(expected: datetime | None) -> str:
 def _render_form(location, values: dict, errors: dict, status: int = 200, refusal: str | None = None):
     now = _now()
     options = service.preferred_options(location, now)
-    slots = [(f"{day.isoformat()}:{part}", _slot_label(day, part)) for day, part in options]
+    slots = [(slot, _slot_label(location, slot)) for slot in (f"{day.isoformat()}:{part}" for day, part in options)]
     return render_template(
         "callbacks/form.html", location=location, values=values, errors=errors, slots=slots,
         topics=_topic_choices(location.id), honeypot=HONEYPOT, present=service.schedule.is_present(location, now),
         retention_days=current_app.config["CALLBACK_EXPIRE_AFTER"],
         retention_done_days=current_app.config["CALLBACK_RETENTION_DONE"],
+        handover_retention_days=current_app.config["HANDOVER_RETENTION_DAYS"],
+        handover_max_retention_days=current_app.config["HANDOVER_MAX_RETENTION_DAYS"],
         max_note=schemas.MAX_NOTE, max_name=schemas.MAX_NAME, refusal=refusal,
         handled_by=_partner_name(location.callbacks_to) if location.callbacks_to != DIENSTVERLENER else None,
         passed_on_when_absent=location.handover_when_absent,
@@ -348,9 +354,9 @@ def _topic_label(topic_id: str | None) -> str:
     return (topic.name_en if english else topic.citizen_label) or topic.name_nl
 
 
-def _slot_text(slot: str) -> str:
-    day, part = slot.split(":")
-    return _slot_label(datetime.fromisoformat(day).date(), part)
+def _slot_text(location_id: str, slot: str) -> str:
+    """A request's chosen day part, for staff."""
+    return _slot_label(service.known_location(location_id), slot)
 
 
 @bp.route(service.WORKLIST_PATH + "/<reference>")

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from callbacks.conftest import MONDAY_10, SATURDAY, everything_in_redis
+from callbacks.conftest import MONDAY_10, SATURDAY, at, everything_in_redis
 from routing.callbacks import schemas, service
 from routing.store import callbacks as store
 
@@ -50,6 +50,27 @@ def test_form_is_dutch_by_default_and_english_on_request(client):
     english = client.get(URL + "?lang=en").get_data(as_text=True)
     assert 'lang="en"' in english and "Would you like us to call you back?" in english
     assert "Monday 30 November, morning (9:00 to 12:00)" in english
+
+
+def test_day_parts_follow_the_locations_shifts(client, pin_now):
+    # Den Bosch: Monday to Thursday 8:30-17:00, Friday 8:30-12:30. On Thursday evening its form offers Friday
+    # morning from 8:30, and no Friday afternoon: half an hour is not a part of the day to wait for a call in.
+    pin_now(at(2026, 12, 3, 18, 0))
+    page = client.get("/l/den-bosch/terugbellen").get_data(as_text=True)
+    assert "vrijdag 4 december, ochtend (8:30 tot 12:00)" in page
+    assert "2026-12-04:afternoon" not in page
+    assert "maandag 7 december, middag (12:00 tot 17:00)" in page
+    # Sent anyway (a form left open since the hours changed, a hand-made post): refused, the choice named.
+    fields = {"phone": "06 12345678", "language": "nl", "reply_by": "call", "consent": "yes"}
+    refused = client.post("/l/den-bosch/terugbellen", data={**fields, "preferred": "2026-12-04:afternoon"})
+    assert refused.status_code == 422 and "Kies een dagdeel uit de lijst." in refused.get_data(as_text=True)
+    # The promise starts when the chosen part does at this location: 8:30, not 9:00.
+    confirmed = client.post("/l/den-bosch/terugbellen", data={**fields, "preferred": "2026-12-07:morning"},
+                            follow_redirects=True).get_data(as_text=True)
+    assert "maandag 7 december, vanaf 8:30" in confirmed
+    # Amsterdam-Centrum (Tuesday and Thursday, 9:00-12:30 and 13:00-16:30): its afternoon ends at 16:30.
+    page = client.get("/l/amsterdam-centrum/terugbellen").get_data(as_text=True)
+    assert "dinsdag 8 december, middag (12:00 tot 16:30)" in page
 
 
 def test_unknown_location_is_404(client):
@@ -375,12 +396,19 @@ def test_the_withdraw_page_of_an_unknown_reference_is_404(client, create):
                       ).status_code == 404
 
 
-def test_the_consent_step_says_who_sees_the_details(client):
+def test_the_consent_step_says_who_sees_the_details_and_for_how_long(client):
     utrecht = client.get(URL).get_data(as_text=True)
-    assert "Alleen de medewerker van deze locatie ziet uw gegevens." in utrecht
+    assert "De medewerkers van deze locatie zien uw gegevens." in utrecht
+    # Staff can pass any request on to a partner (a warm handover): the page says so, not "only us".
+    assert "Alleen" not in utrecht and "Een medewerker daar ziet dan uw gegevens en belt u." in utrecht
     assert "Dan geven wij uw verzoek meteen aan die organisatie." in utrecht  # handover_when_absent
+    # How long, as the retention jobs do it: 30 days after it is finished, also when nobody was reached
+    # (closed after the last attempt); at once when nobody picked it up in 14 days; a handover by its own terms.
+    assert "Dan wissen wij uw gegevens na 30 dagen. Dat geldt ook als wij u niet konden bereiken." in utrecht
+    assert "Heeft niemand uw verzoek binnen 14 dagen opgepakt? Dan wissen wij uw gegevens meteen." in utrecht
+    assert "wist de andere organisatie uw gegevens 30 dagen nadat zij klaar is, en uiterlijk 90 dagen" in utrecht
     nijmegen = client.get("/l/nijmegen/terugbellen").get_data(as_text=True)
-    assert "Alleen de medewerkers van Belastingdienst op deze locatie zien uw gegevens." in nijmegen
+    assert "De medewerkers van Belastingdienst op deze locatie zien uw gegevens." in nijmegen
 
 
 def test_a_request_a_partner_takes_over_can_still_be_withdrawn(client, redis):
