@@ -361,9 +361,9 @@ def walk_in_hint(location: Location) -> str | None:
 
 def _limited(limit: str, location: Location, channel: str) -> ApiError:
     """429 with what the citizen can do instead. `limit`: which one was reached ("ip", "phone", "location")."""
-    if limit == "ip":
-        return ApiError(429, _("U probeerde het te vaak. Wacht even en probeer het dan opnieuw."))
-    if limit == "phone":
+    if limit == "ip":  # counted per hour by default: "a moment" would promise too little wait
+        parts = [_("Er kwamen te veel verzoeken van dit apparaat of netwerk. Probeer het later opnieuw.")]
+    elif limit == "phone":
         parts = [_("Voor dit telefoonnummer zijn al te veel terugbelverzoeken gedaan. Probeer het later opnieuw.")]
     else:
         parts = [_("Er kwamen hier net heel veel terugbelverzoeken tegelijk binnen. Probeer het later opnieuw.")]

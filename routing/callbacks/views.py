@@ -241,7 +241,7 @@ def withdraw_page(location_id: str, reference: str):
         return render_template("callbacks/withdraw.html", location=location, reference=status.reference, done=True)
     if status.state in states.FINAL:  # nothing left to withdraw: say so instead of asking
         return render_template("callbacks/withdraw.html", location=location, reference=status.reference,
-                               final_state=states.label(status.state))
+                               final_state=states.label(status.state), expired=status.state == "expired")
     return render_template("callbacks/withdraw.html", location=location, reference=status.reference, token=token)
 
 

@@ -73,6 +73,20 @@ def test_day_parts_follow_the_locations_shifts(client, pin_now):
     assert "dinsdag 8 december, middag (12:00 tot 16:30)" in page
 
 
+def test_a_request_nobody_took_up_in_time_says_so_and_how_to_ask_again(client, redis, pin_now):
+    from datetime import timedelta
+
+    page = send(client).get_data(as_text=True)
+    link = withdraw_link_on(page)
+    service.purge_expired(redis, now=SATURDAY + timedelta(days=14, minutes=1))
+    pin_now(SATURDAY + timedelta(days=14, minutes=2))
+    shown = client.get(link).get_data(as_text=True)  # the withdrawal link, kept as a bookmark
+    assert "Dit terugbelverzoek is al verlopen" in shown
+    assert "Wij konden u niet op tijd bellen. Uw verzoek is gestopt en uw gegevens zijn gewist." in shown
+    assert "U hoeft niets meer te doen" not in shown
+    assert f'<a href="{URL}">Heeft u nog hulp nodig? Vraag dan opnieuw om terugbellen.</a>' in shown
+
+
 def test_unknown_location_is_404(client):
     assert client.get("/l/nergens/terugbellen").status_code == 404
 
@@ -144,7 +158,7 @@ def test_same_number_twice_shows_the_existing_request(app, client, redis):
     assert reference in second
     assert "U had al gevraagd om teruggebeld te worden" in second
     assert withdraw_link_on(second) is None
-    assert "Gebruik de link uit uw eerste bevestiging" in second
+    assert "Wilt u het intrekken? Zeg het als wij contact met u opnemen." in second
     assert service.get_status(redis, reference).asked == 2
 
 
@@ -340,8 +354,11 @@ def test_too_many_requests_brings_the_form_back_with_the_values_and_the_reason(a
     page = refused.get_data(as_text=True)
     assert refused.status_code == 429
     assert refused.headers["Cache-Control"] == "no-store"
-    assert re.search(r'<div class="alert alert--error" role="alert">U probeerde het te vaak\.', page)
-    assert page.index("U probeerde het te vaak") < page.index('id="callback-form"')  # at the top
+    reason = "Er kwamen te veel verzoeken van dit apparaat of netwerk. Probeer het later opnieuw."
+    assert re.search(r'<div class="alert alert--error" role="alert">' + re.escape(reason), page)
+    assert page.index(reason) < page.index('id="callback-form"')  # at the top
+    # What else works: texting the location (a budget of its own), coming by (Utrecht takes walk-ins).
+    assert "Of stuur een sms met uw vraag naar 06\u00a010000305." in page and "Of kom langs op Stadsplateau 1" in page
     assert 'value="06 87654321"' in page and 'value="Ahmed"' in page and "over toeslag</textarea>" in page
     assert re.search(r'value="sms" checked', page)
     assert store.count_personal(redis) == 1
