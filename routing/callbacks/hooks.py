@@ -126,9 +126,10 @@ def _already_asked(location, receipt) -> str:
         return _("U had al een terugbelverzoek met kenmerk %(reference)s. Wij hebben het doorgegeven aan de "
                  "organisatie die over uw vraag gaat. Die belt u. Niet meer nodig? Stuur INTREKKEN.",
                  reference=receipt.reference)
-    text = _("U had al een terugbelverzoek met kenmerk %(reference)s. Wij bellen u %(when)s. Uw nieuwe bericht "
-             "is niet toegevoegd: de medewerker ziet alleen uw eerste bericht. Is er iets veranderd? Zeg het als "
-             "wij u bellen.", reference=receipt.reference, when=expected_text(receipt.expected_callback))
+    # Short: an SMS reply of more than 160 characters (153 per part) is sent, and paid for, in parts.
+    text = _("U had al een terugbelverzoek: %(reference)s. Wij bellen u %(when)s. Uw nieuwe bericht bewaren wij "
+             "niet. Is er iets veranderd? Zeg het als wij bellen.",
+             reference=receipt.reference, when=expected_text(receipt.expected_callback))
     hint = service.walk_in_hint(location)
     return " ".join(part for part in (text, hint, _("Niet meer nodig? Stuur INTREKKEN.")) if part)
 
@@ -163,7 +164,7 @@ def _answer(channel: str, text: str, language: str) -> str:
     if receipt.existing:
         return _already_asked(location, receipt)
     return _("Wij bellen u terug. Uw kenmerk: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
-             "Stuur INTREKKEN. Wij wissen uw gegevens daarna.",
+             "Stuur INTREKKEN. Dan wissen wij uw gegevens meteen.",
              reference=receipt.reference, when=expected_text(receipt.expected_callback))
 
 
@@ -257,7 +258,8 @@ def voice():
     _say_both(gather, *greeting, {"nl": _l("Druk op 1 om teruggebeld te worden op dit nummer."),
                                   "en": _l("Druk op 2 om in het Engels teruggebeld te worden.")})
     response.append(gather)
-    _say_both(response, _l("U drukte niets. Tot ziens."))
+    _say_both(response, _l("U drukte geen toets. Er is geen terugbelverzoek gemaakt. Bel opnieuw als u wilt dat "
+                           "wij u terugbellen. Tot ziens."))
     return _twiml(response)
 
 
@@ -269,7 +271,8 @@ def voice_choice():
     caller = _caller()
     language = LANGUAGE_BY_DIGIT.get(request.form.get("Digits", ""))
     if location is None or caller is None or language is None:
-        _say_both(response, _l("Er is geen terugbelverzoek gemaakt. Tot ziens."))
+        _say_both(response, _l("Er is geen terugbelverzoek gemaakt. Bel opnieuw als u wilt dat wij u "
+                               "terugbellen. Tot ziens."))
         return _twiml(response)
     # 2 was offered in English only, so what follows is English only. After 1 Dutch, then English, as the
     # menu: a caller who pressed 1 without following the Dutch still hears the reference in English.

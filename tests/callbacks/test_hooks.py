@@ -133,8 +133,8 @@ def test_a_second_message_says_it_was_not_added_to_the_first_request(client, red
     first = sms(client, "Graag bellen over de huurtoeslag", path=path).get_data(as_text=True)
     reference = re.search(r"TB-[A-Z2-9]{4}", first).group(0)
     again = sms(client, "Het gaat nu ook over de zorgtoeslag", path=path).get_data(as_text=True)
-    assert f"al een terugbelverzoek met kenmerk {reference}" in again
-    assert "Uw nieuwe bericht is niet toegevoegd" in again and "alleen uw eerste bericht" in again
+    assert f"U had al een terugbelverzoek: {reference}." in again
+    assert "Uw nieuwe bericht bewaren wij niet." in again
     assert "Stuur INTREKKEN" in again and "STOP" not in again
     assert ("kom langs" in again.lower()) is walk_in
     assert service.get_request(redis, reference).note == "Graag bellen over de huurtoeslag"
@@ -166,6 +166,10 @@ def test_voice_when_nobody_is_there_offers_press_1_in_dutch_then_english(client)
     assert dutch < english
     assert "Druk op 1 om teruggebeld te worden op dit nummer" in twiml
     assert 'action="http://localhost/hooks/twilio/voice/keuze?location=utrecht"' in twiml
+    # No key pressed: the call ends saying what happened and what to do, after the menu.
+    silence = twiml.index("U drukte geen toets. Er is geen terugbelverzoek gemaakt. Bel opnieuw als u wilt dat wij "
+                          "u terugbellen.")
+    assert silence > twiml.index("</Gather>") and "Call again if you want us to call you back." in twiml
 
 
 def test_pressing_1_creates_a_request_from_the_caller_id(client, redis):
@@ -277,7 +281,7 @@ def test_voice_to_a_number_of_no_location_says_so(client, redis, form):
     response = signed_post(client, "/hooks/twilio/voice", form)
     twiml = response.get_data(as_text=True)
     assert response.status_code == 200 and "Dit nummer hoort niet bij een loket" in twiml
-    assert "does not belong to a service desk" in twiml and "<Gather" not in twiml
+    assert "does not belong to a service counter" in twiml and "<Gather" not in twiml
     assert not list(redis.scan_iter(match="ll:cb:*"))
 
 
@@ -313,3 +317,30 @@ def test_a_request_a_partner_has_is_named_as_such_when_asked_again(client, creat
     spoken = said(signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht",
                               {"From": "+31612345678", "Digits": "1"}).get_data(as_text=True), "nl-NL")[0]
     assert "De organisatie die over uw vraag gaat, belt u." in spoken
+
+
+# GSM 03.38's basic alphabet: a reply with any other character is sent as UCS-2, 70 characters a part.
+GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+           "¿abcdefghijklmnopqrstuvwxyzäöñüà")
+
+
+def reply_text(response) -> str:
+    """The SMS text of a TwiML <Message> reply."""
+    return unescape(re.search(r"<Message>(.*?)</Message>", response.get_data(as_text=True), re.S).group(1))
+
+
+def sms_parts(text: str) -> int:
+    assert set(text) <= GSM7, sorted(set(text) - GSM7)
+    return 1 if len(text) <= 160 else -(-len(text) // 153)
+
+
+@pytest.mark.parametrize("language, body", [("nl", "Bel mij over de huurtoeslag"),
+                                            ("en", "Please call me about my benefits")])
+def test_the_replies_a_citizen_pays_nothing_for_stay_short(client, language, body):
+    # Twilio bills the location per part: the confirmation fits one, asking again (with the walk-in address
+    # at Utrecht) two.
+    first = reply_text(sms(client, body, path="/hooks/twilio/sms?location=utrecht"))
+    again = reply_text(sms(client, body, path="/hooks/twilio/sms?location=utrecht"))
+    assert "TB-" in first and "TB-" in again
+    assert sms_parts(first) == 1, (len(first), first)
+    assert sms_parts(again) <= 2, (len(again), again)

@@ -80,8 +80,8 @@ def test_words_are_counted_without_case_punctuation_or_words_both_languages_use(
 def test_an_english_sms_gets_an_english_reply_and_an_english_request(client, redis):
     text = reply(sms(client, ENGLISH_SMS))
     reference = reference_in(text)
-    assert f"We will call you back. Your reference: {reference}." in text
-    assert "Monday 30 November, from 9:00" in text and "Send the word INTREKKEN (Dutch for withdraw)" in text
+    assert f"We will call you back. Reference: {reference}." in text
+    assert "Monday 30 November, from 9:00" in text and "Send INTREKKEN (withdraw)" in text
     assert "Wij bellen" not in text and "kenmerk" not in text
     request = service.get_request(redis, reference)
     assert request.language == "en" and request.note == ENGLISH_SMS and request.channel == "sms"
@@ -128,13 +128,13 @@ def test_an_unclear_sms_is_answered_and_stored_in_dutch(client, redis, body):
 def test_asking_again_in_english_is_answered_in_english(client, redis):
     reference = reference_in(reply(sms(client, ENGLISH_SMS)))
     again = reply(sms(client, "Please call me, it is about my rent now"))
-    assert f"You already had a callback request with reference {reference}" in again
-    assert "No longer needed? Send the word INTREKKEN (Dutch for withdraw)." in again and "Niet meer nodig" not in again
+    assert f"You already asked to be called back: {reference}." in again
+    assert "Not needed? Send INTREKKEN (withdraw)." in again and "Niet meer nodig" not in again
 
 
 def test_an_english_message_with_a_bsn_is_refused_in_english(client, redis):
     text = reply(sms(client, "Please call me back, my number is 111222333"))
-    assert "Your message was not saved: it contains a BSN" in text and "niet bewaard" not in text
+    assert "Your message was not kept: it contains a BSN" in text and "niet bewaard" not in text
     assert store.count_personal(redis) == 0
 
 
@@ -213,8 +213,8 @@ def test_asking_again_after_pressing_2_is_said_in_english_only(client):
 @pytest.mark.parametrize("digits", ["3", "0", "#", ""])
 def test_any_other_key_makes_no_request(client, redis, digits):
     twiml = choose(client, digits)
-    assert "Er is geen terugbelverzoek gemaakt" in said(twiml, "nl-NL")[0]
-    assert "No callback request was made" in said(twiml, "en-GB")[0]
+    assert "Er is geen terugbelverzoek gemaakt. Bel opnieuw als u wilt dat wij u terugbellen." in said(twiml, "nl-NL")[0]
+    assert "No callback request was made. Call again if you want us to call you back." in said(twiml, "en-GB")[0]
     assert store.count_personal(redis) == 0 and not list(redis.scan_iter(match="ll:cb:*"))
 
 
