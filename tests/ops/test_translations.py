@@ -19,7 +19,7 @@ KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngett
 def test_every_text_in_code_and_templates_has_an_english_translation():
     with CATALOGUE.open() as file:
         catalogue = read_po(file)
-    found, missing = 0, []
+    found, missing, used = 0, [], set()
     for filename, line, message, _comments, _context in extract_from_dir(
             str(ROOT), METHODS, {"routing/templates/**.html": TEMPLATES, "routing/templates/**.txt": TEMPLATES},
             keywords=KEYWORDS):
@@ -27,9 +27,15 @@ def test_every_text_in_code_and_templates_has_an_english_translation():
         if not msgid:
             continue
         found += 1
+        used.add(msgid)
         entry = catalogue.get(msgid)
         translated = entry is not None and (all(entry.string) if isinstance(entry.string, tuple) else entry.string)
         if not translated:
             missing.append(f"{filename}:{line}: {msgid[:70]}")
     assert found > 300  # the extraction itself works (code and templates)
     assert not missing, "\n".join(missing)
+    # And no entry that no text uses any more: a text changed in the code leaves its old translation behind,
+    # which reads as if it were still in use (and hides that the new one may be missing).
+    stale = [message.id for message in catalogue
+             if message.id and (message.id[0] if isinstance(message.id, tuple) else message.id) not in used]
+    assert not stale, "\n".join(str(entry)[:90] for entry in stale)
