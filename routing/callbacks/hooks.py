@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from routing.callbacks import message_language, schemas, service
+from routing.callbacks import message_language, schemas, service, sms_text
 from routing.callbacks.views import expected_text
 from routing.directory import schedule
 from routing.directory import service as directory
@@ -140,7 +140,9 @@ def _message(channel: str) -> Response:
     # A withdrawal has nothing to judge ("STOP"): _withdraw answers in the request's own language.
     language = message_language.DUTCH if is_withdrawal(text) else message_language.detect(text)
     with force_locale(language):  # the reply, and the field messages a refusal repeats
-        reply.message(_answer(channel, text, language))
+        answer = _answer(channel, text, language)
+    # WhatsApp carries any character; an SMS is cheapest in GSM-7 (sms_text).
+    reply.message(sms_text.in_gsm7(answer) if channel == "sms" else answer)
     return _twiml(reply)
 
 

@@ -9,7 +9,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from callbacks.conftest import MONDAY_10, SATURDAY, TWILIO_TOKEN, at
-from routing.callbacks import service
+from routing.callbacks import service, sms_text
 from routing.store import callbacks as store
 
 BASE = "http://localhost"  # PUBLIC_BASE_URL in the test app
@@ -319,9 +319,6 @@ def test_a_request_a_partner_has_is_named_as_such_when_asked_again(client, creat
     assert "De organisatie die over uw vraag gaat, belt u." in spoken
 
 
-# GSM 03.38's basic alphabet: a reply with any other character is sent as UCS-2, 70 characters a part.
-GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-           "¿abcdefghijklmnopqrstuvwxyzäöñüà")
 
 
 def reply_text(response) -> str:
@@ -330,7 +327,7 @@ def reply_text(response) -> str:
 
 
 def sms_parts(text: str) -> int:
-    assert set(text) <= GSM7, sorted(set(text) - GSM7)
+    assert set(text) <= sms_text.GSM7, sorted(set(text) - sms_text.GSM7)
     return 1 if len(text) <= 160 else -(-len(text) // 153)
 
 
@@ -344,3 +341,28 @@ def test_the_replies_a_citizen_pays_nothing_for_stay_short(client, language, bod
     assert "TB-" in first and "TB-" in again
     assert sms_parts(first) == 1, (len(first), first)
     assert sms_parts(again) <= 2, (len(again), again)
+
+
+def test_an_sms_reply_stays_in_gsm7_whatever_the_directory_holds(client, monkeypatch):
+    import dataclasses
+
+    from routing.directory import service as directory
+
+    # An address with an ë (as Nijmegen's, Mariënburg) would make the whole reply UCS-2.
+    utrecht = directory.get_location("utrecht")
+    moved = dataclasses.replace(utrecht, address="Mariënburg 75, 6511 PS Nijmegen – “achteringang”")
+    monkeypatch.setitem(directory.get_directory().locations, "utrecht", moved)
+    sms(client, "bel mij", path="/hooks/twilio/sms?location=utrecht")
+    again = reply_text(sms(client, "bel mij", path="/hooks/twilio/sms?location=utrecht"))
+    assert 'Of kom langs op Marienburg 75, 6511 PS Nijmegen - "achteringang"' in again
+    assert sms_parts(again) <= 2
+    # WhatsApp carries any character: the address as it is.
+    whatsapp = signed_post(client, "/hooks/twilio/whatsapp?location=utrecht",
+                           {"From": "whatsapp:+31612345678", "To": "whatsapp:+3197010000000", "Body": "bel mij",
+                            "MessageSid": "SM3"})
+    assert "Mariënburg 75" in unescape(whatsapp.get_data(as_text=True))
+
+
+def test_in_gsm7_keeps_what_gsm7_has_and_falls_back_for_the_rest():
+    assert sms_text.in_gsm7("Café Ökonomie, 12:00–13:00 … ’t Zand") == "Café Ökonomie, 12:00-13:00 ... 't Zand"
+    assert sms_text.in_gsm7("ĳ€\u00a0✓") == "ijEUR ?"

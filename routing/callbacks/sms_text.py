@@ -1,0 +1,31 @@
+"""SMS replies in the GSM-7 alphabet, so that they are sent and paid for as 160 characters a part.
+
+One character outside GSM 03.38's basic alphabet (an address's ë, a curly quote) makes the whole reply UCS-2:
+70 characters a part, two to three times the parts for the same text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+GSM7 = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                 "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+# Punctuation that has no base letter to fall back to.
+_PUNCTUATION = {"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "…": "...",
+                "€": "EUR"}
+
+
+def in_gsm7(text: str) -> str:
+    """`text` as an SMS can carry it in GSM-7: a letter outside it becomes its base letter (ë → e), known
+    punctuation its plain form, anything else '?'."""
+    return "".join(_gsm7_char(ch) for ch in text)
+
+
+def _gsm7_char(ch: str) -> str:
+    if ch in GSM7:
+        return ch
+    if ch in _PUNCTUATION:
+        return _PUNCTUATION[ch]
+    # "ë" → "e" and a combining diaeresis, "ĳ" → "ij", a no-break space → " ": keep what is not a mark.
+    base = "".join(part for part in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(part))
+    return base if base and set(base) <= GSM7 else "?"
