@@ -30,12 +30,13 @@ from flask_babel import lazy_gettext as _l
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from routing.callbacks import message_language, schemas, service, sms_text
+from routing.callbacks import message_language, schemas, service
 from routing.callbacks.views import expected_text
 from routing.directory import schedule
 from routing.directory import service as directory
 from routing.errors import ApiError
 from routing.extensions import csrf, get_redis
+from routing.gsm7 import in_gsm7
 from routing.hooks.twilio_signature import twilio_signed
 from routing.http import absolute
 from routing.privacy import bsn
@@ -141,8 +142,8 @@ def _message(channel: str) -> Response:
     language = message_language.DUTCH if is_withdrawal(text) else message_language.detect(text)
     with force_locale(language):  # the reply, and the field messages a refusal repeats
         answer = _answer(channel, text, language)
-    # WhatsApp carries any character; an SMS is cheapest in GSM-7 (sms_text).
-    reply.message(sms_text.in_gsm7(answer) if channel == "sms" else answer)
+    # WhatsApp carries any character; an SMS is cheapest in GSM-7.
+    reply.message(in_gsm7(answer) if channel == "sms" else answer)
     return _twiml(reply)
 
 

@@ -9,7 +9,8 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from callbacks.conftest import MONDAY_10, SATURDAY, TWILIO_TOKEN, at
-from routing.callbacks import service, sms_text
+from routing import gsm7
+from routing.callbacks import service
 from routing.store import callbacks as store
 
 BASE = "http://localhost"  # PUBLIC_BASE_URL in the test app
@@ -327,7 +328,7 @@ def reply_text(response) -> str:
 
 
 def sms_parts(text: str) -> int:
-    assert set(text) <= sms_text.GSM7, sorted(set(text) - sms_text.GSM7)
+    assert set(text) <= gsm7.GSM7, sorted(set(text) - gsm7.GSM7)
     return 1 if len(text) <= 160 else -(-len(text) // 153)
 
 
@@ -364,5 +365,5 @@ def test_an_sms_reply_stays_in_gsm7_whatever_the_directory_holds(client, monkeyp
 
 
 def test_in_gsm7_keeps_what_gsm7_has_and_falls_back_for_the_rest():
-    assert sms_text.in_gsm7("Café Ökonomie, 12:00–13:00 … ’t Zand") == "Café Ökonomie, 12:00-13:00 ... 't Zand"
-    assert sms_text.in_gsm7("ĳ€\u00a0✓") == "ijEUR ?"
+    assert gsm7.in_gsm7("Café Ökonomie, 12:00–13:00 … ’t Zand") == "Café Ökonomie, 12:00-13:00 ... 't Zand"
+    assert gsm7.in_gsm7("ĳ€\u00a0✓") == "ijEUR ?"

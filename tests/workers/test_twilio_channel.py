@@ -86,6 +86,14 @@ def test_whatsapp_with_a_sender_instead_of_a_service():
     assert "StatusCallback" not in data and "MessagingServiceSid" not in data
 
 
+def test_an_sms_body_stays_in_gsm7_and_whatsapp_is_sent_as_written():
+    # One ë (a location named after Mariënburg) would make the whole SMS UCS-2: 70 characters a part.
+    text = "Loketlijn: 3 terugbelverzoeken wachten bij Mariënburg – “balie 2”."
+    sms = TwilioChannel(settings()).params(message(text=text))["body"]
+    assert sms == 'Loketlijn: 3 terugbelverzoeken wachten bij Marienburg - "balie 2".'
+    assert TwilioChannel(settings(), whatsapp=True).params(message(text=text))["body"] == text
+
+
 @pytest.mark.parametrize(("seconds", "sent"), [(0, 1), (-5, 1), (36000, 36000), (7 * 86400, 36000)])
 def test_validity_period_stays_within_twilios_range(seconds, sent):
     channel = TwilioChannel(settings())

@@ -17,6 +17,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from routing.gsm7 import in_gsm7
 from workers.channels.base import SMS, WHATSAPP, Message, PermanentError, TransientError
 
 TWILIO_BASE_URL = "https://api.twilio.com"
@@ -115,7 +116,7 @@ class TwilioChannel:
         """The arguments for messages.create (kept apart so tests can inspect them)."""
         params: dict = {
             "to": self._address(message.to),
-            "body": message.text,
+            "body": message.text if self.whatsapp else in_gsm7(message.text),  # 160 characters a part
             "validity_period": max(1, min(MAX_VALIDITY_SECONDS, int(message.validity_seconds))),
             "attempt": message.attempt,
         }

@@ -1,7 +1,8 @@
-"""SMS replies in the GSM-7 alphabet, so that they are sent and paid for as 160 characters a part.
+"""SMS text in the GSM-7 alphabet, so that it is sent and paid for as 160 characters a part.
 
-One character outside GSM 03.38's basic alphabet (an address's ë, a curly quote) makes the whole reply UCS-2:
-70 characters a part, two to three times the parts for the same text.
+One character outside GSM 03.38's basic alphabet (an address's ë, a curly quote) makes a whole SMS UCS-2:
+70 characters a part, two to three times the parts for the same text. Used for the replies to citizens
+(callbacks.hooks) and for the notices sent by SMS (workers.channels.twilio_sms); WhatsApp carries any character.
 """
 
 from __future__ import annotations
