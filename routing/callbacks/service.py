@@ -47,8 +47,9 @@ DAY_PARTS = {"morning": (time(7), time(12)), "afternoon": (time(12), time(18))}
 MIN_PART = timedelta(hours=1)
 PART_CODES = {"morning": "m", "afternoon": "a"}
 CHANNELS = ("web", "api", "sms", "whatsapp", "voice")
-# Channels a citizen reaches by phone: their per-location intake budget is their own, so a flood through the
-# form or the API cannot shut them (CALLBACK_RATE_LOCATION counts once for each group).
+# Channels a citizen reaches by phone, from the number itself: their per-number and per-location intake budgets
+# are their own, so a flood through the form or the API cannot shut them (CALLBACK_RATE_PHONE and
+# CALLBACK_RATE_LOCATION count once for each group; intake_limits).
 PHONE_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
 REPLY_BY = ("call", "sms", "whatsapp")
 OUTCOMES = ("helped", "referred", "handed_over", "other")
