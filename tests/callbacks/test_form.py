@@ -47,6 +47,7 @@ def test_form_is_dutch_by_default_and_english_on_request(client):
     assert "Er is nu niemand bij" in page
     assert 'name="preferred" value="2026-11-30:morning"' in page  # Monday: the next staffed day
     assert "<legend>" in page and 'for="field-phone"' in page
+    assert "Schrijf hier geen burgerservicenummer (BSN)." in page  # the abbreviation spelled out, at B1
     english = client.get(URL + "?lang=en").get_data(as_text=True)
     assert 'lang="en"' in english and "Would you like us to call you back?" in english
     assert "Monday 30 November, morning (9:00 to 12:00)" in english
