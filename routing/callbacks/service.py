@@ -548,13 +548,60 @@ def withdraw_link(r: redis.Redis, reference: str, token: str) -> CallbackRequest
 
 def withdraw(r: redis.Redis, reference: str, token: str, *, now: datetime | None = None) -> CallbackRequest:
     """The citizen withdraws with the token from the confirmation: personal fields are deleted at once. A
-    finished request is refused (409) with its state in words ("al ingetrokken")."""
+    finished request is refused (409) with its state in words ("al ingetrokken"), unless staff passed it on
+    and a partner still has it (passed_on)."""
     now = now or clock()
     request = withdraw_link(r, reference, token)
     if request.state in states.FINAL:
-        raise ApiError(409, states.refusal_message(request.state))
+        handovers = passed_on(r, request)
+        if not handovers:
+            raise ApiError(409, states.refusal_message(request.state))
+        return _withdraw_passed_on(r, request.reference, handovers, now, actor="citizen:link")
     facts, blob = store.load(r, request.reference, with_personal=True)
     return _withdraw(r, request.reference, facts, blob, now, actor="citizen:link")
+
+
+def passed_on(r: redis.Redis, request: CallbackRequest) -> list[str]:
+    """The handovers still open of a request staff passed on (its loket part done, outcome "handed_over";
+    one per partner): the citizen may still withdraw it until every partner has finished."""
+    first = _handover_of(r, request)
+    if first is None:
+        return []
+    from routing.handovers import service as handovers
+
+    return [handover.reference for handover in (first, *handovers.siblings(r, first)) if handover.is_open]
+
+
+def withdrawn_after_passing_on(r: redis.Redis, request: CallbackRequest) -> bool:
+    """Staff passed the request on and the citizen withdrew it from the partners (passed_on)."""
+    from routing.handovers.model import WITHDRAWN
+
+    first = _handover_of(r, request)
+    return first is not None and first.outcome == WITHDRAWN
+
+
+def _handover_of(r: redis.Redis, request: CallbackRequest):
+    """The (first) handover of a request passed on and done with on the loket's side, while it exists."""
+    if request.state != "done" or request.outcome != "handed_over" or not request.handover:
+        return None
+    from routing.handovers import service as handovers
+
+    return handovers.find(r, request.handover)
+
+
+def _withdraw_passed_on(r: redis.Redis, reference: str, handovers: list[str], now: datetime,
+                        actor: str) -> CallbackRequest:
+    """The partners need not call any more: their handovers end and lose their copies, and this request's own
+    copy goes at once as well, instead of after the retention."""
+    from routing.handovers.service import withdraw_by_citizen
+
+    for handover in handovers:
+        withdraw_by_citizen(r, handover, now)
+    _facts, blob = store.load(r, reference, with_personal=True)
+    store.forget_personal(r, [reference])
+    audit.record(r, action="callback.withdraw", activity="callbacks", actor=actor,
+                 subject=json.loads(crypto.decrypt(blob))["p"] if blob else None, reference=reference, started_at=now)
+    return get_status(r, reference)
 
 
 def withdraw_by_phone(r: redis.Redis, location_id: str, phone: str, *,

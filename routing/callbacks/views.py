@@ -7,6 +7,7 @@ from functools import lru_cache
 from io import BytesIO
 
 from babel.dates import format_date
+from babel.lists import format_list
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template,
                    request, session, url_for)
 from flask_babel import get_locale
@@ -231,18 +232,29 @@ def withdraw_page(location_id: str, reference: str):
     status = service.withdraw_link(get_redis(), reference, token)  # 404 for anyone without the link
     if status.location != location.id:
         abort(404)
+    # Staff passed it on: a partner calls, and the citizen may still withdraw it from them.
+    partners = _partner_names(service.passed_on(get_redis(), status)) if status.state in states.FINAL else []
     if request.method == "POST":
-        if status.state not in states.FINAL:  # a second tap finds it withdrawn already: the same answer
+        if status.state not in states.FINAL or partners:  # a second tap finds it withdrawn: the same answer
             service.withdraw(get_redis(), status.reference, token)
         # To the link's own page (POST/redirect/GET): a reload, Back or a language switch shows the outcome.
         return redirect(url_for("callbacks.withdraw_page", location_id=location.id, reference=status.reference,
                                 t=token), 303)
-    if status.state == "withdrawn":
+    if status.state == "withdrawn" or service.withdrawn_after_passing_on(get_redis(), status):
         return render_template("callbacks/withdraw.html", location=location, reference=status.reference, done=True)
-    if status.state in states.FINAL:  # nothing left to withdraw: say so instead of asking
+    if status.state in states.FINAL and not partners:  # nothing left to withdraw: say so instead of asking
         return render_template("callbacks/withdraw.html", location=location, reference=status.reference,
                                final_state=states.label(status.state), expired=status.state == "expired")
-    return render_template("callbacks/withdraw.html", location=location, reference=status.reference, token=token)
+    return render_template("callbacks/withdraw.html", location=location, reference=status.reference, token=token,
+                           partners=partners)
+
+
+def _partner_names(handover_references: list[str]) -> str:
+    """'UWV en SVB': who would call, for the handovers still open."""
+    from routing.handovers import service as handovers
+
+    names = [_partner_name(handover.partner) for handover in handovers.load_many(get_redis(), handover_references)]
+    return format_list(names, locale=str(get_locale())) if names else ""
 
 
 CITIZEN_PAGES = frozenset({"callbacks.form", "callbacks.confirmation", "callbacks.withdraw_page"})

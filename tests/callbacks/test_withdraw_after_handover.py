@@ -1,0 +1,63 @@
+"""A request staff passed on to partners: until the partners have finished, the citizen's withdrawal link still
+withdraws it, from them too, and deletes every copy of the details at once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from callbacks.conftest import MONDAY_10
+from routing.callbacks import service
+from routing.store import callbacks as store
+
+FORM = "/l/utrecht/terugbellen"
+
+
+@pytest.fixture
+def passed_on(app, client, login, pin_now, redis):
+    """A request made on the form while Utrecht is staffed, that staff passed on to SVB and DUO."""
+    pin_now(MONDAY_10)
+    page = client.post(FORM, data={"phone": "06 12345678", "consent": "yes"}, follow_redirects=True)
+    link = re.search(r'href="(/l/utrecht/terugbellen/TB-[A-Z2-9]{4}/intrekken\?t=[^"]+)"',
+                     page.get_data(as_text=True)).group(1).replace("&amp;", "&")
+    reference = re.search(r'class="reference">(TB-[A-Z2-9]{4})<', page.get_data(as_text=True)).group(1)
+    staff = app.test_client()
+    login(staff, "staff", locations=("utrecht",))
+    made = staff.post("/overdrachten/nieuw", data={"partner": ["svb", "duo"], "consent": "yes",
+                                                   "callback_reference": reference, "location": "utrecht"})
+    assert made.status_code == 302, made.get_data(as_text=True)
+    request = service.get_status(redis, reference)
+    assert request.state == "done" and request.outcome == "handed_over"
+    return reference, link
+
+
+def test_the_citizen_can_still_withdraw_it_and_every_copy_goes(client, redis, passed_on):
+    from routing.handovers import service as handovers
+
+    reference, link = passed_on
+    page = client.get(link).get_data(as_text=True)
+    assert "Wilt u uw terugbelverzoek intrekken?" in page and "al afgehandeld" not in page
+    assert "Wij hebben uw vraag doorgegeven aan Sociale Verzekeringsbank en DUO." in page
+    done = client.post(link.split("?")[0], data={"t": link.split("t=")[1]}, follow_redirects=True)
+    assert "Uw verzoek is ingetrokken" in done.get_data(as_text=True)
+    # Nobody calls: both handovers ended as withdrawn, without their copies; nor does the request keep its own.
+    first = handovers.get(redis, service.get_status(redis, reference).handover)
+    ended = [first, *handovers.siblings(redis, first)]
+    assert sorted(h.partner for h in ended) == ["duo", "svb"]
+    assert all(h.outcome == handovers.WITHDRAWN and handovers.personal(redis, h, actor="test") is None for h in ended)
+    assert not redis.exists(store.PERSONAL.format(reference=reference))
+    # A second tap, a reload: the same answer.
+    again = client.post(link.split("?")[0], data={"t": link.split("t=")[1]}, follow_redirects=True)
+    assert "Uw verzoek is ingetrokken" in again.get_data(as_text=True)
+
+
+def test_once_the_partners_have_finished_there_is_nothing_left_to_withdraw(client, redis, passed_on):
+    from routing.handovers import service as handovers
+
+    reference, link = passed_on
+    first = handovers.get(redis, service.get_status(redis, reference).handover)
+    for handover in (first, *handovers.siblings(redis, first)):
+        handovers.record_outcome(redis, handover, "solved", actor="partner:x", now=MONDAY_10)
+    page = client.get(link).get_data(as_text=True)
+    assert "Dit terugbelverzoek is al afgehandeld" in page and "Wilt u uw terugbelverzoek intrekken?" not in page
