@@ -23,6 +23,7 @@ from routing.callbacks import states
 from routing.directory import schedule
 from routing.directory.model import DIENSTVERLENER, Location
 from routing.errors import ApiError, NotFound
+from routing.handovers.model import Handover
 from routing.http import base_url
 from routing.privacy import audit, clients, crypto
 from routing.privacy import phone as phones
@@ -241,9 +242,10 @@ def slot_from_code(code: str) -> str:
     return f"{code[:4]}-{code[4:6]}-{code[6:8]}:{part}"
 
 
-def part_window(location: Location, day: date, part: str) -> tuple[datetime, datetime] | None:
+def part_window(location: Location, day: date, part: str,
+                minimum: timedelta = MIN_PART) -> tuple[datetime, datetime] | None:
     """A day part as this location staffs it on `day`: from the first moment to the last that a shift covers
-    in it; None when the shifts cover less than MIN_PART of it."""
+    in it; None when the shifts cover less than `minimum` of it."""
     part_start, part_end = DAY_PARTS[part]
     covered = timedelta(0)
     first: time | None = None
@@ -253,18 +255,19 @@ def part_window(location: Location, day: date, part: str) -> tuple[datetime, dat
         if start < end:
             covered += datetime.combine(day, end) - datetime.combine(day, start)
             first, last = min(first or start, start), max(last or end, end)
-    if first is None or last is None or covered < MIN_PART:
+    if first is None or last is None or covered < minimum:
         return None
     return datetime.combine(day, first, tzinfo=schedule.TZ), datetime.combine(day, last, tzinfo=schedule.TZ)
 
 
 def slot_window(location: Location | None, slot: str) -> tuple[datetime, datetime]:
-    """When a chosen day part is: as the location staffs it that day, or, when its shifts have changed since
-    the citizen chose it (or the location is gone), the part at its widest."""
+    """When a chosen day part is: as the location staffs it that day (however briefly: its shifts may have
+    changed since the citizen chose it), or, when nobody is there in it at all (or the location is gone), the
+    part at its widest."""
     day, part = slot.split(":")
     d = date.fromisoformat(day)
     start, end = DAY_PARTS[part]
-    window = part_window(location, d, part) if location is not None else None
+    window = part_window(location, d, part, minimum=timedelta(0)) if location is not None else None
     return window or (datetime.combine(d, start, tzinfo=schedule.TZ), datetime.combine(d, end, tzinfo=schedule.TZ))
 
 
@@ -552,55 +555,52 @@ def withdraw(r: redis.Redis, reference: str, token: str, *, now: datetime | None
     and a partner still has it (passed_on)."""
     now = now or clock()
     request = withdraw_link(r, reference, token)
+    if is_withdrawn(request):
+        raise ApiError(409, states.refusal_message("withdrawn"))
     if request.state in states.FINAL:
-        handovers = passed_on(r, request)
-        if not handovers:
+        handovers = _passed_on_as(r, request)
+        if not any(handover.is_open for handover in handovers):
             raise ApiError(409, states.refusal_message(request.state))
         return _withdraw_passed_on(r, request.reference, handovers, now, actor="citizen:link")
     facts, blob = store.load(r, request.reference, with_personal=True)
     return _withdraw(r, request.reference, facts, blob, now, actor="citizen:link")
 
 
+def is_withdrawn(request: CallbackRequest) -> bool:
+    """Withdrawn by the citizen: before anyone took it up, or after staff passed it on (done, outcome
+    "withdrawn")."""
+    return request.state == "withdrawn" or (request.state == "done" and request.outcome == "withdrawn")
+
+
 def passed_on(r: redis.Redis, request: CallbackRequest) -> list[str]:
     """The handovers still open of a request staff passed on (its loket part done, outcome "handed_over";
     one per partner): the citizen may still withdraw it until every partner has finished."""
-    first = _handover_of(r, request)
-    if first is None:
+    return [handover.reference for handover in _passed_on_as(r, request) if handover.is_open]
+
+
+def _passed_on_as(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
+    """Every handover made together of a request passed on and done with on the loket's side, open or not."""
+    if request.state != "done" or request.outcome != "handed_over" or not request.handover:
         return []
     from routing.handovers import service as handovers
 
-    return [handover.reference for handover in (first, *handovers.siblings(r, first)) if handover.is_open]
+    first = handovers.find(r, request.handover)
+    return [first, *handovers.siblings(r, first)] if first is not None else []
 
 
-def withdrawn_after_passing_on(r: redis.Redis, request: CallbackRequest) -> bool:
-    """Staff passed the request on and the citizen withdrew it from the partners (passed_on)."""
-    from routing.handovers.model import WITHDRAWN
-
-    first = _handover_of(r, request)
-    return first is not None and first.outcome == WITHDRAWN
-
-
-def _handover_of(r: redis.Redis, request: CallbackRequest):
-    """The (first) handover of a request passed on and done with on the loket's side, while it exists."""
-    if request.state != "done" or request.outcome != "handed_over" or not request.handover:
-        return None
-    from routing.handovers import service as handovers
-
-    return handovers.find(r, request.handover)
-
-
-def _withdraw_passed_on(r: redis.Redis, reference: str, handovers: list[str], now: datetime,
+def _withdraw_passed_on(r: redis.Redis, reference: str, handovers: list[Handover], now: datetime,
                         actor: str) -> CallbackRequest:
-    """The partners need not call any more: their handovers end and lose their copies, and this request's own
-    copy goes at once as well, instead of after the retention."""
+    """Nobody is to call any more: the open handovers end, every one of them (also one a partner finished or
+    sent back) loses its copy, and so does the request, at once instead of after the retention."""
     from routing.handovers.service import withdraw_by_citizen
 
     for handover in handovers:
-        withdraw_by_citizen(r, handover, now)
+        withdraw_by_citizen(r, handover.reference, now)
     _facts, blob = store.load(r, reference, with_personal=True)
-    store.forget_personal(r, [reference])
-    audit.record(r, action="callback.withdraw", activity="callbacks", actor=actor,
-                 subject=json.loads(crypto.decrypt(blob))["p"] if blob else None, reference=reference, started_at=now)
+    if store.withdrawn_after_done(r, reference, outcome="withdrawn", now=_epoch(now)):
+        audit.record(r, action="callback.withdraw", activity="callbacks", actor=actor,
+                     subject=json.loads(crypto.decrypt(blob))["p"] if blob else None, reference=reference,
+                     started_at=now)
     return get_status(r, reference)
 
 

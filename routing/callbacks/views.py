@@ -212,6 +212,7 @@ def confirmation(location_id: str):
     expected = service.expected_callback(location, status.state, status.release, status.preferred, _now())
     return render_template(
         "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,
+        withdrawn=service.is_withdrawn(status),
         expected=expected_text(expected), state_label=states.label,
         by_message=status.reply_by in ("sms", "whatsapp"),
         sms_number=phones.display_in_text(location.inbound_number)
@@ -236,11 +237,15 @@ def withdraw_page(location_id: str, reference: str):
     partners = _partner_names(service.passed_on(get_redis(), status)) if status.state in states.FINAL else []
     if request.method == "POST":
         if status.state not in states.FINAL or partners:  # a second tap finds it withdrawn: the same answer
-            service.withdraw(get_redis(), status.reference, token)
+            try:
+                service.withdraw(get_redis(), status.reference, token)
+            except ApiError as refused:  # ended meanwhile (the partners finished): the page says how
+                if refused.status != 409:
+                    raise
         # To the link's own page (POST/redirect/GET): a reload, Back or a language switch shows the outcome.
         return redirect(url_for("callbacks.withdraw_page", location_id=location.id, reference=status.reference,
                                 t=token), 303)
-    if status.state == "withdrawn" or service.withdrawn_after_passing_on(get_redis(), status):
+    if service.is_withdrawn(status):
         return render_template("callbacks/withdraw.html", location=location, reference=status.reference, done=True)
     if status.state in states.FINAL and not partners:  # nothing left to withdraw: say so instead of asking
         return render_template("callbacks/withdraw.html", location=location, reference=status.reference,

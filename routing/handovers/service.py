@@ -325,16 +325,17 @@ def create_from_callback(r: redis.Redis, reference: str, partner_id: str, now: d
 
 
 def withdraw_by_citizen(r: redis.Redis, reference: str, now: datetime) -> None:
-    """The citizen withdrew the callback request this handover came from: it is finished, and its personal
-    fields go at once. A handover that is finished already stays as it is (one the partner sent back into the
-    callback queue has no copy left: see _callback_after)."""
+    """The citizen withdrew the callback request this handover came from: an open one is finished, and its
+    personal fields go at once, as do those of a finished one (kept until the retention, or for the loket to
+    follow a returned one up: nobody is to be called any more, so it can no longer be handed over again)."""
     handover = find(r, reference)
-    if handover is None or not handover.is_open:
+    if handover is None:
         return
-    try:
-        _finish(r, handover, WITHDRAWN, "citizen", now)
-    except ApiError:  # finished meanwhile (_callback_after then deletes the fields)
-        return
+    if handover.is_open:
+        try:
+            _finish(r, handover, WITHDRAWN, "citizen", now)
+        except ApiError:  # finished meanwhile: its fields go all the same
+            pass
     _drop_personal(r, reference, "citizen")  # at once, not after the retention
 
 

@@ -387,6 +387,26 @@ def done_before(r: redis.Redis, cutoff: int) -> list[str]:
     return [_s(x) for x in r.zrangebyscore(DONE, "-inf", cutoff)]
 
 
+# KEYS: request, personal, done index; ARGV: outcome, now, reference. A finished request's outcome changes after
+# the fact (the citizen withdrew a request the loket had passed on) and its personal data goes, in one step; its
+# state and the day's counts stay.
+_WITHDRAWN_AFTER = lua("""
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'outcome', ARGV[1], 'updated', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'rev', 1)
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[3])
+return 1
+""")
+
+
+def withdrawn_after_done(r: redis.Redis, reference: str, *, outcome: str, now: int) -> bool:
+    """A done request the citizen withdrew afterwards: `outcome` noted, its personal data deleted at once (and
+    nothing left for the purge job). False when its facts are gone."""
+    keys = [REQUEST.format(reference=reference), PERSONAL.format(reference=reference), DONE]
+    return bool(_WITHDRAWN_AFTER(keys, [outcome, now, reference], client=r))
+
+
 def forget_personal(r: redis.Redis, references: list[str]) -> int:
     """Delete the personal data of finished requests past retention; returns how many were still there."""
     if not references:

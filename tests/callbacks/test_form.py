@@ -72,6 +72,13 @@ def test_day_parts_follow_the_locations_shifts(client, pin_now):
     # Amsterdam-Centrum (Tuesday and Thursday, 9:00-12:30 and 13:00-16:30): its afternoon ends at 16:30.
     page = client.get("/l/amsterdam-centrum/terugbellen").get_data(as_text=True)
     assert "dinsdag 8 december, middag (12:00 tot 16:30)" in page
+    # A part chosen before the hours changed (or before parts followed them) keeps what is left of it: Den
+    # Bosch's Friday afternoon is 12:00-12:30 for staff, who see it missed at 12:30, not at the part's widest.
+    den_bosch = service.location_for("den-bosch")
+    start, end = service.slot_window(den_bosch, "2026-12-04:afternoon")
+    assert (start.hour, start.minute, end.hour, end.minute) == (12, 0, 12, 30)
+    start, end = service.slot_window(den_bosch, "2026-12-05:afternoon")  # a Saturday: nobody there at all
+    assert (start.hour, end.hour) == (12, 18)
 
 
 def test_a_request_nobody_took_up_in_time_says_so_and_how_to_ask_again(client, redis, pin_now):

@@ -15,15 +15,20 @@ FORM = "/l/utrecht/terugbellen"
 
 
 @pytest.fixture
-def passed_on(app, client, login, pin_now, redis):
+def staff(app, login):
+    staff = app.test_client()
+    login(staff, "staff", locations=("utrecht",))
+    return staff
+
+
+@pytest.fixture
+def passed_on(client, staff, pin_now, redis):
     """A request made on the form while Utrecht is staffed, that staff passed on to SVB and DUO."""
     pin_now(MONDAY_10)
     page = client.post(FORM, data={"phone": "06 12345678", "consent": "yes"}, follow_redirects=True)
     link = re.search(r'href="(/l/utrecht/terugbellen/TB-[A-Z2-9]{4}/intrekken\?t=[^"]+)"',
                      page.get_data(as_text=True)).group(1).replace("&amp;", "&")
     reference = re.search(r'class="reference">(TB-[A-Z2-9]{4})<', page.get_data(as_text=True)).group(1)
-    staff = app.test_client()
-    login(staff, "staff", locations=("utrecht",))
     made = staff.post("/overdrachten/nieuw", data={"partner": ["svb", "duo"], "consent": "yes",
                                                    "callback_reference": reference, "location": "utrecht"})
     assert made.status_code == 302, made.get_data(as_text=True)
@@ -61,3 +66,42 @@ def test_once_the_partners_have_finished_there_is_nothing_left_to_withdraw(clien
         handovers.record_outcome(redis, handover, "solved", actor="partner:x", now=MONDAY_10)
     page = client.get(link).get_data(as_text=True)
     assert "Dit terugbelverzoek is al afgehandeld" in page and "Wilt u uw terugbelverzoek intrekken?" not in page
+
+
+def withdraw(client, link: str):
+    path, token = link.split("?t=")
+    return client.post(path, data={"t": token}, follow_redirects=True).get_data(as_text=True)
+
+
+def test_a_handover_a_partner_sent_back_loses_its_copy_too_and_is_not_handed_over_again(client, staff, redis,
+                                                                                         passed_on):
+    from routing.handovers import service as handovers
+
+    reference, link = passed_on
+    first = handovers.get(redis, service.get_status(redis, reference).handover)
+    handovers.record_outcome(redis, first, handovers.RETURNED, actor="partner:svb", now=MONDAY_10,
+                             note="Niet voor ons")
+    assert "Wilt u uw terugbelverzoek intrekken?" in client.get(link).get_data(as_text=True)  # DUO still has it
+    assert "Uw verzoek is ingetrokken" in withdraw(client, link)
+    returned = handovers.get(redis, first.reference)
+    assert returned.outcome == handovers.RETURNED  # as it ended, but the loket keeps no copy to follow it up with
+    assert handovers.personal(redis, returned, actor="test") is None
+    again = staff.post("/overdrachten/nieuw", data={"partner": "uwv", "consent": "yes", "location": "utrecht",
+                                                    "previous_reference": first.reference})
+    assert again.status_code == 422 and "De gegevens van deze overdracht zijn al verwijderd." in again.get_data(
+        as_text=True)
+
+
+def test_the_request_says_it_was_withdrawn_however_the_partners_ended(client, redis, passed_on, api_key):
+    from routing.handovers import service as handovers
+
+    reference, link = passed_on
+    first = handovers.get(redis, service.get_status(redis, reference).handover)
+    handovers.record_outcome(redis, first, "solved", actor="partner:svb", now=MONDAY_10)  # one was done already
+    assert "Uw verzoek is ingetrokken" in withdraw(client, link)
+    request = service.get_status(redis, reference)
+    assert request.state == "done" and request.outcome == "withdrawn" and service.is_withdrawn(request)
+    # The API (a kiosk holding the token) hears the same: withdrawn, not "done".
+    path, token = link.split("?t=")
+    answer = client.post(f"/api/v1/callbacks/{reference}/withdraw", json={"token": token})
+    assert answer.status_code == 409 and "al ingetrokken" in answer.get_json()["message"]
