@@ -558,10 +558,10 @@ def withdraw(r: redis.Redis, reference: str, token: str, *, now: datetime | None
     if is_withdrawn(request):
         raise ApiError(409, states.refusal_message("withdrawn"))
     if request.state in states.FINAL:
-        handovers = _passed_on_as(r, request)
-        if not any(handover.is_open for handover in handovers):
+        withdrawn = _withdraw_passed_on(r, request, now, actor="citizen:link")
+        if withdrawn is None:
             raise ApiError(409, states.refusal_message(request.state))
-        return _withdraw_passed_on(r, request.reference, handovers, now, actor="citizen:link")
+        return withdrawn
     facts, blob = store.load(r, request.reference, with_personal=True)
     return _withdraw(r, request.reference, facts, blob, now, actor="citizen:link")
 
@@ -588,12 +588,17 @@ def _passed_on_as(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
     return [first, *handovers.siblings(r, first)] if first is not None else []
 
 
-def _withdraw_passed_on(r: redis.Redis, reference: str, handovers: list[Handover], now: datetime,
-                        actor: str) -> CallbackRequest:
-    """Nobody is to call any more: the open handovers end, every one of them (also one a partner finished or
-    sent back) loses its copy, and so does the request, at once instead of after the retention."""
+def _withdraw_passed_on(r: redis.Redis, request: CallbackRequest, now: datetime,
+                        actor: str) -> CallbackRequest | None:
+    """A request staff passed on, while a partner still has it (None when none has): nobody is to call any
+    more. The open handovers end, every one of them (also one a partner finished or sent back) loses its copy,
+    and so does the request, at once instead of after the retention."""
     from routing.handovers.service import withdraw_by_citizen
 
+    handovers = _passed_on_as(r, request)
+    if not any(handover.is_open for handover in handovers):
+        return None
+    reference = request.reference
     for handover in handovers:
         withdraw_by_citizen(r, handover.reference, now)
     _facts, blob = store.load(r, reference, with_personal=True)
@@ -606,14 +611,15 @@ def _withdraw_passed_on(r: redis.Redis, reference: str, handovers: list[Handover
 
 def withdraw_by_phone(r: redis.Redis, location_id: str, phone: str, *,
                       now: datetime | None = None) -> CallbackRequest | None:
-    """STOP / INTREKKEN from the number itself: withdraws that number's live request at this location."""
+    """STOP / INTREKKEN from the number itself: withdraws that number's live request at this location, or the
+    one staff passed on there while a partner still has it (passed_on)."""
     now = now or clock()
     reference = store.reference_for_phone(r, location_id, phone_key(phone))
     if reference is None:
         return None
     facts, blob = store.load(r, reference, with_personal=True)
     if facts.get("state") not in store.LIVE_STATES:
-        return None
+        return _withdraw_passed_on(r, _from_facts(reference, facts), now, actor="citizen:sms") if facts else None
     return _withdraw(r, reference, facts, blob, now, actor="citizen:sms")
 
 

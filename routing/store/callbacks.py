@@ -164,15 +164,17 @@ elseif pttl ~= '' then
 end
 if to == 'done' then redis.call('ZADD', prefix .. 'cb:done', now, ref) end
 if to == 'done' or to == 'withdrawn' or to == 'expired' then
+  local outcome = redis.call('HGET', h, 'outcome') or to
   local pk = redis.call('HGET', h, 'phone_key')
-  if pk then
+  -- Passed on to partners, a request can still be withdrawn by its number (INTREKKEN) until they finish: its
+  -- phone lookup stays until its own TTL, or until a withdrawal (_WITHDRAWN_AFTER).
+  if pk and not (to == 'done' and outcome == 'handed_over') then
     local phone = prefix .. 'cb:ph:' .. loc .. ':' .. pk
     if redis.call('GET', phone) == ref then redis.call('DEL', phone) end
     -- The withdrawal token's hash stays (it is not personal): whoever holds the link hears the request
     -- is finished, anyone else that the link is wrong.
     redis.call('HDEL', h, 'phone_key')
   end
-  local outcome = redis.call('HGET', h, 'outcome') or to
   local stat = loc .. '|' .. redis.call('HGET', h, 'channel') .. '|' .. (redis.call('HGET', h, 'topic') or '') .. '|' .. outcome
   redis.call('HINCRBY', ARGV[8], stat, 1)
 end
@@ -387,15 +389,21 @@ def done_before(r: redis.Redis, cutoff: int) -> list[str]:
     return [_s(x) for x in r.zrangebyscore(DONE, "-inf", cutoff)]
 
 
-# KEYS: request, personal, done index; ARGV: outcome, now, reference. A finished request's outcome changes after
-# the fact (the citizen withdrew a request the loket had passed on) and its personal data goes, in one step; its
-# state and the day's counts stay.
+# KEYS: request, personal, done index; ARGV: outcome, now, reference, prefix. A finished request's outcome
+# changes after the fact (the citizen withdrew a request the loket had passed on) and its personal data and phone
+# lookup go, in one step; its state and the day's counts stay.
 _WITHDRAWN_AFTER = lua("""
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'outcome', ARGV[1], 'updated', ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[3])
+local pk = redis.call('HGET', KEYS[1], 'phone_key')
+if pk then
+  local phone = ARGV[4] .. 'cb:ph:' .. redis.call('HGET', KEYS[1], 'location') .. ':' .. pk
+  if redis.call('GET', phone) == ARGV[3] then redis.call('DEL', phone) end
+  redis.call('HDEL', KEYS[1], 'phone_key')
+end
 return 1
 """)
 
@@ -404,7 +412,7 @@ def withdrawn_after_done(r: redis.Redis, reference: str, *, outcome: str, now: i
     """A done request the citizen withdrew afterwards: `outcome` noted, its personal data deleted at once (and
     nothing left for the purge job). False when its facts are gone."""
     keys = [REQUEST.format(reference=reference), PERSONAL.format(reference=reference), DONE]
-    return bool(_WITHDRAWN_AFTER(keys, [outcome, now, reference], client=r))
+    return bool(_WITHDRAWN_AFTER(keys, [outcome, now, reference, PREFIX], client=r))
 
 
 def forget_personal(r: redis.Redis, references: list[str]) -> int:

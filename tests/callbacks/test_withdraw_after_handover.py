@@ -105,3 +105,26 @@ def test_the_request_says_it_was_withdrawn_however_the_partners_ended(client, re
     path, token = link.split("?t=")
     answer = client.post(f"/api/v1/callbacks/{reference}/withdraw", json={"token": token})
     assert answer.status_code == 409 and "al ingetrokken" in answer.get_json()["message"]
+
+
+def test_intrekken_by_sms_reaches_it_too_and_a_new_message_is_a_new_request(client, staff, redis, pin_now):
+    from callbacks.test_hooks import sms
+    from routing.handovers import service as handovers
+
+    pin_now(MONDAY_10)
+    first = sms(client, "Bel mij over mijn uitkering", sender="+31612345699").get_data(as_text=True)
+    reference = re.search(r"TB-[A-Z2-9]{4}", first).group(0)
+    made = staff.post("/overdrachten/nieuw", data={"partner": "svb", "consent": "yes", "location": "utrecht",
+                                                   "callback_reference": reference})
+    assert made.status_code == 302
+    reply = sms(client, "INTREKKEN", sender="+31612345699").get_data(as_text=True)
+    assert f"Uw terugbelverzoek {reference} is ingetrokken. Uw gegevens zijn gewist." in reply
+    request = service.get_status(redis, reference)
+    assert service.is_withdrawn(request) and not redis.exists(store.PERSONAL.format(reference=reference))
+    handover = handovers.get(redis, request.handover)
+    assert handover.outcome == handovers.WITHDRAWN and handovers.personal(redis, handover, actor="test") is None
+    # Nothing left to find by the number: a second INTREKKEN finds nothing, a new message is a new request.
+    assert "Wij vonden geen open terugbelverzoek" in sms(client, "INTREKKEN", sender="+31612345699").get_data(
+        as_text=True)
+    again = sms(client, "Toch graag bellen", sender="+31612345699").get_data(as_text=True)
+    assert "Uw kenmerk: TB-" in again and reference not in again
