@@ -572,10 +572,10 @@ def is_withdrawn(request: CallbackRequest) -> bool:
     return request.state == "withdrawn" or (request.state == "done" and request.outcome == "withdrawn")
 
 
-def passed_on(r: redis.Redis, request: CallbackRequest) -> list[str]:
+def passed_on(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
     """The handovers still open of a request staff passed on (its loket part done, outcome "handed_over";
     one per partner): the citizen may still withdraw it until every partner has finished."""
-    return [handover.reference for handover in _passed_on_as(r, request) if handover.is_open]
+    return [handover for handover in _passed_on_as(r, request) if handover.is_open]
 
 
 def _passed_on_as(r: redis.Redis, request: CallbackRequest) -> list[Handover]:

@@ -21,6 +21,7 @@ from routing.callbacks import limits, schemas, service, states
 from routing.directory.model import DIENSTVERLENER
 from routing.errors import REDIS_DOWN, ApiError, log_redis_down, retry_later
 from routing.extensions import get_redis, limiter
+from routing.handovers.model import Handover
 from routing.http import private
 from routing.privacy import phone as phones
 
@@ -234,7 +235,7 @@ def withdraw_page(location_id: str, reference: str):
     if status.location != location.id:
         abort(404)
     # Staff passed it on: a partner calls, and the citizen may still withdraw it from them.
-    partners = _partner_names(service.passed_on(get_redis(), status)) if status.state in states.FINAL else []
+    partners = _partner_names(service.passed_on(get_redis(), status)) if status.state in states.FINAL else ""
     if request.method == "POST":
         if status.state not in states.FINAL or partners:  # a second tap finds it withdrawn: the same answer
             try:
@@ -254,11 +255,9 @@ def withdraw_page(location_id: str, reference: str):
                            partners=partners)
 
 
-def _partner_names(handover_references: list[str]) -> str:
-    """'UWV en SVB': who would call, for the handovers still open."""
-    from routing.handovers import service as handovers
-
-    names = [_partner_name(handover.partner) for handover in handovers.load_many(get_redis(), handover_references)]
+def _partner_names(handovers: list[Handover]) -> str:
+    """'UWV en SVB': who would call, for the handovers still open ("" for none)."""
+    names = [_partner_name(handover.partner) for handover in handovers]
     return format_list(names, locale=str(get_locale())) if names else ""
 
 
