@@ -131,8 +131,7 @@ def _already_asked(location, receipt) -> str:
     text = _("U had al een terugbelverzoek: %(reference)s. Wij bellen u %(when)s. Uw nieuwe bericht bewaren wij "
              "niet. Is er iets veranderd? Zeg het als wij bellen.",
              reference=receipt.reference, when=expected_text(receipt.expected_callback))
-    hint = service.walk_in_hint(location)
-    return " ".join(part for part in (text, hint, _("Niet meer nodig? Stuur INTREKKEN.")) if part)
+    return service.sentences(text, service.walk_in_hint(location), _("Niet meer nodig? Stuur INTREKKEN."))
 
 
 def _message(channel: str) -> Response:

@@ -356,6 +356,11 @@ def _pool(channel: str) -> str:
     return "phone" if channel in PHONE_CHANNELS else "online"
 
 
+def sentences(*parts: str | None) -> str:
+    """Sentences of a message, the missing ones left out (a hint a location does not have)."""
+    return " ".join(part for part in parts if part)
+
+
 def walk_in_hint(location: Location) -> str | None:
     """Another way to get help when a request cannot be made: coming by, where the location takes walk-ins."""
     if not location.walk_in:
@@ -375,8 +380,7 @@ def _limited(limit: str, location: Location, channel: str) -> ApiError:
         # Texting from one's own phone counts in budgets of its own (intake_limits).
         parts.append(_("Of stuur een sms met uw vraag naar %(number)s. Wij bellen u dan terug op het nummer "
                        "waarmee u de sms stuurt.", number=phones.display_in_text(location.inbound_number)))
-    parts.append(walk_in_hint(location))
-    return ApiError(429, " ".join(part for part in parts if part))
+    return ApiError(429, sentences(*parts, walk_in_hint(location)))
 
 
 def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = None,
@@ -399,8 +403,7 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
         facts["preferred"] = ",".join(slot_code(s) for s in intake.preferred)
     if release is not None:
         facts["release"] = str(_epoch(release))
-    blob = crypto.encrypt(json.dumps({"p": intake.phone, "n": intake.name, "t": intake.note},
-                                     separators=(",", ":")))
+    blob = _seal(intake.phone, intake.name, intake.note)
     index_key = store.WAITING if state == "waiting" else store.ACTIVE.format(location=location.id)
     expire = expire_after_s()
     limits = intake_limits(client_address, client_key, intake.channel)
@@ -488,9 +491,27 @@ def get_status(r: redis.Redis, reference: str) -> CallbackRequest:
     return _from_facts(reference, facts)
 
 
+def _seal(phone: str, name: str, note: str, *, return_note: str | None = None) -> str:
+    """The personal fields as the one encrypted blob a request keeps (store.PERSONAL); `return_note` only on a
+    request a partner sent back."""
+    fields = {"p": phone, "n": name, "t": note}
+    if return_note is not None:
+        fields["r"] = return_note
+    return crypto.encrypt(json.dumps(fields, separators=(",", ":")))
+
+
+def _unseal(blob: str) -> dict[str, str]:
+    return json.loads(crypto.decrypt(blob))
+
+
+def _phone_in(blob: str | None) -> str | None:
+    """The number in a request's blob (the audit record's data subject), None when its data is gone."""
+    return _unseal(blob)["p"] if blob else None
+
+
 def _decrypt_into(request: CallbackRequest, blob: str | None) -> CallbackRequest:
     if blob:
-        personal = json.loads(crypto.decrypt(blob))
+        personal = _unseal(blob)
         request.phone, request.name, request.note = personal["p"], personal["n"], personal["t"]
         request.return_note = personal.get("r") or None
     return request
@@ -604,8 +625,7 @@ def _withdraw_passed_on(r: redis.Redis, request: CallbackRequest, now: datetime,
     _facts, blob = store.load(r, reference, with_personal=True)
     if store.withdrawn_after_done(r, reference, outcome="withdrawn", now=_epoch(now)):
         audit.record(r, action="callback.withdraw", activity="callbacks", actor=actor,
-                     subject=json.loads(crypto.decrypt(blob))["p"] if blob else None, reference=reference,
-                     started_at=now)
+                     subject=_phone_in(blob), reference=reference, started_at=now)
     return get_status(r, reference)
 
 
@@ -625,7 +645,7 @@ def withdraw_by_phone(r: redis.Redis, location_id: str, phone: str, *,
 
 def _withdraw(r: redis.Redis, reference: str, facts: dict[str, str], blob: str | None, now: datetime,
               actor: str) -> CallbackRequest:
-    subject = json.loads(crypto.decrypt(blob))["p"] if blob else None
+    subject = _phone_in(blob)
     _finish(r, reference, "withdrawn", now, {"outcome": "withdrawn"})
     audit.record(r, action="callback.withdraw", activity="callbacks", actor=actor, subject=subject,
                  reference=reference, started_at=now)
@@ -704,9 +724,8 @@ def handover_returned(r: redis.Redis, reference: str, personal: dict[str, str] |
             backstop = expires_at + PERSONAL_BACKSTOP_S - _epoch(now)  # as set at intake
             if release is not None:
                 fields["release"] = str(_epoch(release))
-            blob = crypto.encrypt(json.dumps({"p": phone, "n": personal.get("name", ""),
-                                              "t": personal.get("note", ""), "r": personal.get("return_note", "")},
-                                             separators=(",", ":")))
+            blob = _seal(phone, personal.get("name", ""), personal.get("note", ""),
+                         return_note=personal.get("return_note", ""))
             _move(r, reference, to, now, fields=fields, personal_ttl=backstop, personal_blob=blob,
                   allowed_from=("handed_over",))
     except ApiError:  # withdrawn (or otherwise changed) in the meantime: as it is

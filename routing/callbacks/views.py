@@ -53,10 +53,15 @@ def _day_words(day: date, locale: str) -> str:
     return format_date(day, "EEEE d MMMM", locale=locale)
 
 
+def _clock(moment: datetime) -> str:
+    """'8:30', as people write a time in running text."""
+    return f"{moment.hour}:{moment.minute:02d}"
+
+
 def _slot_label(location, slot: str) -> str:
     """'maandag 30 november, ochtend (8:30 tot 12:00)': the day part as this location staffs it that day."""
     start, end = service.slot_window(location, slot)
-    times = {"start": f"{start.hour}:{start.minute:02d}", "end": f"{end.hour}:{end.minute:02d}"}
+    times = {"start": _clock(start), "end": _clock(end)}
     part = _("ochtend (%(start)s tot %(end)s)", **times) if slot.endswith(":morning") else \
         _("middag (%(start)s tot %(end)s)", **times)
     return f"{_day_words(start.date(), str(get_locale()))}, {part}"
@@ -75,7 +80,7 @@ def expected_text(expected: datetime | None) -> str:
         return _("zo snel mogelijk")
     local = expected.astimezone(service.schedule.TZ)  # the time on the citizen's clock
     return _("%(day)s, vanaf %(time)s", day=_day_words(local.date(), str(get_locale())),
-             time=f"{local.hour}:{local.minute:02d}")
+             time=_clock(local))
 
 
 def _render_form(location, values: dict, errors: dict, status: int = 200, refusal: str | None = None):
@@ -149,8 +154,7 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
 def _not_stored(location) -> str:
     text = _("Het lukt nu even niet om uw verzoek te versturen. Wat u invulde staat er nog. Probeer het over "
              "een paar minuten opnieuw.")
-    hint = service.walk_in_hint(location)
-    return f"{text} {hint}" if hint else text
+    return service.sentences(text, service.walk_in_hint(location))
 
 
 def _remember(location_id: str, receipt: service.Receipt) -> None:
@@ -341,7 +345,7 @@ def _moment_text(moment: datetime | None) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(service.schedule.TZ)
-    return f"{_day_words(local.date(), str(get_locale()))}, {local.hour}:{local.minute:02d}"
+    return f"{_day_words(local.date(), str(get_locale()))}, {_clock(local)}"
 
 
 def _chosen_location() -> str | None:

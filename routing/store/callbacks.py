@@ -128,10 +128,23 @@ end
 return due
 """)
 
+# A finished request no longer answers to its number: its phone lookup goes (if it still points to it) and so
+# does the pseudonym in its facts. The withdrawal token's hash stays (it is not personal): whoever holds the link
+# hears the request is finished, anyone else that the link is wrong. A Lua function for the scripts that finish.
+FORGET_PHONE_FUNCTION = """
+local function forget_phone(prefix, h, loc, ref)
+  local pk = redis.call('HGET', h, 'phone_key')
+  if not pk then return end
+  local phone = prefix .. 'cb:ph:' .. loc .. ':' .. pk
+  if redis.call('GET', phone) == ref then redis.call('DEL', phone) end
+  redis.call('HDEL', h, 'phone_key')
+end
+"""
+
 # ARGV: prefix, ref, to, allowed-from (",a,b,"), now, personal ttl ("" keep, "0" delete, n expire),
 #       facts ttl ("" keep), stats key, n, field/value pairs..., expected `rev` ("" any),
 #       personal blob ("" none; else written with the personal ttl: a request handed back to the loket)
-_TRANSITION = lua("""
+_TRANSITION = lua(FORGET_PHONE_FUNCTION + """
 local prefix, ref, to, allowed, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local h = prefix .. 'cb:' .. ref
 local st = redis.call('HGET', h, 'state')
@@ -165,16 +178,9 @@ end
 if to == 'done' then redis.call('ZADD', prefix .. 'cb:done', now, ref) end
 if to == 'done' or to == 'withdrawn' or to == 'expired' then
   local outcome = redis.call('HGET', h, 'outcome') or to
-  local pk = redis.call('HGET', h, 'phone_key')
   -- Passed on to partners, a request can still be withdrawn by its number (INTREKKEN) until they finish: its
   -- phone lookup stays until its own TTL, or until a withdrawal (_WITHDRAWN_AFTER).
-  if pk and not (to == 'done' and outcome == 'handed_over') then
-    local phone = prefix .. 'cb:ph:' .. loc .. ':' .. pk
-    if redis.call('GET', phone) == ref then redis.call('DEL', phone) end
-    -- The withdrawal token's hash stays (it is not personal): whoever holds the link hears the request
-    -- is finished, anyone else that the link is wrong.
-    redis.call('HDEL', h, 'phone_key')
-  end
+  if not (to == 'done' and outcome == 'handed_over') then forget_phone(prefix, h, loc, ref) end
   local stat = loc .. '|' .. redis.call('HGET', h, 'channel') .. '|' .. (redis.call('HGET', h, 'topic') or '') .. '|' .. outcome
   redis.call('HINCRBY', ARGV[8], stat, 1)
 end
@@ -392,18 +398,13 @@ def done_before(r: redis.Redis, cutoff: int) -> list[str]:
 # KEYS: request, personal, done index; ARGV: outcome, now, reference, prefix. A finished request's outcome
 # changes after the fact (the citizen withdrew a request the loket had passed on) and its personal data and phone
 # lookup go, in one step; its state and the day's counts stay.
-_WITHDRAWN_AFTER = lua("""
+_WITHDRAWN_AFTER = lua(FORGET_PHONE_FUNCTION + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'outcome', ARGV[1], 'updated', ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[3])
-local pk = redis.call('HGET', KEYS[1], 'phone_key')
-if pk then
-  local phone = ARGV[4] .. 'cb:ph:' .. redis.call('HGET', KEYS[1], 'location') .. ':' .. pk
-  if redis.call('GET', phone) == ARGV[3] then redis.call('DEL', phone) end
-  redis.call('HDEL', KEYS[1], 'phone_key')
-end
+forget_phone(ARGV[4], KEYS[1], redis.call('HGET', KEYS[1], 'location'), ARGV[3])
 return 1
 """)
 
