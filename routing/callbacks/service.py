@@ -594,19 +594,20 @@ def is_withdrawn(request: CallbackRequest) -> bool:
 
 
 def passed_on(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
-    """The handovers still open of a request staff passed on (its loket part done, outcome "handed_over";
-    one per partner): the citizen may still withdraw it until every partner has finished."""
+    """The handovers still open of a request passed on to partners and done with on the loket's side (one
+    per partner, and any the loket made again from one that came back): the citizen may still withdraw it
+    until every partner has finished."""
     return [handover for handover in _passed_on_as(r, request) if handover.is_open]
 
 
 def _passed_on_as(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
-    """Every handover made together of a request passed on and done with on the loket's side, open or not."""
-    if request.state != "done" or request.outcome != "handed_over" or not request.handover:
+    """Every handover made for a done request, open or not (handovers.made_for_same_citizen)."""
+    if request.state != "done" or not request.handover:
         return []
     from routing.handovers import service as handovers
 
     first = handovers.find(r, request.handover)
-    return [first, *handovers.siblings(r, first)] if first is not None else []
+    return handovers.made_for_same_citizen(r, first) if first is not None else []
 
 
 def _withdraw_passed_on(r: redis.Redis, request: CallbackRequest, now: datetime,

@@ -67,6 +67,9 @@ class Handover:
     callback_reference: str = ""
     # A handover that came back to the loket and was handed over again from here.
     previous_reference: str = ""
+    # Set on a returned handover once the loket handed it over again: the first handover made from it. A
+    # withdrawal of the callback request follows these links to every partner that still has the citizen.
+    next_reference: str = ""
     # Returned by the partner while its callback request (passed on at intake) was still with it: that request
     # went back into the loket's callback queue, so the loket's work is there, not on this handover.
     back_in_queue: bool = False

@@ -96,5 +96,7 @@ class HandoverOut(Schema):
     return_reason = fields.String()
     callback_reference = fields.String()
     previous_reference = fields.String()
+    next_reference = fields.String(metadata={"description": "Returned to the loket and handed over again: the "
+                                                             "first handover made from it."})
     # Only for the loket that made it and the partner it went to; absent otherwise.
     personal = fields.Nested(PersonalOut)

@@ -92,6 +92,7 @@ def _from_record(record: dict[str, str], attempts: list[dict[str, Any]]) -> Hand
         return_reason=record.get("return_reason", ""),
         callback_reference=record.get("callback_reference", ""),
         previous_reference=record.get("previous_reference", ""),
+        next_reference=record.get("next_reference", ""),
         back_in_queue=record.get("back_in_queue") == "1",
         opened_at=_parse(record.get("opened_at", "")),
         done_at=_parse(record.get("done_at", "")),
@@ -165,6 +166,23 @@ def load_many(r: redis.Redis, refs: Iterable[str]) -> list[Handover]:
 def siblings(r: redis.Redis, handover: Handover) -> list[Handover]:
     """The other handovers made together with this one (same citizen, other partners)."""
     return load_many(r, [ref for ref in store.group_refs(r, handover.group) if ref != handover.reference])
+
+
+def made_for_same_citizen(r: redis.Redis, first: Handover) -> list[Handover]:
+    """This handover, those made together with it, and those the loket made again from any of them that came
+    back (next_reference), and from those in turn: every partner the citizen was passed on to."""
+    found: dict[str, Handover] = {}
+    todo = [first]
+    while todo:
+        handover = todo.pop()
+        if handover.reference in found:
+            continue
+        for made in (handover, *siblings(r, handover)):
+            found[made.reference] = made
+            follow_up = find(r, made.next_reference) if made.next_reference else None
+            if follow_up is not None:
+                todo.append(follow_up)
+    return list(found.values())
 
 
 def _sort_key(handover: Handover, day: date) -> tuple:
@@ -305,6 +323,8 @@ def create(r: redis.Redis, principal: Principal, data: dict[str, Any], now: date
                  callback_reference=callback_reference, previous_reference=previous_reference, now=now)
     if callback_reference:
         _mark_callback(r, callback_reference, made[0].reference, now)
+    elif previous_reference:
+        store.transition(r, previous_reference, (DONE,), {"next_reference": made[0].reference})
     return made
 
 
@@ -383,6 +403,9 @@ def _from_returned(r: redis.Redis, reference: str, location_id: str, actor: str)
     if previous.outcome != RETURNED:
         raise _field_error("previous_reference", _("Alleen een overdracht die terug is bij het loket kunt u "
                                                    "opnieuw overdragen."))
+    if previous.next_reference:  # a second time from the same one would have two partners call
+        raise _field_error("previous_reference", _("Deze overdracht is al opnieuw overgedragen, als %(ref)s.",
+                                                   ref=previous.next_reference))
     if previous.back_in_queue:  # handing it over from here as well would be double work
         raise _field_error("previous_reference", _("Dit ging terug naar de terugbellijst als terugbelverzoek "
                                                    "%(ref)s. Draag het daar over als dat nodig is.",

@@ -128,3 +128,32 @@ def test_intrekken_by_sms_reaches_it_too_and_a_new_message_is_a_new_request(clie
         as_text=True)
     again = sms(client, "Toch graag bellen", sender="+31612345699").get_data(as_text=True)
     assert "Uw kenmerk: TB-" in again and reference not in again
+
+
+def test_a_handover_the_loket_made_again_from_one_sent_back_is_withdrawn_too(client, staff, redis, passed_on):
+    from routing.handovers import service as handovers
+
+    reference, link = passed_on
+    first = handovers.get(redis, service.get_status(redis, reference).handover)
+    returned, other = (first, *handovers.siblings(redis, first))
+    handovers.record_outcome(redis, returned, handovers.RETURNED, actor="partner:x", now=MONDAY_10,
+                             note="Niet voor ons")
+    handovers.record_outcome(redis, other, "solved", actor="partner:x", now=MONDAY_10)
+    again = staff.post("/overdrachten/nieuw", data={"partner": "uwv", "consent": "yes", "location": "utrecht",
+                                                    "previous_reference": returned.reference})
+    assert again.status_code == 302, again.get_data(as_text=True)
+    follow_up = handovers.get(redis, handovers.get(redis, returned.reference).next_reference)
+    assert follow_up.partner == "uwv" and follow_up.is_open
+    # The returned one says where it went, and is not handed over a second time (two partners would call).
+    page = staff.get(f"/overdrachten/{returned.reference}").get_data(as_text=True)
+    assert "Het loket heeft dit opnieuw overgedragen als" in page and follow_up.reference in page
+    assert "Opnieuw overdragen aan een andere organisatie" not in page
+    twice = staff.post("/overdrachten/nieuw", data={"partner": "ind", "consent": "yes", "location": "utrecht",
+                                                    "previous_reference": returned.reference})
+    assert twice.status_code == 422
+    assert f"Deze overdracht is al opnieuw overgedragen, als {follow_up.reference}." in twice.get_data(as_text=True)
+    # UWV is to call now: the citizen's link still withdraws, and UWV's copy goes with it.
+    assert "Wij hebben uw vraag doorgegeven aan UWV." in client.get(link).get_data(as_text=True)
+    assert "Uw verzoek is ingetrokken" in withdraw(client, link)
+    ended = handovers.get(redis, follow_up.reference)
+    assert ended.outcome == handovers.WITHDRAWN and handovers.personal(redis, ended, actor="test") is None
