@@ -213,11 +213,15 @@ def confirmation(location_id: str):
     status = service.get_status(get_redis(), reference)
     partner = service.handling_partner(status)
     final = status.state in states.FINAL
-    token = None if final else _my_token(reference)
+    # Staff may have passed it on meanwhile: until the partners finish, it can still be withdrawn.
+    passed_on = service.passed_on(get_redis(), status) if final else []
+    token = _my_token(reference) if passed_on or not final else None
     expected = service.expected_callback(location, status.state, status.release, status.preferred, _now())
     return render_template(
         "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,
-        withdrawn=service.is_withdrawn(status),
+        withdrawn=service.is_withdrawn(status), may_withdraw=bool(passed_on) or not final,
+        # Who calls now, for the browser that asked only (as partner_name below).
+        passed_on_to=_partner_names(passed_on) if token else "",
         expected=expected_text(expected), state_label=states.label,
         by_message=status.reply_by in ("sms", "whatsapp"),
         sms_number=phones.display_in_text(location.inbound_number)

@@ -157,3 +157,11 @@ def test_a_handover_the_loket_made_again_from_one_sent_back_is_withdrawn_too(cli
     assert "Uw verzoek is ingetrokken" in withdraw(client, link)
     ended = handovers.get(redis, follow_up.reference)
     assert ended.outcome == handovers.WITHDRAWN and handovers.personal(redis, ended, actor="test") is None
+
+
+def test_the_confirmation_page_still_offers_the_withdrawal_and_names_who_calls(client, passed_on):
+    page = client.get("/l/utrecht/terugbellen/bevestiging").get_data(as_text=True)
+    assert "Uw vraag is doorgegeven" in page
+    assert "Wij hebben uw vraag doorgegeven aan Sociale Verzekeringsbank en DUO. Zij bellen u." in page
+    reference, link = passed_on
+    assert link.replace("&", "&amp;") in page and "Verzoek intrekken" in page
