@@ -390,16 +390,21 @@ def detail(reference: str):
     principal = current_principal()
     item = service.get_visible(get_redis(), reference, principal)
     handles = service.may_handle(principal, item.location)
+    if handles and item.state == "waiting":
+        # Held for the next shift (found by its kenmerk when the citizen calls): its facts and when it can be
+        # opened, without the number, which is read only once it is released.
+        return _render_detail(item, handles=False, held_until=expected_text(item.release))
     if handles:
         item = service.open_for_staff(get_redis(), reference, principal)
     return _render_detail(item, handles)
 
 
 def _render_detail(item: service.CallbackRequest, handles: bool, errors: dict | None = None,
-                   values: dict | None = None, status: int = 200):
+                   values: dict | None = None, status: int = 200, held_until: str | None = None):
     """The detail page; after a refused attempt form with its problems named and the choices kept."""
     return render_template(
-        "callbacks/detail.html", item=item, handles=handles, state_label=states.label, topic_label=_topic_label,
+        "callbacks/detail.html", item=item, handles=handles, held_until=held_until, state_label=states.label,
+        topic_label=_topic_label,
         slot_label=_slot_text, display_phone=phones.display, outcomes=_outcome_labels(), results=_result_labels(),
         final=item.state in states.DONE_FOR_LOKET, errors=errors or {}, values=values or {},
         colleague=handles and service.held_by_colleague(item, current_principal()),

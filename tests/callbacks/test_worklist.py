@@ -154,8 +154,14 @@ def test_on_saturday_staff_see_what_waits_for_monday_without_opening_it(client, 
     assert "maandag 30 november, ochtend" in held and "2 keer" in held
     assert "maandag 30 november, vanaf 9:00" in held  # when the shift releases them
     assert "Mevrouw Jansen" not in page and "over de AOW" not in page and "611111111" not in page
-    # Nor by typing the address: the number is read only once it is released.
-    assert client.get(f"/loket/terugbelverzoeken/{first.reference}").status_code == 409
+    # Nor by its kenmerk (the citizen calls) or its address: the page says when; the number is read once released.
+    found = client.get(f"/loket/terugbelverzoeken/zoek?kenmerk={first.reference.lower()}", follow_redirects=True)
+    shown = found.get_data(as_text=True)
+    assert found.status_code == 200 and first.reference in shown
+    assert ("Dit verzoek wacht op de volgende dienst en komt vrij op maandag 30 november, vanaf 9:00. Dan kunt u "
+            "het openen en de inwoner bellen.") in shown
+    assert "maandag 30 november, ochtend" in shown and "Mevrouw Jansen" not in shown and "611111111" not in shown
+    assert "Hoe ging het?" not in shown and "alleen wie dit verzoek afhandelt" not in shown
     assert client.post(f"/loket/terugbelverzoeken/{first.reference}/poging",
                        data={"result": "not_reached"}).status_code == 409
     assert service.get_status(redis, first.reference).state == "waiting"
