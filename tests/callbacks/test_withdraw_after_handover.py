@@ -165,3 +165,22 @@ def test_the_confirmation_page_still_offers_the_withdrawal_and_names_who_calls(c
     assert "Wij hebben uw vraag doorgegeven aan Sociale Verzekeringsbank en DUO. Zij bellen u." in page
     reference, link = passed_on
     assert link.replace("&", "&amp;") in page and "Verzoek intrekken" in page
+
+
+def test_the_withdrawal_follows_the_links_however_often_it_came_back(client, staff, redis, passed_on):
+    from routing.handovers import service as handovers
+
+    reference, link = passed_on
+    first = handovers.get(redis, service.get_status(redis, reference).handover)
+    current, other = (first, *handovers.siblings(redis, first))
+    handovers.record_outcome(redis, other, "solved", actor="partner:x", now=MONDAY_10)
+    for partner in ("uwv", "ind"):  # each one sends it back, and the loket hands it over again
+        handovers.record_outcome(redis, current, handovers.RETURNED, actor="partner:x", now=MONDAY_10,
+                                 note="Niet voor ons")
+        made = staff.post("/overdrachten/nieuw", data={"partner": partner, "consent": "yes", "location": "utrecht",
+                                                       "previous_reference": current.reference})
+        assert made.status_code == 302, made.get_data(as_text=True)
+        current = handovers.get(redis, handovers.get(redis, current.reference).next_reference)
+    assert current.partner == "ind" and current.is_open
+    assert "Uw verzoek is ingetrokken" in withdraw(client, link)
+    assert handovers.get(redis, current.reference).outcome == handovers.WITHDRAWN
