@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import click
+from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale, get_translations, refresh
 from jinja2 import pass_context
@@ -52,6 +54,25 @@ def language_switch_url(lang: str) -> str:
 
 # Each language in its own name, as the citizen form offers it.
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+
+@lru_cache(maxsize=256)
+def _language_names(code: str, page_locale: str) -> tuple[str, str | None]:
+    own = LANGUAGE_NAMES.get(code) or Locale.parse(code).get_display_name(code) or code
+    here = None if code in LANGUAGE_NAMES else Locale.parse(page_locale).languages.get(code)
+    return own[:1].upper() + own[1:], here if here and here.lower() != own.lower() else None
+
+
+def language_names_of(code: str) -> tuple[str, str | None]:
+    """A call language as people recognise it: its own name ("Türkçe"), and, for one the pages are not in, its
+    name in the page's language too ("Turks"; None for Dutch and English, each named in itself already)."""
+    return _language_names(code, str(get_locale()))
+
+
+def language_label(code: str) -> str:
+    """'Türkçe (Turks)', 'Nederlands': a call language in running text, for staff."""
+    own, here = language_names_of(code)
+    return f"{own} ({here})" if here else own
 # The page's catalogue, looked up once per render_template (see _install_template_gettext).
 _PAGE_TRANSLATIONS = "_page_translations"
 
@@ -82,6 +103,8 @@ def init_app(app: Flask) -> None:
     _install_template_gettext(app)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
+    app.jinja_env.globals["language_names_of"] = language_names_of
+    app.jinja_env.globals["language_label"] = language_label
     app.jinja_env.globals["other_locale"] = other_locale
     app.jinja_env.globals["language_switch_url"] = language_switch_url
     app.cli.add_command(translations)

@@ -87,14 +87,15 @@ def _not_configured() -> str:
 
 
 def _withdraw(location, sender: str) -> str:
-    """Withdraw the sender's live request; the answer is in the language stored on it (none found: Dutch)."""
+    """Withdraw the sender's live request; the answer is in the language stored on it when our texts are (else,
+    and when none is found, Dutch)."""
     try:
         withdrawn = service.withdraw_by_phone(get_redis(), location.id, phones.normalise(sender, _regions()))
     except phones.PhoneRefused:
         withdrawn = None
     if withdrawn is None:
         return _("Wij vonden geen open terugbelverzoek van dit nummer.")
-    language = withdrawn.language if withdrawn.language in schemas.LANGUAGES else message_language.DUTCH
+    language = withdrawn.language if withdrawn.language in current_app.config["LANGUAGES"] else message_language.DUTCH
     with force_locale(language):
         return _("Uw terugbelverzoek %(reference)s is ingetrokken. Uw gegevens zijn gewist.",
                  reference=withdrawn.reference)

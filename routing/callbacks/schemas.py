@@ -22,7 +22,6 @@ from routing.privacy import bsn, phone
 MAX_NAME = 60
 MAX_NOTE = 300
 MAX_PREFERRED = 6
-LANGUAGES = ("nl", "en")
 # The API may name any day part this far ahead; the form offers the location's next staffed days.
 PREFERRED_HORIZON_DAYS = 14
 
@@ -67,8 +66,10 @@ class CallbackIn(Schema):
     note = Text(load_default="", validate=validation.too_long(MAX_NOTE), error_messages=validation.REQUIRED)
     topic = Text(load_default=None, allow_none=True, validate=validation.too_long(64),
                  error_messages=validation.REQUIRED)
-    language = Text(load_default="nl", validate=validate.OneOf(LANGUAGES, error=validation.CHOOSE),
-                    error_messages=validation.REQUIRED)
+    language = Text(load_default="nl", validate=validation.too_long(8), error_messages=validation.REQUIRED,
+                    metadata={"description": "The language to call back in: \"nl\", \"en\", or another that the "
+                              "location calls back in (its `call_languages` in GET /api/v1/locations/{id}; a "
+                              "refusal names them)."})
     reply_by = Text(load_default="call", validate=validate.OneOf(service.REPLY_BY, error=validation.CHOOSE),
                     error_messages=validation.REQUIRED)
     preferred = fields.List(Text(validate=validation.too_long(24), error_messages=validation.REQUIRED),
@@ -111,6 +112,9 @@ class CallbackIn(Schema):
                 errors["location"] = [_("Deze locatie kennen wij niet.")]
             elif data.get("topic") and data["topic"] not in topic_ids(location.id):
                 errors["topic"] = [_("Kies een onderwerp uit de lijst, of laat het leeg.")]
+        if location is not None and "language" in data and data["language"] not in location.all_call_languages:
+            errors["language"] = [_("Kies een taal uit de lijst: %(codes)s.",
+                                    codes=", ".join(location.all_call_languages))]
         if data.get("preferred") and not set(data["preferred"]) <= self._slots(location):
             errors["preferred"] = [_("Kies een dagdeel uit de lijst.") if self._context().get("offered") is not None else
                                    _("Kies dagdelen waarop deze locatie open is, in de komende %(days)s "

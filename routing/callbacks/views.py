@@ -96,7 +96,7 @@ def _render_form(location, values: dict, errors: dict, status: int = 200, refusa
         handover_max_retention_days=current_app.config["HANDOVER_MAX_RETENTION_DAYS"],
         max_note=schemas.MAX_NOTE, max_name=schemas.MAX_NAME, refusal=refusal,
         handled_by=_partner_name(location.callbacks_to) if location.callbacks_to != DIENSTVERLENER else None,
-        passed_on_when_absent=location.handover_when_absent,
+        passed_on_when_absent=location.handover_when_absent, call_languages=location.all_call_languages,
     ), status
 
 

@@ -64,6 +64,8 @@ class LocationSummarySchema(Schema):
     municipality = fields.String(required=True)
     address = fields.String(required=True)
     walk_in = fields.Boolean(required=True)
+    call_languages = fields.List(fields.String(), required=True, metadata={
+        "description": "Languages a callback request here can ask to be called in (ISO 639 codes)."})
     present_now = fields.Boolean(required=True, metadata={"description": "Is the dienstverlener there now?"})
     next_shift = fields.DateTime(allow_none=True)
 
@@ -118,6 +120,7 @@ def _result(result: service.Result) -> dict:
 def _summary(location, now: datetime) -> dict:
     return {"id": location.id, "name": location.name, "municipality": location.municipality,
             "address": location.address, "walk_in": location.walk_in,
+            "call_languages": list(location.all_call_languages),
             "present_now": schedule.is_present(location, now),
             "next_shift": _iso(schedule.next_shift_start(location, now))}
 

@@ -177,6 +177,7 @@ def _location(reader: _Reader, path: Path, partner_ids: set[str], schema: Locati
             **data,
             "lines": {pid: make_line(pid, line) for pid, line in data["lines"].items()},
             "on_site": {pid: frozenset(parse_days(spec)) for pid, spec in data["on_site"].items()},
+            "call_languages": tuple(data["call_languages"]),
         }
     )
 

@@ -88,6 +88,14 @@ class Location:
     handover_when_absent: bool
     # The location's own Twilio number (SMS, WhatsApp, calls), E.164: webhooks find the location by it.
     inbound_number: str | None = None
+    # Languages its callbacks can be made in besides Dutch and English (ISO 639 codes: staff who speak them,
+    # or an interpreter the location arranges); the citizen form offers them.
+    call_languages: tuple[str, ...] = ()
+
+    @property
+    def all_call_languages(self) -> tuple[str, ...]:
+        """Dutch and English, which every location calls back in, and its own `call_languages`."""
+        return ("nl", "en") + self.call_languages
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import re
 from datetime import date, time
 
 import phonenumbers
+from babel import Locale, UnknownLocaleError
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from .model import Channels, Hours, Interval, Line, Partner, Topic
@@ -199,6 +200,21 @@ class LineSchema(DirectorySchema):
             raise ValidationError("Ligt voor valid_from.", "valid_until")
 
 
+def _language_codes(codes: list[str]) -> None:
+    """Call languages besides Dutch and English, as ISO 639 codes ("tr", "ar", "ti") that Babel can name."""
+    for code in codes:
+        if code in ("nl", "en"):
+            raise ValidationError(f"'{code}' staat er altijd al bij (Nederlands en Engels).")
+        try:
+            known = code == code.lower() and Locale.parse(code).language == code
+        except (ValueError, UnknownLocaleError):
+            known = False
+        if not known:
+            raise ValidationError(f"Onbekende taalcode '{code}'. Gebruik een ISO 639-code, zoals tr of ar.")
+    if len(set(codes)) != len(codes):
+        raise ValidationError("Een taal staat er twee keer in.")
+
+
 class LocationSchema(DirectorySchema):
     """One file under ``locations/``. Partner ids are checked against partners.yaml by the loader."""
 
@@ -214,6 +230,7 @@ class LocationSchema(DirectorySchema):
     on_duty = fields.Nested(ChannelsSchema, load_default=Channels)
     handover_when_absent = fields.Boolean(load_default=True)
     inbound_number = Phone(load_default=None, allow_none=True)
+    call_languages = Strings(load_default=list, validate=_language_codes)
 
     @validates_schema
     def on_site_days(self, data, **kwargs):
