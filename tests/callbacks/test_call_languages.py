@@ -32,6 +32,7 @@ def test_a_request_in_turkish_reaches_staff_as_such(client, app, login, redis):
                        follow_redirects=True).get_data(as_text=True)
     reference = reference_on(page)
     assert service.get_status(redis, reference).language == "tr"
+    assert 'In welke taal: <span lang="tr" dir="auto">Türkçe</span> (Turks).' in page  # the citizen sees it was heard
     staff = app.test_client()
     login(staff, "staff", locations=("utrecht",))
     row = staff.get("/loket/terugbelverzoeken").get_data(as_text=True)
