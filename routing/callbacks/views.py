@@ -17,7 +17,7 @@ from flask_babel import ngettext
 from routing import i18n
 from routing.auth import current_principal, login_required
 from routing.auth import service as auth_service
-from routing.callbacks import limits, schemas, service, states
+from routing.callbacks import figures, limits, schemas, service, states
 from routing.directory.model import DIENSTVERLENER
 from routing.errors import REDIS_DOWN, ApiError, log_redis_down, retry_later
 from routing.extensions import get_redis, limiter
@@ -300,13 +300,18 @@ def _my_locations() -> list[str]:
     return [loc for loc in sorted(directory.get_directory().locations) if service.may_follow(principal, loc)]
 
 
-@bp.route(service.WORKLIST_PATH)
-@login_required(*STAFF_ROLES)
-def worklist():
+def _my_locations_or_refuse() -> list[str]:
     mine = _my_locations()
     if not mine:  # e.g. a partner without a counter: nothing to work on here, and nothing to pretend
         raise ApiError(403, _("Uw account hoort bij geen locatie met terugbelverzoeken. Vraag uw beheerder "
                               "om u aan een locatie te koppelen als u terugbelverzoeken moet afhandelen."))
+    return mine
+
+
+@bp.route(service.WORKLIST_PATH)
+@login_required(*STAFF_ROLES)
+def worklist():
+    mine = _my_locations_or_refuse()
     wanted = request.args.get("location")
     chosen = [wanted] if wanted in mine else mine
     now = _now()
@@ -332,6 +337,37 @@ def find():
         flash(_("Er is geen terugbelverzoek %(ref)s bij uw locaties. Kijk het kenmerk na.", ref=reference), "error")
         return redirect(url_for("callbacks.worklist"))
     return redirect(url_for("callbacks.detail", reference=reference))
+
+
+@bp.route(service.WORKLIST_PATH + "/cijfers")
+@login_required(*STAFF_ROLES)
+def figures_page():
+    """Anonymous figures of the locations this employee follows: today, or the last 7 or 30 days."""
+    mine = _my_locations_or_refuse()
+    wanted = request.args.get("location")
+    days = request.args.get("dagen", type=int)
+    days = days if days in figures.PERIODS else 7
+    today = _now().astimezone(service.schedule.TZ).date()
+    period = figures.days_back(today, days)
+    per_location = figures.figures(get_redis(), [wanted] if wanted in mine else mine, period)
+    return render_template(
+        "callbacks/figures.html", per_location=per_location, total=figures.total(per_location), days=days,
+        periods=figures.PERIODS, since=_day_words(period[-1], str(get_locale())), locations=mine,
+        chosen=wanted if wanted in mine else None, names=_location_names(), topic_label=_topic_label,
+        channels=_channel_labels(), endings=_ending_headings())
+
+
+def _channel_labels() -> list[tuple[str, str]]:
+    return [("web", _("Webformulier")), ("api", _("Kiosk of portaal")), ("sms", _("Sms")),
+            ("whatsapp", _("WhatsApp")), ("voice", _("Telefoon"))]
+
+
+def _ending_headings() -> list[tuple[str, str]]:
+    """How requests can end (their outcome; "withdrawn" and "expired" are also states), in a word or two:
+    column headings, where _ended_labels is too long."""
+    return [("helped", _("Geholpen")), ("referred", _("Doorverwezen")), ("handed_over", _("Overgedragen")),
+            ("other", _("Anders")), ("wrong_number", _("Verkeerd nummer")), ("not_reached", _("Niet bereikt")),
+            ("withdrawn", _("Ingetrokken")), ("expired", _("Verlopen"))]
 
 
 # In the menu only for who serves a location (a partner without a counter would get the 403 above).

@@ -19,7 +19,9 @@ from rq import Queue, Worker
 from rq.worker import WorkerStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
+from routing.directory.schedule import TZ
 from routing.errors import REDIS_DOWN
+from routing.store import callbacks as callback_store
 from routing.store import notices as notice_store
 from routing.store import scheduler as scheduler_store
 from workers import queues
@@ -92,12 +94,42 @@ class RedisCollector(Collector):
                                          "scheduler's sweep_stuck job) does not run or does not keep up",
             value=overdue)
 
+        yield from _callbacks(r, now)
+
         beat = scheduler_store.last_beat(r)
         yield GaugeMetricFamily(
             "loketlijn_scheduler_last_tick_timestamp_seconds",
             "Unix time of the scheduler's (python -m workers.cron) last tick, at least one a minute while it "
             f"runs; 0 when none in the last {scheduler_store.HEARTBEAT_TTL_SECONDS // 3600} hours",
             value=beat.timestamp() if beat else 0)
+
+
+def _callbacks(r: redis.Redis, now: datetime) -> Iterator[GaugeMetricFamily]:
+    """The callback queue: how many wait for a call per location and since when, how many are held for the next
+    shift, and today's anonymous counts (Europe/Amsterdam day)."""
+    locations = sorted(callback_store.active_locations(r))
+    active = GaugeMetricFamily("loketlijn_callbacks_active", "Open and in-progress callback requests per "
+                               "location (a location without any is not listed)", labels=["location"])
+    oldest = GaugeMetricFamily("loketlijn_callbacks_oldest_active_age_seconds", "Per location, how long its oldest "
+                               "open or in-progress callback request has been in: a growing value means nobody "
+                               "calls back there", labels=["location"])
+    for location, (count, since) in callback_store.active_summary(r, locations).items():
+        active.add_metric([location], count)
+        oldest.add_metric([location], max(0.0, now.timestamp() - since))
+    yield active
+    yield oldest
+    yield GaugeMetricFamily("loketlijn_callbacks_waiting", "Callback requests held for the next shift (all "
+                            "locations)", value=callback_store.waiting_count(r))
+    today = GaugeMetricFamily("loketlijn_callbacks_today", "Callback requests today (Europe/Amsterdam): "
+                              "outcome 'received' as they came in, else as they ended; resets at midnight",
+                              labels=["location", "channel", "outcome"])
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for key, count in callback_store.stats(r, now.astimezone(TZ).date().isoformat()).items():
+        location, channel, _topic, outcome = key.split("|", 3)  # topics: on the figures page, not per series
+        counts[location, channel, outcome] += count
+    for labels, count in sorted(counts.items()):
+        today.add_metric(list(labels), count)
+    yield today
 
 
 class DirectoryCollector(Collector):

@@ -68,7 +68,8 @@ def test_language_switch(page, assert_accessible):
     assert page.locator("html").get_attribute("lang") == "nl"
 
 
-STAFF_PAGES = ["/directory/", "/loket/terugbelverzoeken", "/overdrachten", "/overdrachten/nieuw", "/notices/failed"]
+STAFF_PAGES = ["/directory/", "/loket/terugbelverzoeken", "/loket/terugbelverzoeken/cijfers", "/overdrachten",
+               "/overdrachten/nieuw", "/notices/failed"]
 
 
 @pytest.mark.parametrize("path", STAFF_PAGES)
@@ -93,7 +94,8 @@ def test_skip_link_is_the_first_stop_and_moves_to_the_content(page):
 
 
 @pytest.mark.parametrize("path", ["/l/amsterdam-centrum/terugbellen", "/directory/?q=huurtoeslag",
-                                  "/directory/partners/toeslagen", "/overdrachten/nieuw"])
+                                  "/directory/partners/toeslagen", "/overdrachten/nieuw",
+                                  "/loket/terugbelverzoeken/cijfers"])
 def test_pages_reflow_at_320px_without_sideways_scrolling(new_context, sign_in, path):
     """WCAG 1.4.10: content at 320 CSS px (400% zoom of 1280px) needs no horizontal scrolling."""
     page = new_context(viewport={"width": 320, "height": 640}).new_page()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from rq import Worker
+from prometheus_client import CollectorRegistry, generate_latest
 from rq.utils import utcformat
 
 from routing import create_app
@@ -33,8 +34,12 @@ def scrape(client) -> dict[str, float]:
     """The samples of one scrape, by name with labels as written ('loketlijn_workers{queue="jobs"}')."""
     response = client.get("/metrics", headers=SCRAPE)
     assert response.status_code == 200, response.get_data(as_text=True)
+    return parse(response.get_data(as_text=True))
+
+
+def parse(exposition: str) -> dict[str, float]:
     samples = {}
-    for line in response.get_data(as_text=True).splitlines():
+    for line in exposition.splitlines():
         if line and not line.startswith("#"):
             name, value = line.rsplit(" ", 1)
             samples[name] = float(value)
@@ -164,3 +169,30 @@ def test_no_sample_carries_personal_data(app, client, redis):
     body = client.get("/metrics", headers=SCRAPE).get_data(as_text=True)
     # The number in any form (a timestamp such as 1.764645532984e+09 holds "6" and eight digits: not a number).
     assert not re.search(r"(?<![\d.])0?6\d{8}(?!\d)|\+316|612345678|HO-7K3P", body)
+
+
+def test_the_callback_queue_per_location_and_todays_counts(app, redis):
+    from routing.callbacks import schemas, service
+    from routing.directory.schedule import TZ
+
+    saturday, monday = datetime(2026, 11, 28, 14, 0, tzinfo=TZ), datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
+
+    def create(now: datetime, location: str, phone: str, channel: str = "api") -> None:
+        data = {"location": location, "phone": phone, "consent": True}
+        service.create_request(redis, schemas.load_intake(data, channel=channel, now=now), now=now)
+
+    create(saturday, "utrecht", "0611111111")  # made while nobody was there: held for the next shift
+    create(monday, "utrecht", "0622222222", channel="web")
+    create(monday, "enschede", "0633333333")
+    create(monday, "enschede", "0644444444", channel="web")
+    collector = metrics.RedisCollector(lambda: redis, clock=lambda: monday + timedelta(minutes=90))
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    samples = parse(generate_latest(registry).decode())
+    assert samples['loketlijn_callbacks_active{location="enschede"}'] == 2
+    assert samples['loketlijn_callbacks_oldest_active_age_seconds{location="enschede"}'] == 90 * 60
+    assert samples['loketlijn_callbacks_active{location="utrecht"}'] == 1
+    assert samples["loketlijn_callbacks_waiting"] == 1
+    assert samples['loketlijn_callbacks_today{channel="web",location="enschede",outcome="received"}'] == 1
+    assert samples['loketlijn_callbacks_today{channel="api",location="enschede",outcome="received"}'] == 1
+    assert 'loketlijn_callbacks_today{channel="api",location="utrecht",outcome="received"}' not in samples  # Saturday

@@ -39,3 +39,18 @@ def test_every_text_in_code_and_templates_has_an_english_translation():
     stale = [message.id for message in catalogue
              if message.id and (message.id[0] if isinstance(message.id, tuple) else message.id) not in used]
     assert not stale, "\n".join(str(entry)[:90] for entry in stale)
+
+
+def test_no_text_has_two_entries():
+    """A second entry for the same text silently replaces the first when the catalogue is read: a correction
+    made in one of them may be lost."""
+    entries, current = [], []
+    for line in CATALOGUE.read_text().splitlines():
+        if line.startswith("msgstr"):  # the entry's key (context and text) is complete
+            if current:
+                entries.append("\n".join(current))
+            current = []
+        elif line.startswith(("msgctxt ", "msgid ")) or (line.startswith('"') and current):
+            current.append(line)
+    twice = {entry for entry in entries if entries.count(entry) > 1}
+    assert len(entries) > 300 and not twice, "\n".join(sorted(twice))

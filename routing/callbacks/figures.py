@@ -1,0 +1,56 @@
+"""Anonymous figures: per location and day, how many requests came in through which channel and about which
+topic, and how they ended. Read from the daily counts the intake and every final transition add to
+(routing.store.callbacks STATS); they hold no personal data and stay when the requests' details are deleted."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import redis
+
+from routing.store import callbacks as store
+
+RECEIVED = "received"
+PERIODS = (1, 7, 30)  # days, today included
+
+
+@dataclass
+class Figures:
+    received: Counter[str] = field(default_factory=Counter)  # by channel
+    ended: Counter[str] = field(default_factory=Counter)  # by outcome
+    topics: Counter[str] = field(default_factory=Counter)  # received, by topic id ("" none chosen)
+
+    def add(self, other: Figures) -> None:
+        self.received.update(other.received)
+        self.ended.update(other.ended)
+        self.topics.update(other.topics)
+
+
+def days_back(today: date, days: int) -> list[date]:
+    """`days` days up to and including today."""
+    return [today - timedelta(days=n) for n in range(days)]
+
+
+def figures(r: redis.Redis, location_ids: list[str], days: list[date]) -> dict[str, Figures]:
+    """The figures of these locations over these days (each location present, also without any)."""
+    found = {location: Figures() for location in location_ids}
+    for counts in store.stats_of_days(r, [day.isoformat() for day in days]):
+        for key, count in counts.items():
+            location, channel, topic, outcome = key.split("|", 3)
+            if location not in found:
+                continue
+            if outcome == RECEIVED:
+                found[location].received[channel] += count
+                found[location].topics[topic] += count
+            else:
+                found[location].ended[outcome] += count
+    return found
+
+
+def total(per_location: dict[str, Figures]) -> Figures:
+    together = Figures()
+    for figures_here in per_location.values():
+        together.add(figures_here)
+    return together

@@ -1,0 +1,77 @@
+"""The figures page: anonymous counts per location, of what came in through which channel and how it ended."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from callbacks.conftest import MONDAY_10, SATURDAY
+from routing.callbacks import service
+
+FIGURES = "/loket/terugbelverzoeken/cijfers"
+
+
+@pytest.fixture(autouse=True)
+def monday(pin_now):
+    pin_now(MONDAY_10)
+
+
+def row(page: str, table_id: str, name: str) -> list[str]:
+    """The cells of one row of a table (by its heading's id), as the page shows them."""
+    table = page[page.index(f'<h2 id="{table_id}">'):]
+    table = table[:table.index("</table>")]
+    found = re.search(r"<tr[^>]*><th scope=\"row\">" + re.escape(name) + r"</th>(.*?)</tr>", table, re.S)
+    assert found, f"no row {name!r} in {table_id}"
+    return re.findall(r"<td>([^<]*)</td>", found.group(1))
+
+
+@pytest.fixture
+def week(client, login, create, redis):
+    """Saturday: one request by the API at Utrecht (withdrawn since). Monday: two at Utrecht, one called back
+    ("helped"), and one at Enschede."""
+    withdrawn = create(now=SATURDAY, phone="0611111111", topic="huurtoeslag")
+    service.withdraw(redis, withdrawn.reference, withdrawn.withdraw_token, now=MONDAY_10)
+    helped = create(now=MONDAY_10, phone="0622222222", channel="web", topic="huurtoeslag")
+    create(now=MONDAY_10, phone="0633333333", channel="sms")
+    create(now=MONDAY_10, phone="0644444444", location="enschede")
+    login(client, "staff", locations=("utrecht",))
+    client.get(f"/loket/terugbelverzoeken/{helped.reference}")
+    client.post(f"/loket/terugbelverzoeken/{helped.reference}/poging", data={"result": "reached", "outcome": "helped"},
+                follow_redirects=True)  # the page after it shows (and so clears) the "saved" message
+    assert service.get_status(redis, helped.reference).outcome == "helped"
+
+
+def test_staff_see_their_locations_figures_per_channel_and_ending(client, week):
+    page = client.get(FIGURES).get_data(as_text=True)
+    assert "Cijfers terugbelverzoeken" in page and "Vanaf dinsdag 24 november, vandaag meegeteld." in page
+    # Total, then web form, kiosk or portal, SMS, WhatsApp, phone.
+    assert row(page, "received", "Overheidsloket Utrecht (Stadskantoor)") == ["3", "1", "1", "1", "0", "0"]
+    # Helped, referred, handed over, other, wrong number, not reached, withdrawn, expired.
+    assert row(page, "ended", "Overheidsloket Utrecht (Stadskantoor)") == ["1", "0", "0", "0", "0", "0", "1", "0"]
+    assert "Enschede" not in page and "Samen" not in page  # only their own location
+    topics = page[page.index('<h2 id="topics">'):]
+    assert re.search(r"<td>[^<]*[Hh]uurtoeslag[^<]*</td><td>2</td>", topics)
+    assert "<td>Geen onderwerp gekozen</td><td>1</td>" in topics
+    # Nothing personal: no number, no reference.
+    assert "0622222222" not in page and "+31622" not in page and "TB-" not in page
+
+
+def test_today_only_and_a_coordinator_sees_every_location_together(app, login, week):
+    today = app.test_client()
+    login(today, "staff", locations=("utrecht",))
+    page = today.get(f"{FIGURES}?dagen=1").get_data(as_text=True)
+    assert "Vanaf maandag 30 november" in page and 'aria-current="page">\n      Vandaag' in page
+    assert row(page, "received", "Overheidsloket Utrecht (Stadskantoor)")[0] == "2"  # Saturday's is not today's
+    coordinator = app.test_client()
+    login(coordinator, "coordinator")
+    page = coordinator.get(FIGURES).get_data(as_text=True)
+    assert row(page, "received", "Samen")[0] == "4"
+    assert row(page, "received", next(n for n in re.findall(r'<th scope="row">([^<]*Enschede[^<]*)</th>', page)))[0] \
+        == "1"
+
+
+def test_an_account_without_a_location_is_told_why(client, login):
+    login(client, "partner", partner="uwv")
+    refused = client.get(FIGURES)
+    assert refused.status_code == 403 and "hoort bij geen locatie" in refused.get_data(as_text=True)
