@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 
 from routing.auth import api_auth, current_principal
-from routing.callbacks import limits, schemas, service, states
+from routing.callbacks import limits, schemas, service, states, views
 from routing.errors import ApiError
 from routing.extensions import csrf, get_redis, limiter
 from routing.openapi import Blueprint
@@ -51,6 +51,20 @@ class Callbacks(MethodView):  # the per-address limit is counted in the intake i
             body["message"] = _("Dit nummer heeft hier al een open terugbelverzoek; dat is niet opnieuw gemaakt.")
         # Already in CallbackOut's shape: answered as it is, not dumped through the schema a second time.
         return jsonify(body), 201
+
+
+@blp.route("/choices/<location_id>")
+class Choices(MethodView):
+    @api_auth(*CLIENT_ROLES)
+    @blp.response(200, schemas.ChoicesOut)
+    def get(self, location_id: str):
+        """What to offer a citizen at this location, as the web form does: the day parts (named with the hours the
+        location staffs them), topics and call languages, in the language asked for (Accept-Language or ?lang=);
+        and when a request made now would be called back."""
+        location = service.location_for(location_id)
+        if not service.may_follow(current_principal(), location.id):
+            raise ApiError(403, _("Deze sleutel hoort niet bij deze locatie."))
+        return views.form_choices(location)
 
 
 @blp.route("/<reference>")

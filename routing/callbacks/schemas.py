@@ -191,6 +191,36 @@ class CallbackOut(Schema):
     message = fields.String()
 
 
+class _Choice(Schema):
+    value = fields.String(required=True, metadata={"description": "What to send in `preferred`."})
+    label = fields.String(required=True)
+
+
+class _TopicChoice(Schema):
+    id = fields.String(required=True, metadata={"description": "What to send in `topic`."})
+    label = fields.String(required=True)
+
+
+class _LanguageChoice(Schema):
+    code = fields.String(required=True, metadata={"description": "What to send in `language`."})
+    name = fields.String(required=True, metadata={"description": "In the language itself (\"Türkçe\")."})
+    name_here = fields.String(allow_none=True, metadata={
+        "description": "In the language of the answer (\"Turks\"); null for Dutch and English."})
+
+
+class ChoicesOut(Schema):
+    location = fields.String(required=True)
+    present_now = fields.Boolean(required=True)
+    expected_callback = fields.DateTime(required=True, metadata={
+        "description": "When a request made now, without a preferred moment, would be called back."})
+    preferred = fields.List(fields.Nested(_Choice), required=True)
+    topics = fields.List(fields.Nested(_TopicChoice), required=True)
+    languages = fields.List(fields.Nested(_LanguageChoice), required=True)
+    reply_by = fields.List(fields.String(), required=True)
+    max_name = fields.Integer(required=True)
+    max_note = fields.Integer(required=True)
+
+
 class CallbackStatus(Schema):
     reference = fields.String()
     status = fields.String()

@@ -58,7 +58,7 @@ def _clock(moment: datetime) -> str:
     return f"{moment.hour}:{moment.minute:02d}"
 
 
-def _slot_label(location, slot: str) -> str:
+def slot_label(location, slot: str) -> str:
     """'maandag 30 november, ochtend (8:30 tot 12:00)': the day part as this location staffs it that day."""
     start, end = service.slot_window(location, slot)
     times = {"start": _clock(start), "end": _clock(end)}
@@ -67,7 +67,7 @@ def _slot_label(location, slot: str) -> str:
     return f"{_day_words(start.date(), str(get_locale()))}, {part}"
 
 
-def _topic_choices(location_id: str) -> list[tuple[str, str]]:
+def topic_choices(location_id: str) -> list[tuple[str, str]]:
     from routing.directory import service as directory
 
     english = str(current_app.jinja_env.globals["current_locale"]()) == "en"
@@ -83,13 +83,30 @@ def expected_text(expected: datetime | None) -> str:
              time=_clock(local))
 
 
+def form_choices(location) -> dict:
+    """What the form offers at this location now, for a kiosk or portal that asks through the API (the same
+    day parts, topics and call languages, in the request's language), and when a request made now is called."""
+    now = _now()
+    state, release = service.queue_place(location, now)
+    return {
+        "location": location.id, "present_now": service.schedule.is_present(location, now),
+        "expected_callback": service.expected_callback(location, state, release, (), now),
+        "preferred": [{"value": slot, "label": slot_label(location, slot)}
+                      for slot in (f"{day.isoformat()}:{part}" for day, part in service.preferred_options(location, now))],
+        "topics": [{"id": topic_id, "label": label} for topic_id, label in topic_choices(location.id)],
+        "languages": [dict(zip(("code", "name", "name_here"), (code, *i18n.language_names_of(code))))
+                      for code in location.all_call_languages],
+        "reply_by": list(service.REPLY_BY), "max_name": schemas.MAX_NAME, "max_note": schemas.MAX_NOTE,
+    }
+
+
 def _render_form(location, values: dict, errors: dict, status: int = 200, refusal: str | None = None):
     now = _now()
     options = service.preferred_options(location, now)
-    slots = [(slot, _slot_label(location, slot)) for slot in (f"{day.isoformat()}:{part}" for day, part in options)]
+    slots = [(slot, slot_label(location, slot)) for slot in (f"{day.isoformat()}:{part}" for day, part in options)]
     return render_template(
         "callbacks/form.html", location=location, values=values, errors=errors, slots=slots,
-        topics=_topic_choices(location.id), honeypot=HONEYPOT, present=service.schedule.is_present(location, now),
+        topics=topic_choices(location.id), honeypot=HONEYPOT, present=service.schedule.is_present(location, now),
         retention_days=current_app.config["CALLBACK_EXPIRE_AFTER"],
         retention_done_days=current_app.config["CALLBACK_RETENTION_DONE"],
         handover_retention_days=current_app.config["HANDOVER_RETENTION_DAYS"],
@@ -416,7 +433,7 @@ def _topic_label(topic_id: str | None) -> str:
 
 def _slot_text(location_id: str, slot: str) -> str:
     """A request's chosen day part, for staff."""
-    return _slot_label(service.known_location(location_id), slot)
+    return slot_label(service.known_location(location_id), slot)
 
 
 @bp.route(service.WORKLIST_PATH + "/<reference>")

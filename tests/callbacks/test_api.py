@@ -232,3 +232,29 @@ def test_a_form_encoded_body_is_refused_in_the_one_shape_and_stores_nothing(clie
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415 and response.get_json()["message"] == "Stuur de gegevens als JSON."
     assert service.get_status(redis, created["reference"]).state == "waiting"
+
+
+def test_a_kiosk_asks_what_to_offer_and_what_it_offers_is_accepted(client, api_key):
+    kiosk = api_key("kiosk", locations=("utrecht",))
+    choices = client.get("/api/v1/callbacks/choices/utrecht", headers=kiosk)
+    assert choices.status_code == 200
+    offer = choices.get_json()
+    # Saturday afternoon: nobody there, called from Monday's shift; the same day parts as the form.
+    assert offer["present_now"] is False and offer["expected_callback"].startswith("2026-11-30T09:00:00")
+    assert offer["preferred"][0] == {"value": "2026-11-30:morning",
+                                     "label": "maandag 30 november, ochtend (9:00 tot 12:00)"}
+    assert {"code": "tr", "name": "Türkçe", "name_here": "Turks"} in offer["languages"]
+    assert {"code": "nl", "name": "Nederlands", "name_here": None} in offer["languages"]
+    assert offer["reply_by"] == ["call", "sms", "whatsapp"] and offer["max_note"] == 300
+    topic = offer["topics"][0]["id"]
+    made = client.post("/api/v1/callbacks", headers=kiosk, json=body(
+        preferred=[offer["preferred"][-1]["value"]], topic=topic, language="tr", reply_by="sms"))
+    assert made.status_code == 201, made.get_json()
+    # In English when asked, and only for the kiosk's own location.
+    english = client.get("/api/v1/callbacks/choices/utrecht?lang=en", headers=kiosk).get_json()
+    assert english["preferred"][0]["label"] == "Monday 30 November, morning (9:00 to 12:00)"
+    assert {"code": "tr", "name": "Türkçe", "name_here": "Turkish"} in english["languages"]
+    refused = client.get("/api/v1/callbacks/choices/enschede?lang=nl", headers=kiosk)
+    assert refused.status_code == 403 and refused.get_json()["message"] == "Deze sleutel hoort niet bij deze locatie."
+    assert client.get("/api/v1/callbacks/choices/nergens", headers=kiosk).status_code == 404
+    assert client.get("/api/v1/callbacks/choices/utrecht").status_code == 401
