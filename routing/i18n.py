@@ -15,6 +15,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from routing.extensions import babel
+from routing.http import API_PREFIX
 
 
 def select_locale() -> str:
@@ -23,7 +24,8 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     asked = request.args.get("lang")
     if asked in languages:
-        session["lang"] = asked
+        if not request.path.startswith(API_PREFIX):  # a page remembers it; an API client asks each time (no cookie)
+            session["lang"] = asked
         return asked
     if session.get("lang") in languages:
         return session["lang"]

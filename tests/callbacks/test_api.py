@@ -258,3 +258,8 @@ def test_a_kiosk_asks_what_to_offer_and_what_it_offers_is_accepted(client, api_k
     assert refused.status_code == 403 and refused.get_json()["message"] == "Deze sleutel hoort niet bij deze locatie."
     assert client.get("/api/v1/callbacks/choices/nergens", headers=kiosk).status_code == 404
     assert client.get("/api/v1/callbacks/choices/utrecht").status_code == 401
+
+
+def test_an_api_client_asking_for_english_gets_no_cookie(client, api_key):
+    answer = client.get("/api/v1/callbacks/choices/utrecht?lang=en", headers=api_key("kiosk", locations=("utrecht",)))
+    assert answer.status_code == 200 and "Set-Cookie" not in answer.headers
