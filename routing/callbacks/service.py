@@ -839,10 +839,13 @@ def missed(request: CallbackRequest, now: datetime) -> bool:
 
 
 def _windows(request: CallbackRequest) -> list[tuple[datetime, datetime]]:
-    if not request.preferred:
-        return []
-    location = known_location(request.location)
-    return [slot_window(location, slot) for slot in request.preferred]
+    """The request's day parts as its location staffs them; worked out once per location and day part (a
+    worklist asks for the same few of them for every request, twice)."""
+    from routing.directory.service import derived
+
+    return [derived(("slot_window", request.location, slot),
+                    lambda slot=slot: slot_window(known_location(request.location), slot))
+            for slot in request.preferred]
 
 
 def worklist(r: redis.Redis, location_ids: list[str], *, now: datetime | None = None) -> list[CallbackRequest]:

@@ -432,8 +432,12 @@ def _topic_label(topic_id: str | None) -> str:
 
 
 def _slot_text(location_id: str, slot: str) -> str:
-    """A request's chosen day part, for staff."""
-    return slot_label(service.known_location(location_id), slot)
+    """A request's chosen day part, for staff: worked out once per language, location and day part, since a
+    worklist names the same few for many requests."""
+    from routing.directory.service import derived
+
+    return derived(("slot_label", str(get_locale()), location_id, slot),
+                   lambda: slot_label(service.known_location(location_id), slot))
 
 
 @bp.route(service.WORKLIST_PATH + "/<reference>")

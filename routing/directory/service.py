@@ -6,8 +6,10 @@ Other features use ``get_directory``, ``get_location``, ``get_partner``, ``partn
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -18,6 +20,7 @@ from . import schedule
 from .model import Channels, Directory, Line, Location, Partner, Topic
 from .state import current_state
 
+T = TypeVar("T")
 MAX_RESULTS = 20
 # app.extensions key of this process's routing.store.lookups.ShownCounts (set by init_app).
 SHOWN_COUNTS = "loketlijn.shown_counts"
@@ -25,6 +28,15 @@ SHOWN_COUNTS = "loketlijn.shown_counts"
 
 def get_directory() -> Directory:
     return current_state().fresh().directory
+
+
+def derived(key: Hashable, compute: Callable[[], T]) -> T:
+    """A value worked out from the loaded directory alone (`key` names it), computed once per load: a reload
+    starts afresh. For what pages ask again and again, such as a location's staffed hours of a day part."""
+    cache = current_state().fresh().derived
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
 
 
 def get_location(location_id: str) -> Location:

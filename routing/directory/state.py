@@ -34,6 +34,8 @@ class Loaded:
     directory: Directory
     index: SearchIndex
     loaded_at: datetime | None
+    # Values worked out from this directory (service.derived), kept as long as it is the one in use.
+    derived: dict = field(default_factory=dict)
 
 
 @dataclass
