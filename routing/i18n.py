@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import click
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale, get_translations, refresh
 from jinja2 import pass_context
@@ -59,22 +59,26 @@ LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 
 @lru_cache(maxsize=256)
-def _language_names(code: str, page_locale: str) -> tuple[str, str | None]:
-    own = LANGUAGE_NAMES.get(code) or Locale.parse(code).get_display_name(code) or code
+def _language_names(code: str, page_locale: str) -> tuple[str | None, str | None]:
+    own = LANGUAGE_NAMES.get(code) or _own_name(code)
     here = None if code in LANGUAGE_NAMES else Locale.parse(page_locale).languages.get(code)
+    if own is None:  # Babel cannot write it in itself (Limburgs, Moroccan Arabic): the page's name only
+        return None, here or code
     return own[:1].upper() + own[1:], here if here and here.lower() != own.lower() else None
 
 
-def language_names_of(code: str) -> tuple[str, str | None]:
+def _own_name(code: str) -> str | None:
+    try:
+        return Locale.parse(code).get_display_name(code)
+    except (ValueError, UnknownLocaleError):
+        return None
+
+
+def language_names_of(code: str) -> tuple[str | None, str | None]:
     """A call language as people recognise it: its own name ("Türkçe"), and, for one the pages are not in, its
-    name in the page's language too ("Turks"; None for Dutch and English, each named in itself already)."""
+    name in the page's language too ("Turks"; None for Dutch and English, each named in itself already). When
+    Babel has no name of a language in itself, the first is None and the second is the page's name."""
     return _language_names(code, str(get_locale()))
-
-
-def language_label(code: str) -> str:
-    """'Türkçe (Turks)', 'Nederlands': a call language in running text, for staff."""
-    own, here = language_names_of(code)
-    return f"{own} ({here})" if here else own
 # The page's catalogue, looked up once per render_template (see _install_template_gettext).
 _PAGE_TRANSLATIONS = "_page_translations"
 
@@ -106,7 +110,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["language_names_of"] = language_names_of
-    app.jinja_env.globals["language_label"] = language_label
     app.jinja_env.globals["other_locale"] = other_locale
     app.jinja_env.globals["language_switch_url"] = language_switch_url
     app.cli.add_command(translations)

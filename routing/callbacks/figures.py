@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import redis
 
+from routing.callbacks import service
 from routing.store import callbacks as store
 
 RECEIVED = "received"
@@ -46,6 +47,19 @@ def figures(r: redis.Redis, location_ids: list[str], days: list[date]) -> dict[s
                 found[location].topics[topic] += count
             else:
                 found[location].ended[outcome] += count
+    return found
+
+
+def longest_due(r: redis.Redis, now: datetime) -> dict[str, tuple[int, float]]:
+    """Per location with open or in-progress requests: how many, and how long (seconds) the one due longest has
+    been due (service.due_since; 0 when none is due yet: a later preferred moment, or a planned next attempt).
+    A value that keeps growing means nobody calls back there."""
+    found: dict[str, tuple[int, float]] = {}
+    for location in sorted(store.active_locations(r)):
+        requests = service.active_requests(r, [location])
+        if requests:
+            waited = max((now - service.due_since(q)).total_seconds() for q in requests)
+            found[location] = (len(requests), max(0.0, waited))
     return found
 
 

@@ -68,8 +68,7 @@ class CallbackIn(Schema):
                  error_messages=validation.REQUIRED)
     language = Text(load_default="nl", validate=validation.too_long(8), error_messages=validation.REQUIRED,
                     metadata={"description": "The language to call back in: \"nl\", \"en\", or another that the "
-                              "location calls back in (its `call_languages` in GET /api/v1/locations/{id}; a "
-                              "refusal names them)."})
+                              "location calls back in (`languages` in GET /api/v1/callbacks/choices/{location})."})
     reply_by = Text(load_default="call", validate=validate.OneOf(service.REPLY_BY, error=validation.CHOOSE),
                     error_messages=validation.REQUIRED)
     preferred = fields.List(Text(validate=validation.too_long(24), error_messages=validation.REQUIRED),
@@ -113,14 +112,18 @@ class CallbackIn(Schema):
             elif data.get("topic") and data["topic"] not in topic_ids(location.id):
                 errors["topic"] = [_("Kies een onderwerp uit de lijst, of laat het leeg.")]
         if location is not None and "language" in data and data["language"] not in location.all_call_languages:
-            errors["language"] = [_("Kies een taal uit de lijst: %(codes)s.",
-                                    codes=", ".join(location.all_call_languages))]
+            errors["language"] = [_("Kies een taal uit de lijst.") if self._on_form() else _(
+                "Kies een taal uit de lijst: %(codes)s.", codes=", ".join(location.all_call_languages))]
         if data.get("preferred") and not set(data["preferred"]) <= self._slots(location):
-            errors["preferred"] = [_("Kies een dagdeel uit de lijst.") if self._context().get("offered") is not None else
+            errors["preferred"] = [_("Kies een dagdeel uit de lijst.") if self._on_form() else
                                    _("Kies dagdelen waarop deze locatie open is, in de komende %(days)s "
                                      "werkdagen (zoals 2026-12-01:morning).", days=PREFERRED_HORIZON_DAYS)]
         if errors:
             raise ValidationError(errors)
+
+    def _on_form(self) -> bool:
+        """Loaded from the web form, which lists the choices in words (an API client is told the codes)."""
+        return self._context().get("offered") is not None
 
     def _slots(self, location) -> set[str]:
         """The day parts a citizen may prefer: those the form offered, else (API) the location's day parts
@@ -203,9 +206,11 @@ class _TopicChoice(Schema):
 
 class _LanguageChoice(Schema):
     code = fields.String(required=True, metadata={"description": "What to send in `language`."})
-    name = fields.String(required=True, metadata={"description": "In the language itself (\"Türkçe\")."})
-    name_here = fields.String(allow_none=True, metadata={
-        "description": "In the language of the answer (\"Turks\"); null for Dutch and English."})
+    name = fields.String(required=True, allow_none=True, metadata={
+        "description": "In the language itself (\"Türkçe\"); null when there is no such name to show (Limburgs)."})
+    name_here = fields.String(required=True, allow_none=True, metadata={
+        "description": "In the language of the answer (\"Turks\"); null for Dutch and English, which are named in "
+                       "themselves."})
 
 
 class ChoicesOut(Schema):

@@ -823,14 +823,18 @@ def purge_expired(r: redis.Redis, *, now: datetime | None = None) -> dict[str, i
 
 # --- staff --------------------------------------------------------------------------------------------
 
-def due_now(request: CallbackRequest, now: datetime) -> bool:
-    """Due once its next attempt has come, or else once any of its preferred moments has started (a
-    missed moment stays due), or at once without a preference."""
+def due_since(request: CallbackRequest) -> datetime:
+    """From when staff should call: its next attempt once one is planned, or else its first preferred moment (a
+    missed moment stays due; not before it came in), or, without a preference, when it came in."""
     if request.next_attempt is not None:
-        return request.next_attempt <= now
-    if not request.preferred:
-        return True
-    return any(start <= now for start, _end in _windows(request))
+        return request.next_attempt
+    if request.preferred:
+        return max(request.created, min(start for start, _end in _windows(request)))
+    return request.created
+
+
+def due_now(request: CallbackRequest, now: datetime) -> bool:
+    return due_since(request) <= now
 
 
 def missed(request: CallbackRequest, now: datetime) -> bool:
@@ -853,13 +857,19 @@ def worklist(r: redis.Redis, location_ids: list[str], *, now: datetime | None = 
     then asked more than once, then oldest. Asking again counts once: anyone who knows a number can send it
     again and again, so a count would let them move that request past people who have waited longer."""
     now = now or clock()
+    return sorted(active_requests(r, location_ids),
+                  key=lambda q: (not due_now(q, now), not missed(q, now), q.asked <= 1, q.created))
+
+
+def active_requests(r: redis.Redis, location_ids: list[str]) -> list[CallbackRequest]:
+    """The open and in-progress requests of these locations (their facts: nothing personal)."""
     requests: list[CallbackRequest] = []
     for location_id in location_ids:
         references = store.active(r, location_id)
         for reference, facts in zip(references, store.load_many(r, references)):
             if facts:
                 requests.append(_from_facts(reference, facts))
-    return sorted(requests, key=lambda q: (not due_now(q, now), not missed(q, now), q.asked <= 1, q.created))
+    return requests
 
 
 def get_visible(r: redis.Redis, reference: str, principal) -> CallbackRequest:

@@ -237,12 +237,17 @@ def confirmation(location_id: str):
     return render_template(
         "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,
         withdrawn=service.is_withdrawn(status), may_withdraw=bool(passed_on) or not final,
+        # With a partner: taken over at intake (live until it finishes), or passed on by staff (done), also after
+        # the loket handed it over again from a return.
+        handed_over=status.state == "handed_over" or (status.state == "done" and (
+            status.outcome == "handed_over" or bool(passed_on))),
         # Who calls now, for the browser that asked only (as partner_name below).
         passed_on_to=_partner_names(passed_on) if token else "",
         expected=expected_text(expected), state_label=states.label,
         by_message=status.reply_by in ("sms", "whatsapp"),
+        # INTREKKEN by SMS finds a request by its number: kept while it is live, or passed on by staff.
         sms_number=phones.display_in_text(location.inbound_number)
-        if location.inbound_number else None,
+        if location.inbound_number and (not final or status.outcome == "handed_over") else None,
         withdraw_url=url_for("callbacks.withdraw_page", location_id=location.id, reference=reference, t=token)
         if token else None,
         # The partner says what the question is about: only for the browser that asked (it holds the token), not

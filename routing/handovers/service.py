@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable
+from functools import partial
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -310,22 +311,60 @@ def create(r: redis.Redis, principal: Principal, data: dict[str, Any], now: date
     previous_reference = (data.get("previous_reference") or "").strip().upper()
     topic = data.get("topic") or ""
     taken_over: dict[str, str] = {}
+    previous = None
     if callback_reference:
         taken_over, topic = _from_callback(r, callback_reference, location_id, actor)
     elif previous_reference:
-        taken_over, topic = _from_returned(r, previous_reference, location_id, actor)
+        previous = _returned(r, previous_reference, location_id)
+        taken_over, topic = _from_returned(r, previous, actor)
     # Taken over from the callback request or returned handover where staff left a field empty.
     personal_fields = {name: personal_fields[name] or taken_over.get(name, "") for name in PERSONAL_INPUT}
-    topic = data.get("topic") or topic
-    partners = data["partner"] if isinstance(data["partner"], list) else [data["partner"]]
-    made = _make(r, actor=actor, location_id=location_id, partners=partners, personal_fields=personal_fields,
-                 urgency=data.get("urgency") or "normal", topic=topic, deadline=data.get("deadline"),
-                 callback_reference=callback_reference, previous_reference=previous_reference, now=now)
+    make = partial(_make, r, actor=actor, location_id=location_id,
+                   partners=data["partner"] if isinstance(data["partner"], list) else [data["partner"]],
+                   personal_fields=personal_fields, urgency=data.get("urgency") or "normal",
+                   topic=data.get("topic") or topic, deadline=data.get("deadline"), now=now)
+    if previous is not None:
+        return _again(r, previous, make, now)
+    made = make(callback_reference=callback_reference)
     if callback_reference:
         _mark_callback(r, callback_reference, made[0].reference, now)
-    elif previous_reference:
-        store.transition(r, previous_reference, (DONE,), {"next_reference": made[0].reference})
     return made
+
+
+def _again(r: redis.Redis, previous: Handover, make: Callable[..., list[Handover]], now: datetime) -> list[Handover]:
+    """Hand a returned handover over again, once. It is claimed first, so a colleague doing the same at that
+    moment is refused: a second follow-up would have two partners call, and the citizen's withdrawal, which
+    follows one link (next_reference), would not reach it. The follow-up names the callback request it all came
+    from; when the citizen withdrew that while the follow-up was being made, the follow-up ends at once too."""
+    claim = secrets.token_hex(8)
+    if not store.claim_follow_up(r, previous.reference, claim, DONE):
+        raise _handed_over_again(find(r, previous.reference) or previous)
+    try:
+        made = make(callback_reference=previous.callback_reference, previous_reference=previous.reference)
+    except Exception:
+        store.release_follow_up(r, previous.reference, claim)
+        raise
+    store.link_follow_up(r, previous.reference, made[0].reference)
+    if previous.callback_reference and _callback_withdrawn(r, previous.callback_reference):
+        for handover in made:
+            withdraw_by_citizen(r, handover.reference, now)
+    return made
+
+
+def _handed_over_again(previous: Handover) -> ApiError:
+    if previous.next_reference:
+        return _field_error("previous_reference", _("Deze overdracht is al opnieuw overgedragen, als %(ref)s.",
+                                                    ref=previous.next_reference))
+    return _field_error("previous_reference", _("Een collega draagt deze overdracht op dit moment opnieuw over."))
+
+
+def _callback_withdrawn(r: redis.Redis, reference: str) -> bool:
+    from routing.callbacks import service as callbacks
+
+    try:
+        return callbacks.is_withdrawn(callbacks.get_status(r, reference))
+    except ApiError:  # gone: its facts' retention is over
+        return False
 
 
 def create_from_callback(r: redis.Redis, reference: str, partner_id: str, now: datetime | None = None) -> Handover:
@@ -395,8 +434,8 @@ def _from_callback(r: redis.Redis, reference: str, location_id: str | None,
     return fields, request.topic or ""
 
 
-def _from_returned(r: redis.Redis, reference: str, location_id: str, actor: str) -> tuple[dict[str, str], str]:
-    """The personal fields of a handover that came back to this loket (an audited view), and its topic."""
+def _returned(r: redis.Redis, reference: str, location_id: str) -> Handover:
+    """A handover that came back to this loket and may be handed over again from here."""
     previous = find(r, reference)
     if previous is None or previous.location != location_id:
         raise _field_error("previous_reference", _("Deze overdracht hoort niet bij deze locatie."))
@@ -404,12 +443,16 @@ def _from_returned(r: redis.Redis, reference: str, location_id: str, actor: str)
         raise _field_error("previous_reference", _("Alleen een overdracht die terug is bij het loket kunt u "
                                                    "opnieuw overdragen."))
     if previous.next_reference:  # a second time from the same one would have two partners call
-        raise _field_error("previous_reference", _("Deze overdracht is al opnieuw overgedragen, als %(ref)s.",
-                                                   ref=previous.next_reference))
+        raise _handed_over_again(previous)
     if previous.back_in_queue:  # handing it over from here as well would be double work
         raise _field_error("previous_reference", _("Dit ging terug naar de terugbellijst als terugbelverzoek "
                                                    "%(ref)s. Draag het daar over als dat nodig is.",
                                                    ref=previous.callback_reference))
+    return previous
+
+
+def _from_returned(r: redis.Redis, previous: Handover, actor: str) -> tuple[dict[str, str], str]:
+    """The personal fields of a returned handover (an audited view), and its topic."""
     details = personal(r, previous, actor)
     if details is None:
         raise _field_error("previous_reference", _("De gegevens van deze overdracht zijn al verwijderd."))

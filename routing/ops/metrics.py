@@ -19,6 +19,7 @@ from rq import Queue, Worker
 from rq.worker import WorkerStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
+from routing.callbacks import figures as callback_figures
 from routing.directory.schedule import TZ
 from routing.errors import REDIS_DOWN
 from routing.store import callbacks as callback_store
@@ -107,17 +108,17 @@ class RedisCollector(Collector):
 def _callbacks(r: redis.Redis, now: datetime) -> Iterator[GaugeMetricFamily]:
     """The callback queue: how many wait for a call per location and since when, how many are held for the next
     shift, and today's anonymous counts (Europe/Amsterdam day)."""
-    locations = sorted(callback_store.active_locations(r))
     active = GaugeMetricFamily("loketlijn_callbacks_active", "Open and in-progress callback requests per "
                                "location (a location without any is not listed)", labels=["location"])
-    oldest = GaugeMetricFamily("loketlijn_callbacks_oldest_active_age_seconds", "Per location, how long its oldest "
-                               "open or in-progress callback request has been in: a growing value means nobody "
-                               "calls back there", labels=["location"])
-    for location, (count, since) in callback_store.active_summary(r, locations).items():
+    due = GaugeMetricFamily("loketlijn_callbacks_longest_due_seconds", "Per location, how long its callback "
+                            "request due longest has been due (its next attempt, else its first preferred moment, "
+                            "else its arrival; 0: none due yet): a growing value means nobody calls back there",
+                            labels=["location"])
+    for location, (count, waited) in callback_figures.longest_due(r, now).items():
         active.add_metric([location], count)
-        oldest.add_metric([location], max(0.0, now.timestamp() - since))
+        due.add_metric([location], waited)
     yield active
-    yield oldest
+    yield due
     yield GaugeMetricFamily("loketlijn_callbacks_waiting", "Callback requests held for the next shift (all "
                             "locations)", value=callback_store.waiting_count(r))
     today = GaugeMetricFamily("loketlijn_callbacks_today", "Callback requests today (Europe/Amsterdam): "

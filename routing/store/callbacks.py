@@ -448,16 +448,5 @@ def stats_of_days(r: redis.Redis, days: list[str]) -> list[dict[str, int]]:
         return [{_s(k): int(v) for k, v in counts.items()} for counts in pipe.execute()]
 
 
-def active_summary(r: redis.Redis, locations: list[str]) -> dict[str, tuple[int, float]]:
-    """Per location with active requests: how many, and when the oldest came in (epoch s); one round trip."""
-    with r.pipeline(transaction=False) as pipe:
-        for location in locations:
-            pipe.zcard(ACTIVE.format(location=location))
-            pipe.zrange(ACTIVE.format(location=location), 0, 0, withscores=True)
-        found = pipe.execute()
-    return {location: (int(count), oldest[0][1])
-            for location, count, oldest in zip(locations, found[::2], found[1::2]) if oldest}
-
-
 def waiting_count(r: redis.Redis) -> int:
     return int(r.zcard(WAITING))

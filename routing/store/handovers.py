@@ -57,6 +57,35 @@ return redis.call('LLEN', KEYS[2])
 """)
 
 
+# A handover sent back to the loket is handed over again once: the first to claim it (finished, not handed over
+# again yet, nobody else busy doing so) makes the follow-up; a colleague at the same moment is refused. The claim
+# becomes the link (next_reference) once the follow-up exists, or goes when making it failed.
+_CLAIM_FOLLOW_UP = lua("""
+if redis.call('HGET', KEYS[1], 'status') ~= ARGV[2] then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'next_reference') == 1 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'next_claim', ARGV[1]) == 0 then return 0 end
+return 1
+""")
+_RELEASE_FOLLOW_UP = lua("""
+if redis.call('HGET', KEYS[1], 'next_claim') == ARGV[1] then redis.call('HDEL', KEYS[1], 'next_claim') end
+""")
+
+
+def claim_follow_up(r: redis.Redis, ref: str, claim: str, done_status: str) -> bool:
+    return bool(_CLAIM_FOLLOW_UP([HANDOVER.format(ref=ref)], [claim, done_status], client=r))
+
+
+def release_follow_up(r: redis.Redis, ref: str, claim: str) -> None:
+    _RELEASE_FOLLOW_UP([HANDOVER.format(ref=ref)], [claim], client=r)
+
+
+def link_follow_up(r: redis.Redis, ref: str, next_ref: str) -> None:
+    with r.pipeline() as pipe:
+        pipe.hset(HANDOVER.format(ref=ref), "next_reference", next_ref)
+        pipe.hdel(HANDOVER.format(ref=ref), "next_claim")
+        pipe.execute()
+
+
 def _text(raw: dict[bytes, bytes]) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in raw.items()}
 

@@ -36,8 +36,8 @@ def test_a_request_in_turkish_reaches_staff_as_such(client, app, login, redis):
     staff = app.test_client()
     login(staff, "staff", locations=("utrecht",))
     row = staff.get("/loket/terugbelverzoeken").get_data(as_text=True)
-    assert "<td>Türkçe (Turks)</td>" in row
-    assert "Türkçe (Turks)" in staff.get(f"/loket/terugbelverzoeken/{reference}").get_data(as_text=True)
+    assert f"<td>{LANGUAGE_CHOICE}</td>" in row
+    assert LANGUAGE_CHOICE in staff.get(f"/loket/terugbelverzoeken/{reference}").get_data(as_text=True)
 
 
 def test_the_api_accepts_a_language_only_where_it_is_spoken(client, api_key):
@@ -49,3 +49,21 @@ def test_the_api_accepts_a_language_only_where_it_is_spoken(client, api_key):
     made = client.post("/api/v1/callbacks", json={**body, "location": "utrecht"},
                        headers=api_key("kiosk", locations=("utrecht",)))
     assert made.status_code == 201, made.get_json()
+
+
+def test_a_language_babel_cannot_write_in_itself_is_named_in_the_pages_language(client, api_key, monkeypatch):
+    from routing.directory import service as directory
+
+    utrecht = directory.get_location("utrecht")
+    monkeypatch.setattr(type(utrecht), "all_call_languages", property(lambda location: ("nl", "en", "li", "ary")))
+    page = client.get("/l/utrecht/terugbellen").get_data(as_text=True)
+    assert '<label for="language-li">Limburgs</label>' in page
+    assert '<label for="language-ary">Marokkaans Arabisch</label>' in page
+    offer = client.get("/api/v1/callbacks/choices/utrecht", headers=api_key("kiosk", locations=("utrecht",))).get_json()
+    assert {"code": "li", "name": None, "name_here": "Limburgs"} in offer["languages"]
+
+
+def test_the_form_names_no_codes_when_a_language_is_refused(client):
+    page = client.post("/l/enschede/terugbellen", data={"phone": "06 12345678", "language": "tr", "consent": "yes"})
+    assert page.status_code == 422 and "Kies een taal uit de lijst.</" in page.get_data(as_text=True)
+

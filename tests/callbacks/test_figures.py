@@ -51,8 +51,8 @@ def test_staff_see_their_locations_figures_per_channel_and_ending(client, week):
     assert row(page, "ended", "Overheidsloket Utrecht (Stadskantoor)") == ["1", "0", "0", "0", "0", "0", "1", "0"]
     assert "Enschede" not in page and "Samen" not in page  # only their own location
     topics = page[page.index('<h2 id="topics">'):]
-    assert re.search(r"<td>[^<]*[Hh]uurtoeslag[^<]*</td><td>2</td>", topics)
-    assert "<td>Geen onderwerp gekozen</td><td>1</td>" in topics
+    assert re.search(r'<th scope="row">[^<]*[Hh]uurtoeslag[^<]*</th><td>2</td>', topics)
+    assert '<th scope="row">Geen onderwerp gekozen</th><td>1</td>' in topics
     # Nothing personal: no number, no reference.
     assert "0622222222" not in page and "+31622" not in page and "TB-" not in page
 

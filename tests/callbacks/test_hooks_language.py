@@ -94,7 +94,7 @@ def test_staff_see_that_an_sms_request_is_to_be_called_back_in_english(client, r
     login(client, "staff", locations=("utrecht",))
     page = client.get("/loket/terugbelverzoeken").get_data(as_text=True)
     rows = {ref: row for row in page.split("<tr") for ref in (english, dutch) if ref in row}
-    assert "<td>English</td>" in rows[english] and "<td>Nederlands</td>" in rows[dutch]
+    assert ">English</span></td>" in rows[english] and ">Nederlands</span></td>" in rows[dutch]
 
 
 def test_an_english_whatsapp_message_is_english_too(client, redis):

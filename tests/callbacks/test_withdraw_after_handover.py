@@ -184,3 +184,82 @@ def test_the_withdrawal_follows_the_links_however_often_it_came_back(client, sta
     assert current.partner == "ind" and current.is_open
     assert "Uw verzoek is ingetrokken" in withdraw(client, link)
     assert handovers.get(redis, current.reference).outcome == handovers.WITHDRAWN
+
+
+@pytest.fixture
+def returned(redis, passed_on):
+    """The passed-on request, where SVB sent its handover back and DUO solved its own: the loket follows up."""
+    from routing.handovers import service as handovers
+
+    reference, link = passed_on
+    first = handovers.get(redis, service.get_status(redis, reference).handover)
+    back, other = (first, *handovers.siblings(redis, first))
+    handovers.record_outcome(redis, back, handovers.RETURNED, actor="partner:x", now=MONDAY_10, note="Niet voor ons")
+    handovers.record_outcome(redis, other, "solved", actor="partner:x", now=MONDAY_10)
+    return back, link
+
+
+def again(staff, returned_reference: str, partner: str = "uwv"):
+    return staff.post("/overdrachten/nieuw", data={"partner": partner, "consent": "yes", "location": "utrecht",
+                                                   "previous_reference": returned_reference})
+
+
+def test_a_colleague_handing_it_over_again_at_the_same_moment_is_refused(staff, redis, returned):
+    from routing.store import handovers as handover_store
+
+    back, _link = returned
+    assert handover_store.claim_follow_up(redis, back.reference, "a-colleague", "done")  # busy with it right now
+    refused = again(staff, back.reference)
+    assert refused.status_code == 422
+    assert "Een collega draagt deze overdracht op dit moment opnieuw over." in refused.get_data(as_text=True)
+    handover_store.release_follow_up(redis, back.reference, "a-colleague")  # the colleague's attempt failed
+    assert again(staff, back.reference).status_code == 302
+
+
+def test_a_refused_attempt_leaves_it_free_to_hand_over_again(staff, returned):
+    back, _link = returned
+    assert again(staff, back.reference, partner="nobody").status_code == 422  # an unknown partner: nothing made
+    assert again(staff, back.reference).status_code == 302
+
+
+def test_a_withdrawal_while_it_is_being_handed_over_again_ends_the_follow_up_too(staff, redis, passed_on, monkeypatch):
+    from routing.handovers import notify
+    from routing.handovers import service as handovers
+
+    reference, link = passed_on
+    first = handovers.get(redis, service.get_status(redis, reference).handover)
+    handovers.record_outcome(redis, first, handovers.RETURNED, actor="partner:x", now=MONDAY_10, note="Niet voor ons")
+    send_link = notify.send_link
+
+    def citizen_withdraws_meanwhile(*args, **kwargs):
+        monkeypatch.setattr(notify, "send_link", send_link)
+        token = link.split("?t=")[1]
+        # As the link does, while the follow-up is made but not linked yet: it ends DUO's, and cannot find it.
+        assert service.is_withdrawn(service.withdraw(redis, reference, token, now=MONDAY_10))
+        return send_link(*args, **kwargs)
+
+    monkeypatch.setattr(notify, "send_link", citizen_withdraws_meanwhile)
+    assert again(staff, first.reference).status_code == 302
+    follow_up = handovers.get(redis, handovers.get(redis, first.reference).next_reference)
+    assert follow_up.outcome == handovers.WITHDRAWN and handovers.personal(redis, follow_up, actor="test") is None
+
+
+def test_sent_back_as_a_wrong_number_and_handed_over_again_the_confirmation_says_who_calls(client, staff, redis,
+                                                                                           pin_now):
+    from callbacks.conftest import SATURDAY
+    from routing.handovers import service as handovers
+
+    pin_now(SATURDAY)  # nobody there: SVB takes a question about kinderbijslag over at once
+    page = client.post(FORM, data={"phone": "06 12345678", "topic": "kinderbijslag", "consent": "yes"},
+                       follow_redirects=True).get_data(as_text=True)
+    reference = re.search(r'class="reference">(TB-[A-Z2-9]{4})<', page).group(1)
+    taken = handovers.get(redis, service.get_status(redis, reference).handover)
+    handovers.record_attempt(redis, taken, handovers.WRONG_NUMBER, actor="partner:svb", now=MONDAY_10)
+    assert service.get_status(redis, reference).outcome == "wrong_number"  # the loket follows it up
+    made = staff.post("/overdrachten/nieuw", data={"partner": "uwv", "consent": "yes", "location": "utrecht",
+                                                   "previous_reference": taken.reference, "phone": "06 12345679"})
+    assert made.status_code == 302, made.get_data(as_text=True)
+    page = client.get("/l/utrecht/terugbellen/bevestiging").get_data(as_text=True)
+    assert "Uw vraag is doorgegeven" in page and "al afgehandeld" not in page
+    assert "Wij hebben uw vraag doorgegeven aan UWV. Zij bellen u." in page and "Verzoek intrekken" in page
+    assert "INTREKKEN" not in page  # its number no longer finds it: the link is the way

@@ -24,7 +24,7 @@ def test_worklist_shows_open_requests_of_my_location_only(client, login, create,
     assert mine.reference in page and theirs.reference not in page
     assert "maandag 30 november, middag" in page
     assert "Huurtoeslag (hulp bij de huur)" in page
-    assert "<td>Nederlands</td>" in page  # the language by name, not its code
+    assert "<td><span lang=\"nl\" dir=\"auto\">Nederlands</span></td>" in page  # by name, not its code
     # Another location's request does not exist for me: 404, not 403.
     assert client.get(f"/loket/terugbelverzoeken/{theirs.reference}").status_code == 404
     assert client.post(f"/loket/terugbelverzoeken/{theirs.reference}/poging",

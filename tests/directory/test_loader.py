@@ -167,10 +167,10 @@ def test_a_wrong_field_does_not_hide_an_unknown_partner_in_the_same_file(demo_co
 def test_call_languages_are_codes_babel_can_name(demo, demo_copy):
     assert demo.locations["utrecht"].all_call_languages == ("nl", "en", "tr", "ar")
     assert demo.locations["enschede"].all_call_languages == ("nl", "en")
-    edit(demo_copy / "locations" / "utrecht.yaml", "call_languages: [tr, ar]", "call_languages: [TR]")
+    edit(demo_copy / "locations" / "utrecht.yaml", "call_languages: [tr, ar]", "call_languages: [li, TR, nl_BE]")
     edit(demo_copy / "locations" / "enschede.yaml", "walk_in: true", "walk_in: true\ncall_languages: [en]")
     found = problems(demo_copy)
-    assert ("locations/utrecht.yaml, entry 'utrecht', field 'call_languages': Onbekende taalcode 'TR'. Gebruik een "
-            "ISO 639-code, zoals tr of ar.") in found
+    assert ("locations/utrecht.yaml, entry 'utrecht', field 'call_languages': Onbekende taalcode 'TR', 'nl_BE'. "
+            "Gebruik een ISO 639-code, zoals tr of ar.") in found  # "li" (Limburgs) is one; nl_BE is a locale
     assert ("locations/enschede.yaml, entry 'enschede', field 'call_languages': 'en' staat er altijd al bij "
             "(Nederlands en Engels).") in found

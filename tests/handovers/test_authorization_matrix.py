@@ -115,6 +115,12 @@ MATRIX: dict[str, list[Case]] = {
         "login", 404, 409, 404, 404, 403, 403))],
     "callbacks.door_qr": [Case("GET", "/loket/terugbellen-qr/{location}.svg", roles(
         "login", 404, "ok", 404, 404, "ok", "ok"))],
+    # Anonymous counts of the locations one follows (staff of another location see their own; test_figures.py
+    # checks which); partners without a counter have none.
+    "callbacks.figures_page": [Case("GET", "/loket/terugbelverzoeken/cijfers", roles(
+        "login", "ok", "ok", 403, 403, "ok", "ok"))],
+    "callbacks_api.Choices": [Case("GET", "/api/v1/callbacks/choices/{location}", roles(
+        401, 403, "ok", 403, 403, "ok", "ok"))],
     "callbacks_api.Callbacks": [Case("POST", "/api/v1/callbacks", roles(401, 403, 201, 403, 403, 201, 201),
                                      NEW_CALLBACK, as_json=True)],
     # Who does not follow the location learns nothing, not even that the reference exists.

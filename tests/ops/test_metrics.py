@@ -177,12 +177,12 @@ def test_the_callback_queue_per_location_and_todays_counts(app, redis):
 
     saturday, monday = datetime(2026, 11, 28, 14, 0, tzinfo=TZ), datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
 
-    def create(now: datetime, location: str, phone: str, channel: str = "api") -> None:
-        data = {"location": location, "phone": phone, "consent": True}
+    def create(now: datetime, location: str, phone: str, channel: str = "api", **fields) -> None:
+        data = {"location": location, "phone": phone, "consent": True, **fields}
         service.create_request(redis, schemas.load_intake(data, channel=channel, now=now), now=now)
 
     create(saturday, "utrecht", "0611111111")  # made while nobody was there: held for the next shift
-    create(monday, "utrecht", "0622222222", channel="web")
+    create(monday, "utrecht", "0622222222", preferred=["2026-12-02:afternoon"])  # not due before Wednesday
     create(monday, "enschede", "0633333333")
     create(monday, "enschede", "0644444444", channel="web")
     collector = metrics.RedisCollector(lambda: redis, clock=lambda: monday + timedelta(minutes=90))
@@ -190,9 +190,10 @@ def test_the_callback_queue_per_location_and_todays_counts(app, redis):
     registry.register(collector)
     samples = parse(generate_latest(registry).decode())
     assert samples['loketlijn_callbacks_active{location="enschede"}'] == 2
-    assert samples['loketlijn_callbacks_oldest_active_age_seconds{location="enschede"}'] == 90 * 60
+    assert samples['loketlijn_callbacks_longest_due_seconds{location="enschede"}'] == 90 * 60
     assert samples['loketlijn_callbacks_active{location="utrecht"}'] == 1
+    assert samples['loketlijn_callbacks_longest_due_seconds{location="utrecht"}'] == 0  # asked for Wednesday
     assert samples["loketlijn_callbacks_waiting"] == 1
     assert samples['loketlijn_callbacks_today{channel="web",location="enschede",outcome="received"}'] == 1
     assert samples['loketlijn_callbacks_today{channel="api",location="enschede",outcome="received"}'] == 1
-    assert 'loketlijn_callbacks_today{channel="api",location="utrecht",outcome="received"}' not in samples  # Saturday
+    assert samples['loketlijn_callbacks_today{channel="api",location="utrecht",outcome="received"}'] == 1  # Monday's
