@@ -107,14 +107,30 @@ def _render_form(location, values: dict, errors: dict, status: int = 200, refusa
     return render_template(
         "callbacks/form.html", location=location, values=values, errors=errors, slots=slots,
         topics=topic_choices(location.id), honeypot=HONEYPOT, present=service.schedule.is_present(location, now),
-        retention_days=current_app.config["CALLBACK_EXPIRE_AFTER"],
-        retention_done_days=current_app.config["CALLBACK_RETENTION_DONE"],
-        handover_retention_days=current_app.config["HANDOVER_RETENTION_DAYS"],
-        handover_max_retention_days=current_app.config["HANDOVER_MAX_RETENTION_DAYS"],
         max_note=schemas.MAX_NOTE, max_name=schemas.MAX_NAME, refusal=refusal,
-        handled_by=_partner_name(location.callbacks_to) if location.callbacks_to != DIENSTVERLENER else None,
-        passed_on_when_absent=location.handover_when_absent, call_languages=location.all_call_languages,
+        call_languages=location.all_call_languages, **_data_use_context(location),
     ), status
+
+
+def _data_use_context(location) -> dict:
+    """What callbacks/_data_use.html says: who sees the data, and when it is deleted."""
+    return {
+        "retention_days": current_app.config["CALLBACK_EXPIRE_AFTER"],
+        "retention_done_days": current_app.config["CALLBACK_RETENTION_DONE"],
+        "handover_retention_days": current_app.config["HANDOVER_RETENTION_DAYS"],
+        "handover_max_retention_days": current_app.config["HANDOVER_MAX_RETENTION_DAYS"],
+        "handled_by": _partner_name(location.callbacks_to) if location.callbacks_to != DIENSTVERLENER else None,
+        "passed_on_when_absent": location.handover_when_absent,
+    }
+
+
+@bp.route("/l/<location_id>/terugbellen/privacy")
+def privacy_page(location_id: str):
+    """What the form's consent step said, to read again later (and for who asked by SMS, WhatsApp or phone)."""
+    location = service.location_for(location_id)
+    return render_template("callbacks/privacy.html", location=location, **_data_use_context(location),
+                           sms_number=phones.display_in_text(location.inbound_number)
+                           if location.inbound_number else None)
 
 
 def _partner_name(partner_id: str) -> str:
@@ -291,7 +307,8 @@ def _partner_names(handovers: list[Handover]) -> str:
     return format_list(names, locale=str(get_locale())) if names else ""
 
 
-CITIZEN_PAGES = frozenset({"callbacks.form", "callbacks.confirmation", "callbacks.withdraw_page"})
+CITIZEN_PAGES = frozenset({"callbacks.form", "callbacks.confirmation", "callbacks.withdraw_page",
+                           "callbacks.privacy_page"})
 
 
 @bp.app_context_processor

@@ -93,9 +93,15 @@ def test_skip_link_is_the_first_stop_and_moves_to_the_content(page):
     assert page.evaluate("() => document.activeElement.id") == "main"
 
 
+def test_the_citizens_privacy_page(page, assert_accessible):
+    page.goto("/l/amsterdam-centrum/terugbellen/privacy")
+    assert page.locator("h1").inner_text() == "Wat wij met uw gegevens doen"
+    assert_accessible(page)
+
+
 @pytest.mark.parametrize("path", ["/l/amsterdam-centrum/terugbellen", "/directory/?q=huurtoeslag",
                                   "/directory/partners/toeslagen", "/overdrachten/nieuw",
-                                  "/loket/terugbelverzoeken/cijfers"])
+                                  "/loket/terugbelverzoeken/cijfers", "/l/amsterdam-centrum/terugbellen/privacy"])
 def test_pages_reflow_at_320px_without_sideways_scrolling(new_context, sign_in, path):
     """WCAG 1.4.10: content at 320 CSS px (400% zoom of 1280px) needs no horizontal scrolling."""
     page = new_context(viewport={"width": 320, "height": 640}).new_page()
