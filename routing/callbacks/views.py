@@ -362,7 +362,7 @@ def worklist():
                            chosen=wanted if wanted in mine else None, totals=totals,
                            now=now, state_label=states.label, slot_label=_slot_text, due=service.due_now,
                            missed=service.missed, names=_location_names(), topic_label=_topic_label,
-                           release_text=expected_text, **_staff_context())
+                           release_text=_release_text, **_staff_context())
 
 
 @bp.route(service.WORKLIST_PATH + "/zoek")
@@ -472,10 +472,18 @@ def detail(reference: str):
     if handles and item.state == "waiting":
         # Held for the next shift (found by its kenmerk when the citizen calls): its facts and when it can be
         # opened, without the number, which is read only once it is released.
-        return _render_detail(item, handles=False, held_until=expected_text(item.release))
+        return _render_detail(item, handles=False, held_until=_release_text(item.release))
     if handles:
         item = service.open_for_staff(get_redis(), reference, principal)
     return _render_detail(item, handles)
+
+
+def _release_text(release: datetime | None) -> str:
+    """When a held request is released, for staff. Past its moment it still waits: the release job (every
+    minute) does not run, which the operator must hear of."""
+    if release is not None and release <= _now():
+        return _("nu, maar dat gebeurt niet: vraag de beheerder of de achtergrondtaken draaien")
+    return expected_text(release)
 
 
 def _render_detail(item: service.CallbackRequest, handles: bool, errors: dict | None = None,

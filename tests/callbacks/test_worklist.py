@@ -158,7 +158,7 @@ def test_on_saturday_staff_see_what_waits_for_monday_without_opening_it(client, 
     found = client.get(f"/loket/terugbelverzoeken/zoek?kenmerk={first.reference.lower()}", follow_redirects=True)
     shown = found.get_data(as_text=True)
     assert found.status_code == 200 and first.reference in shown
-    assert ("Dit verzoek wacht op de volgende dienst en komt vrij op maandag 30 november, vanaf 9:00. Dan kunt u "
+    assert ("Dit verzoek wacht op de volgende dienst. Het komt vrij: maandag 30 november, vanaf 9:00. Dan kunt u "
             "het openen en de inwoner bellen.") in shown
     assert "maandag 30 november, ochtend" in shown and "Mevrouw Jansen" not in shown and "611111111" not in shown
     assert "Hoe ging het?" not in shown and "alleen wie dit verzoek afhandelt" not in shown
@@ -172,3 +172,12 @@ def test_the_waiting_section_in_english_and_empty(client, login):
     login(client, "staff", locations=("utrecht",))
     page = client.get("/loket/terugbelverzoeken?lang=en").get_data(as_text=True)
     assert "Waiting for the next shift (0)" in page and "Nothing is waiting for the next shift." in page
+
+
+def test_a_release_that_does_not_come_is_told_to_staff(client, login, create, pin_now):
+    held = create(now=SATURDAY)
+    pin_now(MONDAY_10)  # the shift began at 9:00, but no worker released it
+    login(client, "staff", locations=("utrecht",))
+    late = "nu, maar dat gebeurt niet: vraag de beheerder of de achtergrondtaken draaien"
+    assert late in client.get("/loket/terugbelverzoeken").get_data(as_text=True)
+    assert late in client.get(f"/loket/terugbelverzoeken/{held.reference}").get_data(as_text=True)
