@@ -34,13 +34,17 @@ def days_back(today: date, days: int) -> list[date]:
     return [today - timedelta(days=n) for n in range(days)]
 
 
-def figures(r: redis.Redis, location_ids: list[str], days: list[date]) -> dict[str, Figures]:
-    """The figures of these locations over these days (each location present, also without any)."""
+def figures(r: redis.Redis, location_ids: list[str], days: list[date], *,
+            with_others: bool = False) -> dict[str, Figures]:
+    """The figures of these locations over these days (each location present, also without any); with_others,
+    also of any other location with counts then (one since gone from the directory: its history stays)."""
     found = {location: Figures() for location in location_ids}
     for counts in store.stats_of_days(r, [day.isoformat() for day in days]):
         for key, count in counts.items():
             location, channel, topic, outcome = key.split("|", 3)
-            if location not in found:
+            if location not in found and with_others:
+                found[location] = Figures()
+            elif location not in found:
                 continue
             if outcome == RECEIVED:
                 found[location].received[channel] += count

@@ -388,7 +388,8 @@ def figures_page():
     days = days if days in figures.PERIODS else 7
     today = _now().astimezone(service.schedule.TZ).date()
     period = figures.days_back(today, days)
-    per_location = figures.figures(get_redis(), [wanted] if wanted in mine else mine, period)
+    per_location = figures.figures(get_redis(), [wanted] if wanted in mine else mine, period,
+                                   with_others=wanted not in mine and current_principal().sees_everything)
     return render_template(
         "callbacks/figures.html", per_location=per_location, total=figures.total(per_location), days=days,
         periods=figures.PERIODS, since=_day_words(period[-1], str(get_locale())), locations=mine,

@@ -75,3 +75,14 @@ def test_an_account_without_a_location_is_told_why(client, login):
     login(client, "partner", partner="uwv")
     refused = client.get(FIGURES)
     assert refused.status_code == 403 and "hoort bij geen locatie" in refused.get_data(as_text=True)
+
+
+def test_a_location_gone_from_the_directory_keeps_its_history_for_coordinators(client, login, redis):
+    from routing.store import callbacks as store
+
+    redis.hincrby(store.STATS.format(day="2026-11-27"), "gesloten-loket|web||received", 3)
+    login(client, "coordinator")
+    assert row(client.get(FIGURES).get_data(as_text=True), "received", "gesloten-loket")[0] == "3"
+    staff = client.application.test_client()
+    login(staff, "staff", locations=("utrecht",))
+    assert "gesloten-loket" not in staff.get(FIGURES).get_data(as_text=True)
