@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from functools import partial
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
