@@ -34,23 +34,44 @@ def days_back(today: date, days: int) -> list[date]:
     return [today - timedelta(days=n) for n in range(days)]
 
 
+@dataclass(frozen=True)
+class Count:
+    """One day's count of one kind: requests of a location, by channel and topic ("" none chosen), that came in
+    (outcome "received") or ended so."""
+
+    day: date
+    location: str
+    channel: str
+    topic: str
+    outcome: str
+    count: int
+
+
+def counts(r: redis.Redis, location_ids: list[str], days: list[date], *, with_others: bool = False) -> list[Count]:
+    """The counts of these locations over these days, oldest day first; with_others, also of any other location
+    with counts then (one since gone from the directory: its history stays)."""
+    wanted = set(location_ids)
+    found = []
+    for day, day_counts in zip(days, store.stats_of_days(r, [day.isoformat() for day in days])):
+        for key, count in sorted(day_counts.items()):
+            location, channel, topic, outcome = key.split("|", 3)
+            if location in wanted or with_others:
+                found.append(Count(day, location, channel, topic, outcome, count))
+    return sorted(found, key=lambda c: c.day)
+
+
 def figures(r: redis.Redis, location_ids: list[str], days: list[date], *,
             with_others: bool = False) -> dict[str, Figures]:
-    """The figures of these locations over these days (each location present, also without any); with_others,
-    also of any other location with counts then (one since gone from the directory: its history stays)."""
+    """The figures of these locations over these days (each location present, also without any), summed from
+    `counts`."""
     found = {location: Figures() for location in location_ids}
-    for counts in store.stats_of_days(r, [day.isoformat() for day in days]):
-        for key, count in counts.items():
-            location, channel, topic, outcome = key.split("|", 3)
-            if location not in found and with_others:
-                found[location] = Figures()
-            elif location not in found:
-                continue
-            if outcome == RECEIVED:
-                found[location].received[channel] += count
-                found[location].topics[topic] += count
-            else:
-                found[location].ended[outcome] += count
+    for one in counts(r, location_ids, days, with_others=with_others):
+        here = found.setdefault(one.location, Figures())
+        if one.outcome == RECEIVED:
+            here.received[one.channel] += one.count
+            here.topics[one.topic] += one.count
+        else:
+            here.ended[one.outcome] += one.count
     return found
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime
 from functools import lru_cache
-from io import BytesIO
+from io import BytesIO, StringIO
 
 from babel.dates import format_date
 from babel.lists import format_list
@@ -382,19 +383,42 @@ def find():
 @login_required(*STAFF_ROLES)
 def figures_page():
     """Anonymous figures of the locations this employee follows: today, or the last 7 or 30 days."""
-    mine = _my_locations_or_refuse()
+    days, period, chosen, others = _figures_scope()
+    per_location = figures.figures(get_redis(), chosen, period, with_others=others)
     wanted = request.args.get("location")
-    days = request.args.get("dagen", type=int)
-    days = days if days in figures.PERIODS else 7
-    today = _now().astimezone(service.schedule.TZ).date()
-    period = figures.days_back(today, days)
-    per_location = figures.figures(get_redis(), [wanted] if wanted in mine else mine, period,
-                                   with_others=wanted not in mine and current_principal().sees_everything)
+    mine = _my_locations()
     return render_template(
         "callbacks/figures.html", per_location=per_location, total=figures.total(per_location), days=days,
         periods=figures.PERIODS, since=_day_words(period[-1], str(get_locale())), locations=mine,
         chosen=wanted if wanted in mine else None, names=_location_names(), topic_label=_topic_label,
         channels=_channel_labels(), endings=_ending_headings())
+
+
+@bp.route(service.WORKLIST_PATH + "/cijfers.csv")
+@login_required(*STAFF_ROLES)
+def figures_csv():
+    """The same counts per day, channel, topic and outcome, for a spreadsheet (anonymous, as the page)."""
+    _days, period, chosen, others = _figures_scope()
+    out = StringIO()
+    table = csv.writer(out)
+    table.writerow(["datum", "locatie", "kanaal", "onderwerp", "uitkomst", "aantal"])
+    for one in figures.counts(get_redis(), chosen, period, with_others=others):
+        table.writerow([one.day.isoformat(), one.location, one.channel, one.topic, one.outcome, one.count])
+    name = f"terugbelverzoeken-{period[-1].isoformat()}-{period[0].isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _figures_scope() -> tuple[int, list[date], list[str], bool]:
+    """From the query: how many days (today included), those days, the locations asked for among those this
+    employee follows (all of them when none or another is asked), and whether locations gone from the directory
+    count too (only for who sees everything, when all are asked)."""
+    mine = _my_locations_or_refuse()
+    wanted = request.args.get("location")
+    days = request.args.get("dagen", type=int)
+    days = days if days in figures.PERIODS else 7
+    period = figures.days_back(_now().astimezone(service.schedule.TZ).date(), days)
+    return days, period, [wanted] if wanted in mine else mine, wanted not in mine and current_principal().sees_everything
 
 
 def _channel_labels() -> list[tuple[str, str]]:

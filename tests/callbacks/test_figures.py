@@ -86,3 +86,18 @@ def test_a_location_gone_from_the_directory_keeps_its_history_for_coordinators(c
     staff = client.application.test_client()
     login(staff, "staff", locations=("utrecht",))
     assert "gesloten-loket" not in staff.get(FIGURES).get_data(as_text=True)
+
+
+def test_the_counts_per_day_as_csv_for_a_spreadsheet(client, week):
+    page = client.get(FIGURES).get_data(as_text=True)
+    assert 'href="/loket/terugbelverzoeken/cijfers.csv?dagen=7" download' in page
+    answer = client.get("/loket/terugbelverzoeken/cijfers.csv?dagen=7")
+    assert answer.mimetype == "text/csv"
+    assert 'filename="terugbelverzoeken-2026-11-24-2026-11-30.csv"' in answer.headers["Content-Disposition"]
+    lines = answer.get_data(as_text=True).splitlines()
+    assert lines[0] == "datum,locatie,kanaal,onderwerp,uitkomst,aantal"
+    assert lines[1:] == ["2026-11-28,utrecht,api,huurtoeslag,received,1",
+                         "2026-11-30,utrecht,api,huurtoeslag,withdrawn,1",
+                         "2026-11-30,utrecht,sms,,received,1",
+                         "2026-11-30,utrecht,web,huurtoeslag,helped,1",
+                         "2026-11-30,utrecht,web,huurtoeslag,received,1"]  # Utrecht's only: no Enschede

@@ -120,6 +120,8 @@ MATRIX: dict[str, list[Case]] = {
     # checks which); partners without a counter have none.
     "callbacks.figures_page": [Case("GET", "/loket/terugbelverzoeken/cijfers", roles(
         "login", "ok", "ok", 403, 403, "ok", "ok"))],
+    "callbacks.figures_csv": [Case("GET", "/loket/terugbelverzoeken/cijfers.csv", roles(
+        "login", "ok", "ok", 403, 403, "ok", "ok"))],
     "callbacks_api.Choices": [Case("GET", "/api/v1/callbacks/choices/{location}", roles(
         401, 403, "ok", 403, 403, "ok", "ok"))],
     "callbacks_api.Callbacks": [Case("POST", "/api/v1/callbacks", roles(401, 403, 201, 403, 403, 201, 201),
