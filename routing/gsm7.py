@@ -15,7 +15,7 @@ GSM7 = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\
 EXTENSION = frozenset("^{}\\[~]|€")
 # Punctuation and letters that have no base letter to fall back to.
 _PLAIN = {"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "…": "...",
-                "ı": "i", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
+          "ı": "i", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
 
 
 def in_gsm7(text: str) -> str:

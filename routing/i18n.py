@@ -79,6 +79,8 @@ def language_names_of(code: str) -> tuple[str | None, str | None]:
     name in the page's language too ("Turks"; None for Dutch and English, each named in itself already). When
     Babel has no name of a language in itself, the first is None and the second is the page's name."""
     return _language_names(code, str(get_locale()))
+
+
 # The page's catalogue, looked up once per render_template (see _install_template_gettext).
 _PAGE_TRANSLATIONS = "_page_translations"
 

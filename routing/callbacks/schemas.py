@@ -134,8 +134,7 @@ class CallbackIn(Schema):
         if location is None:
             return set()
         now = self._context().get("now") or service.clock()
-        return {f"{day.isoformat()}:{part}"
-                for day, part in service.preferred_options(location, now, days=PREFERRED_HORIZON_DAYS)}
+        return set(service.preferred_options(location, now, days=PREFERRED_HORIZON_DAYS))
 
     @post_load
     def to_intake(self, data, **kwargs) -> service.Intake:

@@ -207,10 +207,10 @@ def known_location(location_id: str) -> Location | None:
         return None
 
 
-def preferred_options(location: Location, now: datetime, days: int = 3) -> list[tuple[date, str]]:
-    """Day parts a citizen can pick: the staffed parts (part_window) of the next `days` days with a shift at
-    this location, not over yet."""
-    options: list[tuple[date, str]] = []
+def preferred_options(location: Location, now: datetime, days: int = 3) -> list[str]:
+    """Day parts a citizen can pick, as they are sent ("2026-11-30:morning"): the staffed parts (part_window) of
+    the next `days` days with a shift at this location, not over yet."""
+    options: list[str] = []
     after = now - timedelta(seconds=1)
     today = now.astimezone(schedule.TZ).date()
     if schedule.is_present(location, now):
@@ -226,7 +226,7 @@ def preferred_options(location: Location, now: datetime, days: int = 3) -> list[
             for part in DAY_PARTS:
                 window = part_window(location, day, part)
                 if window is not None and window[1] > now:
-                    options.append((day, part))
+                    options.append(f"{day.isoformat()}:{part}")
         after = datetime.combine(day + timedelta(days=1), time(0), tzinfo=schedule.TZ)
     return options
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 from io import BytesIO, StringIO
 
 from babel.dates import format_date
@@ -92,8 +93,7 @@ def form_choices(location) -> dict:
     return {
         "location": location.id, "present_now": service.schedule.is_present(location, now),
         "expected_callback": service.expected_callback(location, state, release, (), now),
-        "preferred": [{"value": slot, "label": slot_label(location, slot)}
-                      for slot in (f"{day.isoformat()}:{part}" for day, part in service.preferred_options(location, now))],
+        "preferred": [{"value": slot, "label": label} for slot, label in _offered_slots(location, now)],
         "topics": [{"id": topic_id, "label": label} for topic_id, label in topic_choices(location.id)],
         "languages": [dict(zip(("code", "name", "name_here"), (code, *i18n.language_names_of(code))))
                       for code in location.all_call_languages],
@@ -101,12 +101,16 @@ def form_choices(location) -> dict:
     }
 
 
+def _offered_slots(location, now: datetime) -> list[tuple[str, str]]:
+    """The day parts the form offers, each with its label."""
+    return [(slot, slot_label(location, slot)) for slot in service.preferred_options(location, now)]
+
+
 def _render_form(location, values: dict, errors: dict, status: int = 200, refusal: str | None = None):
     now = _now()
-    options = service.preferred_options(location, now)
-    slots = [(slot, slot_label(location, slot)) for slot in (f"{day.isoformat()}:{part}" for day, part in options)]
     return render_template(
-        "callbacks/form.html", location=location, values=values, errors=errors, slots=slots,
+        "callbacks/form.html", location=location, values=values, errors=errors,
+        slots=_offered_slots(location, now),
         topics=topic_choices(location.id), honeypot=HONEYPOT, present=service.schedule.is_present(location, now),
         max_note=schemas.MAX_NOTE, max_name=schemas.MAX_NAME, refusal=refusal,
         call_languages=location.all_call_languages, **_data_use_context(location),
@@ -130,8 +134,12 @@ def privacy_page(location_id: str):
     """What the form's consent step said, to read again later (and for who asked by SMS, WhatsApp or phone)."""
     location = service.location_for(location_id)
     return render_template("callbacks/privacy.html", location=location, **_data_use_context(location),
-                           sms_number=phones.display_in_text(location.inbound_number)
-                           if location.inbound_number else None)
+                           sms_number=_sms_number(location))
+
+
+def _sms_number(location) -> str | None:
+    """The location's number for SMS (INTREKKEN), as it is written in a sentence; None without one."""
+    return phones.display_in_text(location.inbound_number) if location.inbound_number else None
 
 
 def _partner_name(partner_id: str) -> str:
@@ -161,8 +169,7 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
     if request.form.get(HONEYPOT):
         # Filled by a bot (the field is hidden from people): nothing is stored.
         return _render_form(location, values, {"_form": [_("Uw verzoek kon niet worden verstuurd.")]}, 400)
-    offered = [f"{day.isoformat()}:{part}" for day, part in service.preferred_options(location, _now())] \
-        if values["preferred"] else []
+    offered = service.preferred_options(location, _now()) if values["preferred"] else []
     try:
         # An empty optional field is a field left alone: its default applies.
         data = {name: value for name, value in values.items() if value != "" or name == "phone"}
@@ -263,8 +270,7 @@ def confirmation(location_id: str):
         expected=expected_text(expected), state_label=states.label,
         by_message=status.reply_by in ("sms", "whatsapp"),
         # INTREKKEN by SMS finds a request by its number: kept while it is live, or passed on by staff.
-        sms_number=phones.display_in_text(location.inbound_number)
-        if location.inbound_number and (not final or status.outcome == "handed_over") else None,
+        sms_number=_sms_number(location) if not final or status.outcome == "handed_over" else None,
         withdraw_url=url_for("callbacks.withdraw_page", location_id=location.id, reference=reference, t=token)
         if token else None,
         # The partner says what the question is about: only for the browser that asked (it holds the token), not
@@ -383,14 +389,12 @@ def find():
 @login_required(*STAFF_ROLES)
 def figures_page():
     """Anonymous figures of the locations this employee follows: today, or the last 7 or 30 days."""
-    days, period, chosen, others = _figures_scope()
-    per_location = figures.figures(get_redis(), chosen, period, with_others=others)
-    wanted = request.args.get("location")
-    mine = _my_locations()
+    scope = _figures_scope()
+    per_location = figures.figures(get_redis(), scope.locations, scope.period, with_others=scope.with_others)
     return render_template(
-        "callbacks/figures.html", per_location=per_location, total=figures.total(per_location), days=days,
-        periods=figures.PERIODS, since=_day_words(period[-1], str(get_locale())), locations=mine,
-        chosen=wanted if wanted in mine else None, names=_location_names(), topic_label=_topic_label,
+        "callbacks/figures.html", per_location=per_location, total=figures.total(per_location), days=scope.days,
+        periods=figures.PERIODS, since=_day_words(scope.period[-1], str(get_locale())), locations=scope.mine,
+        chosen=scope.chosen, names=_location_names(), topic_label=_topic_label,
         channels=_channel_labels(), endings=_ending_headings())
 
 
@@ -398,27 +402,42 @@ def figures_page():
 @login_required(*STAFF_ROLES)
 def figures_csv():
     """The same counts per day, channel, topic and outcome, for a spreadsheet (anonymous, as the page)."""
-    _days, period, chosen, others = _figures_scope()
+    scope = _figures_scope()
     out = StringIO()
     table = csv.writer(out)
     table.writerow(["datum", "locatie", "kanaal", "onderwerp", "uitkomst", "aantal"])
-    for one in figures.counts(get_redis(), chosen, period, with_others=others):
+    for one in figures.counts(get_redis(), scope.locations, scope.period, with_others=scope.with_others):
         table.writerow([one.day.isoformat(), one.location, one.channel, one.topic, one.outcome, one.count])
-    name = f"terugbelverzoeken-{period[-1].isoformat()}-{period[0].isoformat()}.csv"
+    name = f"terugbelverzoeken-{scope.period[-1].isoformat()}-{scope.period[0].isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _figures_scope() -> tuple[int, list[date], list[str], bool]:
-    """From the query: how many days (today included), those days, the locations asked for among those this
-    employee follows (all of them when none or another is asked), and whether locations gone from the directory
-    count too (only for who sees everything, when all are asked)."""
+class FiguresScope(NamedTuple):
+    """What the figures are of, from the query (`dagen`, `location`)."""
+
+    days: int  # today included
+    period: list[date]  # those days, today first
+    mine: list[str]  # the locations this employee follows
+    chosen: str | None  # one of them, asked for; None: all of them
+
+    @property
+    def locations(self) -> list[str]:
+        return [self.chosen] if self.chosen else self.mine
+
+    @property
+    def with_others(self) -> bool:
+        """Also locations gone from the directory: for who sees everything, when all are asked for."""
+        return self.chosen is None and current_principal().sees_everything
+
+
+def _figures_scope() -> FiguresScope:
     mine = _my_locations_or_refuse()
     wanted = request.args.get("location")
     days = request.args.get("dagen", type=int)
     days = days if days in figures.PERIODS else 7
-    period = figures.days_back(_now().astimezone(service.schedule.TZ).date(), days)
-    return days, period, [wanted] if wanted in mine else mine, wanted not in mine and current_principal().sees_everything
+    return FiguresScope(days, figures.days_back(_now().astimezone(service.schedule.TZ).date(), days), mine,
+                        wanted if wanted in mine else None)
 
 
 def _channel_labels() -> list[tuple[str, str]]:

@@ -125,9 +125,8 @@ def _callbacks(r: redis.Redis, now: datetime) -> Iterator[GaugeMetricFamily]:
                               "outcome 'received' as they came in, else as they ended; resets at midnight",
                               labels=["location", "channel", "outcome"])
     counts: Counter[tuple[str, str, str]] = Counter()
-    for key, count in callback_store.stats(r, now.astimezone(TZ).date().isoformat()).items():
-        location, channel, _topic, outcome = key.split("|", 3)  # topics: on the figures page, not per series
-        counts[location, channel, outcome] += count
+    for one in callback_figures.counts(r, [], [now.astimezone(TZ).date()], with_others=True):
+        counts[one.location, one.channel, one.outcome] += one.count  # topics: on the figures page, not per series
     for labels, count in sorted(counts.items()):
         today.add_metric(list(labels), count)
     yield today
