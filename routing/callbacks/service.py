@@ -612,21 +612,24 @@ def _passed_on_as(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
 
 def _withdraw_passed_on(r: redis.Redis, request: CallbackRequest, now: datetime,
                         actor: str) -> CallbackRequest | None:
-    """A request staff passed on, while a partner still has it (None when none has): nobody is to call any
-    more. The open handovers end, every one of them (also one a partner finished or sent back) loses its copy,
-    and so does the request, at once instead of after the retention."""
+    """A request staff passed on, while a partner still has it or is about to (None when none has): nobody is
+    to call any more. The open handovers end, every one of them (also one a partner finished or sent back) loses
+    its copy, and so does the request, at once instead of after the retention.
+
+    The request is marked withdrawn before the handovers are read again: a colleague handing a returned one over
+    again links the follow-up first and then looks at the request (handovers.service._again), so either that
+    look sees the withdrawal or this reading sees the link, and the follow-up's partner does not call."""
     from routing.handovers.service import withdraw_by_citizen
 
-    handovers = _passed_on_as(r, request)
-    if not any(handover.is_open for handover in handovers):
+    if not any(handover.is_open or handover.being_handed_over_again for handover in _passed_on_as(r, request)):
         return None
     reference = request.reference
-    for handover in handovers:
-        withdraw_by_citizen(r, handover.reference, now)
     _facts, blob = store.load(r, reference, with_personal=True)
     if store.withdrawn_after_done(r, reference, outcome="withdrawn", now=_epoch(now)):
         audit.record(r, action="callback.withdraw", activity="callbacks", actor=actor,
                      subject=_phone_in(blob), reference=reference, started_at=now)
+    for handover in _passed_on_as(r, request):
+        withdraw_by_citizen(r, handover.reference, now)
     return get_status(r, reference)
 
 

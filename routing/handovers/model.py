@@ -70,6 +70,9 @@ class Handover:
     # Set on a returned handover once the loket handed it over again: the first handover made from it. A
     # withdrawal of the callback request follows these links to every partner that still has the citizen.
     next_reference: str = ""
+    # Claimed by a colleague who is handing it over again right now: the follow-up exists within a moment, but
+    # is not linked yet. A withdrawal meanwhile must count it as a partner that is about to call.
+    being_handed_over_again: bool = False
     # Returned by the partner while its callback request (passed on at intake) was still with it: that request
     # went back into the loket's callback queue, so the loket's work is there, not on this handover.
     back_in_queue: bool = False

@@ -94,6 +94,7 @@ def _from_record(record: dict[str, str], attempts: list[dict[str, Any]]) -> Hand
         callback_reference=record.get("callback_reference", ""),
         previous_reference=record.get("previous_reference", ""),
         next_reference=record.get("next_reference", ""),
+        being_handed_over_again=bool(record.get("next_claim")) and not record.get("next_reference"),
         back_in_queue=record.get("back_in_queue") == "1",
         opened_at=_parse(record.get("opened_at", "")),
         done_at=_parse(record.get("done_at", "")),

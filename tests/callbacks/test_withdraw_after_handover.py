@@ -263,3 +263,28 @@ def test_sent_back_as_a_wrong_number_and_handed_over_again_the_confirmation_says
     assert "Uw vraag is doorgegeven" in page and "al afgehandeld" not in page
     assert "Wij hebben uw vraag doorgegeven aan UWV. Zij bellen u." in page and "Verzoek intrekken" in page
     assert "INTREKKEN" not in page  # its number no longer finds it: the link is the way
+
+
+def test_a_withdrawal_while_the_only_partner_left_is_being_made_is_not_told_it_is_too_late(staff, redis, returned,
+                                                                                         monkeypatch):
+    from routing.handovers import notify
+    from routing.handovers import service as handovers
+
+    back, link = returned  # SVB sent it back, DUO solved its own: nobody has it until the loket hands it over again
+    reference = back.callback_reference
+    send_link = notify.send_link
+    told = []
+
+    def citizen_withdraws_meanwhile(*args, **kwargs):
+        monkeypatch.setattr(notify, "send_link", send_link)
+        told.append(service.withdraw(redis, reference, link.split("?t=")[1], now=MONDAY_10))
+        return send_link(*args, **kwargs)
+
+    monkeypatch.setattr(notify, "send_link", citizen_withdraws_meanwhile)
+    assert again(staff, back.reference).status_code == 302
+    # The citizen was told it is withdrawn (not "al afgehandeld"), and UWV, which got it at that moment, does not
+    # call and keeps no copy.
+    assert [service.is_withdrawn(request) for request in told] == [True]
+    follow_up = handovers.get(redis, handovers.get(redis, back.reference).next_reference)
+    assert follow_up.outcome == handovers.WITHDRAWN and handovers.personal(redis, follow_up, actor="test") is None
+    assert not redis.exists(store.PERSONAL.format(reference=reference))
