@@ -100,6 +100,10 @@ class CallbackIn(Schema):
                 data["phone"] = phone.normalise(data["phone"], current_app.config["CALLBACK_ALLOWED_REGIONS"])
             except phone.PhoneRefused as refused:
                 errors["phone"] = [str(refused.message)]
+            else:
+                if data.get("reply_by") in service.MESSAGE_REPLIES and not phone.takes_messages(data["phone"]):
+                    errors["phone"] = [_("Op een vast nummer kunnen wij geen sms of WhatsApp-bericht sturen. Geef "
+                                         "een mobiel nummer, of kies dat wij u bellen.")]
         for name in ("name", "note"):
             if bsn.find_bsn(data.get(name)):
                 errors[name] = [_bsn_message()]

@@ -53,6 +53,7 @@ CHANNELS = ("web", "api", "sms", "whatsapp", "voice")
 # CALLBACK_RATE_LOCATION count once for each group; intake_limits).
 PHONE_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
 REPLY_BY = ("call", "sms", "whatsapp")
+MESSAGE_REPLIES = ("sms", "whatsapp")  # a message instead of a call: a mobile number is needed
 OUTCOMES = ("helped", "referred", "handed_over", "other")
 ATTEMPT_RESULTS = ("reached", "not_reached", "wrong_number")
 # The assignee of a request a partner took over at intake: "partner:<partner id>".
@@ -598,6 +599,17 @@ def passed_on(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
     per partner, and any the loket made again from one that came back): the citizen may still withdraw it
     until every partner has finished."""
     return [handover for handover in _passed_on_as(r, request) if handover.is_open]
+
+
+def with_partners(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
+    """The open handovers through which partners are to contact the citizen: the one a partner took over at
+    intake (the request still live, "handed_over"), or those staff passed it on as (passed_on)."""
+    if request.state == "handed_over" and request.handover:
+        from routing.handovers import service as handovers
+
+        taken = handovers.find(r, request.handover)
+        return [taken] if taken is not None and taken.is_open else []
+    return passed_on(r, request)
 
 
 def _passed_on_as(r: redis.Redis, request: CallbackRequest) -> list[Handover]:

@@ -257,6 +257,9 @@ def confirmation(location_id: str):
     # Staff may have passed it on meanwhile: until the partners finish, it can still be withdrawn.
     passed_on = service.passed_on(get_redis(), status) if final else []
     token = _my_token(reference) if passed_on or not final else None
+    # By when the partners contact the citizen: for the browser that asked only (as partner_name below).
+    partner_deadline = max((h.deadline for h in service.with_partners(get_redis(), status)), default=None) \
+        if token else None
     expected = service.expected_callback(location, status.state, status.release, status.preferred, _now())
     return render_template(
         "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,
@@ -268,14 +271,16 @@ def confirmation(location_id: str):
         # Who calls now, for the browser that asked only (as partner_name below).
         passed_on_to=_partner_names(passed_on) if token else "",
         expected=expected_text(expected), state_label=states.label,
-        by_message=status.reply_by in ("sms", "whatsapp"),
+        by_message=status.reply_by in service.MESSAGE_REPLIES,
         # INTREKKEN by SMS finds a request by its number: kept while it is live, or passed on by staff.
         sms_number=_sms_number(location) if not final or status.outcome == "handed_over" else None,
         withdraw_url=url_for("callbacks.withdraw_page", location_id=location.id, reference=reference, t=token)
         if token else None,
         # The partner says what the question is about: only for the browser that asked (it holds the token), not
         # for anyone who types the same number and is shown the existing request.
-        partner_name=_partner_name(partner) if partner and token else None)
+        partner_name=_partner_name(partner) if partner and token else None,
+        partner_deadline=format_date(partner_deadline, "EEEE d MMMM", locale=str(get_locale()))
+        if partner_deadline else None)
 
 
 @bp.route("/l/<location_id>/terugbellen/<reference>/intrekken", methods=["GET", "POST"])
@@ -287,8 +292,9 @@ def withdraw_page(location_id: str, reference: str):
     status = service.withdraw_link(get_redis(), reference, token)  # 404 for anyone without the link
     if status.location != location.id:
         abort(404)
-    # Staff passed it on: a partner calls, and the citizen may still withdraw it from them.
-    partners = _partner_names(service.passed_on(get_redis(), status)) if status.state in states.FINAL else ""
+    # A partner took it over at intake, or staff passed it on: the page names who would call, and a passed-on
+    # one may still be withdrawn from them.
+    partners = _partner_names(service.with_partners(get_redis(), status))
     if request.method == "POST":
         if status.state not in states.FINAL or partners:  # a second tap finds it withdrawn: the same answer
             try:

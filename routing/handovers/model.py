@@ -100,4 +100,7 @@ class Personal:
     note: str = ""
     preferred: str = ""
     language: str = ""
+    # "sms" or "whatsapp": the citizen asked for a message, not a call (someone deaf, or at work). Taken over
+    # from the callback request; empty for a call.
+    reply_by: str = ""
     return_note: str = ""

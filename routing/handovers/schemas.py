@@ -74,6 +74,8 @@ class PersonalOut(Schema):
     note = fields.String()
     preferred = fields.String()
     language = fields.String()
+    reply_by = fields.String(metadata={"description": "'sms' or 'whatsapp' when the citizen asked for a message "
+                                                      "instead of a call; empty for a call."})
     return_note = fields.String()
 
 

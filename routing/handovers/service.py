@@ -399,7 +399,8 @@ def withdraw_by_citizen(r: redis.Redis, reference: str, now: datetime) -> None:
     _drop_personal(r, reference, "citizen")  # at once, not after the retention
 
 
-PERSONAL_INPUT = ("phone", "name", "note", "preferred", "language")
+# reply_by is not on the loket's form: it comes only from the callback request or the returned handover.
+PERSONAL_INPUT = ("phone", "name", "note", "preferred", "language", "reply_by")
 _PARTS = {"morning": _l("ochtend"), "afternoon": _l("middag")}
 
 
@@ -431,7 +432,8 @@ def _from_callback(r: redis.Redis, reference: str, location_id: str | None,
     request = callbacks.get_request(r, reference, actor=actor)
     language = Locale.parse("nl").languages.get(request.language or "", request.language or "")
     fields = {"location": request.location, "phone": request.phone or "", "name": request.name or "",
-              "note": request.note or "", "preferred": _preferred_text(request.preferred), "language": language}
+              "note": request.note or "", "preferred": _preferred_text(request.preferred), "language": language,
+              "reply_by": request.reply_by if request.reply_by in callbacks.MESSAGE_REPLIES else ""}
     return fields, request.topic or ""
 
 

@@ -26,6 +26,9 @@ _NOT_CALLABLE_TYPES = frozenset({
     PhoneNumberType.PAGER,
 })
 
+# Types a text message (SMS, WhatsApp) reaches. FIXED_LINE_OR_MOBILE: countries whose numbers do not say which.
+_MESSAGE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
 MAX_INPUT_LENGTH = 32
 
 
@@ -38,7 +41,11 @@ class PhoneRefused(ValueError):
         self.message = message
 
 
-def _invalid() -> PhoneRefused:
+def _invalid(allowed_regions: Iterable[str] = ()) -> PhoneRefused:
+    if {code.upper() for code in allowed_regions} - {"NL"}:  # someone abroad may have left out the country code
+        return PhoneRefused("invalid", _l("Dit telefoonnummer klopt niet. Controleer het nummer, bijvoorbeeld "
+                                          "06 12345678. Begin een buitenlands nummer met + en de landcode, "
+                                          "bijvoorbeeld +32."))
     return PhoneRefused("invalid", _l("Dit telefoonnummer klopt niet. Controleer het nummer, "
                                       "bijvoorbeeld 06 12345678."))
 
@@ -59,8 +66,7 @@ def _foreign(allowed_regions: Iterable[str]) -> PhoneRefused:
     codes = ["NL", *sorted({code.upper() for code in allowed_regions} - {"NL"})]
     countries = ", ".join(locale.territories.get(code, code) for code in codes)
     return PhoneRefused("not_callable", _l("Naar een nummer uit dit land kunnen wij niet terugbellen. Wij bellen "
-                                           "naar nummers uit: %(countries)s. Begin een buitenlands nummer met + "
-                                           "en de landcode, bijvoorbeeld +32.", countries=countries))
+                                           "naar nummers uit: %(countries)s.", countries=countries))
 
 
 def normalise(raw: str, allowed_regions: Iterable[str] = ("NL",)) -> str:
@@ -69,24 +75,29 @@ def normalise(raw: str, allowed_regions: Iterable[str] = ("NL",)) -> str:
     if not text:
         raise _missing()
     if len(text) > MAX_INPUT_LENGTH:
-        raise _invalid()
+        raise _invalid(allowed_regions)
     try:
         number = phonenumbers.parse(text, "NL")
     except phonenumbers.NumberParseException:
-        raise _invalid() from None
+        raise _invalid(allowed_regions) from None
     if shortnumberinfo.is_valid_short_number(number) or _is_dutch_service_number(number):
         raise _not_callable()
     # A number is valid exactly when its type is known; working the type out once saves doing it twice
     # (is_valid_number and number_type each do).
     kind = phonenumbers.number_type(number)
     if kind == PhoneNumberType.UNKNOWN:
-        raise _invalid()
+        raise _invalid(allowed_regions)
     region = phonenumbers.region_code_for_number(number)
     if region not in {code.upper() for code in allowed_regions} | {"NL"}:
         raise _foreign(allowed_regions)
     if kind in _NOT_CALLABLE_TYPES:
         raise _not_callable()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def takes_messages(e164: str) -> bool:
+    """Whether an SMS or WhatsApp message reaches this number (a mobile one; a landline does not)."""
+    return phonenumbers.number_type(phonenumbers.parse(e164, None)) in _MESSAGE_TYPES
 
 
 def _is_dutch_service_number(number: phonenumbers.PhoneNumber) -> bool:

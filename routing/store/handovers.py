@@ -39,7 +39,7 @@ ONCE = PREFIX + "ho:once:{name}"
 ONCE_SECONDS = 3 * 24 * 3600
 
 # Fields kept encrypted in PERSONAL.
-PERSONAL_FIELDS = ("phone", "name", "note", "preferred", "language", "return_note")
+PERSONAL_FIELDS = ("phone", "name", "note", "preferred", "language", "reply_by", "return_note")
 ENCRYPTED_HASH_FIELDS = {PREFIX + "ho:*:pd": PERSONAL_FIELDS}  # for `flask keys rotate`
 
 # Change a handover only while its status is one of ARGV[1] (comma-separated); optionally append an attempt.

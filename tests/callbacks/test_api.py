@@ -179,6 +179,12 @@ def test_a_number_from_a_country_we_do_not_call_names_those_we_do(client, api_ke
     english = client.post("/api/v1/callbacks", json=body(phone="+44 7911 123456"),
                           headers={**headers, "Accept-Language": "en"}).get_json()
     assert "Netherlands, Belgium, Germany" in english["errors"]["phone"][0]
+    # It already starts with + and a country code: no advice to add one.
+    assert "landcode" not in dutch["errors"]["phone"][0]
+    # Someone from Belgium who left the country code out is told how to write it.
+    belgian = client.post("/api/v1/callbacks", json=body(phone="0470 12 34 56"), headers=headers).get_json()
+    assert "Begin een buitenlands nummer met + en de landcode, bijvoorbeeld +32." in belgian["errors"]["phone"][0]
+    assert client.post("/api/v1/callbacks", json=body(phone="+32 470 12 34 56"), headers=headers).status_code == 201
     empty = client.post("/api/v1/callbacks", json=body(phone=""), headers=headers).get_json()
     assert empty["errors"]["phone"] == ["Vul uw telefoonnummer in, bijvoorbeeld 06 12345678."]
 

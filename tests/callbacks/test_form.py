@@ -7,6 +7,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from babel.dates import format_date
 
 from callbacks.conftest import MONDAY_10, SATURDAY, at, everything_in_redis
 from routing.callbacks import schemas, service
@@ -470,3 +471,33 @@ def test_a_citizen_is_never_sent_to_the_staff_start_page(client, api_key):
     assert "Naar het formulier om teruggebeld te worden" in page and "Naar de startpagina" not in page
     unknown = client.get("/l/nergens/terugbellen").get_data(as_text=True)
     assert "Naar de startpagina" not in unknown and 'class="site-header__brand" href="/"' not in unknown
+
+
+def test_a_landline_cannot_take_a_text_message(client, redis):
+    page = send(client, phone="030 234 5678", reply_by="sms", note="Ik ben doof")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "Op een vast nummer kunnen wij geen sms of WhatsApp-bericht sturen." in text
+    assert 'value="030 234 5678"' in text and "Ik ben doof" in text  # kept, to correct
+    assert store.count_personal(redis) == 0
+    assert "Wij sturen u een bericht" in send(client, phone="06 12345678", reply_by="sms").get_data(as_text=True)
+    assert "Wij bellen u terug" in send(client, phone="030 234 5679", reply_by="call").get_data(as_text=True)
+
+
+def test_a_partner_that_takes_over_a_request_for_a_message_is_told_not_to_call(app, client, redis, login):
+    from routing.handovers import service as handovers
+
+    page = send(client, topic="kinderbijslag", reply_by="sms").get_data(as_text=True)
+    assert "Een medewerker van die organisatie stuurt u een bericht." in page and "belt u" not in page
+    handover = handovers.find(redis, service.get_status(redis, reference_on(page)).handover)
+    # When, by the handover's own deadline, in words.
+    day = format_date(handover.deadline, "EEEE d MMMM", locale="nl")
+    assert f"Dat gebeurt uiterlijk op {day}." in page
+    partner = app.test_client()
+    login(partner, "partner", partner="svb")
+    seen = partner.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    assert "Stuur een sms, niet bellen: daar vroeg de inwoner om." in seen
+    # The withdrawal link names who has it, and does not promise that "we" will not call.
+    withdraw_page = client.get(withdraw_link_on(page)).get_data(as_text=True)
+    assert "Wij hebben uw vraag doorgegeven aan Sociale Verzekeringsbank." in withdraw_page
+    assert "neemt niemand nog contact met u op" in withdraw_page
