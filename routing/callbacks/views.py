@@ -108,11 +108,14 @@ def _offered_slots(location, now: datetime) -> list[tuple[str, str]]:
 
 def _render_form(location, values: dict, errors: dict, status: int = 200, refusal: str | None = None):
     now = _now()
+    present = service.schedule.is_present(location, now)
+    # Not "when the dienstverlener is back" but the day and hour: after a weekend that may be Tuesday.
+    back = None if present else service.schedule.next_shift_start(location, now)
     return render_template(
         "callbacks/form.html", location=location, values=values, errors=errors,
-        slots=_offered_slots(location, now),
-        topics=topic_choices(location.id), honeypot=HONEYPOT, present=service.schedule.is_present(location, now),
-        max_note=schemas.MAX_NOTE, max_name=schemas.MAX_NAME, refusal=refusal,
+        slots=_offered_slots(location, now), back_at=expected_text(back) if back else None,
+        topics=topic_choices(location.id), honeypot=HONEYPOT, present=present,
+        max_note=schemas.MAX_NOTE, refusal=refusal,
         call_languages=location.all_call_languages, **_data_use_context(location),
     ), status
 
@@ -243,6 +246,20 @@ def _keep(key: str, value: list | dict) -> None:
         session.pop(key, None)
 
 
+@bp.post("/l/<location_id>/terugbellen/klaar")
+def done_here(location_id: str):
+    """"Klaar" on the confirmation: this browser forgets the request it made here (its confirmation and its
+    withdrawal token), so on the loket's tablet the next visitor cannot open or withdraw it. Nothing changes
+    in the request itself."""
+    location = service.location_for(location_id)
+    confirmed = session.get(SESSION_CONFIRMED, {})
+    if location.id in confirmed:
+        reference = confirmed[location.id][0]
+        _keep(SESSION_CONFIRMED, {loc: entry for loc, entry in confirmed.items() if loc != location.id})
+        _keep(SESSION_TOKENS, [entry for entry in session.get(SESSION_TOKENS, []) if entry[0] != reference])
+    return redirect(url_for("callbacks.form", location_id=location.id), 303)
+
+
 @bp.route("/l/<location_id>/terugbellen/bevestiging")
 def confirmation(location_id: str):
     """What the form's POST redirects to: the request this browser made here, as it is now."""
@@ -321,7 +338,33 @@ def _partner_names(handovers: list[Handover]) -> str:
 
 
 CITIZEN_PAGES = frozenset({"callbacks.form", "callbacks.confirmation", "callbacks.withdraw_page",
-                           "callbacks.privacy_page"})
+                           "callbacks.privacy_page", "callbacks.location_home", "callbacks.done_here"})
+
+
+@bp.route("/l/<location_id>")
+@bp.route("/l/<location_id>/")
+def location_home(location_id: str):
+    """The location's short address (on a poster, said aloud): its form."""
+    return redirect(url_for("callbacks.form", location_id=service.location_for(location_id).id))
+
+
+@bp.before_request
+def typed_location():
+    """A citizen's page asked with the location in capitals or with spaces ("/l/Utrecht/terugbellen", as
+    written on a poster) goes to the right address instead of "not found"; a typo is offered on the 404."""
+    if request.endpoint not in CITIZEN_PAGES or request.method != "GET":
+        return None
+    typed = (request.view_args or {}).get("location_id", "")
+    from routing.directory import service as directory
+
+    try:
+        exact, _suggestion = directory.meant_location(typed)
+    except ApiError:  # no directory loaded: the page itself answers 503
+        return None
+    if exact is None or exact.id == typed:
+        return None
+    return redirect(url_for(request.endpoint, **{**request.view_args, "location_id": exact.id},
+                            **request.args.to_dict()), 308)
 
 
 @bp.app_context_processor
@@ -337,7 +380,18 @@ def citizen_home() -> dict:
         return {"citizen_home": url_for("callbacks.form", location_id=location.id),
                 "citizen_walk_in": service.walk_in_hint(location)}
     except ApiError:
-        return {"citizen_home": ""}
+        return {"citizen_home": "", "citizen_meant": _meant(location_id)}
+
+
+def _meant(typed: str):
+    """The location whose address is closest to what was typed, for "Bedoelt u …?" on the 404; or None."""
+    from routing.directory import service as directory
+
+    try:
+        exact, suggestion = directory.meant_location(typed)
+        return exact or suggestion
+    except ApiError:
+        return None
 
 
 # --- staff ------------------------------------------------------------------------------------------------

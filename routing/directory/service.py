@@ -6,6 +6,7 @@ Other features use ``get_directory``, ``get_location``, ``get_partner``, ``partn
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -47,6 +48,18 @@ def get_location(location_id: str) -> Location:
             raise ApiError(503, default_message(503))
         raise NotFound(_("Locatie '%(id)s' bestaat niet.", id=location_id))
     return location
+
+
+def meant_location(typed: str) -> tuple[Location | None, Location | None]:
+    """The location a citizen meant by an address they typed: (exact, suggestion). Exact when only capitals
+    or spaces differ ("Utrecht"), to go to at once; else the closest id, if any is close ("utreht"), to offer
+    and not to guess."""
+    locations = get_directory().locations
+    cleaned = typed.strip().lower()
+    if cleaned in locations:
+        return locations[cleaned], None
+    close = difflib.get_close_matches(cleaned, list(locations), n=1, cutoff=0.6)
+    return None, (locations[close[0]] if close else None)
 
 
 def location_by_inbound_number(number: str) -> Location | None:

@@ -182,18 +182,30 @@ def test_withdraw_after_switching_language(page, assert_accessible):
 
 
 def test_a_full_note_with_line_breaks_is_accepted(page):
-    """The textarea's maxlength counts a line break once; the browser sends it as CRLF (two characters)."""
+    """A line break counts once, as the citizen sees it; the browser sends it as CRLF (two characters)."""
     page.goto(FORM)
-    note = page.locator("#field-note")
-    maxlength = int(note.get_attribute("maxlength"))
-    note.click()
+    page.locator("#field-note").click()
     for line in range(3):
         if line:
             page.keyboard.press("Enter")
-        page.keyboard.type("x" * 100)  # the browser stops at maxlength
-    assert len(page.input_value("#field-note")) == maxlength and "\n" in page.input_value("#field-note")
+        page.keyboard.type("x" * 99 if line else "x" * 100)  # 300 with the two line breaks
     fill_and_send(page)
     assert page.locator("h1").inner_text() == "Wij bellen u terug"
+
+
+def test_a_pasted_note_that_is_too_long_is_named_and_kept_not_cut_off(page, assert_accessible):
+    """No maxlength: it would cut pasted text off without a word, and the request would go without its end."""
+    page.goto(FORM)
+    assert page.locator("#field-note").get_attribute("maxlength") is None
+    long_note = "Ik heb een vraag over mijn uitkering. " * 20  # 760 characters
+    page.fill("#field-note", long_note)
+    page.fill("#field-phone", PHONE)
+    page.check("#field-consent")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#error-note").inner_text().endswith("Gebruik hooguit 300 tekens.")
+    assert page.input_value("#field-note") == long_note
+    assert_accessible(page)
 
 
 def test_the_reference_stays_on_one_line(new_context):

@@ -340,7 +340,7 @@ def test_switching_language_after_an_error_shows_the_form_without_the_errors(cli
 
 def test_a_full_note_with_line_breaks_is_taken_as_the_browser_counted_it(client, redis):
     note = "\n".join(["a" * 99, "b" * 99, "c" * 100])
-    assert len(note) == schemas.MAX_NOTE  # what the textarea's maxlength allows
+    assert len(note) == schemas.MAX_NOTE  # the most the hint allows
     response = post(client, note=note.replace("\n", "\r\n"))  # what the browser sends: 302 characters
     assert response.status_code == 303
     reference = reference_on(client.get(CONFIRMATION).get_data(as_text=True))
@@ -501,3 +501,50 @@ def test_a_partner_that_takes_over_a_request_for_a_message_is_told_not_to_call(a
     withdraw_page = client.get(withdraw_link_on(page)).get_data(as_text=True)
     assert "Wij hebben uw vraag doorgegeven aan Sociale Verzekeringsbank." in withdraw_page
     assert "neemt niemand nog contact met u op" in withdraw_page
+
+
+def test_while_nobody_is_there_the_form_says_when_someone_is_back(client):
+    page = client.get(URL).get_data(as_text=True)  # Saturday afternoon: back on Monday morning
+    assert "Laat uw nummer achter. De medewerker is er weer op maandag 30 november, vanaf 9:00. Dan bellen wij u " \
+           "terug." in page
+
+
+def test_a_repeat_request_says_that_what_was_filled_in_now_was_not_kept(app, client):
+    first = send(client, note="Bel mij").get_data(as_text=True)
+    again = send(client, note="Toch liever een sms", reply_by="sms").get_data(as_text=True)
+    assert reference_on(again) == reference_on(first)
+    assert "Wat u nu invulde, hebben wij niet bewaard." in again
+    # This browser holds the withdrawal link: withdraw, then ask again.
+    assert "Trek dan dit verzoek hieronder in. Vul daarna het formulier opnieuw in." in again
+    assert withdraw_link_on(again)
+    # Someone else typing the number gets no link, and is pointed to INTREKKEN from the number itself.
+    other = send(app.test_client(), note="Nog een keer").get_data(as_text=True)
+    assert "Wat u nu invulde, hebben wij niet bewaard." in other and withdraw_link_on(other) is None
+    assert "Stuur dan INTREKKEN naar" in other and "vanaf het nummer dat u invulde" in other
+
+
+def test_klaar_makes_the_tablet_forget_the_request(client, redis):
+    page = send(client).get_data(as_text=True)
+    reference = reference_on(page)
+    assert "Gebruikt u een tablet van het loket? Druk dan op Klaar." in page
+    done = client.post("/l/utrecht/terugbellen/klaar")
+    assert done.status_code == 303 and done.headers["Location"].endswith(URL)
+    # The next visitor's Back button or the confirmation's address shows the empty form, not the request.
+    next_visitor = client.get(CONFIRMATION, follow_redirects=True).get_data(as_text=True)
+    assert reference not in next_visitor and "Wilt u dat wij u terugbellen?" in next_visitor
+    assert service.get_status(redis, reference).state == "waiting"  # the request itself is untouched
+
+
+@pytest.mark.parametrize("typed", ["/l/Utrecht/terugbellen", "/l/UTRECHT/terugbellen/privacy", "/l/utrecht",
+                                   "/l/Utrecht/"])
+def test_an_address_with_capitals_or_without_the_form_part_finds_the_form(client, typed):
+    page = client.get(typed, follow_redirects=True)
+    assert page.status_code == 200 and page.request.path.startswith("/l/utrecht/terugbellen")
+
+
+def test_a_mistyped_location_offers_the_one_that_was_meant(client):
+    page = client.get("/l/utreht/terugbellen")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 404
+    assert 'Bedoelt u: <a href="/l/utrecht/terugbellen">Overheidsloket Utrecht (Stadskantoor)</a>?' in text
+    assert "Bedoelt u" not in client.get("/l/qqqqqqq/terugbellen").get_data(as_text=True)

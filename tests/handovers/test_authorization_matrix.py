@@ -95,6 +95,9 @@ MATRIX: dict[str, list[Case]] = {
                        Case("POST", "/l/{location}/terugbellen", every("public"), {"phone": ""})],
     "callbacks.confirmation": [Case("GET", "/l/{location}/terugbellen/bevestiging", every("public"))],
     "callbacks.privacy_page": [Case("GET", "/l/{location}/terugbellen/privacy", every("public"))],
+    "callbacks.location_home": [Case("GET", "/l/{location}", every("public")),
+                                Case("GET", "/l/{location}/", every("public"))],
+    "callbacks.done_here": [Case("POST", "/l/{location}/terugbellen/klaar", every("public"))],
     "callbacks.withdraw_page": [Case("GET", "/l/{location}/terugbellen/{callback}/intrekken", every("public")),
                                 Case("POST", "/l/{location}/terugbellen/{callback}/intrekken", every("public"))],
     # Partners without a counter have no worklist at all (403); staff of another location see their own.
