@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from functools import partial
 from typing import Any
@@ -188,11 +189,25 @@ def made_for_same_citizen(r: redis.Redis, first: Handover) -> list[Handover]:
 
 
 def _sort_key(handover: Handover, day: date) -> tuple:
-    # Overdue first, then open ones by deadline (urgent first), then finished ones, newest first.
-    if handover.is_open:
-        return (0 if handover.is_overdue(day) else 1, handover.deadline, handover.urgency != "urgent", "")
+    # Sent back and waiting for the loket first (longest waiting first): until the loket acts nobody calls the
+    # citizen. Then overdue, then open ones by deadline (urgent first), then finished ones, newest first.
     done = handover.done_at or handover.created_at
-    return (2, date.max, False, -done.timestamp())
+    if handover.awaits_loket:
+        return (0, date.min, False, done.timestamp())
+    if handover.is_open:
+        return (1 if handover.is_overdue(day) else 2, handover.deadline, handover.urgency != "urgent", 0.0)
+    return (3, date.max, False, -done.timestamp())
+
+
+def for_loket(r: redis.Redis, handovers: list[Handover], loket_side: bool = True) -> list[Handover]:
+    """The handovers with whether their personal fields are still kept, for the loket's side (staff,
+    coordinators, admins), so the ones sent back that the loket still has to follow up stand out. A partner's
+    view is left as it is: what the loket does next is not the partner's work."""
+    if not loket_side:
+        return handovers
+    returned = [h.reference for h in handovers if h.outcome == RETURNED and not h.next_reference]
+    kept = store.personal_kept(r, returned) if returned else set()
+    return [replace(h, personal_kept=h.reference in kept) if h.outcome == RETURNED else h for h in handovers]
 
 
 def aftercare(r: redis.Redis, principal: Principal, now: datetime, limit: int = 200) -> list[Handover]:
@@ -207,7 +222,8 @@ def aftercare(r: redis.Redis, principal: Principal, now: datetime, limit: int = 
     else:
         return []
     refs = dict.fromkeys(store.open_refs(r) + recent)
-    handovers = [h for h in load_many(r, refs) if may_see(principal, h)]
+    visible = [h for h in load_many(r, refs) if may_see(principal, h)]
+    handovers = for_loket(r, visible, loket_side=principal.role != "partner")
     day = today(now)
     return sorted(handovers, key=lambda h: _sort_key(h, day))
 

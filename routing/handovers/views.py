@@ -79,6 +79,7 @@ def aftercare():
     handovers = service.aftercare(get_redis(), principal, _now())
     found = directory.get_directory()
     return render_template("handovers/list.html", handovers=handovers, labels=LABELS,
+                           awaiting=sum(1 for h in handovers if h.awaits_loket),
                            today=service.today(_now()), partners=found.partners, locations=found.locations,
                            may_create=principal.role == "staff")
 
@@ -174,11 +175,12 @@ def _render_detail(handover: Handover, see_personal: bool, may_work: bool, actor
                    errors: dict[str, list[str]] | None = None, status: int = 200):
     r = get_redis()
     personal = service.personal(r, handover, actor) if see_personal else None
+    [handover] = service.for_loket(r, [handover], loket_side=not may_work)
     response = make_response(render_template(
         "handovers/detail.html", handover=handover, personal=personal, may_work=may_work,
         show_personal=see_personal, errors=errors or {},
         # Which other organisations the citizen went to is the loket's business, not the partner's.
-        siblings=[] if may_work else service.siblings(r, handover),
+        siblings=[] if may_work else service.for_loket(r, service.siblings(r, handover)),
         values=request.form if errors else {}, **_context(handover)), status)
     return private(response)
 

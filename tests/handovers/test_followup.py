@@ -1,0 +1,48 @@
+"""What the audit found people miss: the loket's work on a returned handover, the partner for the topic, the next
+step after reaching the citizen, and finding a handover by the kenmerk the citizen knows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from handovers.helpers import LOCATION
+
+AWAITS = "Terug bij het loket: opnieuw overdragen of zelf bellen"
+
+
+def _badge_row(page: str, reference: str) -> str:
+    """The list row of one handover (from its reference to the end of its row)."""
+    start = page.index(f">{reference}<")
+    return page[start:page.index("</tr>", start)]
+
+
+def test_a_returned_handover_the_loket_must_follow_up_comes_first_and_says_what_to_do(
+        app, client, login, make_handover, redis, sent):
+    from routing.handovers import service
+
+    now = datetime.now(UTC)
+    [overdue] = make_handover("uwv", now=now - timedelta(days=9))
+    [returned, withdrawn, again] = make_handover(["svb", "duo", "cjib"])
+    for handover in (returned, withdrawn, again):
+        service.record_outcome(redis, handover, "returned_to_loket", "test", now, note="Hoort hier niet")
+    service.withdraw_by_citizen(redis, withdrawn.reference, now)  # nobody to call any more
+    login(client, "staff", locations=(LOCATION,))
+    client.post("/overdrachten/nieuw", data={"partner": "ind", "consent": "yes",
+                                             "previous_reference": again.reference})
+
+    page = client.get("/overdrachten").get_data(as_text=True)
+    # Before even the overdue one: until the loket acts, nobody calls this citizen.
+    assert page.index(f">{returned.reference}<") < page.index(f">{overdue.reference}<")
+    assert AWAITS in _badge_row(page, returned.reference)
+    assert "1 overdracht is terug bij het loket." in page
+    # Nothing left to do for these two: they stay among the finished ones, without the call to action.
+    for done in (withdrawn, again):
+        assert AWAITS not in _badge_row(page, done.reference)
+        assert page.index(f">{overdue.reference}<") < page.index(f">{done.reference}<")
+    assert AWAITS in client.get(f"/overdrachten/{returned.reference}").get_data(as_text=True)
+
+    # For the partner that sent it back it is finished: the loket's next step is not theirs to read.
+    partner = app.test_client()
+    login(partner, "partner", partner="svb")
+    page = partner.get("/overdrachten").get_data(as_text=True)
+    assert returned.reference in page and AWAITS not in page and "terug bij het loket." not in page
