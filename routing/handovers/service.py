@@ -252,6 +252,27 @@ def handover_partners(location_id: str) -> list:
     return sorted(found, key=lambda p: p.name.lower())
 
 
+def topic_partners(location_id: str, topic_id: str) -> list[str]:
+    """The partners the directory links to this topic that can take a handover from this location, in the
+    directory's order: the form lists them first, so staff do not pick the wrong organisation."""
+    topic = directory.get_directory().topics.get(topic_id) if topic_id else None
+    if topic is None:
+        return []
+    possible = {p.id for p in handover_partners(location_id)}
+    return [partner_id for partner_id in dict.fromkeys(topic.partners) if partner_id in possible]
+
+
+def callback_topic(r: redis.Redis, reference: str, location_id: str) -> str:
+    """The topic of a callback request of this location (its anonymous facts only), or "" when there is none."""
+    from routing.callbacks import service as callbacks
+
+    try:
+        facts = callbacks.get_status(r, reference)
+    except ApiError:
+        return ""
+    return (facts.topic or "") if facts.location == location_id else ""
+
+
 def _new_reference(r: redis.Redis) -> str:
     while True:
         ref = REF_PREFIX + "".join(secrets.choice(_REF_ALPHABET) for _ in range(5))

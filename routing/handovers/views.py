@@ -103,13 +103,15 @@ def _form_data() -> dict[str, Any]:
 
 def _render_new(location_id: str, values: dict[str, Any], errors: dict[str, list[str]], status: int = 200):
     location = directory.get_location(location_id)
-    partners = service.handover_partners(location_id)
+    suggested = service.topic_partners(location_id, values.get("topic") or "")
+    # The topic's own organisations first, then the rest alphabetically (sorted() keeps that order).
+    partners = sorted(service.handover_partners(location_id), key=lambda p: p.id not in suggested)
     principal = current_principal()
     # Staff working at several locations choose the one they hand over from.
     my_locations = [directory.get_location(loc) for loc in sorted(principal.locations)] if principal else []
     response = make_response(render_template(
         "handovers/new.html", location=location, partners=partners, values=values, errors=errors,
-        my_locations=my_locations,
+        my_locations=my_locations, suggested=suggested, topic=_topic_name(values.get("topic") or ""),
         chosen=set(values.get("partner") or []), labels=LABELS,
         default_deadline=service.default_deadline(_now())), status)
     return private(response)
@@ -126,6 +128,11 @@ def new():
         values = {"partner": request.args.getlist("partner"), "topic": request.args.get("topic", ""),
                   "callback_reference": request.args.get("callback", ""),
                   "previous_reference": request.args.get("again", ""), "urgency": "normal"}
+        if values["callback_reference"] and not values["topic"]:
+            values["topic"] = service.callback_topic(get_redis(), values["callback_reference"], location_id)
+        suggested = service.topic_partners(location_id, values["topic"])
+        if not values["partner"] and len(suggested) == 1:
+            values["partner"] = suggested  # the one organisation for this topic here: chosen, still changeable
         return _render_new(location_id, values, {})
     raw = _form_data()
     raw["location"] = location_id

@@ -3,6 +3,7 @@ step after reaching the citizen, and finding a handover by the kenmerk the citiz
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from handovers.helpers import LOCATION
@@ -46,3 +47,31 @@ def test_a_returned_handover_the_loket_must_follow_up_comes_first_and_says_what_
     login(partner, "partner", partner="svb")
     page = partner.get("/overdrachten").get_data(as_text=True)
     assert returned.reference in page and AWAITS not in page and "terug bij het loket." not in page
+
+
+def test_the_form_puts_the_organisation_for_the_requests_topic_first_and_chooses_it(client, login, redis, sent):
+    from zoneinfo import ZoneInfo
+
+    from routing.callbacks import service as callbacks
+
+    tuesday = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))  # the loket is there
+    receipt = callbacks.create_request(redis, callbacks.Intake(
+        location=LOCATION, phone="+31687654321", channel="web", topic="schulden"), now=tuesday)
+    assert receipt.status == "open"
+    login(client, "staff", locations=(LOCATION,))
+    # The link on the request's page names only the request; its topic comes from the request itself.
+    form = client.get(f"/overdrachten/nieuw?location={LOCATION}&callback={receipt.reference}").get_data(as_text=True)
+    schuldhulp = form.index('value="gemeente-amsterdam-schuldhulp" checked')
+    assert schuldhulp < form.index('value="belastingdienst"')  # before the alphabet
+    assert "Bovenaan staat wat bij het onderwerp past: Schulden" in form
+    assert form.count("Past bij het onderwerp<") == 1
+    assert re.findall(r'name="partner" value="([^"]+)" checked', form) == ["gemeente-amsterdam-schuldhulp"]
+
+    # A life event touches several organisations: all first and marked, none chosen for the employee.
+    form = client.get(f"/overdrachten/nieuw?location={LOCATION}&topic=werkloos-worden").get_data(as_text=True)
+    marked = [form.index(f'value="{p}"') for p in ("gemeente-amsterdam-werk-inkomen", "toeslagen", "uwv")]
+    assert max(marked) < form.index('value="belastingdienst"')
+    assert form.count("Past bij het onderwerp<") == 3 and not re.findall(r'name="partner" value="[^"]+" checked', form)
+    # Without a topic the list is alphabetical and nothing is chosen, as before.
+    form = client.get(f"/overdrachten/nieuw?location={LOCATION}").get_data(as_text=True)
+    assert "Past bij het onderwerp" not in form and form.index('value="belastingdienst"') < form.index('value="uwv"')
