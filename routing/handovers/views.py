@@ -20,13 +20,15 @@ from routing.directory import service as directory
 from routing.errors import ApiError, flatten_field_errors
 from routing.extensions import get_redis, limiter
 from routing.handovers import service, tokens
-from routing.handovers.model import LABELS, SENT, Handover
+from routing.handovers.model import LABELS, REACHED, SENT, Handover
 from routing.handovers.schemas import AttemptSchema, CreateSchema, OutcomeSchema
 from routing.http import private
 from routing.privacy import phone
 
 bp = Blueprint("handovers", __name__)
 
+# The outcome form on the partner's page: where the partner goes next after reaching the citizen.
+OUTCOME_ANCHOR = "afronden"
 SCOPE = "handover_scope"  # session: {reference: epoch seconds until which the link's session holds}
 
 
@@ -208,7 +210,7 @@ def _work(reference: str, schema, apply) -> Any:
         raise ApiError(403, _("Alleen de organisatie die de overdracht kreeg, kan dit vastleggen."))
     try:
         data = schema(unknown=EXCLUDE).load({k: v for k, v in request.form.items() if k != "csrf_token"})
-        apply(handover, data, actor)
+        anchor = apply(handover, data, actor)
     except ValidationError as error:
         return _render_detail(handover, see_personal, may_work, actor, flatten_field_errors(error.messages), 400)
     except ApiError as error:
@@ -216,17 +218,23 @@ def _work(reference: str, schema, apply) -> Any:
             flash(error.message, "error")
             return redirect(url_for("handovers.detail", reference=handover.reference))
         return _render_detail(handover, see_personal, may_work, actor, error.errors, 422)
-    return redirect(url_for("handovers.detail", reference=handover.reference))
+    return redirect(url_for("handovers.detail", reference=handover.reference, _anchor=anchor))
 
 
 @bp.post("/overdrachten/<reference>/poging")
 def attempt(reference: str):
-    def apply(handover: Handover, data: dict[str, Any], actor: str) -> None:
+    def apply(handover: Handover, data: dict[str, Any], actor: str) -> str | None:
         after = service.record_attempt(get_redis(), handover, data["result"], actor, _now())
         if after.status == "done":
             flash(_("Vastgelegd. De overdracht gaat terug naar het loket; zij krijgen een bericht."), "success")
+        elif data["result"] == REACHED:
+            # Reached is not the end: the handover stays open until the outcome is recorded, which the partner
+            # would otherwise only find further down the page.
+            flash(_("Poging vastgelegd: %(result)s. Leg nu vast hoe het afliep.", result=LABELS[REACHED]), "success")
+            return OUTCOME_ANCHOR
         else:
             flash(_("Poging vastgelegd: %(result)s.", result=LABELS[data["result"]]), "success")
+        return None
 
     return _work(reference, AttemptSchema, apply)
 

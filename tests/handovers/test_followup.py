@@ -75,3 +75,25 @@ def test_the_form_puts_the_organisation_for_the_requests_topic_first_and_chooses
     # Without a topic the list is alphabetical and nothing is chosen, as before.
     form = client.get(f"/overdrachten/nieuw?location={LOCATION}").get_data(as_text=True)
     assert "Past bij het onderwerp" not in form and form.index('value="belastingdienst"') < form.index('value="uwv"')
+
+
+def test_after_reaching_the_citizen_the_partner_is_sent_to_record_how_it_ended(app, make_handover, sent):
+    from handovers.helpers import open_link
+
+    [handover] = make_handover("uwv")
+    partner = app.test_client()
+    open_link(partner, sent[0])
+    response = partner.post(f"/overdrachten/{handover.reference}/poging", data={"result": "reached"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#afronden")
+    page = partner.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Poging vastgelegd: Bereikt. Leg nu vast hoe het afliep." in page
+    assert "U hebt de inwoner bereikt. Leg nu vast hoe het afliep." in page
+    assert page.index('id="afronden"') < page.index('name="outcome"')  # the anchor is the outcome form's heading
+
+    # Not reached: the next step is another attempt later, not the outcome, so the page stays where it was.
+    [other] = make_handover("svb")
+    open_link(partner, sent[-1])
+    response = partner.post(f"/overdrachten/{other.reference}/poging", data={"result": "not_reached"})
+    assert "#" not in response.headers["Location"]
+    page = partner.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Poging vastgelegd: Niet bereikt." in page and "Leg nu vast hoe het afliep" not in page
