@@ -210,9 +210,11 @@ def for_loket(r: redis.Redis, handovers: list[Handover], loket_side: bool = True
     return [replace(h, personal_kept=h.reference in kept) if h.outcome == RETURNED else h for h in handovers]
 
 
-def aftercare(r: redis.Redis, principal: Principal, now: datetime, limit: int = 200) -> list[Handover]:
+def aftercare(r: redis.Redis, principal: Principal, now: datetime, limit: int = 200,
+              kenmerk: str = "") -> list[Handover]:
     """What this principal may follow up: every open handover in their scope (so no overdue one is ever
-    out of sight) and the most recent finished ones; their locations', their partner's, or all."""
+    out of sight) and the most recent finished ones; their locations', their partner's, or all. With a
+    kenmerk, only the handovers it names (see ``with_kenmerk``)."""
     if principal.sees_everything:
         recent = store.recent_refs(r, everything=True, limit=limit)
     elif principal.role == "partner" and principal.partner:
@@ -221,11 +223,47 @@ def aftercare(r: redis.Redis, principal: Principal, now: datetime, limit: int = 
         recent = store.recent_refs(r, locations=principal.locations, limit=limit)
     else:
         return []
-    refs = dict.fromkeys(store.open_refs(r) + recent)
+    named = set(with_kenmerk(r, kenmerk)) if kenmerk else set()
+    refs = dict.fromkeys(store.open_refs(r) + recent + sorted(named))
     visible = [h for h in load_many(r, refs) if may_see(principal, h)]
+    if kenmerk:
+        wanted = _kenmerk_refs(kenmerk)
+        visible = [h for h in visible if h.reference in named or h.callback_reference in wanted]
     handovers = for_loket(r, visible, loket_side=principal.role != "partner")
     day = today(now)
     return sorted(handovers, key=lambda h: _sort_key(h, day))
+
+
+def _kenmerk_refs(text: str) -> set[str]:
+    """What someone typed as a kenmerk, loosely ("wo abcde", "tb7kq4", "7KQ4"): the handover reference and the
+    callback reference it can be."""
+    from routing.callbacks import service as callbacks
+
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())[:12]
+    if not cleaned:
+        return set()
+    return {REF_PREFIX + cleaned.removeprefix("WO"), callbacks.normalise_reference(cleaned)}
+
+
+def with_kenmerk(r: redis.Redis, text: str) -> list[str]:
+    """The handovers a kenmerk leads to, whoever may see them (the caller filters): the handover itself, or,
+    for the callback reference the citizen knows, every handover made for that citizen from that request (older
+    ones may have left the recent lists). Only the anonymous facts are read."""
+    from routing.callbacks import service as callbacks
+
+    found = []
+    for ref in sorted(_kenmerk_refs(text)):
+        if ref.startswith(REF_PREFIX):
+            found += [ref] if find(r, ref) is not None else []
+            continue
+        try:
+            first_ref = callbacks.get_status(r, ref).handover
+        except ApiError:
+            continue
+        first = find(r, first_ref) if first_ref else None
+        if first is not None:
+            found += [h.reference for h in made_for_same_citizen(r, first)]
+    return found
 
 
 # ---- creating --------------------------------------------------------------------------------------------

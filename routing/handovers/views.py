@@ -78,9 +78,10 @@ def _topic_name(topic_id: str) -> str:
 @login_required("staff", "partner", "coordinator")
 def aftercare():
     principal = current_principal()
-    handovers = service.aftercare(get_redis(), principal, _now())
+    kenmerk = request.args.get("kenmerk", "").strip()[:20]
+    handovers = service.aftercare(get_redis(), principal, _now(), kenmerk=kenmerk)
     found = directory.get_directory()
-    return render_template("handovers/list.html", handovers=handovers, labels=LABELS,
+    return render_template("handovers/list.html", handovers=handovers, labels=LABELS, kenmerk=kenmerk,
                            awaiting=sum(1 for h in handovers if h.awaits_loket),
                            today=service.today(_now()), partners=found.partners, locations=found.locations,
                            may_create=principal.role == "staff")

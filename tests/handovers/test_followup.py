@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from handovers.helpers import LOCATION
+from handovers.helpers import LOCATION, open_link
 
 AWAITS = "Terug bij het loket: opnieuw overdragen of zelf bellen"
 
@@ -78,8 +78,6 @@ def test_the_form_puts_the_organisation_for_the_requests_topic_first_and_chooses
 
 
 def test_after_reaching_the_citizen_the_partner_is_sent_to_record_how_it_ended(app, make_handover, sent):
-    from handovers.helpers import open_link
-
     [handover] = make_handover("uwv")
     partner = app.test_client()
     open_link(partner, sent[0])
@@ -97,3 +95,52 @@ def test_after_reaching_the_citizen_the_partner_is_sent_to_record_how_it_ended(a
     assert "#" not in response.headers["Location"]
     page = partner.get(response.headers["Location"]).get_data(as_text=True)
     assert "Poging vastgelegd: Niet bereikt." in page and "Leg nu vast hoe het afliep" not in page
+
+
+def test_the_callback_kenmerk_the_citizen_knows_is_on_the_partner_page_and_finds_the_handover(
+        app, client, login, make_handover, redis, sent):
+    from zoneinfo import ZoneInfo
+
+    from routing.callbacks import service as callbacks
+    tuesday = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    receipt = callbacks.create_request(redis, callbacks.Intake(
+        location=LOCATION, phone="+31687654321", channel="web"), now=tuesday)
+    [other] = make_handover("uwv")
+    login(client, "staff", locations=(LOCATION,))
+    made = client.post("/overdrachten/nieuw", data={"partner": "uwv", "consent": "yes",
+                                                   "callback_reference": receipt.reference})
+    reference = made.headers["Location"].rsplit("/", 1)[1]
+
+    # The partner quotes it back to a citizen who calls about "TB-...".
+    page = open_link(app.test_client(), sent[-1]).get_data(as_text=True)
+    assert reference in page and "Kenmerk van de inwoner" in page and receipt.reference in page
+
+    # Typed loosely, either kenmerk finds just that handover.
+    typed = receipt.reference.lower().replace("-", " ")
+    for kenmerk in (typed, reference.lower()):
+        page = client.get("/overdrachten", query_string={"kenmerk": kenmerk}).get_data(as_text=True)
+        assert f">{reference}<" in page and other.reference not in page
+    page = client.get("/overdrachten", query_string={"kenmerk": "TB-ZZZZ"}).get_data(as_text=True)
+    assert "Geen overdracht gevonden met dit kenmerk." in page and reference not in page
+
+    # Scoped as the list is: the partner it went to finds it; another partner or location does not.
+    for role, scope, finds in (("partner", {"partner": "uwv"}, True), ("partner", {"partner": "svb"}, False),
+                               ("staff", {"locations": ("utrecht",)}, False)):
+        other_client = app.test_client()
+        login(other_client, role, **scope)
+        page = other_client.get("/overdrachten", query_string={"kenmerk": typed}).get_data(as_text=True)
+        assert (f">{reference}<" in page) is finds, (role, scope)
+        assert ("Geen overdracht gevonden met dit kenmerk." in page) is not finds
+
+
+def test_a_kenmerk_finds_a_finished_handover_that_left_the_recent_list(app, make_handover, redis, staff_principal,
+                                                                        sent):
+    from routing.handovers import service
+
+    now = datetime.now(UTC)
+    [old] = make_handover("uwv", now=now - timedelta(days=3))
+    service.record_outcome(redis, old, "solved", "test", now)
+    make_handover("svb")
+    assert [h.reference for h in service.aftercare(redis, staff_principal, now, limit=1)].count(old.reference) == 0
+    found = service.aftercare(redis, staff_principal, now, limit=1, kenmerk=old.reference.lower())
+    assert [h.reference for h in found] == [old.reference]
