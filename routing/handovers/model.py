@@ -78,6 +78,8 @@ class Handover:
     back_in_queue: bool = False
     opened_at: datetime | None = None
     done_at: datetime | None = None
+    # Whether the citizen's personal fields are still kept; None where nobody read it (the partner's views).
+    personal_kept: bool | None = None
 
     @property
     def is_open(self) -> bool:
@@ -85,6 +87,14 @@ class Handover:
 
     def is_overdue(self, today: date) -> bool:
         return self.is_open and today > self.deadline
+
+    @property
+    def awaits_loket(self) -> bool:
+        """Sent back to the loket and not followed up yet: nobody calls this citizen until the loket hands it
+        over again or calls them itself. Only while the data to do so is still there (not withdrawn, not past
+        its retention) and not back in the callback queue, where that work is listed instead."""
+        return (self.status == DONE and self.outcome == RETURNED and not self.next_reference
+                and not self.back_in_queue and bool(self.personal_kept))
 
     @property
     def not_reached_count(self) -> int:

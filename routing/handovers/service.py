@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from functools import partial
 from typing import Any
@@ -188,16 +189,32 @@ def made_for_same_citizen(r: redis.Redis, first: Handover) -> list[Handover]:
 
 
 def _sort_key(handover: Handover, day: date) -> tuple:
-    # Overdue first, then open ones by deadline (urgent first), then finished ones, newest first.
-    if handover.is_open:
-        return (0 if handover.is_overdue(day) else 1, handover.deadline, handover.urgency != "urgent", "")
+    # Sent back and waiting for the loket first (longest waiting first): until the loket acts nobody calls the
+    # citizen. Then overdue, then open ones by deadline (urgent first), then finished ones, newest first.
     done = handover.done_at or handover.created_at
-    return (2, date.max, False, -done.timestamp())
+    if handover.awaits_loket:
+        return (0, date.min, False, done.timestamp())
+    if handover.is_open:
+        return (1 if handover.is_overdue(day) else 2, handover.deadline, handover.urgency != "urgent", 0.0)
+    return (3, date.max, False, -done.timestamp())
 
 
-def aftercare(r: redis.Redis, principal: Principal, now: datetime, limit: int = 200) -> list[Handover]:
+def for_loket(r: redis.Redis, handovers: list[Handover], loket_side: bool = True) -> list[Handover]:
+    """The handovers with whether their personal fields are still kept, for the loket's side (staff,
+    coordinators, admins), so the ones sent back that the loket still has to follow up stand out. A partner's
+    view is left as it is: what the loket does next is not the partner's work."""
+    if not loket_side:
+        return handovers
+    returned = [h.reference for h in handovers if h.outcome == RETURNED and not h.next_reference]
+    kept = store.personal_kept(r, returned) if returned else set()
+    return [replace(h, personal_kept=h.reference in kept) if h.outcome == RETURNED else h for h in handovers]
+
+
+def aftercare(r: redis.Redis, principal: Principal, now: datetime, limit: int = 200,
+              kenmerk: str = "") -> list[Handover]:
     """What this principal may follow up: every open handover in their scope (so no overdue one is ever
-    out of sight) and the most recent finished ones; their locations', their partner's, or all."""
+    out of sight) and the most recent finished ones; their locations', their partner's, or all. With a
+    kenmerk, only the handovers it names (see ``with_kenmerk``)."""
     if principal.sees_everything:
         recent = store.recent_refs(r, everything=True, limit=limit)
     elif principal.role == "partner" and principal.partner:
@@ -206,10 +223,47 @@ def aftercare(r: redis.Redis, principal: Principal, now: datetime, limit: int = 
         recent = store.recent_refs(r, locations=principal.locations, limit=limit)
     else:
         return []
-    refs = dict.fromkeys(store.open_refs(r) + recent)
-    handovers = [h for h in load_many(r, refs) if may_see(principal, h)]
+    named = set(with_kenmerk(r, kenmerk)) if kenmerk else set()
+    refs = dict.fromkeys(store.open_refs(r) + recent + sorted(named))
+    visible = [h for h in load_many(r, refs) if may_see(principal, h)]
+    if kenmerk:
+        wanted = _kenmerk_refs(kenmerk)
+        visible = [h for h in visible if h.reference in named or h.callback_reference in wanted]
+    handovers = for_loket(r, visible, loket_side=principal.role != "partner")
     day = today(now)
     return sorted(handovers, key=lambda h: _sort_key(h, day))
+
+
+def _kenmerk_refs(text: str) -> set[str]:
+    """What someone typed as a kenmerk, loosely ("wo abcde", "tb7kq4", "7KQ4"): the handover reference and the
+    callback reference it can be."""
+    from routing.callbacks import service as callbacks
+
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())[:12]
+    if not cleaned:
+        return set()
+    return {REF_PREFIX + cleaned.removeprefix("WO"), callbacks.normalise_reference(cleaned)}
+
+
+def with_kenmerk(r: redis.Redis, text: str) -> list[str]:
+    """The handovers a kenmerk leads to, whoever may see them (the caller filters): the handover itself, or,
+    for the callback reference the citizen knows, every handover made for that citizen from that request (older
+    ones may have left the recent lists). Only the anonymous facts are read."""
+    from routing.callbacks import service as callbacks
+
+    found = []
+    for ref in sorted(_kenmerk_refs(text)):
+        if ref.startswith(REF_PREFIX):
+            found += [ref] if find(r, ref) is not None else []
+            continue
+        try:
+            first_ref = callbacks.get_status(r, ref).handover
+        except ApiError:
+            continue
+        first = find(r, first_ref) if first_ref else None
+        if first is not None:
+            found += [h.reference for h in made_for_same_citizen(r, first)]
+    return found
 
 
 # ---- creating --------------------------------------------------------------------------------------------
@@ -234,6 +288,27 @@ def handover_partners(location_id: str) -> list:
         if directory.serves(partner, location) and (channels.sms or channels.email):
             found.append(partner)
     return sorted(found, key=lambda p: p.name.lower())
+
+
+def topic_partners(location_id: str, topic_id: str) -> list[str]:
+    """The partners the directory links to this topic that can take a handover from this location, in the
+    directory's order: the form lists them first, so staff do not pick the wrong organisation."""
+    topic = directory.get_directory().topics.get(topic_id) if topic_id else None
+    if topic is None:
+        return []
+    possible = {p.id for p in handover_partners(location_id)}
+    return [partner_id for partner_id in dict.fromkeys(topic.partners) if partner_id in possible]
+
+
+def callback_topic(r: redis.Redis, reference: str, location_id: str) -> str:
+    """The topic of a callback request of this location (its anonymous facts only), or "" when there is none."""
+    from routing.callbacks import service as callbacks
+
+    try:
+        facts = callbacks.get_status(r, reference)
+    except ApiError:
+        return ""
+    return (facts.topic or "") if facts.location == location_id else ""
 
 
 def _new_reference(r: redis.Redis) -> str:

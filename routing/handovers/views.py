@@ -20,13 +20,15 @@ from routing.directory import service as directory
 from routing.errors import ApiError, flatten_field_errors
 from routing.extensions import get_redis, limiter
 from routing.handovers import service, tokens
-from routing.handovers.model import LABELS, SENT, Handover
+from routing.handovers.model import LABELS, REACHED, SENT, Handover
 from routing.handovers.schemas import AttemptSchema, CreateSchema, OutcomeSchema
 from routing.http import private
 from routing.privacy import phone
 
 bp = Blueprint("handovers", __name__)
 
+# The outcome form on the partner's page: where the partner goes next after reaching the citizen.
+OUTCOME_ANCHOR = "afronden"
 SCOPE = "handover_scope"  # session: {reference: epoch seconds until which the link's session holds}
 
 
@@ -76,9 +78,11 @@ def _topic_name(topic_id: str) -> str:
 @login_required("staff", "partner", "coordinator")
 def aftercare():
     principal = current_principal()
-    handovers = service.aftercare(get_redis(), principal, _now())
+    kenmerk = request.args.get("kenmerk", "").strip()[:20]
+    handovers = service.aftercare(get_redis(), principal, _now(), kenmerk=kenmerk)
     found = directory.get_directory()
-    return render_template("handovers/list.html", handovers=handovers, labels=LABELS,
+    return render_template("handovers/list.html", handovers=handovers, labels=LABELS, kenmerk=kenmerk,
+                           awaiting=sum(1 for h in handovers if h.awaits_loket),
                            today=service.today(_now()), partners=found.partners, locations=found.locations,
                            may_create=principal.role == "staff")
 
@@ -102,13 +106,15 @@ def _form_data() -> dict[str, Any]:
 
 def _render_new(location_id: str, values: dict[str, Any], errors: dict[str, list[str]], status: int = 200):
     location = directory.get_location(location_id)
-    partners = service.handover_partners(location_id)
+    suggested = service.topic_partners(location_id, values.get("topic") or "")
+    # The topic's own organisations first, then the rest alphabetically (sorted() keeps that order).
+    partners = sorted(service.handover_partners(location_id), key=lambda p: p.id not in suggested)
     principal = current_principal()
     # Staff working at several locations choose the one they hand over from.
     my_locations = [directory.get_location(loc) for loc in sorted(principal.locations)] if principal else []
     response = make_response(render_template(
         "handovers/new.html", location=location, partners=partners, values=values, errors=errors,
-        my_locations=my_locations,
+        my_locations=my_locations, suggested=suggested, topic=_topic_name(values.get("topic") or ""),
         chosen=set(values.get("partner") or []), labels=LABELS,
         default_deadline=service.default_deadline(_now())), status)
     return private(response)
@@ -125,6 +131,11 @@ def new():
         values = {"partner": request.args.getlist("partner"), "topic": request.args.get("topic", ""),
                   "callback_reference": request.args.get("callback", ""),
                   "previous_reference": request.args.get("again", ""), "urgency": "normal"}
+        if values["callback_reference"] and not values["topic"]:
+            values["topic"] = service.callback_topic(get_redis(), values["callback_reference"], location_id)
+        suggested = service.topic_partners(location_id, values["topic"])
+        if not values["partner"] and len(suggested) == 1:
+            values["partner"] = suggested  # the one organisation for this topic here: chosen, still changeable
         return _render_new(location_id, values, {})
     raw = _form_data()
     raw["location"] = location_id
@@ -174,11 +185,12 @@ def _render_detail(handover: Handover, see_personal: bool, may_work: bool, actor
                    errors: dict[str, list[str]] | None = None, status: int = 200):
     r = get_redis()
     personal = service.personal(r, handover, actor) if see_personal else None
+    [handover] = service.for_loket(r, [handover], loket_side=not may_work)
     response = make_response(render_template(
         "handovers/detail.html", handover=handover, personal=personal, may_work=may_work,
         show_personal=see_personal, errors=errors or {},
         # Which other organisations the citizen went to is the loket's business, not the partner's.
-        siblings=[] if may_work else service.siblings(r, handover),
+        siblings=[] if may_work else service.for_loket(r, service.siblings(r, handover)),
         values=request.form if errors else {}, **_context(handover)), status)
     return private(response)
 
@@ -199,7 +211,7 @@ def _work(reference: str, schema, apply) -> Any:
         raise ApiError(403, _("Alleen de organisatie die de overdracht kreeg, kan dit vastleggen."))
     try:
         data = schema(unknown=EXCLUDE).load({k: v for k, v in request.form.items() if k != "csrf_token"})
-        apply(handover, data, actor)
+        anchor = apply(handover, data, actor)
     except ValidationError as error:
         return _render_detail(handover, see_personal, may_work, actor, flatten_field_errors(error.messages), 400)
     except ApiError as error:
@@ -207,17 +219,23 @@ def _work(reference: str, schema, apply) -> Any:
             flash(error.message, "error")
             return redirect(url_for("handovers.detail", reference=handover.reference))
         return _render_detail(handover, see_personal, may_work, actor, error.errors, 422)
-    return redirect(url_for("handovers.detail", reference=handover.reference))
+    return redirect(url_for("handovers.detail", reference=handover.reference, _anchor=anchor))
 
 
 @bp.post("/overdrachten/<reference>/poging")
 def attempt(reference: str):
-    def apply(handover: Handover, data: dict[str, Any], actor: str) -> None:
+    def apply(handover: Handover, data: dict[str, Any], actor: str) -> str | None:
         after = service.record_attempt(get_redis(), handover, data["result"], actor, _now())
         if after.status == "done":
             flash(_("Vastgelegd. De overdracht gaat terug naar het loket; zij krijgen een bericht."), "success")
+        elif data["result"] == REACHED:
+            # Reached is not the end: the handover stays open until the outcome is recorded, which the partner
+            # would otherwise only find further down the page.
+            flash(_("Poging vastgelegd: %(result)s. Leg nu vast hoe het afliep.", result=LABELS[REACHED]), "success")
+            return OUTCOME_ANCHOR
         else:
             flash(_("Poging vastgelegd: %(result)s.", result=LABELS[data["result"]]), "success")
+        return None
 
     return _work(reference, AttemptSchema, apply)
 

@@ -144,6 +144,16 @@ def get_personal(r: redis.Redis, ref: str) -> dict[str, str] | None:
     return {name: crypto.decrypt(value) for name, value in raw.items() if name in PERSONAL_FIELDS}
 
 
+def personal_kept(r: redis.Redis, refs: Iterable[str]) -> set[str]:
+    """Which of ``refs`` still have their personal fields (without reading them: no audit needed)."""
+    refs = list(refs)
+    with r.pipeline(transaction=False) as pipe:
+        for ref in refs:
+            pipe.exists(PERSONAL.format(ref=ref))
+        kept = pipe.execute()
+    return {ref for ref, exists in zip(refs, kept, strict=True) if exists}
+
+
 def set_personal(r: redis.Redis, ref: str, name: str, value: str) -> None:
     # Only while the personal hash exists: a late write must not resurrect data past its retention.
     key = PERSONAL.format(ref=ref)

@@ -212,6 +212,21 @@ def test_partner_returns_a_handover_to_the_loket(new_context, client, api_key, r
     assert_accessible(page)
 
 
+def test_after_reached_the_partner_lands_on_the_outcome_form(new_context, client, api_key, run_jobs,
+                                                            assert_accessible):
+    _, link = handover_to_uwv(client, api_key, run_jobs)
+    page = new_context().new_page()
+    open_partner_link(page, link)
+    page.get_by_role("radio", name="Bereikt", exact=True).check()
+    page.get_by_role("button", name="Poging vastleggen").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("#afronden")
+    # The focus is on the outcome form's heading: the next Tab reaches its first choice, not the top of the page.
+    assert page.evaluate("document.activeElement.id") == "afronden"
+    assert "Leg nu vast hoe het afliep" in page.locator("main").inner_text()
+    assert_accessible(page)
+
+
 def test_coordinator_sees_who_accessed_a_reference(new_context, page, client, api_key, run_jobs, sign_in,
                                                    assert_accessible):
     reference, link = handover_to_uwv(client, api_key, run_jobs)

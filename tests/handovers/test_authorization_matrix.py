@@ -27,7 +27,7 @@ PHONE_DIGITS = "12345678"  # in E.164, national and international display alike
 @dataclass(frozen=True)
 class Case:
     method: str
-    path: str  # {handover} {callback} {token} {withdraw_token} {location} are filled in from the world
+    path: str  # {handover} {handover_typed} {callback} {token} {withdraw_token} {location}: from the world
     expect: dict[str, Any]
     body: dict[str, Any] = field(default_factory=dict)
     as_json: bool = False
@@ -52,7 +52,11 @@ SIGNED_ONLY = every(403)  # Twilio webhooks: only requests signed with the auth 
 MATRIX: dict[str, list[Case]] = {
     # --- handovers: pages
     "handovers.aftercare": [Case("GET", "/overdrachten", roles(
-        "login", "unlisted", "listed", "unlisted", "listed", "listed", "listed"))],
+        "login", "unlisted", "listed", "unlisted", "listed", "listed", "listed")),
+        # Searching by kenmerk finds only what the list would show ({handover_typed}: as typed, lower case
+        # with a space for the dash, so the page echoing the search does not count as listing the handover).
+        Case("GET", "/overdrachten?kenmerk={handover_typed}", roles(
+            "login", "unlisted", "listed", "unlisted", "listed", "listed", "listed"))],
     "handovers.new": [
         Case("GET", "/overdrachten/nieuw?location={location}", roles("login", 403, "ok", 403, 403, 403, 403)),
         Case("POST", "/overdrachten/nieuw", roles("login", 403, "ok", 403, 403, 403, 403), NEW_HANDOVER),
@@ -182,7 +186,8 @@ def _build_world(redis, make_handover, sent) -> dict[str, str]:
     # The worklist shows requests that are open; make this one open whatever the day and hour.
     callbacks.store.transition(redis, receipt.reference, "open", callbacks.states.allowed_from("open"),
                                now=0, stats_key="ll:test:stats")
-    return {"handover": handover.reference, "callback": receipt.reference, "token": token_of(sent[-1]),
+    return {"handover": handover.reference, "handover_typed": handover.reference.lower().replace("-", "+"),
+            "callback": receipt.reference, "token": token_of(sent[-1]),
             "withdraw_token": receipt.withdraw_token, "location": LOCATION}
 
 

@@ -67,7 +67,7 @@ def test_three_times_not_reached_returns_it_to_the_loket(app, make_handover, sen
     staff = app.test_client()
     login(staff, "staff", locations=(LOCATION,))
     page = staff.get("/overdrachten").get_data(as_text=True)
-    assert handover.reference in page and "Terug naar het loket" in page
+    assert handover.reference in page and "Terug bij het loket: opnieuw overdragen of zelf bellen" in page
 
 
 def test_a_bsn_in_the_note_is_refused_and_nothing_is_stored(client, login, sent, redis):

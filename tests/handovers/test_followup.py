@@ -1,0 +1,146 @@
+"""What the audit found people miss: the loket's work on a returned handover, the partner for the topic, the next
+step after reaching the citizen, and finding a handover by the kenmerk the citizen knows."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from handovers.helpers import LOCATION, open_link
+
+AWAITS = "Terug bij het loket: opnieuw overdragen of zelf bellen"
+
+
+def _badge_row(page: str, reference: str) -> str:
+    """The list row of one handover (from its reference to the end of its row)."""
+    start = page.index(f">{reference}<")
+    return page[start:page.index("</tr>", start)]
+
+
+def test_a_returned_handover_the_loket_must_follow_up_comes_first_and_says_what_to_do(
+        app, client, login, make_handover, redis, sent):
+    from routing.handovers import service
+
+    now = datetime.now(UTC)
+    [overdue] = make_handover("uwv", now=now - timedelta(days=9))
+    [returned, withdrawn, again] = make_handover(["svb", "duo", "cjib"])
+    for handover in (returned, withdrawn, again):
+        service.record_outcome(redis, handover, "returned_to_loket", "test", now, note="Hoort hier niet")
+    service.withdraw_by_citizen(redis, withdrawn.reference, now)  # nobody to call any more
+    login(client, "staff", locations=(LOCATION,))
+    client.post("/overdrachten/nieuw", data={"partner": "ind", "consent": "yes",
+                                             "previous_reference": again.reference})
+
+    page = client.get("/overdrachten").get_data(as_text=True)
+    # Before even the overdue one: until the loket acts, nobody calls this citizen.
+    assert page.index(f">{returned.reference}<") < page.index(f">{overdue.reference}<")
+    assert AWAITS in _badge_row(page, returned.reference)
+    assert "1 overdracht is terug bij het loket." in page
+    # Nothing left to do for these two: they stay among the finished ones, without the call to action.
+    for done in (withdrawn, again):
+        assert AWAITS not in _badge_row(page, done.reference)
+        assert page.index(f">{overdue.reference}<") < page.index(f">{done.reference}<")
+    assert AWAITS in client.get(f"/overdrachten/{returned.reference}").get_data(as_text=True)
+
+    # For the partner that sent it back it is finished: the loket's next step is not theirs to read.
+    partner = app.test_client()
+    login(partner, "partner", partner="svb")
+    page = partner.get("/overdrachten").get_data(as_text=True)
+    assert returned.reference in page and AWAITS not in page and "terug bij het loket." not in page
+
+
+def test_the_form_puts_the_organisation_for_the_requests_topic_first_and_chooses_it(client, login, redis, sent):
+    from zoneinfo import ZoneInfo
+
+    from routing.callbacks import service as callbacks
+
+    tuesday = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))  # the loket is there
+    receipt = callbacks.create_request(redis, callbacks.Intake(
+        location=LOCATION, phone="+31687654321", channel="web", topic="schulden"), now=tuesday)
+    assert receipt.status == "open"
+    login(client, "staff", locations=(LOCATION,))
+    # The link on the request's page names only the request; its topic comes from the request itself.
+    form = client.get(f"/overdrachten/nieuw?location={LOCATION}&callback={receipt.reference}").get_data(as_text=True)
+    schuldhulp = form.index('value="gemeente-amsterdam-schuldhulp" checked')
+    assert schuldhulp < form.index('value="belastingdienst"')  # before the alphabet
+    assert "Bovenaan staat wat bij het onderwerp past: Schulden" in form
+    assert form.count("Past bij het onderwerp<") == 1
+    assert re.findall(r'name="partner" value="([^"]+)" checked', form) == ["gemeente-amsterdam-schuldhulp"]
+
+    # A life event touches several organisations: all first and marked, none chosen for the employee.
+    form = client.get(f"/overdrachten/nieuw?location={LOCATION}&topic=werkloos-worden").get_data(as_text=True)
+    marked = [form.index(f'value="{p}"') for p in ("gemeente-amsterdam-werk-inkomen", "toeslagen", "uwv")]
+    assert max(marked) < form.index('value="belastingdienst"')
+    assert form.count("Past bij het onderwerp<") == 3 and not re.findall(r'name="partner" value="[^"]+" checked', form)
+    # Without a topic the list is alphabetical and nothing is chosen, as before.
+    form = client.get(f"/overdrachten/nieuw?location={LOCATION}").get_data(as_text=True)
+    assert "Past bij het onderwerp" not in form and form.index('value="belastingdienst"') < form.index('value="uwv"')
+
+
+def test_after_reaching_the_citizen_the_partner_is_sent_to_record_how_it_ended(app, make_handover, sent):
+    [handover] = make_handover("uwv")
+    partner = app.test_client()
+    open_link(partner, sent[0])
+    response = partner.post(f"/overdrachten/{handover.reference}/poging", data={"result": "reached"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#afronden")
+    page = partner.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Poging vastgelegd: Bereikt. Leg nu vast hoe het afliep." in page
+    assert "U hebt de inwoner bereikt. Leg nu vast hoe het afliep." in page
+    assert page.index('id="afronden"') < page.index('name="outcome"')  # the anchor is the outcome form's heading
+
+    # Not reached: the next step is another attempt later, not the outcome, so the page stays where it was.
+    [other] = make_handover("svb")
+    open_link(partner, sent[-1])
+    response = partner.post(f"/overdrachten/{other.reference}/poging", data={"result": "not_reached"})
+    assert "#" not in response.headers["Location"]
+    page = partner.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Poging vastgelegd: Niet bereikt." in page and "Leg nu vast hoe het afliep" not in page
+
+
+def test_the_callback_kenmerk_the_citizen_knows_is_on_the_partner_page_and_finds_the_handover(
+        app, client, login, make_handover, redis, sent):
+    from zoneinfo import ZoneInfo
+
+    from routing.callbacks import service as callbacks
+    tuesday = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    receipt = callbacks.create_request(redis, callbacks.Intake(
+        location=LOCATION, phone="+31687654321", channel="web"), now=tuesday)
+    [other] = make_handover("uwv")
+    login(client, "staff", locations=(LOCATION,))
+    made = client.post("/overdrachten/nieuw", data={"partner": "uwv", "consent": "yes",
+                                                   "callback_reference": receipt.reference})
+    reference = made.headers["Location"].rsplit("/", 1)[1]
+
+    # The partner quotes it back to a citizen who calls about "TB-...".
+    page = open_link(app.test_client(), sent[-1]).get_data(as_text=True)
+    assert reference in page and "Kenmerk van de inwoner" in page and receipt.reference in page
+
+    # Typed loosely, either kenmerk finds just that handover.
+    typed = receipt.reference.lower().replace("-", " ")
+    for kenmerk in (typed, reference.lower()):
+        page = client.get("/overdrachten", query_string={"kenmerk": kenmerk}).get_data(as_text=True)
+        assert f">{reference}<" in page and other.reference not in page
+    page = client.get("/overdrachten", query_string={"kenmerk": "TB-ZZZZ"}).get_data(as_text=True)
+    assert "Geen overdracht gevonden met dit kenmerk." in page and reference not in page
+
+    # Scoped as the list is: the partner it went to finds it; another partner or location does not.
+    for role, scope, finds in (("partner", {"partner": "uwv"}, True), ("partner", {"partner": "svb"}, False),
+                               ("staff", {"locations": ("utrecht",)}, False)):
+        other_client = app.test_client()
+        login(other_client, role, **scope)
+        page = other_client.get("/overdrachten", query_string={"kenmerk": typed}).get_data(as_text=True)
+        assert (f">{reference}<" in page) is finds, (role, scope)
+        assert ("Geen overdracht gevonden met dit kenmerk." in page) is not finds
+
+
+def test_a_kenmerk_finds_a_finished_handover_that_left_the_recent_list(app, make_handover, redis, staff_principal,
+                                                                        sent):
+    from routing.handovers import service
+
+    now = datetime.now(UTC)
+    [old] = make_handover("uwv", now=now - timedelta(days=3))
+    service.record_outcome(redis, old, "solved", "test", now)
+    make_handover("svb")
+    assert [h.reference for h in service.aftercare(redis, staff_principal, now, limit=1)].count(old.reference) == 0
+    found = service.aftercare(redis, staff_principal, now, limit=1, kenmerk=old.reference.lower())
+    assert [h.reference for h in found] == [old.reference]
