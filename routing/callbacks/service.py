@@ -54,7 +54,9 @@ CHANNELS = ("web", "api", "sms", "whatsapp", "voice")
 PHONE_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
 REPLY_BY = ("call", "sms", "whatsapp")
 MESSAGE_REPLIES = ("sms", "whatsapp")  # a message instead of a call: a mobile number is needed
-OUTCOMES = ("helped", "referred", "handed_over", "other")
+# What staff record after reaching the citizen. Not "handed_over": a request is handed over only by making a
+# handover (handovers.service → mark_handed_over), so that a partner really gets it and calls.
+OUTCOMES = ("helped", "referred", "other")
 ATTEMPT_RESULTS = ("reached", "not_reached", "wrong_number")
 # The assignee of a request a partner took over at intake: "partner:<partner id>".
 PARTNER_ASSIGNEE = "partner:"
@@ -1057,6 +1059,12 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
     fields = {"attempts": str(attempts), "last_attempt": result, "assignee": principal.id}
     read = version(request)
     if result == "reached":
+        if outcome == "handed_over":
+            # Closing it as handed over without a handover would leave nobody to call the citizen.
+            raise ApiError(422, _("Er is niets opgeslagen. Overdragen doet u met de knop Warm overdragen aan een "
+                                  "organisatie. Dan krijgt de organisatie het verzoek en belt zij de inwoner."),
+                           {"outcome": [_("Kies Geholpen, Doorverwezen of Anders. Wilt u overdragen? Gebruik dan de "
+                                          "knop Warm overdragen aan een organisatie.")]})
         if outcome not in OUTCOMES:
             raise ApiError(422, _("Kies de uitkomst."), {"outcome": [_("Kies een van de mogelijkheden.")]})
         _finish(r, reference, "done", now, {**fields, "outcome": outcome}, expect_version=read)

@@ -564,13 +564,14 @@ def _return_reasons() -> dict[str, str]:
 
 
 def _outcome_labels() -> list[tuple[str, str]]:
-    return [("helped", _("Geholpen")), ("referred", _("Doorverwezen")),
-            ("handed_over", _("Warm overgedragen aan een partner")), ("other", _("Anders"))]
+    """What the form offers (service.OUTCOMES): handing over is its own action, the handover form."""
+    return [("helped", _("Geholpen")), ("referred", _("Doorverwezen")), ("other", _("Anders"))]
 
 
 def _ended_labels() -> dict[str, str]:
     """How a request ended, in words (its `outcome`)."""
-    return {**dict(_outcome_labels()), "wrong_number": _("Verkeerd nummer"),
+    return {**dict(_outcome_labels()), "handed_over": _("Warm overgedragen aan een partner"),
+            "wrong_number": _("Verkeerd nummer"),
             "not_reached": _("Na het hoogste aantal pogingen niet bereikt"),
             "withdrawn": _("Ingetrokken door de inwoner"), "expired": _("Verlopen: niemand nam het op tijd op")}
 

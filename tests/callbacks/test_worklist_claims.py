@@ -1,5 +1,6 @@
 """The staff worklist as two colleagues meet it: who works on a request and since when, taking it over only
-on purpose, giving it back, forms that came too late, how a request ended, and the list's own details."""
+on purpose, giving it back, forms that came too late, how a request ended, handing over (the handover form,
+never an outcome), and the list's own details."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import re
 import pytest
 
 from callbacks.conftest import MONDAY_10, at
+from routing.auth.principal import Principal
 from routing.callbacks import service
+from routing.errors import ApiError
 from routing.privacy import audit
 
 LIST = "/loket/terugbelverzoeken"
@@ -354,3 +357,35 @@ def test_a_request_stored_before_versions_were_counted_still_takes_its_forms(col
                          data={"result": "reached", "outcome": "helped", "updated": _version(page)})
     assert response.status_code == 302
     assert service.get_status(redis, receipt.reference).state == "done"
+
+
+def test_handing_over_is_the_handover_form_not_an_outcome(client, login, create, redis):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert 'value="handed_over"' not in page and "Warm overgedragen aan een partner" not in page
+    assert "Kies dan hier niets. Draag het verzoek over met de knop hieronder." in page
+    button = re.search(r'<a class="button button--secondary" href="([^"]+)">Warm overdragen aan een organisatie</a>',
+                       page)
+    assert button and f"callback={receipt.reference}" in button.group(1).replace("&amp;", "&")
+
+    # A form sent anyway (an old page, a crafted post) saves nothing and says what to do instead.
+    response = client.post(f"{LIST}/{receipt.reference}/poging",
+                           data={"result": "reached", "outcome": "handed_over", "updated": _version(page)})
+    refused = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Wilt u overdragen? Gebruik dan de knop Warm overdragen aan een organisatie." in refused
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "in_progress" and request.attempts == 0 and request.outcome is None
+
+
+def test_the_service_refuses_handed_over_without_a_handover(create, redis):
+    receipt = create(now=MONDAY_10)
+    principal = Principal(id="u-anna", kind="user", role="staff", locations=frozenset({"utrecht"}))
+    with pytest.raises(ApiError) as refused:
+        service.record_attempt(redis, receipt.reference, principal, "reached", "handed_over", now=MONDAY_10)
+    assert refused.value.status == 422 and "Er is niets opgeslagen." in refused.value.message
+    # The handover form's own path still closes it as handed over.
+    service.mark_handed_over(redis, receipt.reference, "OV-7KQ4", now=MONDAY_10)
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "done" and request.outcome == "handed_over" and request.handover == "OV-7KQ4"
