@@ -88,6 +88,15 @@ class Receipt:
     existing: bool = False
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One call staff recorded: when, what happened, and which employee (their account id; no number)."""
+
+    at: datetime
+    result: str
+    by: str
+
+
 @dataclass
 class CallbackRequest:
     reference: str
@@ -105,6 +114,7 @@ class CallbackRequest:
     asked: int = 1
     attempts: int = 0
     last_attempt: str | None = None
+    tries: tuple[Attempt, ...] = ()  # oldest first; empty on requests from before it was kept
     next_attempt: datetime | None = None
     outcome: str | None = None
     handover: str | None = None
@@ -475,10 +485,22 @@ def _from_facts(reference: str, facts: dict[str, str]) -> CallbackRequest:
         preferred=tuple(slot_from_code(c) for c in facts.get("preferred", "").split(",") if c),
         release=_from_epoch(facts.get("release")), updated=_from_epoch(facts.get("updated")),
         rev=int(facts.get("rev") or 0), asked=int(facts.get("asked", 1)), attempts=int(facts.get("attempts", 0)),
-        last_attempt=facts.get("last_attempt"), next_attempt=_from_epoch(facts.get("next_attempt")),
+        last_attempt=facts.get("last_attempt"), tries=_tries(facts.get("tries")),
+        next_attempt=_from_epoch(facts.get("next_attempt")),
         outcome=facts.get("outcome"), handover=facts.get("handover"), assignee=facts.get("assignee"),
         returned_by=facts.get("returned_by") or None, return_reason=facts.get("return_reason") or None,
     )
+
+
+def _tries(stored: str | None) -> tuple[Attempt, ...]:
+    """The `tries` field: [[epoch, result, account id], ...], oldest first."""
+    return tuple(Attempt(_from_epoch(str(at)), result, by) for at, result, by in json.loads(stored or "[]"))
+
+
+def _tries_with(request: CallbackRequest, result: str, by: str, now: datetime) -> str:
+    """The `tries` field with one more attempt: written with the attempt, in the same checked transition."""
+    kept = [[_epoch(one.at), one.result, one.by] for one in request.tries]
+    return json.dumps([*kept, [_epoch(now), result, by]], separators=(",", ":"))
 
 
 def _not_found() -> NotFound:
@@ -1044,6 +1066,11 @@ def suggest_next_attempt(location: Location, now: datetime) -> datetime:
     return schedule.next_shift_start(location, now) or later
 
 
+def is_last_attempt(request: CallbackRequest) -> bool:
+    """The next attempt is the last: "not reached" then closes the request (CALLBACK_MAX_ATTEMPTS)."""
+    return request.attempts + 1 >= int(current_app.config["CALLBACK_MAX_ATTEMPTS"])
+
+
 def record_attempt(r: redis.Redis, reference: str, principal, result: str, outcome: str | None = None, *,
                    seen: str | None = None, now: datetime | None = None) -> CallbackRequest:
     """reached (with an outcome) and wrong number finish the request; not reached keeps it open with
@@ -1056,7 +1083,8 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
     if result not in ATTEMPT_RESULTS:
         raise ApiError(422, _("Kies wat er gebeurde."), {"result": [_("Kies een van de mogelijkheden.")]})
     attempts = request.attempts + 1  # written only if nobody changed the request since it was read
-    fields = {"attempts": str(attempts), "last_attempt": result, "assignee": principal.id}
+    fields = {"attempts": str(attempts), "last_attempt": result, "assignee": principal.id,
+              "tries": _tries_with(request, result, principal.id, now)}
     read = version(request)
     if result == "reached":
         if outcome == "handed_over":
@@ -1070,7 +1098,7 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
         _finish(r, reference, "done", now, {**fields, "outcome": outcome}, expect_version=read)
     elif result == "wrong_number":
         _finish(r, reference, "done", now, {**fields, "outcome": "wrong_number"}, expect_version=read)
-    elif attempts >= int(current_app.config["CALLBACK_MAX_ATTEMPTS"]):
+    elif is_last_attempt(request):
         _finish(r, reference, "done", now, {**fields, "outcome": "not_reached"}, expect_version=read)
     else:
         next_attempt = suggest_next_attempt(location_for(request.location), now)

@@ -547,7 +547,8 @@ def _render_detail(item: service.CallbackRequest, handles: bool, errors: dict | 
         colleague=handles and service.held_by_colleague(item, current_principal()),
         version=service.version(item), chosen=_chosen_location(), ended_as=_ended_labels(),
         returned_by=_partner_name_or_id(item.returned_by) if item.returned_by else None,
-        return_reasons=_return_reasons(), **_staff_context()), status
+        return_reasons=_return_reasons(), last_try=service.is_last_attempt(item), **_staff_context()), status
+
 
 
 def _partner_name_or_id(partner_id: str) -> str:

@@ -60,10 +60,11 @@ FINAL_STATES = ("done", "withdrawn", "expired")
 # `rev` counts the changes a request went through (every transition adds one; absent, as in a new request and
 # in records written before it existed, it is 0). Staff forms carry it, so a change is seen even within the
 # second that `updated` (epoch seconds, shown to people) cannot tell apart. `returned_by` (a partner id) and
-# `return_reason` only on a request a partner took over at intake and sent back to the loket.
+# `return_reason` only on a request a partner took over at intake and sent back to the loket. `tries`: the attempts
+# staff recorded, JSON [[epoch, result, account id], ...] (no number), only once there is one.
 FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "preferred", "created",
-          "release", "updated", "asked", "withdraw", "phone_key", "attempts", "last_attempt", "next_attempt",
-          "outcome", "handover", "assignee", "rev", "returned_by", "return_reason")
+          "release", "updated", "asked", "withdraw", "phone_key", "attempts", "last_attempt", "tries",
+          "next_attempt", "outcome", "handover", "assignee", "rev", "returned_by", "return_reason")
 
 # KEYS: request, personal, phone, index, stats, arrival notice, rate ip / phone / location, audit stream,
 #       audit index, arrival later. ARGV: see `intake`; the facts' field/value pairs come last.

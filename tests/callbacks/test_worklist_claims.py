@@ -140,14 +140,22 @@ def test_the_last_not_reached_says_the_attempts_ran_out_and_the_page_says_how_it
     assert "(1 poging)" in first
     page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert "Volgende poging" in page and "maandag 30 november, 12:00" in page
+    assert "Dit is de laatste poging" not in page
     client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"})
+    # Before the third: the page says that "Niet bereikt" now ends the request, next to that choice.
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert re.search(r'<label for="result-not_reached">Niet bereikt</label></div>\s*'
+                     r'<p class="hint choice__hint" id="hint-result-not_reached">Dit is de laatste poging: kiest u '
+                     r'Niet bereikt, dan stopt het verzoek.</p>', page)
+    assert re.search(r'value="not_reached" required\s+aria-describedby="hint-result-not_reached">', page)
     last = client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"},
                        follow_redirects=True).get_data(as_text=True)
     assert (f"{receipt.reference} is afgesloten: de inwoner is 3 keer niet bereikt. Er zijn geen pogingen meer."
             in last)
     ended = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert "Hoe het afliep" in ended and "Na het hoogste aantal pogingen niet bereikt" in ended
-    assert re.search(r"Laatste poging</dt><dd>Niet bereikt", ended)
+    attempts = re.search(r"Pogingen</dt>\s*<dd><ol class=\"attempts\">(.*?)</ol>", ended, re.S).group(1)
+    assert re.findall(r"<li>(.*?)</li>", attempts) == ["maandag 30 november, 10:00: Niet bereikt (door u)"] * 3
     assert "3 pogingen" in ended and "Hoe ging het?" not in ended
 
 
@@ -389,3 +397,22 @@ def test_the_service_refuses_handed_over_without_a_handover(create, redis):
     service.mark_handed_over(redis, receipt.reference, "OV-7KQ4", now=MONDAY_10)
     request = service.get_status(redis, receipt.reference)
     assert request.state == "done" and request.outcome == "handed_over" and request.handover == "OV-7KQ4"
+
+
+def test_wrong_number_says_it_ends_the_request_and_the_attempts_name_who_made_them(colleagues, create, redis):
+    receipt = create(now=MONDAY_10)
+    (anna, anna_email), (bert, _) = colleagues
+    page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert re.search(r'<label for="result-wrong_number">Verkeerd nummer</label></div>\s*<p class="hint choice__hint" '
+                     r'id="hint-result-wrong_number">Het verzoek stopt dan meteen. Er komt geen nieuwe poging.</p>', page)
+    assert "Pogingen</dt>" not in page and "Dit is de laatste poging" not in page
+    anna.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached", "updated": _version(page)})
+    seen = bert.get(f"{LIST}/{receipt.reference}")  # open again: Bert takes it
+    assert f"maandag 30 november, 10:00: Niet bereikt (door {anna_email})" in seen.get_data(as_text=True)
+    bert.post(f"{LIST}/{receipt.reference}/poging",
+              data={"result": "wrong_number", "updated": _version(seen.get_data(as_text=True))})
+    ended = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "Verkeerd nummer (door u)" in ended and f"Niet bereikt (door {anna_email})" in ended
+    # Kept with the request's facts: when, result and the employee's account id; never the number.
+    tries = redis.hget(f"ll:cb:{receipt.reference}", "tries").decode()
+    assert "wrong_number" in tries and "612345678" not in tries and anna_email not in tries
