@@ -860,6 +860,15 @@ def purge_expired(r: redis.Redis, *, now: datetime | None = None) -> dict[str, i
     return {"expired": expired, "personal_deleted": forgotten}
 
 
+def personal_deleted_on(r: redis.Redis, request: CallbackRequest) -> datetime | None:
+    """When the purge job deletes a done request's personal fields (its retention after it was done; the job runs
+    every hour); None when they are gone already or the request is not done."""
+    if request.state != "done":
+        return None
+    done_at = store.personal_kept_since(r, request.reference)
+    return None if done_at is None else _from_epoch(str(done_at + retention_done_s()))
+
+
 # --- staff --------------------------------------------------------------------------------------------
 
 def due_since(request: CallbackRequest) -> datetime:

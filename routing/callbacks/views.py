@@ -547,8 +547,14 @@ def _render_detail(item: service.CallbackRequest, handles: bool, errors: dict | 
         colleague=handles and service.held_by_colleague(item, current_principal()),
         version=service.version(item), chosen=_chosen_location(), ended_as=_ended_labels(),
         returned_by=_partner_name_or_id(item.returned_by) if item.returned_by else None,
-        return_reasons=_return_reasons(), last_try=service.is_last_attempt(item), **_staff_context()), status
+        return_reasons=_return_reasons(), last_try=service.is_last_attempt(item),
+        deleted_on=_deleted_on(item) if handles else None, **_staff_context()), status
 
+
+def _deleted_on(item: service.CallbackRequest) -> str | None:
+    """The day a finished request's number is deleted, for staff; None when it is gone already."""
+    moment = service.personal_deleted_on(get_redis(), item)
+    return _day_words(moment.date(), str(get_locale())) if moment else None
 
 
 def _partner_name_or_id(partner_id: str) -> str:

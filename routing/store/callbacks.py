@@ -417,6 +417,16 @@ def withdrawn_after_done(r: redis.Redis, reference: str, *, outcome: str, now: i
     return bool(_WITHDRAWN_AFTER(keys, [outcome, now, reference, PREFIX], client=r))
 
 
+def personal_kept_since(r: redis.Redis, reference: str) -> int | None:
+    """When a done request whose personal data is still kept was done (its place in DONE, which the purge job
+    goes by); None when its data is gone or was never kept after it ended."""
+    with r.pipeline(transaction=False) as pipe:
+        pipe.zscore(DONE, reference)
+        pipe.exists(PERSONAL.format(reference=reference))
+        done_at, kept = pipe.execute()
+    return int(done_at) if done_at is not None and kept else None
+
+
 def forget_personal(r: redis.Redis, references: list[str]) -> int:
     """Delete the personal data of finished requests past retention; returns how many were still there."""
     if not references:

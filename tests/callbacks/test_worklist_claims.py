@@ -416,3 +416,26 @@ def test_wrong_number_says_it_ends_the_request_and_the_attempts_name_who_made_th
     # Kept with the request's facts: when, result and the employee's account id; never the number.
     tries = redis.hget(f"ll:cb:{receipt.reference}", "tries").decode()
     assert "wrong_number" in tries and "612345678" not in tries and anna_email not in tries
+
+
+def test_a_finished_request_says_when_its_number_is_deleted_not_that_it_is(client, login, create, redis):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "reached", "outcome": "helped"})
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    # Kept for the retention (30 days after it was done), not shown: the page says so, and until when.
+    assert ("U ziet het nummer niet meer: het verzoek is klaar. Het nummer, de naam en het bericht worden gewist "
+            "op woensdag 30 december.") in page
+    assert not re.search(r"Bellen naar</dt>\s*<dd>\s*gewist", page) and "tel:" not in page
+    service.purge_expired(redis, now=at(2026, 12, 30, 10, 1))
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert re.search(r"Bellen naar</dt>\s*<dd>\s*gewist\s*</dd>", page) and "worden gewist op" not in page
+
+
+def test_a_request_a_partner_took_over_says_the_partner_contacts_the_citizen(client, login, create, redis):
+    receipt = create(now=at(2026, 11, 28, 14, 0))  # Saturday: waiting
+    service.pass_to_partner(redis, receipt.reference, "OV-7KQ4", "svb", now=at(2026, 11, 28, 14, 0))
+    login(client, "staff", locations=("utrecht",))
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "U ziet het nummer niet: de organisatie die het verzoek overnam, neemt contact op met de inwoner." in page
+    assert not re.search(r"Bellen naar</dt>\s*<dd>\s*gewist", page)
