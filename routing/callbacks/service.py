@@ -572,6 +572,8 @@ def _move(r: redis.Redis, reference: str, to: str, now: datetime, *, fields: dic
     except store.TransitionRefused as refused:
         if refused.state is None:
             raise _not_found() from None
+        if expect_version is not None:  # a staff form, and the request ended since it was read: say how
+            raise _changed_meanwhile(refused.state) from None
         raise ApiError(409, states.refusal_message(refused.state)) from None
 
 
@@ -983,7 +985,19 @@ def version(request: CallbackRequest) -> str:
     return str(request.rev)
 
 
-def _changed_meanwhile() -> ApiError:
+def _changed_meanwhile(state: str | None = None) -> ApiError:
+    """A staff form that came too late. When the request ended meanwhile (the citizen withdrew it while the page
+    was open, a colleague finished it, it expired) the employee is told that, not only that it changed: it tells
+    them whether to call at all. `state`: the request's state now."""
+    ended = {
+        "withdrawn": _("De inwoner heeft het verzoek ingetrokken. U hoeft niet meer te bellen. Er is niets "
+                       "opgeslagen."),
+        "done": _("Dit verzoek is al afgehandeld. U hoeft niet meer te bellen. Er is niets opgeslagen."),
+        "expired": _("Dit verzoek is verlopen: het wachtte te lang. U hoeft niet meer te bellen. Er is niets "
+                     "opgeslagen."),
+    }
+    if state in ended:
+        return ApiError(409, ended[state])
     return ApiError(409, _("Dit verzoek is veranderd sinds u de pagina opende. Er is niets opgeslagen. "
                            "Open het verzoek opnieuw en kijk wat er nu staat."))
 
@@ -993,7 +1007,7 @@ def _refuse_if_stale(request: CallbackRequest, seen: str | None) -> None:
     refuses the form instead of overwriting what happened. A form without the field is not checked. (The
     moves below also pass what was read as `expect_version`: a change in between is refused the same way.)"""
     if seen is not None and seen != version(request):
-        raise _changed_meanwhile()
+        raise _changed_meanwhile(request.state)
 
 
 def _refuse_if_colleagues(request: CallbackRequest, principal) -> None:

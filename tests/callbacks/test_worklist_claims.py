@@ -439,3 +439,52 @@ def test_a_request_a_partner_took_over_says_the_partner_contacts_the_citizen(cli
     page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert "U ziet het nummer niet: de organisatie die het verzoek overnam, neemt contact op met de inwoner." in page
     assert not re.search(r"Bellen naar</dt>\s*<dd>\s*gewist", page)
+
+
+def test_a_form_saved_after_the_citizen_withdrew_says_so(colleagues, create, redis):
+    receipt = create(now=MONDAY_10)
+    (anna, _), (bert, _) = colleagues
+    page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)  # Anna has the page open...
+    service.withdraw(redis, receipt.reference, receipt.withdraw_token, now=MONDAY_10)  # ...the citizen withdraws
+    response = anna.post(f"{LIST}/{receipt.reference}/poging", data={"result": "reached", "outcome": "helped",
+                                                                    "updated": _version(page)})
+    refused = response.get_data(as_text=True)
+    assert response.status_code == 409 and "<h1>Niet opgeslagen</h1>" in refused
+    assert "De inwoner heeft het verzoek ingetrokken. U hoeft niet meer te bellen. Er is niets opgeslagen." in refused
+    assert "veranderd sinds" not in refused
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "withdrawn" and request.attempts == 0
+    # Giving it back from the same page: the same answer.
+    response = anna.post(f"{LIST}/{receipt.reference}/terugzetten", data={"updated": _version(page)})
+    assert "De inwoner heeft het verzoek ingetrokken." in response.get_data(as_text=True)
+
+
+def test_a_form_that_meets_a_finished_or_expired_request_names_how_it_ended(colleagues, create, redis):
+    finished, stale = create(now=MONDAY_10), create(now=MONDAY_10, phone="0687654321")
+    (anna, _), (bert, _) = colleagues
+    annas = anna.get(f"{LIST}/{finished.reference}").get_data(as_text=True)
+    anna.post(f"{LIST}/{finished.reference}/terugzetten", data={"updated": _version(annas)})
+    berts = bert.get(f"{LIST}/{finished.reference}").get_data(as_text=True)
+    bert.post(f"{LIST}/{finished.reference}/poging", data={"result": "wrong_number", "updated": _version(berts)})
+    response = bert.post(f"{LIST}/{finished.reference}/poging",
+                         data={"result": "not_reached", "updated": _version(berts)})
+    assert "Dit verzoek is al afgehandeld. U hoeft niet meer te bellen." in response.get_data(as_text=True)
+
+    page = anna.get(f"{LIST}/{stale.reference}").get_data(as_text=True)
+    service.purge_expired(redis, now=at(2026, 12, 14, 10, 1))  # CALLBACK_EXPIRE_AFTER (14 days) unpicked
+    response = anna.post(f"{LIST}/{stale.reference}/poging", data={"result": "not_reached",
+                                                                   "updated": _version(page)})
+    assert "Dit verzoek is verlopen: het wachtte te lang. U hoeft niet meer te bellen." in response.get_data(
+        as_text=True)
+
+
+def test_the_citizen_withdrawing_between_reading_and_saving_is_named_too(create, redis):
+    """Withdrawn before the attempt is written, with no form version that tells (as between the service reading
+    the request and writing the attempt): the store's script refuses the move, and the employee hears why."""
+    receipt = create(now=MONDAY_10)
+    anna = Principal(id="u-anna", kind="user", role="staff", locations=frozenset({"utrecht"}))
+    service.withdraw(redis, receipt.reference, receipt.withdraw_token, now=MONDAY_10)
+    with pytest.raises(ApiError) as refused:
+        service.record_attempt(redis, receipt.reference, anna, "not_reached", now=MONDAY_10)
+    assert refused.value.status == 409
+    assert refused.value.message.startswith("De inwoner heeft het verzoek ingetrokken. U hoeft niet meer te bellen.")
