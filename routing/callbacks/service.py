@@ -782,22 +782,34 @@ def handover_returned(r: redis.Redis, reference: str, personal: dict[str, str] |
 # --- queue --------------------------------------------------------------------------------------------
 
 def release_waiting(r: redis.Redis, *, now: datetime | None = None) -> dict[str, int]:
-    """Open the waiting requests whose release time has come, if their location is staffed right now
-    (a late or catching-up scheduler never releases at 3 a.m.); notify each location once."""
+    """Open the waiting requests of every location that is staffed right now: at their release time (the next
+    shift's start), or sooner when the location is staffed before it (a presence exception added for today):
+    they waited only because nobody was there. One whose release time came at a location that is not staffed
+    (a late or catching-up scheduler never releases at 3 a.m.) waits for the next shift. Notify each location
+    once."""
     now = now or clock()
     released: dict[str, int] = {}
-    for reference in store.due_for_release(r, _epoch(now)):
-        facts, _ = store.load(r, reference)
+    staffed: dict[str, bool] = {}  # per location, worked out once per run
+    planned = store.releases(r)
+    for (reference, release), facts in zip(planned, store.load_many(r, [ref for ref, _release in planned])):
         if not facts:
             store.drop_from_indexes(r, reference)
+            continue
         if facts.get("state") != "waiting":
             continue
-        location = location_for(facts["location"])
-        if not schedule.is_present(location, now):
+        location = known_location(facts["location"])
+        if location is None:  # gone from the directory: nobody to release it to; the purge job expires it
+            continue
+        if location.id not in staffed:
+            staffed[location.id] = schedule.is_present(location, now)
+        if not staffed[location.id]:
+            if release > _epoch(now):  # not due: it waits as planned
+                continue
             next_start = schedule.next_shift_start(location, now)
             if next_start is not None:
                 store.reschedule(r, reference, _epoch(next_start))
                 continue
+            # No shift planned at all: open, so it is not hidden in a queue nobody empties (as queue_place).
         try:
             _move(r, reference, "open", now, allowed_from=("waiting",))
         except ApiError:

@@ -328,8 +328,9 @@ def reference_for_phone(r: redis.Redis, location: str, phone_key: str) -> str | 
     return _s(r.get(PHONE.format(location=location, phone_key=phone_key)))
 
 
-def due_for_release(r: redis.Redis, now: int) -> list[str]:
-    return [_s(x) for x in r.zrangebyscore(WAITING, "-inf", now)]
+def releases(r: redis.Redis) -> list[tuple[str, int]]:
+    """Every waiting request (all locations) with its planned release (epoch s), soonest first."""
+    return [(_s(ref), int(score)) for ref, score in r.zrange(WAITING, 0, -1, withscores=True)]
 
 
 def waiting(r: redis.Redis) -> list[str]:
