@@ -1,8 +1,9 @@
 """Scheduled callback work: release the queue at the start of a shift, tell arrivals a notice window held
 back, and the retention purge.
 
-They run every minute or hour (workers/cron.py) and decide themselves whether there is work: release only
-opens requests whose release time has passed at a location that is staffed right now; the arrivals job only
+They run every minute or hour (workers/cron.py) and decide themselves whether there is work: release opens the
+waiting requests of a location that is staffed right now (at their release time, or sooner when the location is
+staffed before it) and moves those due at an unstaffed one to its next shift; the arrivals job only
 tells locations whose window is over and that had arrivals since; the purge only acts on what is past its
 retention. All return counts only, never personal data.
 """

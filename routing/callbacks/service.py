@@ -54,7 +54,9 @@ CHANNELS = ("web", "api", "sms", "whatsapp", "voice")
 PHONE_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
 REPLY_BY = ("call", "sms", "whatsapp")
 MESSAGE_REPLIES = ("sms", "whatsapp")  # a message instead of a call: a mobile number is needed
-OUTCOMES = ("helped", "referred", "handed_over", "other")
+# What staff record after reaching the citizen. Not "handed_over": a request is handed over only by making a
+# handover (handovers.service → mark_handed_over), so that a partner really gets it and calls.
+OUTCOMES = ("helped", "referred", "other")
 ATTEMPT_RESULTS = ("reached", "not_reached", "wrong_number")
 # The assignee of a request a partner took over at intake: "partner:<partner id>".
 PARTNER_ASSIGNEE = "partner:"
@@ -86,6 +88,15 @@ class Receipt:
     existing: bool = False
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One call staff recorded: when, what happened, and which employee (their account id; no number)."""
+
+    at: datetime
+    result: str
+    by: str
+
+
 @dataclass
 class CallbackRequest:
     reference: str
@@ -103,6 +114,7 @@ class CallbackRequest:
     asked: int = 1
     attempts: int = 0
     last_attempt: str | None = None
+    tries: tuple[Attempt, ...] = ()  # oldest first; empty on requests from before it was kept
     next_attempt: datetime | None = None
     outcome: str | None = None
     handover: str | None = None
@@ -473,10 +485,22 @@ def _from_facts(reference: str, facts: dict[str, str]) -> CallbackRequest:
         preferred=tuple(slot_from_code(c) for c in facts.get("preferred", "").split(",") if c),
         release=_from_epoch(facts.get("release")), updated=_from_epoch(facts.get("updated")),
         rev=int(facts.get("rev") or 0), asked=int(facts.get("asked", 1)), attempts=int(facts.get("attempts", 0)),
-        last_attempt=facts.get("last_attempt"), next_attempt=_from_epoch(facts.get("next_attempt")),
+        last_attempt=facts.get("last_attempt"), tries=_tries(facts.get("tries")),
+        next_attempt=_from_epoch(facts.get("next_attempt")),
         outcome=facts.get("outcome"), handover=facts.get("handover"), assignee=facts.get("assignee"),
         returned_by=facts.get("returned_by") or None, return_reason=facts.get("return_reason") or None,
     )
+
+
+def _tries(stored: str | None) -> tuple[Attempt, ...]:
+    """The `tries` field: [[epoch, result, account id], ...], oldest first."""
+    return tuple(Attempt(_from_epoch(str(at)), result, by) for at, result, by in json.loads(stored or "[]"))
+
+
+def _tries_with(request: CallbackRequest, result: str, by: str, now: datetime) -> str:
+    """The `tries` field with one more attempt: written with the attempt, in the same checked transition."""
+    kept = [[_epoch(one.at), one.result, one.by] for one in request.tries]
+    return json.dumps([*kept, [_epoch(now), result, by]], separators=(",", ":"))
 
 
 def _not_found() -> NotFound:
@@ -548,6 +572,8 @@ def _move(r: redis.Redis, reference: str, to: str, now: datetime, *, fields: dic
     except store.TransitionRefused as refused:
         if refused.state is None:
             raise _not_found() from None
+        if expect_version is not None:  # a staff form, and the request ended since it was read: say how
+            raise _changed_meanwhile(refused.state) from None
         raise ApiError(409, states.refusal_message(refused.state)) from None
 
 
@@ -756,22 +782,34 @@ def handover_returned(r: redis.Redis, reference: str, personal: dict[str, str] |
 # --- queue --------------------------------------------------------------------------------------------
 
 def release_waiting(r: redis.Redis, *, now: datetime | None = None) -> dict[str, int]:
-    """Open the waiting requests whose release time has come, if their location is staffed right now
-    (a late or catching-up scheduler never releases at 3 a.m.); notify each location once."""
+    """Open the waiting requests of every location that is staffed right now: at their release time (the next
+    shift's start), or sooner when the location is staffed before it (a presence exception added for today):
+    they waited only because nobody was there. One whose release time came at a location that is not staffed
+    (a late or catching-up scheduler never releases at 3 a.m.) waits for the next shift. Notify each location
+    once."""
     now = now or clock()
     released: dict[str, int] = {}
-    for reference in store.due_for_release(r, _epoch(now)):
-        facts, _ = store.load(r, reference)
+    staffed: dict[str, bool] = {}  # per location, worked out once per run
+    planned = store.releases(r)
+    for (reference, release), facts in zip(planned, store.load_many(r, [ref for ref, _release in planned])):
         if not facts:
             store.drop_from_indexes(r, reference)
+            continue
         if facts.get("state") != "waiting":
             continue
-        location = location_for(facts["location"])
-        if not schedule.is_present(location, now):
+        location = known_location(facts["location"])
+        if location is None:  # gone from the directory: nobody to release it to; the purge job expires it
+            continue
+        if location.id not in staffed:
+            staffed[location.id] = schedule.is_present(location, now)
+        if not staffed[location.id]:
+            if release > _epoch(now):  # not due: it waits as planned
+                continue
             next_start = schedule.next_shift_start(location, now)
             if next_start is not None:
                 store.reschedule(r, reference, _epoch(next_start))
                 continue
+            # No shift planned at all: open, so it is not hidden in a queue nobody empties (as queue_place).
         try:
             _move(r, reference, "open", now, allowed_from=("waiting",))
         except ApiError:
@@ -834,6 +872,15 @@ def purge_expired(r: redis.Redis, *, now: datetime | None = None) -> dict[str, i
                      subject=None, reference=reference, started_at=now)
     forgotten = store.forget_personal(r, store.done_before(r, _epoch(now) - retention_done_s()))
     return {"expired": expired, "personal_deleted": forgotten}
+
+
+def personal_deleted_on(r: redis.Redis, request: CallbackRequest) -> datetime | None:
+    """When the purge job deletes a done request's personal fields (its retention after it was done; the job runs
+    every hour); None when they are gone already or the request is not done."""
+    if request.state != "done":
+        return None
+    done_at = store.personal_kept_since(r, request.reference)
+    return None if done_at is None else _from_epoch(str(done_at + retention_done_s()))
 
 
 # --- staff --------------------------------------------------------------------------------------------
@@ -950,7 +997,19 @@ def version(request: CallbackRequest) -> str:
     return str(request.rev)
 
 
-def _changed_meanwhile() -> ApiError:
+def _changed_meanwhile(state: str | None = None) -> ApiError:
+    """A staff form that came too late. When the request ended meanwhile (the citizen withdrew it while the page
+    was open, a colleague finished it, it expired) the employee is told that, not only that it changed: it tells
+    them whether to call at all. `state`: the request's state now."""
+    ended = {
+        "withdrawn": _("De inwoner heeft het verzoek ingetrokken. U hoeft niet meer te bellen. Er is niets "
+                       "opgeslagen."),
+        "done": _("Dit verzoek is al afgehandeld. U hoeft niet meer te bellen. Er is niets opgeslagen."),
+        "expired": _("Dit verzoek is verlopen: het wachtte te lang. U hoeft niet meer te bellen. Er is niets "
+                     "opgeslagen."),
+    }
+    if state in ended:
+        return ApiError(409, ended[state])
     return ApiError(409, _("Dit verzoek is veranderd sinds u de pagina opende. Er is niets opgeslagen. "
                            "Open het verzoek opnieuw en kijk wat er nu staat."))
 
@@ -960,7 +1019,7 @@ def _refuse_if_stale(request: CallbackRequest, seen: str | None) -> None:
     refuses the form instead of overwriting what happened. A form without the field is not checked. (The
     moves below also pass what was read as `expect_version`: a change in between is refused the same way.)"""
     if seen is not None and seen != version(request):
-        raise _changed_meanwhile()
+        raise _changed_meanwhile(request.state)
 
 
 def _refuse_if_colleagues(request: CallbackRequest, principal) -> None:
@@ -1042,6 +1101,11 @@ def suggest_next_attempt(location: Location, now: datetime) -> datetime:
     return schedule.next_shift_start(location, now) or later
 
 
+def is_last_attempt(request: CallbackRequest) -> bool:
+    """The next attempt is the last: "not reached" then closes the request (CALLBACK_MAX_ATTEMPTS)."""
+    return request.attempts + 1 >= int(current_app.config["CALLBACK_MAX_ATTEMPTS"])
+
+
 def record_attempt(r: redis.Redis, reference: str, principal, result: str, outcome: str | None = None, *,
                    seen: str | None = None, now: datetime | None = None) -> CallbackRequest:
     """reached (with an outcome) and wrong number finish the request; not reached keeps it open with
@@ -1054,15 +1118,22 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
     if result not in ATTEMPT_RESULTS:
         raise ApiError(422, _("Kies wat er gebeurde."), {"result": [_("Kies een van de mogelijkheden.")]})
     attempts = request.attempts + 1  # written only if nobody changed the request since it was read
-    fields = {"attempts": str(attempts), "last_attempt": result, "assignee": principal.id}
+    fields = {"attempts": str(attempts), "last_attempt": result, "assignee": principal.id,
+              "tries": _tries_with(request, result, principal.id, now)}
     read = version(request)
     if result == "reached":
+        if outcome == "handed_over":
+            # Closing it as handed over without a handover would leave nobody to call the citizen.
+            raise ApiError(422, _("Er is niets opgeslagen. Overdragen doet u met de knop Warm overdragen aan een "
+                                  "organisatie. Dan krijgt de organisatie het verzoek en belt zij de inwoner."),
+                           {"outcome": [_("Kies Geholpen, Doorverwezen of Anders. Wilt u overdragen? Gebruik dan de "
+                                          "knop Warm overdragen aan een organisatie.")]})
         if outcome not in OUTCOMES:
             raise ApiError(422, _("Kies de uitkomst."), {"outcome": [_("Kies een van de mogelijkheden.")]})
         _finish(r, reference, "done", now, {**fields, "outcome": outcome}, expect_version=read)
     elif result == "wrong_number":
         _finish(r, reference, "done", now, {**fields, "outcome": "wrong_number"}, expect_version=read)
-    elif attempts >= int(current_app.config["CALLBACK_MAX_ATTEMPTS"]):
+    elif is_last_attempt(request):
         _finish(r, reference, "done", now, {**fields, "outcome": "not_reached"}, expect_version=read)
     else:
         next_attempt = suggest_next_attempt(location_for(request.location), now)

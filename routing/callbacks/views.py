@@ -601,7 +601,14 @@ def _render_detail(item: service.CallbackRequest, handles: bool, errors: dict | 
         colleague=handles and service.held_by_colleague(item, current_principal()),
         version=service.version(item), chosen=_chosen_location(), ended_as=_ended_labels(),
         returned_by=_partner_name_or_id(item.returned_by) if item.returned_by else None,
-        return_reasons=_return_reasons(), **_staff_context()), status
+        return_reasons=_return_reasons(), last_try=service.is_last_attempt(item),
+        deleted_on=_deleted_on(item) if handles else None, **_staff_context()), status
+
+
+def _deleted_on(item: service.CallbackRequest) -> str | None:
+    """The day a finished request's number is deleted, for staff; None when it is gone already."""
+    moment = service.personal_deleted_on(get_redis(), item)
+    return _day_words(moment.date(), str(get_locale())) if moment else None
 
 
 def _partner_name_or_id(partner_id: str) -> str:
@@ -618,13 +625,14 @@ def _return_reasons() -> dict[str, str]:
 
 
 def _outcome_labels() -> list[tuple[str, str]]:
-    return [("helped", _("Geholpen")), ("referred", _("Doorverwezen")),
-            ("handed_over", _("Warm overgedragen aan een partner")), ("other", _("Anders"))]
+    """What the form offers (service.OUTCOMES): handing over is its own action, the handover form."""
+    return [("helped", _("Geholpen")), ("referred", _("Doorverwezen")), ("other", _("Anders"))]
 
 
 def _ended_labels() -> dict[str, str]:
     """How a request ended, in words (its `outcome`)."""
-    return {**dict(_outcome_labels()), "wrong_number": _("Verkeerd nummer"),
+    return {**dict(_outcome_labels()), "handed_over": _("Warm overgedragen aan een partner"),
+            "wrong_number": _("Verkeerd nummer"),
             "not_reached": _("Na het hoogste aantal pogingen niet bereikt"),
             "withdrawn": _("Ingetrokken door de inwoner"), "expired": _("Verlopen: niemand nam het op tijd op")}
 

@@ -60,10 +60,11 @@ FINAL_STATES = ("done", "withdrawn", "expired")
 # `rev` counts the changes a request went through (every transition adds one; absent, as in a new request and
 # in records written before it existed, it is 0). Staff forms carry it, so a change is seen even within the
 # second that `updated` (epoch seconds, shown to people) cannot tell apart. `returned_by` (a partner id) and
-# `return_reason` only on a request a partner took over at intake and sent back to the loket.
+# `return_reason` only on a request a partner took over at intake and sent back to the loket. `tries`: the attempts
+# staff recorded, JSON [[epoch, result, account id], ...] (no number), only once there is one.
 FIELDS = ("location", "state", "channel", "topic", "language", "reply_by", "preferred", "created",
-          "release", "updated", "asked", "withdraw", "phone_key", "attempts", "last_attempt", "next_attempt",
-          "outcome", "handover", "assignee", "rev", "returned_by", "return_reason")
+          "release", "updated", "asked", "withdraw", "phone_key", "attempts", "last_attempt", "tries",
+          "next_attempt", "outcome", "handover", "assignee", "rev", "returned_by", "return_reason")
 
 # KEYS: request, personal, phone, index, stats, arrival notice, rate ip / phone / location, audit stream,
 #       audit index, arrival later. ARGV: see `intake`; the facts' field/value pairs come last.
@@ -327,8 +328,9 @@ def reference_for_phone(r: redis.Redis, location: str, phone_key: str) -> str | 
     return _s(r.get(PHONE.format(location=location, phone_key=phone_key)))
 
 
-def due_for_release(r: redis.Redis, now: int) -> list[str]:
-    return [_s(x) for x in r.zrangebyscore(WAITING, "-inf", now)]
+def releases(r: redis.Redis) -> list[tuple[str, int]]:
+    """Every waiting request (all locations) with its planned release (epoch s), soonest first."""
+    return [(_s(ref), int(score)) for ref, score in r.zrange(WAITING, 0, -1, withscores=True)]
 
 
 def waiting(r: redis.Redis) -> list[str]:
@@ -414,6 +416,16 @@ def withdrawn_after_done(r: redis.Redis, reference: str, *, outcome: str, now: i
     nothing left for the purge job). False when its facts are gone."""
     keys = [REQUEST.format(reference=reference), PERSONAL.format(reference=reference), DONE]
     return bool(_WITHDRAWN_AFTER(keys, [outcome, now, reference, PREFIX], client=r))
+
+
+def personal_kept_since(r: redis.Redis, reference: str) -> int | None:
+    """When a done request whose personal data is still kept was done (its place in DONE, which the purge job
+    goes by); None when its data is gone or was never kept after it ended."""
+    with r.pipeline(transaction=False) as pipe:
+        pipe.zscore(DONE, reference)
+        pipe.exists(PERSONAL.format(reference=reference))
+        done_at, kept = pipe.execute()
+    return int(done_at) if done_at is not None and kept else None
 
 
 def forget_personal(r: redis.Redis, references: list[str]) -> int:

@@ -95,6 +95,19 @@ def test_worklist_detail_and_an_attempt(app, staffed, new_context, page, sign_in
     page.wait_for_load_state()
     assert "Niet bereikt" in page.locator(".alert").inner_text()
     assert_accessible(page)
+    # A second attempt (of CALLBACK_MAX_ATTEMPTS, 3): before the last one the page says what "Niet bereikt" will
+    # do, next to it; the attempts are listed.
+    page.goto(f"/loket/terugbelverzoeken/{reference}")
+    assert page.locator("#hint-result-not_reached").count() == 0
+    page.check("#result-not_reached")
+    page.get_by_role("button", name="Opslaan").click()
+    page.wait_for_load_state()
+    page.goto(f"/loket/terugbelverzoeken/{reference}")
+    assert "Dit is de laatste poging" in page.locator("#hint-result-not_reached").inner_text()
+    assert "Niet bereikt (door u)" in page.locator("ol.attempts").inner_text()
+    assert page.get_by_role("link", name="Warm overdragen aan een organisatie").is_visible()
+    assert_accessible(page)
+    screenshot(page, "callback-detail-last-attempt")
 
 
 def test_handover_form_errors(page, sign_in, assert_accessible):

@@ -100,3 +100,51 @@ def test_a_notice_that_cannot_be_made_breaks_neither_intake_nor_release(create, 
     assert service.get_status(redis, receipt.reference).state == "open"
     assert create(now=MONDAY_10, phone="0633333333").status == "open"
     assert "on-duty notice for utrecht not created (NoticeContextError" in caplog.text
+
+
+def test_a_location_staffed_sooner_than_planned_gets_its_waiting_requests_at_once(create, redis, monkeypatch):
+    """Saturday's requests wait for Monday 09:00; a presence exception for this Saturday afternoon (added in the
+    directory) releases them now, with the on-duty notice. Another location, not staffed, keeps its plan."""
+    import dataclasses
+    from datetime import date, time
+
+    from routing.directory.model import Interval
+
+    pytest.importorskip("routing.notices.service")
+    waiting = create(now=SATURDAY)
+    elsewhere = create(now=SATURDAY, location="enschede")
+    planned = service.get_status(redis, elsewhere.reference).release
+    assert service.release_waiting(redis, now=at(2026, 11, 28, 14, 30)) == {}  # nobody there yet
+
+    location_for = service.location_for
+    utrecht = location_for("utrecht")
+    presence = dataclasses.replace(utrecht.presence, exceptions={**utrecht.presence.exceptions,
+                                                                 date(2026, 11, 28): (Interval(time(14), time(17)),)})
+    staffed = dataclasses.replace(utrecht, presence=presence)
+    monkeypatch.setattr(service, "location_for", lambda location_id: staffed if location_id == "utrecht"
+                        else location_for(location_id))
+
+    assert service.release_waiting(redis, now=at(2026, 11, 28, 14, 31)) == {"utrecht": 1}
+    assert service.get_status(redis, waiting.reference).state == "open"
+    after = service.get_status(redis, elsewhere.reference)
+    assert after.state == "waiting" and after.release == planned  # not due: not moved either
+    assert [n["context"]["count"] for n in _notices(redis) if n["kind"] == "callbacks_waiting"] == [1]
+
+
+def test_a_waiting_request_of_a_location_gone_from_the_directory_does_not_stop_the_release(create, redis,
+                                                                                           monkeypatch):
+    from routing.errors import NotFound
+
+    gone = create(now=SATURDAY, location="enschede")
+    waiting = create(now=SATURDAY)
+    location_for = service.location_for
+
+    def without_enschede(location_id):
+        if location_id == "enschede":
+            raise NotFound("gone")
+        return location_for(location_id)
+
+    monkeypatch.setattr(service, "location_for", without_enschede)
+    assert service.release_waiting(redis, now=at(2026, 12, 1, 10, 0)) == {"utrecht": 1}
+    assert service.get_status(redis, waiting.reference).state == "open"
+    assert service.get_status(redis, gone.reference).state == "waiting"  # the purge job expires it in time

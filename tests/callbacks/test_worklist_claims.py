@@ -1,5 +1,6 @@
 """The staff worklist as two colleagues meet it: who works on a request and since when, taking it over only
-on purpose, giving it back, forms that came too late, how a request ended, and the list's own details."""
+on purpose, giving it back, forms that came too late, how a request ended, handing over (the handover form,
+never an outcome), and the list's own details."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import re
 import pytest
 
 from callbacks.conftest import MONDAY_10, at
+from routing.auth.principal import Principal
 from routing.callbacks import service
+from routing.errors import ApiError
 from routing.privacy import audit
 
 LIST = "/loket/terugbelverzoeken"
@@ -137,14 +140,22 @@ def test_the_last_not_reached_says_the_attempts_ran_out_and_the_page_says_how_it
     assert "(1 poging)" in first
     page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert "Volgende poging" in page and "maandag 30 november, 12:00" in page
+    assert "Dit is de laatste poging" not in page
     client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"})
+    # Before the third: the page says that "Niet bereikt" now ends the request, next to that choice.
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert re.search(r'<label for="result-not_reached">Niet bereikt</label></div>\s*'
+                     r'<p class="hint choice__hint" id="hint-result-not_reached">Dit is de laatste poging: kiest u '
+                     r'Niet bereikt, dan stopt het verzoek.</p>', page)
+    assert re.search(r'value="not_reached" required\s+aria-describedby="hint-result-not_reached">', page)
     last = client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"},
                        follow_redirects=True).get_data(as_text=True)
     assert (f"{receipt.reference} is afgesloten: de inwoner is 3 keer niet bereikt. Er zijn geen pogingen meer."
             in last)
     ended = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert "Hoe het afliep" in ended and "Na het hoogste aantal pogingen niet bereikt" in ended
-    assert re.search(r"Laatste poging</dt><dd>Niet bereikt", ended)
+    attempts = re.search(r"Pogingen</dt>\s*<dd><ol class=\"attempts\">(.*?)</ol>", ended, re.S).group(1)
+    assert re.findall(r"<li>(.*?)</li>", attempts) == ["maandag 30 november, 10:00: Niet bereikt (door u)"] * 3
     assert "3 pogingen" in ended and "Hoe ging het?" not in ended
 
 
@@ -354,3 +365,126 @@ def test_a_request_stored_before_versions_were_counted_still_takes_its_forms(col
                          data={"result": "reached", "outcome": "helped", "updated": _version(page)})
     assert response.status_code == 302
     assert service.get_status(redis, receipt.reference).state == "done"
+
+
+def test_handing_over_is_the_handover_form_not_an_outcome(client, login, create, redis):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert 'value="handed_over"' not in page and "Warm overgedragen aan een partner" not in page
+    assert "Kies dan hier niets. Draag het verzoek over met de knop hieronder." in page
+    button = re.search(r'<a class="button button--secondary" href="([^"]+)">Warm overdragen aan een organisatie</a>',
+                       page)
+    assert button and f"callback={receipt.reference}" in button.group(1).replace("&amp;", "&")
+
+    # A form sent anyway (an old page, a crafted post) saves nothing and says what to do instead.
+    response = client.post(f"{LIST}/{receipt.reference}/poging",
+                           data={"result": "reached", "outcome": "handed_over", "updated": _version(page)})
+    refused = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Wilt u overdragen? Gebruik dan de knop Warm overdragen aan een organisatie." in refused
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "in_progress" and request.attempts == 0 and request.outcome is None
+
+
+def test_the_service_refuses_handed_over_without_a_handover(create, redis):
+    receipt = create(now=MONDAY_10)
+    principal = Principal(id="u-anna", kind="user", role="staff", locations=frozenset({"utrecht"}))
+    with pytest.raises(ApiError) as refused:
+        service.record_attempt(redis, receipt.reference, principal, "reached", "handed_over", now=MONDAY_10)
+    assert refused.value.status == 422 and "Er is niets opgeslagen." in refused.value.message
+    # The handover form's own path still closes it as handed over.
+    service.mark_handed_over(redis, receipt.reference, "OV-7KQ4", now=MONDAY_10)
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "done" and request.outcome == "handed_over" and request.handover == "OV-7KQ4"
+
+
+def test_wrong_number_says_it_ends_the_request_and_the_attempts_name_who_made_them(colleagues, create, redis):
+    receipt = create(now=MONDAY_10)
+    (anna, anna_email), (bert, _) = colleagues
+    page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert re.search(r'<label for="result-wrong_number">Verkeerd nummer</label></div>\s*<p class="hint choice__hint" '
+                     r'id="hint-result-wrong_number">Het verzoek stopt dan meteen. Er komt geen nieuwe poging.</p>', page)
+    assert "Pogingen</dt>" not in page and "Dit is de laatste poging" not in page
+    anna.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached", "updated": _version(page)})
+    seen = bert.get(f"{LIST}/{receipt.reference}")  # open again: Bert takes it
+    assert f"maandag 30 november, 10:00: Niet bereikt (door {anna_email})" in seen.get_data(as_text=True)
+    bert.post(f"{LIST}/{receipt.reference}/poging",
+              data={"result": "wrong_number", "updated": _version(seen.get_data(as_text=True))})
+    ended = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "Verkeerd nummer (door u)" in ended and f"Niet bereikt (door {anna_email})" in ended
+    # Kept with the request's facts: when, result and the employee's account id; never the number.
+    tries = redis.hget(f"ll:cb:{receipt.reference}", "tries").decode()
+    assert "wrong_number" in tries and "612345678" not in tries and anna_email not in tries
+
+
+def test_a_finished_request_says_when_its_number_is_deleted_not_that_it_is(client, login, create, redis):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "reached", "outcome": "helped"})
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    # Kept for the retention (30 days after it was done), not shown: the page says so, and until when.
+    assert ("U ziet het nummer niet meer: het verzoek is klaar. Het nummer, de naam en het bericht worden gewist "
+            "op woensdag 30 december.") in page
+    assert not re.search(r"Bellen naar</dt>\s*<dd>\s*gewist", page) and "tel:" not in page
+    service.purge_expired(redis, now=at(2026, 12, 30, 10, 1))
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert re.search(r"Bellen naar</dt>\s*<dd>\s*gewist\s*</dd>", page) and "worden gewist op" not in page
+
+
+def test_a_request_a_partner_took_over_says_the_partner_contacts_the_citizen(client, login, create, redis):
+    receipt = create(now=at(2026, 11, 28, 14, 0))  # Saturday: waiting
+    service.pass_to_partner(redis, receipt.reference, "OV-7KQ4", "svb", now=at(2026, 11, 28, 14, 0))
+    login(client, "staff", locations=("utrecht",))
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "U ziet het nummer niet: de organisatie die het verzoek overnam, neemt contact op met de inwoner." in page
+    assert not re.search(r"Bellen naar</dt>\s*<dd>\s*gewist", page)
+
+
+def test_a_form_saved_after_the_citizen_withdrew_says_so(colleagues, create, redis):
+    receipt = create(now=MONDAY_10)
+    (anna, _), (bert, _) = colleagues
+    page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)  # Anna has the page open...
+    service.withdraw(redis, receipt.reference, receipt.withdraw_token, now=MONDAY_10)  # ...the citizen withdraws
+    response = anna.post(f"{LIST}/{receipt.reference}/poging", data={"result": "reached", "outcome": "helped",
+                                                                    "updated": _version(page)})
+    refused = response.get_data(as_text=True)
+    assert response.status_code == 409 and "<h1>Niet opgeslagen</h1>" in refused
+    assert "De inwoner heeft het verzoek ingetrokken. U hoeft niet meer te bellen. Er is niets opgeslagen." in refused
+    assert "veranderd sinds" not in refused
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "withdrawn" and request.attempts == 0
+    # Giving it back from the same page: the same answer.
+    response = anna.post(f"{LIST}/{receipt.reference}/terugzetten", data={"updated": _version(page)})
+    assert "De inwoner heeft het verzoek ingetrokken." in response.get_data(as_text=True)
+
+
+def test_a_form_that_meets_a_finished_or_expired_request_names_how_it_ended(colleagues, create, redis):
+    finished, stale = create(now=MONDAY_10), create(now=MONDAY_10, phone="0687654321")
+    (anna, _), (bert, _) = colleagues
+    annas = anna.get(f"{LIST}/{finished.reference}").get_data(as_text=True)
+    anna.post(f"{LIST}/{finished.reference}/terugzetten", data={"updated": _version(annas)})
+    berts = bert.get(f"{LIST}/{finished.reference}").get_data(as_text=True)
+    bert.post(f"{LIST}/{finished.reference}/poging", data={"result": "wrong_number", "updated": _version(berts)})
+    response = bert.post(f"{LIST}/{finished.reference}/poging",
+                         data={"result": "not_reached", "updated": _version(berts)})
+    assert "Dit verzoek is al afgehandeld. U hoeft niet meer te bellen." in response.get_data(as_text=True)
+
+    page = anna.get(f"{LIST}/{stale.reference}").get_data(as_text=True)
+    service.purge_expired(redis, now=at(2026, 12, 14, 10, 1))  # CALLBACK_EXPIRE_AFTER (14 days) unpicked
+    response = anna.post(f"{LIST}/{stale.reference}/poging", data={"result": "not_reached",
+                                                                   "updated": _version(page)})
+    assert "Dit verzoek is verlopen: het wachtte te lang. U hoeft niet meer te bellen." in response.get_data(
+        as_text=True)
+
+
+def test_the_citizen_withdrawing_between_reading_and_saving_is_named_too(create, redis):
+    """Withdrawn before the attempt is written, with no form version that tells (as between the service reading
+    the request and writing the attempt): the store's script refuses the move, and the employee hears why."""
+    receipt = create(now=MONDAY_10)
+    anna = Principal(id="u-anna", kind="user", role="staff", locations=frozenset({"utrecht"}))
+    service.withdraw(redis, receipt.reference, receipt.withdraw_token, now=MONDAY_10)
+    with pytest.raises(ApiError) as refused:
+        service.record_attempt(redis, receipt.reference, anna, "not_reached", now=MONDAY_10)
+    assert refused.value.status == 409
+    assert refused.value.message.startswith("De inwoner heeft het verzoek ingetrokken. U hoeft niet meer te bellen.")
