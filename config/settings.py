@@ -118,6 +118,10 @@ class Base:
             "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL"),
             # Proxies in front of the app whose X-Forwarded-* headers are trusted (client IP for limits).
             "TRUSTED_PROXY_HOPS": env_int("TRUSTED_PROXY_HOPS", 0),
+            # Bytes a request body may have; more is refused with 413 before it is read (`http.refuse_large_body`).
+            # Real bodies (a form, an API call, a Twilio webhook with a 1600-character SMS) are a few KiB; the
+            # limit keeps anyone from making a worker read and parse megabytes, also where no login is needed.
+            "MAX_CONTENT_LENGTH": env_int("MAX_CONTENT_LENGTH", 64 * 1024, minimum=1024),
             "DIRECTORY_PATH": _env("DIRECTORY_PATH", str(PROJECT_ROOT / "config" / "directory")),
             # How often (seconds) a process checks the directory files for changes; 0 = only at start.
             "DIRECTORY_RELOAD_SECONDS": env_int("DIRECTORY_RELOAD_SECONDS", 10),
