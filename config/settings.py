@@ -187,10 +187,28 @@ class Base:
 class Development(Base):
     ENV_NAME = "development"
 
+    def values(self) -> dict[str, Any]:
+        values = super().values()
+        # Only the web process and workers may fall back to LOCAL_REDIS_URL (`guessed_redis_problem`).
+        values["REDIS_URL_GUESSED"] = _env("REDIS_URL") is None and values["REDIS_URL"] == LOCAL_REDIS_URL
+        return values
+
     def default_redis_url(self) -> str:
         # `flask --app routing users add ...` in this checkout reaches the Redis `make run` started, not a
         # Redis that runs on this machine for something else.
         return f"unix://{EMBEDDED_REDIS_SOCKET}" if EMBEDDED_REDIS_SOCKET.is_socket() else LOCAL_REDIS_URL
+
+
+def guessed_redis_problem(config: dict[str, Any]) -> str | None:
+    """Why an operator command must not use the Redis development fell back to, or None.
+
+    Development without REDIS_URL and without `make run`'s embedded Redis falls back to LOCAL_REDIS_URL, so a
+    web process or worker started by hand still finds a Redis. An operator command there would write accounts
+    and keys into whatever Redis runs on this machine for something else: it asks for a Redis instead."""
+    if not config.get("REDIS_URL_GUESSED") or config.get("REDIS_URL") != LOCAL_REDIS_URL:
+        return None  # set in the environment, the embedded Redis, or one the app was given (tests)
+    return (f"no Redis: start `make run` in this checkout (its Redis is {EMBEDDED_REDIS_SOCKET}) or set "
+            f"REDIS_URL; this command does not guess {LOCAL_REDIS_URL}")
 
 
 class Testing(Base):

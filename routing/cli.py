@@ -1,7 +1,8 @@
 """What every operator command that uses Redis has in common (`flask --app routing users|apikeys|keys|audit`).
 
-A Redis that does not answer is the operator's to fix (start it, check REDIS_URL), not a bug: the command
-says so in one line and exits with 1, instead of redis-py's traceback.
+In development it uses the Redis of `make run` in this checkout or REDIS_URL, never a guessed one. A Redis that
+does not answer is the operator's to fix (start it, check REDIS_URL), not a bug: the command says so in one
+line and exits with 1, instead of redis-py's traceback.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 from flask import current_app
+from flask.cli import ScriptInfo
 
+from config import settings
 from routing.errors import REDIS_DOWN
 
 
@@ -25,9 +28,14 @@ def redacted(url: str) -> str:
 
 
 class RedisCommand(click.Command):
-    """A command that reads or writes Redis."""
+    """A command that reads or writes Redis: only one it was told about (`settings.guessed_redis_problem`)."""
 
     def invoke(self, ctx: click.Context):
+        if not current_app:  # a plugin command (`keys rotate`): Flask has not loaded the app for it
+            ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
+        problem = settings.guessed_redis_problem(current_app.config)
+        if problem:
+            raise click.ClickException(problem)
         try:
             return super().invoke(ctx)
         except REDIS_DOWN as error:

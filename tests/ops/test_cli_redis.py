@@ -76,3 +76,42 @@ def test_audit_export_since_epoch_seconds_and_1970_still_work(app, redis):
         assert result.exit_code == 0, result.output
         assert [json.loads(line)["name"] for line in result.stdout.splitlines() if line.startswith("{")] == [
             "callback.view"]
+
+
+@pytest.fixture
+def development_without_redis(monkeypatch, tmp_path):
+    """Development, no REDIS_URL, and no `make run` in this checkout (its socket absent)."""
+    from config import settings
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setattr(settings, "EMBEDDED_REDIS_SOCKET", tmp_path / "redis.sock")
+    application = create_app({"LOKETLIJN_ENV": "development"})
+    with application.app_context():
+        yield application
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_in_development_a_command_never_guesses_a_redis(development_without_redis, args):
+    result = development_without_redis.test_cli_runner().invoke(args=args, input="a-long-enough-password\n")
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith("Error: no Redis: start `make run` in this checkout"), \
+        result.output
+    assert "or set REDIS_URL" in errors[0] and "Traceback" not in result.output
+
+
+def test_the_web_process_and_key_generation_keep_working_without_a_redis_url(development_without_redis):
+    # The web (or a worker) started by hand in development still falls back to the machine's Redis.
+    from config import settings
+
+    assert development_without_redis.config["REDIS_URL"] == settings.LOCAL_REDIS_URL
+    assert development_without_redis.test_client().get("/healthz").status_code == 200
+    assert development_without_redis.test_cli_runner().invoke(args=["keys", "generate"]).exit_code == 0
+
+
+def test_a_redis_url_set_in_development_is_used_as_given(monkeypatch, development_without_redis):
+    monkeypatch.setenv("REDIS_URL", UNREACHABLE)
+    application = create_app({"LOKETLIJN_ENV": "development"})
+    with application.app_context():
+        result = application.test_cli_runner().invoke(args=["users", "list"])
+    assert "Error: Redis at redis://:***@127.0.0.1:1/0 does not answer" in result.output  # no "no Redis"
