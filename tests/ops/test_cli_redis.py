@@ -33,15 +33,21 @@ def unreachable_app():
         yield application
 
 
-@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
-def test_every_command_says_in_one_line_that_redis_does_not_answer(unreachable_app, args):
-    result = unreachable_app.test_cli_runner().invoke(args=args, input="a-long-enough-password\n")
+def the_one_error(application, args: list[str]) -> str:
+    """Run a command that must fail in one line (exit 1, no traceback); that line."""
+    result = application.test_cli_runner().invoke(args=args, input="a-long-enough-password\n")
     assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit)  # handled, not a crash
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output  # handled, not a crash
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, result.output
-    assert errors[0].startswith("Error: Redis at redis://:***@127.0.0.1:1/0 does not answer: ")
-    assert "Traceback" not in result.output and "s3cret" not in result.output
+    return errors[0]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_every_command_says_in_one_line_that_redis_does_not_answer(unreachable_app, args):
+    error = the_one_error(unreachable_app, args)
+    assert error.startswith("Error: Redis at redis://:***@127.0.0.1:1/0 does not answer: ")
+    assert "s3cret" not in error
 
 
 def test_making_a_key_needs_no_redis(unreachable_app):
@@ -92,12 +98,8 @@ def development_without_redis(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
 def test_in_development_a_command_never_guesses_a_redis(development_without_redis, args):
-    result = development_without_redis.test_cli_runner().invoke(args=args, input="a-long-enough-password\n")
-    assert result.exit_code == 1, result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1 and errors[0].startswith("Error: no Redis: start `make run` in this checkout"), \
-        result.output
-    assert "or set REDIS_URL" in errors[0] and "Traceback" not in result.output
+    error = the_one_error(development_without_redis, args)
+    assert error.startswith("Error: no Redis: start `make run` in this checkout") and "or set REDIS_URL" in error
 
 
 def test_the_web_process_and_key_generation_keep_working_without_a_redis_url(development_without_redis):
