@@ -121,7 +121,7 @@ def apikeys() -> None:
 def create_key(name: str, role: str, locations: tuple[str, ...], partner: str | None) -> None:
     try:
         key, record = service.create_api_key(get_redis(), name, role, list(locations), partner)
-    except service.ScopeError as error:
+    except (service.KeyNameError, service.ScopeError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(key)
     click.echo(f"key id {record['id']} ({record['role']}); store it now, it is not shown again", err=True)
