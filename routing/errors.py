@@ -79,6 +79,9 @@ def json_error(status: int, message: str, errors: dict[str, list[str]] | None = 
         body["errors"] = errors
     response = jsonify(body)
     response.status_code = status
+    if status == 401:
+        # RFC 9110 asks every 401 to name the scheme it wants: API clients and Prometheus send a Bearer key.
+        response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 
