@@ -118,6 +118,10 @@ class Base:
             "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL"),
             # Proxies in front of the app whose X-Forwarded-* headers are trusted (client IP for limits).
             "TRUSTED_PROXY_HOPS": env_int("TRUSTED_PROXY_HOPS", 0),
+            # Bytes a request body may have; more is refused with 413 before it is read (`http.refuse_large_body`).
+            # Real bodies (a form, an API call, a Twilio webhook with a 1600-character SMS) are a few KiB; the
+            # limit keeps anyone from making a worker read and parse megabytes, also where no login is needed.
+            "MAX_CONTENT_LENGTH": env_int("MAX_CONTENT_LENGTH", 64 * 1024, minimum=1024),
             "DIRECTORY_PATH": _env("DIRECTORY_PATH", str(PROJECT_ROOT / "config" / "directory")),
             # How often (seconds) a process checks the directory files for changes; 0 = only at start.
             "DIRECTORY_RELOAD_SECONDS": env_int("DIRECTORY_RELOAD_SECONDS", 10),
@@ -183,10 +187,28 @@ class Base:
 class Development(Base):
     ENV_NAME = "development"
 
+    def values(self) -> dict[str, Any]:
+        values = super().values()
+        # Only the web process and workers may fall back to LOCAL_REDIS_URL (`guessed_redis_problem`).
+        values["REDIS_URL_GUESSED"] = _env("REDIS_URL") is None and values["REDIS_URL"] == LOCAL_REDIS_URL
+        return values
+
     def default_redis_url(self) -> str:
         # `flask --app routing users add ...` in this checkout reaches the Redis `make run` started, not a
         # Redis that runs on this machine for something else.
         return f"unix://{EMBEDDED_REDIS_SOCKET}" if EMBEDDED_REDIS_SOCKET.is_socket() else LOCAL_REDIS_URL
+
+
+def guessed_redis_problem(config: dict[str, Any]) -> str | None:
+    """Why an operator command must not use the Redis development fell back to, or None.
+
+    Development without REDIS_URL and without `make run`'s embedded Redis falls back to LOCAL_REDIS_URL, so a
+    web process or worker started by hand still finds a Redis. An operator command there would write accounts
+    and keys into whatever Redis runs on this machine for something else: it asks for a Redis instead."""
+    if not config.get("REDIS_URL_GUESSED") or config.get("REDIS_URL") != LOCAL_REDIS_URL:
+        return None  # set in the environment, the embedded Redis, or one the app was given (tests)
+    return (f"no Redis: start `make run` in this checkout (its Redis is {EMBEDDED_REDIS_SOCKET}) or set "
+            f"REDIS_URL; this command does not guess {LOCAL_REDIS_URL}")
 
 
 class Testing(Base):

@@ -48,6 +48,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for name in FEATURES:
         importlib.import_module(name).init_app(app)
     app.before_request(_fresh_request_state)
+    # Before every blueprint's hooks and view (authentication, limits, parsing). The CSRF check, an earlier
+    # app hook, reads the form: werkzeug refuses a body it is told is too long there without reading it.
+    app.before_request(http.refuse_large_body)
     app.after_request(http.security_headers)  # after every feature's own (app hooks run after blueprints')
     # After flask-smorest, whose own handler answers every HTTP error in JSON, pages included.
     errors.init_app(app)

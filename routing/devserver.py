@@ -31,12 +31,12 @@ import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from dotenv import dotenv_values
 
 from config import settings
+from routing.cli import redacted
 
 ROOT = Path(__file__).resolve().parent.parent
 # SIGHUP: the terminal was closed. honcho is told SIGTERM then (it has no handler for SIGHUP).
@@ -212,16 +212,6 @@ def load_environment(environ: Mapping[str, str], env_file: Path) -> dict[str, st
     """The process environment over the .env file: explicitly set variables win."""
     from_file = dotenv_values(env_file) if env_file.is_file() else {}
     return {**{name: value for name, value in from_file.items() if value is not None}, **environ}
-
-
-def redacted(url: str) -> str:
-    """A Redis URL fit for the terminal: without its password."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    user = f"{parts.username}:" if parts.username else ":"
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}***@{host}"))
 
 
 def listen_address(env: Mapping[str, str]) -> tuple[str, int] | None:

@@ -79,6 +79,9 @@ def json_error(status: int, message: str, errors: dict[str, list[str]] | None = 
         body["errors"] = errors
     response = jsonify(body)
     response.status_code = status
+    if status == 401:
+        # RFC 9110 asks every 401 to name the scheme it wants: API clients and Prometheus send a Bearer key.
+        response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 
@@ -94,6 +97,7 @@ def page_title(status: int) -> str:
         401: _("Log eerst in"),
         403: _("Geen toegang"),
         404: _("Pagina niet gevonden"),
+        413: _("Te veel tekst"),
         429: _("Te veel pogingen"),
         503: _("Even niet beschikbaar"),
     }
@@ -111,7 +115,7 @@ def default_message(status: int) -> str:
         403: _("U mag deze pagina niet bekijken."),
         404: _("Deze pagina bestaat niet (meer)."),
         405: _("Dit kan zo niet."),
-        413: _("Wat u stuurde is te groot."),
+        413: _("Wat u stuurde is te groot. Maak uw tekst korter en probeer het opnieuw."),
         415: _("Stuur de gegevens als JSON."),
         422: _("Niet alle gegevens zijn goed ingevuld."),
         429: _("U probeerde het te vaak. Wacht even en probeer het dan opnieuw."),

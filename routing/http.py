@@ -4,6 +4,7 @@ token in their address (`private`, and every JSON API answer); and absolute link
 from __future__ import annotations
 
 from flask import Response, current_app, has_request_context, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 
 def private(response: Response) -> Response:
@@ -37,6 +38,16 @@ def security_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+def refuse_large_body() -> None:
+    """A body over MAX_CONTENT_LENGTH is refused (413, in the one error shape or as a page) before the view and
+    its blueprint's hooks run: werkzeug alone would refuse it only once something reads it, after the
+    authentication and limits had done their work (or never, for a view that reads no body). A chunked body,
+    which states no length, is stopped by werkzeug when it is read past the limit."""
+    limit = request.max_content_length
+    if limit is not None and request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
 
 
 def base_url() -> str:

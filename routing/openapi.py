@@ -1,5 +1,6 @@
 """What /api/v1/openapi.json says beyond each view's own schemas: how to authenticate, and the errors
-every operation can answer with (all in the one JSON error shape). And the Blueprint every JSON feature uses,
+every operation can answer with (all in the one JSON error shape; 401 with WWW-Authenticate, 503 with
+Retry-After). And the Blueprint every JSON feature uses,
 so every body is parsed the same way, and one that is not JSON is refused the same way (415)."""
 
 from __future__ import annotations
@@ -28,9 +29,23 @@ ERRORS = {
     "404": "No such location, partner or reference (or not one this key may see).",
     "429": "Too many requests; try again later.",
 }
-# Methods whose body must be JSON (`json_only`); their operations document 415.
+# Redis (or, for the directory, a loaded directory) not there: every operation needs one or the other.
+UNAVAILABLE = ("Temporarily unavailable (Redis does not answer, or no directory is loaded); nothing was "
+               "stored. Try again after Retry-After seconds.")
+# Methods whose body must be JSON (`json_only`); their operations document 400, 413 and 415.
 BODY_METHODS = ("post", "put", "patch")
-NOT_JSON = "The body is not JSON; nothing was stored."
+BODY_ERRORS = {
+    "400": "The body is not valid JSON (a bracket, comma or quote); nothing was stored.",
+    "413": "The body is larger than the service takes (MAX_CONTENT_LENGTH, 64 KiB by default); nothing was read.",
+    "415": "The body is not JSON; nothing was stored.",
+}
+HEADERS = {
+    # Every 401 says how to authenticate (routing.errors.json_error).
+    "401": {"WWW-Authenticate": {"description": "Bearer: send an API key as `Authorization: Bearer <key>`.",
+                                 "schema": {"type": "string", "example": "Bearer"}}},
+    "503": {"Retry-After": {"description": "Seconds after which to try again.",
+                            "schema": {"type": "integer", "example": 60}}},
+}
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -54,12 +69,17 @@ class CommonResponses(BasePlugin):
                 if (public and status in ("401", "403")) or status in documented:
                     continue
                 responses[int(status)] = _error(description)
-            if method in BODY_METHODS and "415" not in documented:
-                responses[415] = _error(NOT_JSON)
+            for status, description in BODY_ERRORS.items() if method in BODY_METHODS else ():
+                if status not in documented:
+                    responses[int(status)] = _error(description)
+            if "503" not in documented:
+                responses[503] = _error(UNAVAILABLE)
             for status, response in responses.items():
                 # A view's own alt_response(4xx, description=...) answers in the same shape too.
-                if str(status).startswith("4") and isinstance(response, dict) and "$ref" not in response:
+                if str(status)[0] in "45" and isinstance(response, dict) and "$ref" not in response:
                     response.setdefault("content", _error("")["content"])
+                    if str(status) in HEADERS:
+                        response.setdefault("headers", HEADERS[str(status)])
 
 
 class Parser(FlaskParser):

@@ -221,7 +221,7 @@ def api_key(app) -> Callable[..., dict[str, str]]:
 
     def make(role: str = "staff", locations: tuple[str, ...] = ("amsterdam-centrum",),
              partner: str | None = None) -> dict[str, str]:
-        key, _ = service.create_api_key(get_redis(), f"test-{role}", role,
+        key, _ = service.create_api_key(get_redis(), f"test-{role}-{next(_counter)}", role,
                                         list(locations) if role in ("staff", "kiosk") else [],
                                         partner if role == "partner" else None)
         return {"Authorization": f"Bearer {key}"}

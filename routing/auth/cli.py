@@ -8,6 +8,7 @@ import click
 
 from routing.auth import service
 from routing.auth.principal import KEY_ONLY_ROLES, PERSON_ROLES, ROLES, key_only_role_message
+from routing.cli import RedisGroup
 from routing.extensions import get_redis
 from routing.store import users as store
 
@@ -55,7 +56,7 @@ def scope_options(role_type: click.Choice):
     return decorate
 
 
-@click.group(help="Manage staff, partner, coordinator and admin accounts.")
+@click.group(cls=RedisGroup, help="Manage staff, partner, coordinator and admin accounts.")
 def users() -> None:
     pass
 
@@ -109,7 +110,7 @@ def demo_users() -> None:
         click.echo(f"  {role:<12} {email:<32} password: {DEMO_PASSWORD}")
 
 
-@click.group(help="Manage API keys for kiosks, portals and integrations.")
+@click.group(cls=RedisGroup, help="Manage API keys for kiosks, portals and integrations.")
 def apikeys() -> None:
     pass
 
@@ -120,7 +121,7 @@ def apikeys() -> None:
 def create_key(name: str, role: str, locations: tuple[str, ...], partner: str | None) -> None:
     try:
         key, record = service.create_api_key(get_redis(), name, role, list(locations), partner)
-    except service.ScopeError as error:
+    except (service.KeyNameError, service.ScopeError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(key)
     click.echo(f"key id {record['id']} ({record['role']}); store it now, it is not shown again", err=True)

@@ -32,6 +32,10 @@ class ScopeError(ValueError):
     """A role, location or partner that does not fit together or does not exist."""
 
 
+class KeyNameError(ValueError):
+    """An API key name that is empty or already names a live key: `apikeys list` could not tell them apart."""
+
+
 def _known_ids() -> tuple[set[str], set[str]] | None:
     """Location and partner ids of the loaded directory, when there is one."""
     try:
@@ -168,7 +172,17 @@ def key_digest(key: str) -> str:
 
 def create_api_key(r: redis.Redis, name: str, role: str, locations: list[str],
                    partner: str | None = None) -> tuple[str, dict[str, Any]]:
+    """A new key and its record. Its name is what tells it apart in `apikeys list` (where it is used, for
+    whom): required, and not that of a live key, whatever the case or surrounding spaces."""
     check_scope(role, locations, partner)
+    name = " ".join(name.split())
+    if not name:
+        raise KeyNameError("give the key a name that says where or for whom it is used, e.g. kiosk-utrecht-hal")
+    taken = next((record for record in store.list_api_keys(r)
+                  if str(record.get("name", "")).casefold() == name.casefold()), None)
+    if taken is not None:
+        raise KeyNameError(f"the key {taken['id']} is already named {taken['name']!r}; choose another name, or "
+                           f"revoke that key first (`apikeys revoke {taken['id']}`)")
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     record = {"id": uuid.uuid4().hex[:12], "name": name, "role": role, "locations": locations,
               "partner": partner}

@@ -93,6 +93,7 @@ class Withdraw(MethodView):
 
     @blp.arguments(schemas.WithdrawIn())
     @blp.response(200, schemas.CallbackStatus)
+    @blp.alt_response(409, description="Already withdrawn, or finished (called back, expired): nothing changes.")
     def post(self, data: dict, reference: str):
         """Withdraw with the token from the confirmation; the personal fields are deleted at once."""
         return _status_body(service.withdraw(get_redis(), reference, data["token"]))

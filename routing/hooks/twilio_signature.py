@@ -12,6 +12,10 @@ from functools import wraps
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
 
+from routing.errors import REDIS_DOWN
+from routing.extensions import get_redis
+from routing.store import webhooks
+
 log = logging.getLogger(__name__)
 
 
@@ -32,6 +36,16 @@ def is_valid_twilio_request() -> bool:
     return RequestValidator(token).validate(signed_url(), request.form, signature)
 
 
+def _count_refusal() -> None:
+    """One more refusal for /metrics (loketlijn_twilio_webhooks_refused_total), under the hook's name: the part
+    of the path after /hooks/twilio/ (voice/keuze counts as voice). The answer stays 403 while Redis is down."""
+    hook = request.path.removeprefix("/hooks/twilio/").partition("/")[0]
+    try:
+        webhooks.count_refused(get_redis(), hook)
+    except REDIS_DOWN:
+        pass  # the warning above is logged anyway; the count is only missing this one
+
+
 def twilio_signed(view):
     """Decorator for Twilio webhook views: 403 unless the signature is valid."""
 
@@ -42,6 +56,7 @@ def twilio_signed(view):
             log.warning("Twilio webhook refused: %s (checked against %s)",
                         "no TWILIO_AUTH_TOKEN set" if not current_app.config.get("TWILIO_AUTH_TOKEN")
                         else "signature does not match", signed_url())
+            _count_refusal()
             abort(403)
         return view(*args, **kwargs)
 

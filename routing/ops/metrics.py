@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import redis
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 from rq import Queue, Worker
 from rq.worker import WorkerStatus
@@ -22,9 +22,12 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 from routing.callbacks import figures as callback_figures
 from routing.directory.schedule import TZ
 from routing.errors import REDIS_DOWN
+from routing.handovers.model import OPEN_STATUSES as OPEN_HANDOVER_STATUSES
 from routing.store import callbacks as callback_store
+from routing.store import handovers as handover_store
 from routing.store import notices as notice_store
 from routing.store import scheduler as scheduler_store
+from routing.store import webhooks as webhook_store
 from workers import queues
 
 # rq keeps a killed worker's key until worker_ttl + 60 s after its last heartbeat (longer when it was busy);
@@ -96,6 +99,15 @@ class RedisCollector(Collector):
             value=overdue)
 
         yield from _callbacks(r, now)
+        yield from _handovers(r, now)
+
+        refused = CounterMetricFamily(
+            "loketlijn_twilio_webhooks_refused", "Twilio webhook requests refused (403) because their "
+            "X-Twilio-Signature did not match, per hook: a rise after a change usually means PUBLIC_BASE_URL or "
+            "TWILIO_AUTH_TOKEN is wrong, and citizens' texts and calls are not taken in", labels=["hook"])
+        for hook, count in webhook_store.refused_counts(r).items():
+            refused.add_metric([hook], count)
+        yield refused
 
         beat = scheduler_store.last_beat(r)
         yield GaugeMetricFamily(
@@ -130,6 +142,20 @@ def _callbacks(r: redis.Redis, now: datetime) -> Iterator[GaugeMetricFamily]:
     for labels, count in sorted(counts.items()):
         today.add_metric(list(labels), count)
     yield today
+
+
+def _handovers(r: redis.Redis, now: datetime) -> Iterator[GaugeMetricFamily]:
+    """Open handovers per partner, and how many of them are past their deadline (anonymous counts)."""
+    open_ = GaugeMetricFamily("loketlijn_handovers_open", "Open warm handovers per partner (sent, opened or in "
+                              "progress; a partner without any is not listed)", labels=["partner"])
+    overdue = GaugeMetricFamily("loketlijn_handovers_overdue", "Open warm handovers per partner whose deadline "
+                                "day (Europe/Amsterdam) is over", labels=["partner"])
+    today = now.astimezone(TZ).date().isoformat()
+    for partner, (count, late) in sorted(handover_store.open_per_partner(r, today, OPEN_HANDOVER_STATUSES).items()):
+        open_.add_metric([partner], count)
+        overdue.add_metric([partner], late)
+    yield open_
+    yield overdue
 
 
 class DirectoryCollector(Collector):

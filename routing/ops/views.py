@@ -74,4 +74,5 @@ def metrics():
 
         registry = current_app.extensions["metrics_registry"] = registry_for(
             get_redis, lambda: current_app.extensions.get(DIRECTORY_EXTENSION))
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: CONTENT_TYPE_LATEST already names its charset, which mimetype= adds again.
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import click
 from flask import Flask, request
 
+from routing.cli import RedisGroup
 from routing.privacy import crypto, trace
 from routing.privacy.rotate import rotate
 
 
-@click.group(help="Encryption keys for personal fields.")
+@click.group(cls=RedisGroup, help="Encryption keys for personal fields.")
 def keys() -> None:
     pass
 
 
-@keys.command("generate", help="Print a new key; put it first in ENCRYPTION_KEYS, then run `keys rotate`.")
+@keys.command("generate", cls=click.Command,  # needs no Redis (nor any other setting)
+              help="Print a new key; put it first in ENCRYPTION_KEYS, then run `keys rotate`.")
 def generate() -> None:
     click.echo(crypto.generate_key())
 

@@ -10,6 +10,7 @@ import click
 import redis
 from flask.cli import with_appcontext
 
+from routing.cli import RedisCommand
 from routing.extensions import get_redis
 from routing.privacy import crypto
 from routing.store import encrypted
@@ -37,7 +38,7 @@ def rotate_all(r: redis.Redis, progress=None) -> dict[str, int]:
     return counts
 
 
-@click.command("rotate", help="Re-encrypt all personal fields with the first key in ENCRYPTION_KEYS.")
+@click.command("rotate", cls=RedisCommand, help="Re-encrypt all personal fields with the first key in ENCRYPTION_KEYS.")
 @with_appcontext
 def rotate() -> None:
     def bar(items):

@@ -71,6 +71,29 @@ if redis.call('HGET', KEYS[1], 'next_claim') == ARGV[1] then redis.call('HDEL', 
 """)
 
 
+# Per partner: its open handovers (in OPEN, with an open status) and how many of those are past their deadline
+# (an ISO date before today, Europe/Amsterdam), for /metrics: anonymous counts, one round trip.
+# KEYS: OPEN; ARGV: HANDOVER without its ref, today, open statuses... Returns partner, open, overdue, ...
+_OPEN_PER_PARTNER = lua("""
+local open = {}
+for i = 3, #ARGV do open[ARGV[i]] = true end
+local counts, order = {}, {}
+for _, ref in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local facts = redis.call('HMGET', ARGV[1] .. ref, 'partner', 'status', 'deadline')
+  if facts[1] and open[facts[2]] then
+    if not counts[facts[1]] then counts[facts[1]] = {0, 0}; table.insert(order, facts[1]) end
+    counts[facts[1]][1] = counts[facts[1]][1] + 1
+    if facts[3] and facts[3] < ARGV[2] then counts[facts[1]][2] = counts[facts[1]][2] + 1 end
+  end
+end
+local out = {}
+for _, partner in ipairs(order) do
+  table.insert(out, partner); table.insert(out, counts[partner][1]); table.insert(out, counts[partner][2])
+end
+return out
+""")
+
+
 def claim_follow_up(r: redis.Redis, ref: str, claim: str, done_status: str) -> bool:
     return bool(_CLAIM_FOLLOW_UP([HANDOVER.format(ref=ref)], [claim, done_status], client=r))
 
@@ -219,6 +242,13 @@ def recent_refs(r: redis.Redis, *, locations: Iterable[str] = (), partner: str |
         results = pipe.execute()
     scored = sorted((item for result in results for item in result), key=lambda item: -item[1])
     return [ref.decode() for ref, _ in scored[:limit]]
+
+
+def open_per_partner(r: redis.Redis, today: str, open_statuses: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """{partner: (open, overdue)} for the partners with open handovers; `today` an ISO date (Europe/Amsterdam).
+    Counted inside Redis: a scrape reads a few numbers, not every open handover."""
+    flat = _OPEN_PER_PARTNER([OPEN], [HANDOVER.format(ref=""), today, *open_statuses], client=r)
+    return {flat[i].decode(): (int(flat[i + 1]), int(flat[i + 2])) for i in range(0, len(flat), 3)}
 
 
 def open_refs(r: redis.Redis, due_by: float = float("inf")) -> list[str]:

@@ -64,3 +64,40 @@ def test_every_json_api_refuses_a_form_body_with_415_and_stores_nothing(client, 
         assert response.get_json() == {"code": 415, "status": "Unsupported Media Type",
                                        "message": "Stuur de gegevens als JSON."}, (path, method)
     assert set(redis.keys("*")) == keys_before
+
+
+ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
+
+
+def test_the_document_names_every_error_an_operation_can_answer(client):
+    """400 (not valid JSON) and 413 (too large) where a body is read; 503 with Retry-After everywhere (Redis);
+    401 with WWW-Authenticate; 409 when a withdrawal comes too late."""
+    spec = client.get("/api/v1/openapi.json").json
+    for path, method, operation in _operations(spec):
+        responses = operation["responses"]
+        expected = {"503"} | ({"400", "413", "415"} if method in BODY_METHODS else set())
+        assert expected <= set(responses), (path, method)
+        for status in expected:
+            assert responses[status]["content"]["application/json"]["schema"] == ERROR_SCHEMA, (path, method)
+        assert set(responses["503"]["headers"]) == {"Retry-After"}, (path, method)
+        if operation["security"]:
+            assert set(responses["401"]["headers"]) == {"WWW-Authenticate"}, (path, method)
+    withdraw = spec["paths"]["/api/v1/callbacks/{reference}/withdraw"]["post"]["responses"]
+    assert "already withdrawn" in withdraw["409"]["description"].lower()
+    assert withdraw["409"]["content"]["application/json"]["schema"] == ERROR_SCHEMA
+
+
+def test_a_401_says_to_send_a_bearer_key(client):
+    for response in (client.get("/api/v1/locations"), client.get("/api/v1/callbacks/TB-0000"),
+                     client.get("/api/v1/locations", headers={"Authorization": "Bearer ll_not-a-key"})):
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert response.get_json()["code"] == 401
+    # A page that asks to log in is no HTTP authentication challenge.
+    assert "WWW-Authenticate" not in client.get("/loket/terugbelverzoeken").headers
+
+
+def test_a_body_that_is_not_json_at_all_is_400_as_documented(client):
+    response = client.post("/api/v1/callbacks/TB-0000/withdraw", data="{not json",
+                           content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["code"] == 400

@@ -110,3 +110,24 @@ def test_apikeys_list_without_keys_says_so_on_stderr(app):
     result = app.test_cli_runner().invoke(args=["apikeys", "list"])
     assert result.exit_code == 0 and result.stdout == ""
     assert "No API keys yet" in result.stderr
+
+
+def test_apikeys_create_needs_a_name_that_tells_the_key_apart(app, redis):
+    runner = app.test_cli_runner()
+    for empty in ("", "   "):
+        result = runner.invoke(args=["apikeys", "create", empty, "--role", "coordinator"])
+        one_line_error(result, "give the key a name")
+        assert service.API_KEY_PREFIX not in result.output  # no key printed
+    assert store.list_api_keys(redis) == []
+
+    first = runner.invoke(args=["apikeys", "create", "kiosk-hal", "--role", "kiosk", "--location", "utrecht"])
+    assert first.exit_code == 0, first.output
+    key_id = first.stderr.split("key id ")[1].split()[0]
+    # The same name again, in other case or with spaces around it: refused, naming the key that has it.
+    again = runner.invoke(args=["apikeys", "create", " Kiosk-Hal ", "--role", "kiosk", "--location", "utrecht"])
+    one_line_error(again, key_id, "'kiosk-hal'", f"apikeys revoke {key_id}")
+    assert [record["name"] for record in store.list_api_keys(redis)] == ["kiosk-hal"]
+    # Once that key is revoked, its name is free again.
+    assert runner.invoke(args=["apikeys", "revoke", key_id]).exit_code == 0
+    reused = runner.invoke(args=["apikeys", "create", "kiosk-hal", "--role", "kiosk", "--location", "utrecht"])
+    assert reused.exit_code == 0, reused.output

@@ -197,3 +197,71 @@ def test_the_callback_queue_per_location_and_todays_counts(app, redis):
     assert samples['loketlijn_callbacks_today{channel="web",location="enschede",outcome="received"}'] == 1
     assert samples['loketlijn_callbacks_today{channel="api",location="enschede",outcome="received"}'] == 1
     assert samples['loketlijn_callbacks_today{channel="api",location="utrecht",outcome="received"}'] == 1  # Monday's
+
+
+def test_the_content_type_names_its_charset_once(client):
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    response = client.get("/metrics", headers=SCRAPE)
+    assert response.headers["Content-Type"] == CONTENT_TYPE_LATEST
+    assert response.headers["Content-Type"].count("charset") == 1
+
+
+def test_open_and_overdue_handovers_per_partner(app, redis):
+    from routing.auth.principal import Principal
+    from routing.directory.schedule import TZ
+    from routing.handovers import service
+
+    staff = Principal(id="s1", kind="user", role="staff", locations=frozenset({"amsterdam-centrum"}),
+                      email="s@example.org")
+    monday, thursday = datetime(2026, 11, 30, 10, 0, tzinfo=TZ), datetime(2026, 12, 3, 10, 0, tzinfo=TZ)
+
+    def hand_over(partner: str, now: datetime):
+        data = {"location": "amsterdam-centrum", "partner": partner, "phone": "06 12345678", "name": "mevrouw X",
+                "note": "Vraag", "urgency": "normal", "consent": True}
+        [handover] = service.create(redis, staff, data, now)
+        return handover
+
+    hand_over("uwv", monday)  # deadline Wednesday: overdue on Thursday
+    hand_over("uwv", thursday)
+    finished = hand_over("uwv", monday)
+    service.record_outcome(redis, finished, "solved", "p1", thursday)  # finished: no longer counted
+    hand_over("toeslagen", monday - timedelta(days=7))
+    service.record_outcome(redis, hand_over("belastingdienst", monday), "solved", "p1", monday)
+
+    collector = metrics.RedisCollector(lambda: redis, clock=lambda: thursday)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    body = generate_latest(registry).decode()
+    samples = parse(body)
+    assert samples['loketlijn_handovers_open{partner="uwv"}'] == 2
+    assert samples['loketlijn_handovers_overdue{partner="uwv"}'] == 1
+    assert samples['loketlijn_handovers_open{partner="toeslagen"}'] == 1
+    assert samples['loketlijn_handovers_overdue{partner="toeslagen"}'] == 1
+    # A partner with nothing open is not listed; and nothing but partner names and counts.
+    assert 'partner="belastingdienst"' not in body
+    assert [name for name in samples if name.startswith("loketlijn_handovers")] == [
+        'loketlijn_handovers_open{partner="toeslagen"}', 'loketlijn_handovers_open{partner="uwv"}',
+        'loketlijn_handovers_overdue{partner="toeslagen"}', 'loketlijn_handovers_overdue{partner="uwv"}']
+
+
+@pytest.mark.parametrize("app_config", [{"METRICS_TOKEN": TOKEN, "TWILIO_AUTH_TOKEN": "twilio-token"}])
+def test_refused_twilio_webhooks_are_counted_per_hook(client):
+    from twilio.request_validator import RequestValidator
+
+    before = scrape(client)
+    assert all(before[f'loketlijn_twilio_webhooks_refused_total{{hook="{hook}"}}'] == 0
+               for hook in ("sms", "whatsapp", "voice", "status"))
+    form = {"From": "+31612345678", "To": "+3197010000000", "Body": "hoi"}
+    wrong = {"X-Twilio-Signature": RequestValidator("another-token").compute_signature(
+        "http://localhost/hooks/twilio/sms", form)}
+    assert client.post("/hooks/twilio/sms", data=form, headers=wrong).status_code == 403
+    assert client.post("/hooks/twilio/sms", data=form).status_code == 403  # no signature at all
+    assert client.post("/hooks/twilio/voice/keuze", data=form).status_code == 403
+    assert client.post("/hooks/twilio/status", data={"MessageSid": "SM1"}).status_code == 403
+    right = {"X-Twilio-Signature": RequestValidator("twilio-token").compute_signature(
+        "http://localhost/hooks/twilio/whatsapp", form)}
+    assert client.post("/hooks/twilio/whatsapp", data=form, headers=right).status_code == 200  # not counted
+    after = scrape(client)
+    assert {hook: after[f'loketlijn_twilio_webhooks_refused_total{{hook="{hook}"}}']
+            for hook in ("sms", "whatsapp", "voice", "status")} == {"sms": 2, "whatsapp": 0, "voice": 1, "status": 1}
