@@ -113,6 +113,9 @@ class Base:
             # Key for pseudonyms (HMAC of phone numbers) in audit records and dedup lookups.
             "PSEUDONYM_KEY": _env("PSEUDONYM_KEY", DEV_PSEUDONYM_KEY),
             "REDIS_URL": _env("REDIS_URL", self.default_redis_url()),
+            # Fell back to LOCAL_REDIS_URL: a development web process or worker may (`guessed_redis_problem`),
+            # an operator command and production may not (`problems_for_production`).
+            "REDIS_URL_GUESSED": _env("REDIS_URL") is None and self.default_redis_url() == LOCAL_REDIS_URL,
             # Set by `make run` / the operator when Redis keeps its data (AOF or RDB).
             "REDIS_PERSISTENT": env_flag("REDIS_PERSISTENT", False),
             "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL"),
@@ -186,12 +189,6 @@ class Base:
 
 class Development(Base):
     ENV_NAME = "development"
-
-    def values(self) -> dict[str, Any]:
-        values = super().values()
-        # Only the web process and workers may fall back to LOCAL_REDIS_URL (`guessed_redis_problem`).
-        values["REDIS_URL_GUESSED"] = _env("REDIS_URL") is None and values["REDIS_URL"] == LOCAL_REDIS_URL
-        return values
 
     def default_redis_url(self) -> str:
         # `flask --app routing users add ...` in this checkout reaches the Redis `make run` started, not a
@@ -289,6 +286,8 @@ def problems_for_production(config: dict[str, Any]) -> list[str]:
     if not str(config.get("PUBLIC_BASE_URL") or "").startswith("https://"):
         problems.append("PUBLIC_BASE_URL is not set to the service's public https address; links in notices "
                         "and Twilio's signatures depend on it (see docs/deploy.md)")
+    if config.get("REDIS_URL_GUESSED") and config.get("REDIS_URL") == LOCAL_REDIS_URL:
+        problems.append(f"REDIS_URL is not set; production does not guess {LOCAL_REDIS_URL} (see docs/deploy.md)")
     if not config["REDIS_PERSISTENT"]:
         problems.append("Redis persistence is not confirmed; enable AOF/RDB on the server and set "
                         "REDIS_PERSISTENT=1 (see docs/deploy.md)")

@@ -149,3 +149,17 @@ def test_the_menu_offers_only_what_the_account_may_open(app, login):
             assert f'href="{path}"' in home
         for path in hidden:
             assert f'href="{path}"' not in home
+
+
+def test_production_does_not_guess_a_redis(monkeypatch):
+    from cryptography.fernet import Fernet
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    for name, value in {"SECRET_KEY": "s" * 40, "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                        "PSEUDONYM_KEY": "p" * 40, "REDIS_PERSISTENT": "1",
+                        "PUBLIC_BASE_URL": "https://loketlijn.example.nl", "SMTP_HOST": "smtp.example.nl",
+                        "MAIL_FROM": "Loketlijn <noreply@example.nl>"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as refused:
+        create_app({"LOKETLIJN_ENV": "production"})
+    assert "REDIS_URL is not set; production does not guess redis://127.0.0.1:6379/0" in str(refused.value)
