@@ -235,8 +235,8 @@ def test_touch_targets_on_a_small_phone(new_context, screenshot):
     too_small = page.evaluate(
         """min => {
           const problems = [];
-          const controls = 'main button, main input, main select, main textarea, .site-header__nav a, '
-            + '.site-header__nav button';
+          const controls = 'main button, main input, main select, main textarea, main summary, '
+            + '.site-header__nav a, .site-header__nav button';
           for (const el of document.querySelectorAll(controls)) {
             if (el.type === 'hidden' || el.closest('[aria-hidden=true]')) continue;
             // A checkbox or radio is operated through its label, which makes the target.
@@ -254,6 +254,15 @@ def test_touch_targets_on_a_small_phone(new_context, screenshot):
     # Nothing sticks out sideways on a small phone.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     screenshot(page, "callback-form-375px")
+
+
+def test_the_whole_consent_text_opens_with_a_tap_and_no_script(new_context):
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto(FORM)
+    whole = page.get_by_text("Elke keer dat iemand uw gegevens bekijkt, schrijven wij dat op.")
+    assert not whole.is_visible()
+    page.get_by_text("Meer over uw gegevens: wie ze ziet en wanneer wij ze wissen").click()
+    assert whole.is_visible()
 
 
 def test_each_choice_row_is_one_tap_target(new_context):

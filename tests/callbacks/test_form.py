@@ -548,3 +548,21 @@ def test_a_mistyped_location_offers_the_one_that_was_meant(client):
     assert page.status_code == 404
     assert 'Bedoelt u: <a href="/l/utrecht/terugbellen">Overheidsloket Utrecht (Stadskantoor)</a>?' in text
     assert "Bedoelt u" not in client.get("/l/qqqqqqq/terugbellen").get_data(as_text=True)
+
+
+def test_the_consent_step_says_it_in_short_and_keeps_the_whole_text_one_tap_away(client):
+    page = client.get(URL).get_data(as_text=True)
+    short = re.search(r'<div id="consent-text">(.*?)</div>', page, re.S).group(1)
+    assert "Wij bewaren uw telefoonnummer en wat u hier invult, beveiligd." in short
+    assert "Wij wissen ze 30 dagen nadat uw verzoek klaar is, of meteen als u het intrekt." in short
+    assert "en meteen als er niemand op het loket is" in short  # Utrecht passes requests on while nobody is there
+    whole = re.search(r'<details class="details">(.*?)</details>', page, re.S).group(1)
+    assert "Meer over uw gegevens: wie ze ziet en wanneer wij ze wissen" in whole
+    assert "Elke keer dat iemand uw gegevens bekijkt, schrijven wij dat op." in whole
+
+
+def test_choosing_a_topic_says_it_may_go_to_that_organisation_at_once(client, pin_now):
+    hint = "Hoort uw onderwerp bij één organisatie, zoals SVB? Dan geven wij uw verzoek nu meteen aan die organisatie."
+    assert hint in client.get(URL).get_data(as_text=True)  # Saturday: nobody there, so it would
+    pin_now(MONDAY_10)
+    assert hint not in client.get(URL).get_data(as_text=True)  # staffed: the loket calls itself
