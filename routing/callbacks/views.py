@@ -41,6 +41,9 @@ FORM_FIELDS = ("phone", "name", "note", "topic", "language", "reply_by")
 # only: on a shared kiosk tablet the next citizen must not find the previous one's withdrawal link.
 SESSION_CONFIRMED = "callbacks_confirmed"
 SESSION_TOKENS = "callbacks_tokens"
+# [reference, the number as staff would read it]: shown once on the confirmation right after sending, so a typo in the
+# number is seen while it can still be put right; gone from the cookie with the next page of this blueprint.
+SESSION_NUMBER = "callbacks_number"
 KEEP_TOKENS = 5
 REMEMBER_S = 15 * 60
 
@@ -192,6 +195,7 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
         log_redis_down(outage)
         return retry_later(make_response(_render_form(location, values, {}, 503, refusal=_not_stored(location))))
     _remember(location.id, receipt)
+    session[SESSION_NUMBER] = [receipt.reference, phones.display_in_text(intake.phone)]
     return redirect(url_for("callbacks.confirmation", location_id=location.id), 303)
 
 
@@ -226,7 +230,10 @@ def _forget_stale() -> None:
     """Drop tokens and confirmations older than REMEMBER_S from the session cookie, on every page of this
     blueprint (the form, the confirmation) and whenever the form adds one. The cookie is signed, not
     encrypted: on a shared kiosk tablet the next citizen could otherwise read the previous one's withdrawal
-    token from it. The cookie is rewritten only when something goes."""
+    token from it. The cookie is rewritten only when something goes. The number just typed (SESSION_NUMBER)
+    lives only until the confirmation shows it: any other page drops it."""
+    if SESSION_NUMBER in session and request.endpoint != "callbacks.confirmation":
+        session.pop(SESSION_NUMBER)
     tokens = session.get(SESSION_TOKENS)
     if tokens:
         kept = [entry for entry in tokens if _recent(entry[2])]
@@ -268,6 +275,7 @@ def confirmation(location_id: str):
     if not confirmed or not _recent(confirmed[2]):  # nothing asked here from this browser lately: the form
         return redirect(url_for("callbacks.form", location_id=location.id), 303)
     reference, existing, _saved_at = confirmed
+    just_sent = session.pop(SESSION_NUMBER, None)
     status = service.get_status(get_redis(), reference)
     partner = service.handling_partner(status)
     final = status.state in states.FINAL
@@ -297,7 +305,8 @@ def confirmation(location_id: str):
         # for anyone who types the same number and is shown the existing request.
         partner_name=_partner_name(partner) if partner and token else None,
         partner_deadline=format_date(partner_deadline, "EEEE d MMMM", locale=str(get_locale()))
-        if partner_deadline else None)
+        if partner_deadline else None,
+        typed_number=just_sent[1] if just_sent and just_sent[0] == reference else None)
 
 
 @bp.route("/l/<location_id>/terugbellen/<reference>/intrekken", methods=["GET", "POST"])

@@ -566,3 +566,12 @@ def test_choosing_a_topic_says_it_may_go_to_that_organisation_at_once(client, pi
     assert hint in client.get(URL).get_data(as_text=True)  # Saturday: nobody there, so it would
     pin_now(MONDAY_10)
     assert hint not in client.get(URL).get_data(as_text=True)  # staffed: the loket calls itself
+
+
+def test_the_confirmation_shows_the_number_once_so_a_typo_can_be_put_right(client):
+    page = send(client, phone="06 22223360").get_data(as_text=True)
+    assert "Uw telefoonnummer: <strong>06\u00a022223360</strong>. Klopt dit nummer niet? Trek dit verzoek dan in" in page
+    # Not kept for later: a reload (or the next visitor at a tablet) no longer shows it, nor does the cookie hold it.
+    assert "22223360" not in client.get(CONFIRMATION).get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert "22223360" not in str(dict(session))
