@@ -16,7 +16,8 @@ import yaml
 from marshmallow import Schema, ValidationError
 
 from .model import DIENSTVERLENER, Directory, Location, Partner, Topic
-from .schema import LawSchema, LocationSchema, PartnerSchema, TopicSchema, make_line, make_topic, parse_days
+from .schema import (LawSchema, LocationSchema, PartnerSchema, Phone, TopicSchema, make_line, make_topic,
+                     parse_days)
 
 PARTNERS_FILE = "partners.yaml"
 TOPICS_FILE = "topics.yaml"
@@ -147,11 +148,14 @@ def _topics(reader: _Reader, partner_ids: set[str]) -> dict[str, Topic]:
     return topics
 
 
-def _location(reader: _Reader, path: Path, partner_ids: set[str], schema: LocationSchema) -> Location | None:
+def _location(reader: _Reader, path: Path, partner_ids: set[str],
+              schema: LocationSchema) -> tuple[Location | None, dict[str, Any] | None]:
+    """The location, or None when its file has a problem; and what it refers to (partners, its id, its inbound
+    number) either way, for the checks across files. Both None when the file is not YAML of the right shape."""
     name = f"{LOCATIONS_DIR}/{path.name}"
     raw = reader.yaml(name, None)
     if raw is None:
-        return None
+        return None, None
     entry = str(raw.get("id") or path.stem)
     data = reader.load(name, entry, raw, schema)
     # The references are checked even when a field is wrong, so that one run names every problem.
@@ -171,7 +175,7 @@ def _location(reader: _Reader, path: Path, partner_ids: set[str], schema: Locati
         )
         ok = False
     if not ok or data is None:
-        return None
+        return None, refs
     return Location(
         **{
             **data,
@@ -179,7 +183,7 @@ def _location(reader: _Reader, path: Path, partner_ids: set[str], schema: Locati
             "on_site": {pid: frozenset(parse_days(spec)) for pid, spec in data["on_site"].items()},
             "call_languages": tuple(data["call_languages"]),
         }
-    )
+    ), refs
 
 
 def _references(raw: dict, stem: str) -> dict[str, Any]:
@@ -190,31 +194,50 @@ def _references(raw: dict, stem: str) -> dict[str, Any]:
         return [str(k) for k in value] if isinstance(value, dict) else []
 
     return {"id": str(raw.get("id") or stem), "lines": keys("lines"), "on_site": keys("on_site"),
-            "callbacks_to": str(raw.get("callbacks_to") or DIENSTVERLENER)}
+            "callbacks_to": str(raw.get("callbacks_to") or DIENSTVERLENER),
+            "inbound_number": _number(raw.get("inbound_number"))}
 
 
-def _check_inbound_numbers(reader: _Reader, locations: dict[str, Location]) -> None:
-    """A webhook finds its location by the number that was called: one number, one location."""
+def _number(value: Any) -> str | None:
+    """An inbound number as E.164, as the schema would store it; None when it is absent or not a number (its
+    field has its own problem already)."""
+    if value is None:
+        return None
+    try:
+        return Phone().deserialize(value)
+    except ValidationError:
+        return None
+
+
+def _check_inbound_numbers(reader: _Reader, numbers: list[tuple[str, str, str | None]]) -> None:
+    """A webhook finds its location by the number that was called: one number, one location. `numbers`: (file,
+    location id, E.164 number) of every location file, also one with other problems, so that one run names a
+    number used twice as well as whatever else is wrong in those files."""
     owner: dict[str, str] = {}
-    for location in locations.values():
-        number = location.inbound_number
+    for name, location_id, number in numbers:
         if number is None:
             continue
         if number in owner:
-            reader.problem(f"{LOCATIONS_DIR}/{location.id}.yaml", location.id, "inbound_number",
+            reader.problem(name, location_id, "inbound_number",
                            f"{number} is al het nummer van locatie '{owner[number]}'")
         else:
-            owner[number] = location.id
+            owner[number] = location_id
 
 
-def _check_handover(reader: _Reader, partners: dict[str, Partner], locations: dict[str, Location]) -> None:
+def _check_handover(reader: _Reader, partners: dict[str, Partner], locations: dict[str, Location],
+                    location_ids: set[str]) -> None:
+    """Runs on what loaded, whatever else is wrong: a partner or location with problems of its own is left out
+    (its own problems are named), and `location_ids` (every location file's id) keeps a location that did not
+    load from being called unknown."""
     for partner in partners.values():
         for loc_id in partner.handover_by_location:
-            if loc_id not in locations:
+            if loc_id not in location_ids:
                 reader.problem(PARTNERS_FILE, partner.id, f"handover_by_location.{loc_id}", f"onbekende locatie '{loc_id}'")
     # A warm handover needs somewhere to go for every line that is offered.
     for location in locations.values():
         for pid in location.lines:
+            if pid not in partners:
+                continue
             channels = partners[pid].handover_by_location.get(location.id, partners[pid].handover)
             if not (channels.sms or channels.email):
                 reader.problem(PARTNERS_FILE, pid, "handover", f"geen SMS-nummer of e-mailadres voor {location.id}")
@@ -246,27 +269,35 @@ def load_directory(root: str | Path) -> Directory:
     reader = _Reader(root)
     if not root.is_dir():
         raise DirectoryInvalid([Problem(str(root), None, None, "map bestaat niet")])
-    partner_list = reader.entries(PARTNERS_FILE, reader.yaml(PARTNERS_FILE, "partners") or [], PartnerSchema())
-    partner_ids = {pid for pid, _ in partner_list}
+    partner_items = reader.yaml(PARTNERS_FILE, "partners") or []
+    partner_list = reader.entries(PARTNERS_FILE, partner_items, PartnerSchema())
+    # References are checked against every partner the file names, also one whose entry has a problem of its
+    # own: that problem is named; calling the partner "unknown" in every topic and location would bury it.
+    partner_ids = {pid for pid, _ in partner_list} | {
+        str(raw["id"]) for raw in partner_items if isinstance(raw, dict) and raw.get("id")}
     topics = _topics(reader, partner_ids)
     locations: dict[str, Location] = {}
     files = sorted((root / LOCATIONS_DIR).glob("*.yaml"))
     if not files:
         reader.problem(LOCATIONS_DIR, None, None, "geen locaties gevonden")
     schema = LocationSchema()  # one instance: building its nested schemas costs more than a file
+    numbers: list[tuple[str, str, str | None]] = []
+    location_ids: set[str] = set()
     for path in files:
-        location = _location(reader, path, partner_ids, schema)
+        location, refs = _location(reader, path, partner_ids, schema)
         if location is not None:
             locations[location.id] = location
+        if refs is not None:
+            location_ids.update((refs["id"], path.stem))
+            numbers.append((f"{LOCATIONS_DIR}/{path.name}", refs["id"], refs["inbound_number"]))
     _laws(reader, partner_ids)
-    _check_inbound_numbers(reader, locations)
+    _check_inbound_numbers(reader, numbers)
     handled: dict[str, list[str]] = {}
     for topic in topics.values():
         for pid in topic.partners:
             handled.setdefault(pid, []).append(topic.id)
     partners = {pid: dataclasses.replace(p, topics=tuple(handled.get(pid, ()))) for pid, p in partner_list}
-    if not reader.problems:
-        _check_handover(reader, partners, locations)
+    _check_handover(reader, partners, locations, location_ids)
     if reader.problems:
         raise DirectoryInvalid(reader.problems)
     return Directory(locations=locations, partners=partners, topics=topics)
