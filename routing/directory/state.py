@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 from flask import Flask, current_app
 
 from . import schedule
@@ -57,8 +58,9 @@ class DirectoryState:
         except OSError:
             return ()
 
-    def reload(self) -> bool:
-        """Load the folder again; on problems keep what is loaded. True when the new files are in use."""
+    def reload(self, announce: bool = True) -> bool:
+        """Load the folder again; on problems keep what is loaded. True when the new files are in use.
+        `announce`: log the loaded counts at INFO (else DEBUG); problems are logged either way."""
         with self.lock:
             self.fingerprint = self.files_fingerprint()
             self.checked_at = time.monotonic()
@@ -76,8 +78,8 @@ class DirectoryState:
             if self.freeze:
                 gc.collect()
                 gc.freeze()
-            log.info("directory loaded: %d locations, %d partners, %d topics",
-                     len(directory.locations), len(directory.partners), len(directory.topics))
+            log.log(logging.INFO if announce else logging.DEBUG, "directory loaded: %d locations, %d partners, "
+                    "%d topics", len(directory.locations), len(directory.partners), len(directory.topics))
             return True
 
     def fresh(self) -> Loaded:
@@ -111,9 +113,19 @@ def install(app: Flask) -> DirectoryState:
     schedule.holiday_name(datetime.now(UTC).date())
     state = DirectoryState(Path(app.config["DIRECTORY_PATH"]), float(app.config.get("DIRECTORY_RELOAD_SECONDS", 10)),
                            freeze=not app.config.get("TESTING"))
-    state.reload()
+    # The counts tell whoever reads a web or worker process's start-up (and a later reload) which directory it
+    # serves. An operator command is quiet about it: its own output is what the operator asked for, and a
+    # directory it cannot load is still logged (`directory validate` names every problem itself).
+    state.reload(announce=not operator_command())
     app.extensions[EXTENSION] = state
     return state
+
+
+def operator_command() -> bool:
+    """Whether the app is being built for a `flask` command (`--help` included): the flask CLI builds it while
+    click resolves the command line; gunicorn, the workers and the scheduler build it outside any click
+    command."""
+    return click.get_current_context(silent=True) is not None
 
 
 def current_state() -> DirectoryState:

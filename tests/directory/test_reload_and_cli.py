@@ -121,3 +121,42 @@ def test_import_the_real_upl_list(app, demo_copy, shared_dir):
     assert directory.topics["upl-kinderbijslag"].partners == ("svb",)
     assert directory.topics["upl-zorgtoeslag"].partners == ("toeslagen",)
     assert directory.topics["upl-aanvinkvzouder"].partners == ("svb",)  # an article narrows the law
+
+
+# --- operator commands are quiet unless they have something to say -----------------------------------------
+
+def _flask(args: list[str], redis_url: str, folder: Path | None = None):
+    """`flask --app routing ...` as an operator runs it: a process of its own, building the app itself."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url}
+    if folder is not None:
+        env["DIRECTORY_PATH"] = str(folder)
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "routing", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_operator_commands_do_not_announce_the_directory(redis_url, demo_copy):
+    helped = _flask(["--help"], redis_url)
+    assert helped.returncode == 0 and "directory" in helped.stdout
+    assert helped.stderr == ""
+    checked = _flask(["directory", "validate"], redis_url, demo_copy)
+    assert checked.returncode == 0 and checked.stderr == ""
+    assert checked.stdout == f"{demo_copy}: valid (7 locations, 19 partners, 30 topics)\n"
+    # A directory the command's own app cannot load is still said (the app starts without one).
+    edit(demo_copy / "partners.yaml", "  - id: cjib", "  - id: cjib\n    bogus: 1")
+    listed = _flask(["--help"], redis_url, demo_copy)
+    assert listed.returncode == 0 and "not loaded" in listed.stderr
+
+
+def test_a_web_or_worker_process_still_says_which_directory_it_serves(redis_url, caplog):
+    import logging
+
+    from routing import create_app
+
+    caplog.set_level(logging.INFO, logger="routing.directory.state")
+    create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url})
+    assert "directory loaded: 7 locations, 19 partners, 30 topics" in caplog.text
