@@ -2,7 +2,8 @@
 
 Layout: ``partners.yaml``, ``topics.yaml`` (curated), optional ``topics-upl.yaml`` (written by
 ``flask directory import-upl``), ``laws.yaml`` (law → partner table for that import) and one file per location
-under ``locations/``. Every problem names its file, entry and field.
+under ``locations/``. Every problem names its file, entry and field; its message is in the language the
+directory is loaded in (see ``schema.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from flask_babel import gettext
 from marshmallow import Schema, ValidationError
 
 from .model import DIENSTVERLENER, Directory, Location, Partner, Topic
@@ -85,21 +87,21 @@ class _Reader:
         path = self.root / name
         if not path.exists():
             if required:
-                self.problem(name, None, None, "bestand ontbreekt")
+                self.problem(name, None, None, gettext("bestand ontbreekt"))
             return None
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
         except yaml.YAMLError as err:
-            self.problem(name, None, None, f"geen geldige YAML: {err}")
+            self.problem(name, None, None, gettext("geen geldige YAML: %(error)s", error=err))
             return None
         if key is None:
-            return data if isinstance(data, dict) else self._shape(name, "een mapping")
+            return data if isinstance(data, dict) else self._shape(name, gettext("verwacht een mapping"))
         if not isinstance(data, dict) or not isinstance(data.get(key), list):
-            return self._shape(name, f"een lijst onder '{key}:'")
+            return self._shape(name, gettext("verwacht een lijst onder '%(key)s:'", key=key))
         return data[key]
 
-    def _shape(self, name: str, expected: str) -> None:
-        self.problem(name, None, None, f"verwacht {expected}")
+    def _shape(self, name: str, message: str) -> None:
+        self.problem(name, None, None, message)
         return None
 
     def entries(self, name: str, items: list, schema: Schema) -> list[tuple[str, Any]]:
@@ -109,7 +111,7 @@ class _Reader:
         for index, raw in enumerate(items or []):
             entry = str(raw.get("id") or raw.get("law") or f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
             if entry in seen:
-                self.problem(name, entry, "id", "deze id komt vaker voor")
+                self.problem(name, entry, "id", gettext("deze id komt vaker voor"))
                 continue
             seen.add(entry)
             value = self.load(name, entry, raw, schema)
@@ -126,6 +128,10 @@ class _Reader:
             return None
 
 
+def _unknown_partner(partner_id: str) -> str:
+    return gettext("onbekende partner '%(id)s'", id=partner_id)
+
+
 def _topics(reader: _Reader, partner_ids: set[str]) -> dict[str, Topic]:
     raw: dict[str, tuple[str, dict]] = {}
     # Curated topics are read last so they win over an imported topic with the same id.
@@ -137,10 +143,10 @@ def _topics(reader: _Reader, partner_ids: set[str]) -> dict[str, Topic]:
     for topic_id, (name, data) in raw.items():
         for pid in data["partners"]:
             if pid not in partner_ids:
-                reader.problem(name, topic_id, "partners", f"onbekende partner '{pid}'")
+                reader.problem(name, topic_id, "partners", _unknown_partner(pid))
         for included in data["includes"]:
             if included not in raw:
-                reader.problem(name, topic_id, "includes", f"onbekend onderwerp '{included}'")
+                reader.problem(name, topic_id, "includes", gettext("onbekend onderwerp '%(id)s'", id=included))
         partners = list(data["partners"])
         for included in data["includes"]:
             partners.extend(raw[included][1]["partners"] if included in raw else ())
@@ -162,17 +168,17 @@ def _location(reader: _Reader, path: Path, partner_ids: set[str],
     refs = data if data is not None else _references(raw, path.stem)
     ok = data is not None
     if refs["id"] != path.stem:
-        reader.problem(name, entry, "id", f"de id hoort gelijk te zijn aan de bestandsnaam '{path.stem}'")
+        reader.problem(name, entry, "id", gettext("de id hoort gelijk te zijn aan de bestandsnaam '%(name)s'",
+                                                  name=path.stem))
         ok = False
     for field in ("lines", "on_site"):
         for pid in refs[field]:
             if pid not in partner_ids:
-                reader.problem(name, entry, f"{field}.{pid}", f"onbekende partner '{pid}'")
+                reader.problem(name, entry, f"{field}.{pid}", _unknown_partner(pid))
                 ok = False
     if refs["callbacks_to"] != DIENSTVERLENER and refs["callbacks_to"] not in partner_ids:
-        reader.problem(
-            name, entry, "callbacks_to", f"'{refs['callbacks_to']}' is geen partner en niet '{DIENSTVERLENER}'"
-        )
+        reader.problem(name, entry, "callbacks_to", gettext("'%(id)s' is geen partner en niet '%(loket)s'",
+                                                            id=refs["callbacks_to"], loket=DIENSTVERLENER))
         ok = False
     if not ok or data is None:
         return None, refs
@@ -219,7 +225,8 @@ def _check_inbound_numbers(reader: _Reader, numbers: list[tuple[str, str, str | 
             continue
         if number in owner:
             reader.problem(name, location_id, "inbound_number",
-                           f"{number} is al het nummer van locatie '{owner[number]}'")
+                           gettext("%(number)s is al het nummer van locatie '%(id)s'", number=number,
+                                   id=owner[number]))
         else:
             owner[number] = location_id
 
@@ -232,7 +239,8 @@ def _check_handover(reader: _Reader, partners: dict[str, Partner], locations: di
     for partner in partners.values():
         for loc_id in partner.handover_by_location:
             if loc_id not in location_ids:
-                reader.problem(PARTNERS_FILE, partner.id, f"handover_by_location.{loc_id}", f"onbekende locatie '{loc_id}'")
+                reader.problem(PARTNERS_FILE, partner.id, f"handover_by_location.{loc_id}",
+                               gettext("onbekende locatie '%(id)s'", id=loc_id))
     # A warm handover needs somewhere to go for every line that is offered.
     for location in locations.values():
         for pid in location.lines:
@@ -240,7 +248,8 @@ def _check_handover(reader: _Reader, partners: dict[str, Partner], locations: di
                 continue
             channels = partners[pid].handover_by_location.get(location.id, partners[pid].handover)
             if not (channels.sms or channels.email):
-                reader.problem(PARTNERS_FILE, pid, "handover", f"geen SMS-nummer of e-mailadres voor {location.id}")
+                reader.problem(PARTNERS_FILE, pid, "handover",
+                               gettext("geen SMS-nummer of e-mailadres voor %(id)s", id=location.id))
 
 
 def load_laws(root: Path, partner_ids: set[str] | None = None) -> list[Law]:
@@ -257,7 +266,7 @@ def _laws(reader: _Reader, partner_ids: set[str] | None) -> list[Law]:
     for entry, data in reader.entries(LAWS_FILE, reader.yaml(LAWS_FILE, "laws") or [], LawSchema()):
         unknown = [p for p in data["partners"] if partner_ids is not None and p not in partner_ids]
         for pid in unknown:
-            reader.problem(LAWS_FILE, entry, "partners", f"onbekende partner '{pid}'")
+            reader.problem(LAWS_FILE, entry, "partners", _unknown_partner(pid))
         if not unknown:
             laws.append(Law(data["law"], tuple(data["partners"])))
     return laws
@@ -268,7 +277,7 @@ def load_directory(root: str | Path) -> Directory:
     root = Path(root)
     reader = _Reader(root)
     if not root.is_dir():
-        raise DirectoryInvalid([Problem(str(root), None, None, "map bestaat niet")])
+        raise DirectoryInvalid([Problem(str(root), None, None, gettext("map bestaat niet"))])
     partner_items = reader.yaml(PARTNERS_FILE, "partners") or []
     partner_list = reader.entries(PARTNERS_FILE, partner_items, PartnerSchema())
     # References are checked against every partner the file names, also one whose entry has a problem of its
@@ -279,7 +288,7 @@ def load_directory(root: str | Path) -> Directory:
     locations: dict[str, Location] = {}
     files = sorted((root / LOCATIONS_DIR).glob("*.yaml"))
     if not files:
-        reader.problem(LOCATIONS_DIR, None, None, "geen locaties gevonden")
+        reader.problem(LOCATIONS_DIR, None, None, gettext("geen locaties gevonden"))
     schema = LocationSchema()  # one instance: building its nested schemas costs more than a file
     numbers: list[tuple[str, str, str | None]] = []
     location_ids: set[str] = set()

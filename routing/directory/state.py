@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask_babel import force_locale
 
 from . import schedule
 from .loader import DirectoryInvalid, load_directory
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "loketlijn.directory"
 EMPTY = Directory(locations={}, partners={}, topics={})
+PROBLEMS_LOCALE = "nl"
 
 
 @dataclass
@@ -65,7 +67,11 @@ class DirectoryState:
             self.fingerprint = self.files_fingerprint()
             self.checked_at = time.monotonic()
             try:
-                directory = load_directory(self.path)
+                # Its problems in Dutch: they are shown to coordinators on the directory pages (and logged), also
+                # when the reload happens to run inside a request in English. (`directory validate` says them in
+                # English to operators.)
+                with force_locale(PROBLEMS_LOCALE):
+                    directory = load_directory(self.path)
             except DirectoryInvalid as invalid:
                 self.problems = [str(p) for p in invalid.problems]
                 log.error("directory %s not loaded (%d problems; %s): %s",

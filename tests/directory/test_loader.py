@@ -215,3 +215,9 @@ def test_a_partner_with_a_problem_of_its_own_is_not_called_unknown_everywhere(de
     found = problems(demo_copy)
     assert [p for p in found if p.startswith("partners.yaml, entry 'svb'")]
     assert not [p for p in found if "onbekende partner 'svb'" in p]
+
+
+def test_an_e_mail_address_problem_is_dutch_too(demo_copy):
+    # fields.Email builds its check with marshmallow's English message before ours are set.
+    edit(demo_copy / "partners.yaml", "email: loketlijn@cak.example.org", "email: not-an-address")
+    assert "partners.yaml, entry 'cak', field 'handover.email': Geen geldig e-mailadres." in problems(demo_copy)

@@ -74,8 +74,30 @@ def test_validate_command_names_every_problem(app, demo_copy):
     edit(demo_copy / "partners.yaml", 'email: loketlijn@cak.example.org', "email: not-an-address")
     result = app.test_cli_runner().invoke(args=["directory", "validate", str(demo_copy)])
     assert result.exit_code == 1
-    assert "locations/utrecht.yaml, entry 'utrecht', field 'lines.sbv': onbekende partner 'sbv'" in result.output
-    assert "partners.yaml, entry 'cak', field 'handover.email'" in result.output
+    # In English, as every operator command (the app keeps them Dutch for the coordinators' pages, below).
+    assert "locations/utrecht.yaml, entry 'utrecht', field 'lines.sbv': unknown partner 'sbv'" in result.output
+    assert "partners.yaml, entry 'cak', field 'handover.email': Not a valid e-mail address." in result.output
+    assert f"{demo_copy}: 2 problem(s)" in result.output
+
+
+def test_validate_speaks_english_throughout(app, tmp_path, demo_copy):
+    missing = app.test_cli_runner().invoke(args=["directory", "validate", str(tmp_path / "nothing")])
+    assert missing.exit_code == 1 and f"{tmp_path / 'nothing'}: folder does not exist" in missing.output
+    edit(demo_copy / "locations" / "utrecht.yaml", 'mon-fri: ["09:00-17:00"]', 'mon-fri: ["09:00-25:00"]')
+    edit(demo_copy / "locations" / "utrecht.yaml", "walk_in: true", "walk_in: soms")
+    edit(demo_copy / "locations" / "utrecht.yaml", "name:", "nam:")
+    result = app.test_cli_runner().invoke(args=["directory", "validate", str(demo_copy)])
+    assert "'09:00-25:00' contains an invalid time." in result.output
+    assert "field 'walk_in': Write true or false." in result.output
+    assert "field 'name': Missing." in result.output and "field 'nam': This field does not exist." in result.output
+
+
+def test_the_app_keeps_the_problems_dutch_for_the_coordinators_page(app, client, login, demo_copy):
+    login(client, "coordinator")
+    edit(demo_copy / "partners.yaml", 'email: loketlijn@cak.example.org', "email: not-an-address")
+    # The reload happens inside an English request: the problem it keeps is Dutch all the same.
+    page = client.get("/directory/locations?lang=en").get_data(as_text=True)
+    assert "field &#39;handover.email&#39;: Geen geldig e-mailadres." in page
 
 
 def test_import_upl_from_a_small_file(app, demo_copy, tmp_path):
