@@ -7,6 +7,7 @@ and a message that says it is temporary. The error page itself never needs Redis
 from __future__ import annotations
 
 import logging
+import math
 import traceback
 from http import HTTPStatus
 from typing import Any
@@ -31,11 +32,14 @@ _REDIS_DOWN_SEEN = "loketlijn.redis_down"
 class ApiError(Exception):
     """A refusal a user caused: status, a plain message and optional per-field messages."""
 
-    def __init__(self, status: int, message: str, errors: dict[str, list[str]] | None = None):
+    def __init__(self, status: int, message: str, errors: dict[str, list[str]] | None = None, *,
+                 retry_after: int | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors or {}
+        # Seconds until trying again can succeed (a 429's window); sent as Retry-After.
+        self.retry_after = retry_after
 
 
 class NotFound(ApiError):
@@ -118,10 +122,38 @@ def default_message(status: int) -> str:
         413: _("Wat u stuurde is te groot. Maak uw tekst korter en probeer het opnieuw."),
         415: _("Stuur de gegevens als JSON."),
         422: _("Niet alle gegevens zijn goed ingevuld."),
-        429: _("U probeerde het te vaak. Wacht even en probeer het dan opnieuw."),
+        429: _("U probeerde het te vaak."),
         503: _("Het lukt nu even niet. Probeer het over een paar minuten opnieuw."),
     }
     return messages.get(status, _("Er ging iets mis aan onze kant. Probeer het later opnieuw."))
+
+
+def try_again_in(seconds: float) -> str:
+    """"Try again in ..." for a wait of `seconds`, rounded up: a shorter wait than the real one would only
+    earn the next refusal. Minutes below two hours (an hourly limit's window ends at most an hour away), hours
+    up to two days (a daily limit), days beyond."""
+    minutes = math.ceil(max(seconds, 1) / 60)
+    if minutes == 1:
+        return _("Probeer het over een minuut opnieuw.")
+    if minutes == 60:
+        return _("Probeer het over een uur opnieuw.")
+    if minutes < 120:
+        return _("Probeer het over %(num)s minuten opnieuw.", num=minutes)
+    hours = math.ceil(seconds / 3600)
+    if hours <= 48:
+        return _("Probeer het over %(num)s uur opnieuw.", num=hours)
+    return _("Probeer het over %(num)s dagen opnieuw.", num=math.ceil(seconds / 86400))
+
+
+def too_many(seconds: float) -> str:
+    """The message of a 429 without one of its own: that it was too often, and how long to wait."""
+    return f"{default_message(429)} {try_again_in(seconds)}"
+
+
+def with_retry_after(response: Response, seconds: float) -> Response:
+    """Retry-After in whole seconds, rounded up (at least 1: 0 would invite an immediate retry)."""
+    response.headers["Retry-After"] = str(max(1, math.ceil(seconds)))
+    return response
 
 
 def render_error(status: int, message: str | None = None, errors: dict[str, list[str]] | None = None):
@@ -134,7 +166,11 @@ def render_error(status: int, message: str | None = None, errors: dict[str, list
 def handle_api_error(error: ApiError):
     response = render_error(error.status, error.message, error.errors)
     # Temporarily unavailable (no directory loaded): every 503 says when to try again.
-    return retry_later(make_response(response)) if error.status == 503 else response
+    if error.status == 503:
+        return retry_later(make_response(response))
+    if error.retry_after is not None:
+        return with_retry_after(make_response(response), error.retry_after)
+    return response
 
 
 def handle_http_exception(error: HTTPException):
@@ -145,12 +181,26 @@ def handle_http_exception(error: HTTPException):
     errors = flatten_field_errors(data["messages"]) if "messages" in data else None
     # Werkzeug's default descriptions are English developer text; users get ours.
     message = data.get("message") if isinstance(data.get("message"), str) else None
+    wait = _limiter_wait(error) if status == 429 else None
+    if wait is not None:
+        message = message or too_many(wait)
     response = render_error(status, message, errors)
+    if wait is not None:
+        return with_retry_after(make_response(response), wait)
     if isinstance(response, Response):
         for header, value in (error.get_headers() if status in (405, 429) else []):
             if header.lower() in ("allow", "retry-after"):
                 response.headers[header] = value
     return response
+
+
+def _limiter_wait(error: HTTPException) -> float | None:
+    """Seconds until a Flask-Limiter refusal's limits let the client in again; None for any other 429."""
+    from flask_limiter import RateLimitExceeded
+
+    from routing.extensions import limiter
+
+    return limiter.retry_after(error) if isinstance(error, RateLimitExceeded) else None
 
 
 def handle_unexpected(error: Exception):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from functools import partial
 
 import redis
 from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_smorest import Api
 from flask_wtf import CSRFProtect
 
 from routing.openapi import CommonResponses
+
+log = logging.getLogger(__name__)
 
 
 class RouteLimiter(Limiter):
@@ -31,6 +35,22 @@ class RouteLimiter(Limiter):
     def _has_request_wide_limits(self) -> bool:
         manager = self.limit_manager
         return bool(manager.application_limits or manager.default_limits or manager._blueprint_limits)
+
+    def retry_after(self, refusal: RateLimitExceeded) -> float:
+        """Seconds until every limit this request broke lets the client in again, for Retry-After and the
+        message. Read from the limiter's storage (a moving window frees a place when its oldest hit is a window
+        old): one more read, but only on a refusal. If that read fails, the broken limit's whole window, which
+        is never too short."""
+        try:
+            # The window's own reset time, not `reset_at`, which adds a second (an hour's wait would read 61 min).
+            resets = [limit.window[0] for limit in self.current_limits if limit.breached]
+        except Exception as error:  # storage gone between the check and this read
+            log.warning("rate limit reset time unavailable (%s); answering with the whole window",
+                        type(error).__name__)
+            resets = []
+        if not resets:
+            return float(refusal.limit.limit.get_expiry())
+        return max(resets) - time.time()
 
     def init_app(self, app: Flask) -> None:
         """Also drops the two hooks Flask-Limiter runs after every request while they have nothing to do.

@@ -1,6 +1,6 @@
 """What /api/v1/openapi.json says beyond each view's own schemas: how to authenticate, and the errors
-every operation can answer with (all in the one JSON error shape; 401 with WWW-Authenticate, 503 with
-Retry-After). And the Blueprint every JSON feature uses,
+every operation can answer with (all in the one JSON error shape; 401 with WWW-Authenticate, 429 and 503
+with Retry-After). And the Blueprint every JSON feature uses,
 so every body is parsed the same way, and one that is not JSON is refused the same way (415)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ ERRORS = {
     "401": "No or an unknown API key.",
     "403": "The key's role or scope does not allow this.",
     "404": "No such location, partner or reference (or not one this key may see).",
-    "429": "Too many requests; try again later.",
+    "429": "Too many requests; try again after Retry-After seconds, when the limit's window lets this client in.",
 }
 # Redis (or, for the directory, a loaded directory) not there: every operation needs one or the other.
 UNAVAILABLE = ("Temporarily unavailable (Redis does not answer, or no directory is loaded); nothing was "
@@ -43,6 +43,10 @@ HEADERS = {
     # Every 401 says how to authenticate (routing.errors.json_error).
     "401": {"WWW-Authenticate": {"description": "Bearer: send an API key as `Authorization: Bearer <key>`.",
                                  "schema": {"type": "string", "example": "Bearer"}}},
+    # Every 429 says when the limit lets the client in again (routing.errors.with_retry_after), exact for the
+    # intake's fixed windows and the moving windows alike; its message says the same in words.
+    "429": {"Retry-After": {"description": "Seconds until the limit that refused this request lets it in again.",
+                            "schema": {"type": "integer", "minimum": 1, "example": 1380}}},
     "503": {"Retry-After": {"description": "Seconds after which to try again.",
                             "schema": {"type": "integer", "example": 60}}},
 }

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from routing.callbacks import states
 from routing.directory import schedule
 from routing.directory.model import DIENSTVERLENER, Location
-from routing.errors import ApiError, NotFound
+from routing.errors import ApiError, NotFound, try_again_in
 from routing.handovers.model import Handover
 from routing.http import base_url
 from routing.privacy import audit, clients, crypto
@@ -381,19 +381,21 @@ def walk_in_hint(location: Location) -> str | None:
     return _("Of kom langs op %(address)s als er een medewerker is.", address=location.address)
 
 
-def _limited(limit: str, location: Location, channel: str) -> ApiError:
-    """429 with what the citizen can do instead. `limit`: which one was reached ("ip", "phone", "location")."""
-    if limit == "ip":  # counted per hour by default: "a moment" would promise too little wait
-        parts = [_("Er kwamen te veel verzoeken van dit apparaat of netwerk. Probeer het later opnieuw.")]
+def _limited(limit: str, location: Location, channel: str, retry_after: int) -> ApiError:
+    """429 with how long to wait and what the citizen can do instead. `limit`: which one was reached ("ip",
+    "phone", "location"); `retry_after`: seconds until its window ends (also sent as Retry-After)."""
+    if limit == "ip":
+        parts = [_("Er kwamen te veel verzoeken van dit apparaat of netwerk.")]
     elif limit == "phone":
-        parts = [_("Voor dit telefoonnummer zijn al te veel terugbelverzoeken gedaan. Probeer het later opnieuw.")]
+        parts = [_("Voor dit telefoonnummer zijn al te veel terugbelverzoeken gedaan.")]
     else:
-        parts = [_("Er kwamen hier net heel veel terugbelverzoeken tegelijk binnen. Probeer het later opnieuw.")]
+        parts = [_("Er kwamen hier net heel veel terugbelverzoeken tegelijk binnen.")]
+    parts.append(try_again_in(retry_after))
     if _pool(channel) == "online" and location.inbound_number:
         # Texting from one's own phone counts in budgets of its own (intake_limits).
         parts.append(_("Of stuur een sms met uw vraag naar %(number)s. Wij bellen u dan terug op het nummer "
                        "waarmee u de sms stuurt.", number=phones.display_in_text(location.inbound_number)))
-    return ApiError(429, sentences(*parts, walk_in_hint(location)))
+    return ApiError(429, sentences(*parts, walk_in_hint(location)), retry_after=retry_after)
 
 
 def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = None,
@@ -441,7 +443,8 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
     else:  # pragma: no cover - 32^6 references
         raise RuntimeError("no free callback reference")
     if result.outcome == "limited":
-        raise _limited(result.state or "", location, intake.channel)
+        limit = result.state or "location"
+        raise _limited(limit, location, intake.channel, limits.retry_after(limit, created))
     if result.outcome == "existing":
         # The same promise as the first time: its release and its preferred moments (read again: rare path).
         existing = get_status(r, result.reference)

@@ -21,7 +21,7 @@ from routing.auth import current_principal, login_required
 from routing.auth import service as auth_service
 from routing.callbacks import figures, limits, schemas, service, states
 from routing.directory.model import DIENSTVERLENER
-from routing.errors import REDIS_DOWN, ApiError, log_redis_down, retry_later
+from routing.errors import REDIS_DOWN, ApiError, log_redis_down, retry_later, with_retry_after
 from routing.extensions import get_redis, limiter
 from routing.handovers.model import Handover
 from routing.http import private
@@ -187,8 +187,9 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
     except ApiError as refused:
         if refused.status != 429:
             raise
-        # Too many requests: the form again, as typed, with the reason at the top.
-        return _render_form(location, values, {}, 429, refusal=refused.message)
+        # Too many requests: the form again, as typed, with the reason (and how long to wait) at the top.
+        return with_retry_after(make_response(_render_form(location, values, {}, 429, refusal=refused.message)),
+                                refused.retry_after or 0)
     except REDIS_DOWN as outage:
         # The form again, as typed, so sending it a little later is one tap. (After a timeout the request may
         # have been stored after all: sending again then shows that one, as for any repeat.)

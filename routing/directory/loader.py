@@ -2,7 +2,8 @@
 
 Layout: ``partners.yaml``, ``topics.yaml`` (curated), optional ``topics-upl.yaml`` (written by
 ``flask directory import-upl``), ``laws.yaml`` (law → partner table for that import) and one file per location
-under ``locations/``. Every problem names its file, entry and field.
+under ``locations/``. Every problem names its file, entry and field; its message is in the language the
+directory is loaded in (see ``schema.py``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from flask_babel import gettext
 from marshmallow import Schema, ValidationError
 
 from .model import DIENSTVERLENER, Directory, Location, Partner, Topic
-from .schema import LawSchema, LocationSchema, PartnerSchema, TopicSchema, make_line, make_topic, parse_days
+from .schema import (LawSchema, LocationSchema, PartnerSchema, Phone, TopicSchema, make_line, make_topic,
+                     parse_days)
 
 PARTNERS_FILE = "partners.yaml"
 TOPICS_FILE = "topics.yaml"
@@ -84,21 +87,21 @@ class _Reader:
         path = self.root / name
         if not path.exists():
             if required:
-                self.problem(name, None, None, "bestand ontbreekt")
+                self.problem(name, None, None, gettext("bestand ontbreekt"))
             return None
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
         except yaml.YAMLError as err:
-            self.problem(name, None, None, f"geen geldige YAML: {err}")
+            self.problem(name, None, None, gettext("geen geldige YAML: %(error)s", error=err))
             return None
         if key is None:
-            return data if isinstance(data, dict) else self._shape(name, "een mapping")
+            return data if isinstance(data, dict) else self._shape(name, gettext("verwacht een mapping"))
         if not isinstance(data, dict) or not isinstance(data.get(key), list):
-            return self._shape(name, f"een lijst onder '{key}:'")
+            return self._shape(name, gettext("verwacht een lijst onder '%(key)s:'", key=key))
         return data[key]
 
-    def _shape(self, name: str, expected: str) -> None:
-        self.problem(name, None, None, f"verwacht {expected}")
+    def _shape(self, name: str, message: str) -> None:
+        self.problem(name, None, None, message)
         return None
 
     def entries(self, name: str, items: list, schema: Schema) -> list[tuple[str, Any]]:
@@ -108,7 +111,7 @@ class _Reader:
         for index, raw in enumerate(items or []):
             entry = str(raw.get("id") or raw.get("law") or f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
             if entry in seen:
-                self.problem(name, entry, "id", "deze id komt vaker voor")
+                self.problem(name, entry, "id", gettext("deze id komt vaker voor"))
                 continue
             seen.add(entry)
             value = self.load(name, entry, raw, schema)
@@ -125,6 +128,10 @@ class _Reader:
             return None
 
 
+def _unknown_partner(partner_id: str) -> str:
+    return gettext("onbekende partner '%(id)s'", id=partner_id)
+
+
 def _topics(reader: _Reader, partner_ids: set[str]) -> dict[str, Topic]:
     raw: dict[str, tuple[str, dict]] = {}
     # Curated topics are read last so they win over an imported topic with the same id.
@@ -136,10 +143,10 @@ def _topics(reader: _Reader, partner_ids: set[str]) -> dict[str, Topic]:
     for topic_id, (name, data) in raw.items():
         for pid in data["partners"]:
             if pid not in partner_ids:
-                reader.problem(name, topic_id, "partners", f"onbekende partner '{pid}'")
+                reader.problem(name, topic_id, "partners", _unknown_partner(pid))
         for included in data["includes"]:
             if included not in raw:
-                reader.problem(name, topic_id, "includes", f"onbekend onderwerp '{included}'")
+                reader.problem(name, topic_id, "includes", gettext("onbekend onderwerp '%(id)s'", id=included))
         partners = list(data["partners"])
         for included in data["includes"]:
             partners.extend(raw[included][1]["partners"] if included in raw else ())
@@ -147,31 +154,34 @@ def _topics(reader: _Reader, partner_ids: set[str]) -> dict[str, Topic]:
     return topics
 
 
-def _location(reader: _Reader, path: Path, partner_ids: set[str], schema: LocationSchema) -> Location | None:
+def _location(reader: _Reader, path: Path, partner_ids: set[str],
+              schema: LocationSchema) -> tuple[Location | None, dict[str, Any] | None]:
+    """The location, or None when its file has a problem; and what it refers to (partners, its id, its inbound
+    number) either way, for the checks across files. Both None when the file is not YAML of the right shape."""
     name = f"{LOCATIONS_DIR}/{path.name}"
     raw = reader.yaml(name, None)
     if raw is None:
-        return None
+        return None, None
     entry = str(raw.get("id") or path.stem)
     data = reader.load(name, entry, raw, schema)
     # The references are checked even when a field is wrong, so that one run names every problem.
     refs = data if data is not None else _references(raw, path.stem)
     ok = data is not None
     if refs["id"] != path.stem:
-        reader.problem(name, entry, "id", f"de id hoort gelijk te zijn aan de bestandsnaam '{path.stem}'")
+        reader.problem(name, entry, "id", gettext("de id hoort gelijk te zijn aan de bestandsnaam '%(name)s'",
+                                                  name=path.stem))
         ok = False
     for field in ("lines", "on_site"):
         for pid in refs[field]:
             if pid not in partner_ids:
-                reader.problem(name, entry, f"{field}.{pid}", f"onbekende partner '{pid}'")
+                reader.problem(name, entry, f"{field}.{pid}", _unknown_partner(pid))
                 ok = False
     if refs["callbacks_to"] != DIENSTVERLENER and refs["callbacks_to"] not in partner_ids:
-        reader.problem(
-            name, entry, "callbacks_to", f"'{refs['callbacks_to']}' is geen partner en niet '{DIENSTVERLENER}'"
-        )
+        reader.problem(name, entry, "callbacks_to", gettext("'%(id)s' is geen partner en niet '%(loket)s'",
+                                                            id=refs["callbacks_to"], loket=DIENSTVERLENER))
         ok = False
     if not ok or data is None:
-        return None
+        return None, refs
     return Location(
         **{
             **data,
@@ -179,7 +189,7 @@ def _location(reader: _Reader, path: Path, partner_ids: set[str], schema: Locati
             "on_site": {pid: frozenset(parse_days(spec)) for pid, spec in data["on_site"].items()},
             "call_languages": tuple(data["call_languages"]),
         }
-    )
+    ), refs
 
 
 def _references(raw: dict, stem: str) -> dict[str, Any]:
@@ -190,34 +200,56 @@ def _references(raw: dict, stem: str) -> dict[str, Any]:
         return [str(k) for k in value] if isinstance(value, dict) else []
 
     return {"id": str(raw.get("id") or stem), "lines": keys("lines"), "on_site": keys("on_site"),
-            "callbacks_to": str(raw.get("callbacks_to") or DIENSTVERLENER)}
+            "callbacks_to": str(raw.get("callbacks_to") or DIENSTVERLENER),
+            "inbound_number": _number(raw.get("inbound_number"))}
 
 
-def _check_inbound_numbers(reader: _Reader, locations: dict[str, Location]) -> None:
-    """A webhook finds its location by the number that was called: one number, one location."""
+def _number(value: Any) -> str | None:
+    """An inbound number as E.164, as the schema would store it; None when it is absent or not a number (its
+    field has its own problem already)."""
+    if value is None:
+        return None
+    try:
+        return Phone().deserialize(value)
+    except ValidationError:
+        return None
+
+
+def _check_inbound_numbers(reader: _Reader, numbers: list[tuple[str, str, str | None]]) -> None:
+    """A webhook finds its location by the number that was called: one number, one location. `numbers`: (file,
+    location id, E.164 number) of every location file, also one with other problems, so that one run names a
+    number used twice as well as whatever else is wrong in those files."""
     owner: dict[str, str] = {}
-    for location in locations.values():
-        number = location.inbound_number
+    for name, location_id, number in numbers:
         if number is None:
             continue
         if number in owner:
-            reader.problem(f"{LOCATIONS_DIR}/{location.id}.yaml", location.id, "inbound_number",
-                           f"{number} is al het nummer van locatie '{owner[number]}'")
+            reader.problem(name, location_id, "inbound_number",
+                           gettext("%(number)s is al het nummer van locatie '%(id)s'", number=number,
+                                   id=owner[number]))
         else:
-            owner[number] = location.id
+            owner[number] = location_id
 
 
-def _check_handover(reader: _Reader, partners: dict[str, Partner], locations: dict[str, Location]) -> None:
+def _check_handover(reader: _Reader, partners: dict[str, Partner], locations: dict[str, Location],
+                    location_ids: set[str]) -> None:
+    """Runs on what loaded, whatever else is wrong: a partner or location with problems of its own is left out
+    (its own problems are named), and `location_ids` (every location file's id) keeps a location that did not
+    load from being called unknown."""
     for partner in partners.values():
         for loc_id in partner.handover_by_location:
-            if loc_id not in locations:
-                reader.problem(PARTNERS_FILE, partner.id, f"handover_by_location.{loc_id}", f"onbekende locatie '{loc_id}'")
+            if loc_id not in location_ids:
+                reader.problem(PARTNERS_FILE, partner.id, f"handover_by_location.{loc_id}",
+                               gettext("onbekende locatie '%(id)s'", id=loc_id))
     # A warm handover needs somewhere to go for every line that is offered.
     for location in locations.values():
         for pid in location.lines:
+            if pid not in partners:
+                continue
             channels = partners[pid].handover_by_location.get(location.id, partners[pid].handover)
             if not (channels.sms or channels.email):
-                reader.problem(PARTNERS_FILE, pid, "handover", f"geen SMS-nummer of e-mailadres voor {location.id}")
+                reader.problem(PARTNERS_FILE, pid, "handover",
+                               gettext("geen SMS-nummer of e-mailadres voor %(id)s", id=location.id))
 
 
 def load_laws(root: Path, partner_ids: set[str] | None = None) -> list[Law]:
@@ -234,7 +266,7 @@ def _laws(reader: _Reader, partner_ids: set[str] | None) -> list[Law]:
     for entry, data in reader.entries(LAWS_FILE, reader.yaml(LAWS_FILE, "laws") or [], LawSchema()):
         unknown = [p for p in data["partners"] if partner_ids is not None and p not in partner_ids]
         for pid in unknown:
-            reader.problem(LAWS_FILE, entry, "partners", f"onbekende partner '{pid}'")
+            reader.problem(LAWS_FILE, entry, "partners", _unknown_partner(pid))
         if not unknown:
             laws.append(Law(data["law"], tuple(data["partners"])))
     return laws
@@ -245,28 +277,36 @@ def load_directory(root: str | Path) -> Directory:
     root = Path(root)
     reader = _Reader(root)
     if not root.is_dir():
-        raise DirectoryInvalid([Problem(str(root), None, None, "map bestaat niet")])
-    partner_list = reader.entries(PARTNERS_FILE, reader.yaml(PARTNERS_FILE, "partners") or [], PartnerSchema())
-    partner_ids = {pid for pid, _ in partner_list}
+        raise DirectoryInvalid([Problem(str(root), None, None, gettext("map bestaat niet"))])
+    partner_items = reader.yaml(PARTNERS_FILE, "partners") or []
+    partner_list = reader.entries(PARTNERS_FILE, partner_items, PartnerSchema())
+    # References are checked against every partner the file names, also one whose entry has a problem of its
+    # own: that problem is named; calling the partner "unknown" in every topic and location would bury it.
+    partner_ids = {pid for pid, _ in partner_list} | {
+        str(raw["id"]) for raw in partner_items if isinstance(raw, dict) and raw.get("id")}
     topics = _topics(reader, partner_ids)
     locations: dict[str, Location] = {}
     files = sorted((root / LOCATIONS_DIR).glob("*.yaml"))
     if not files:
-        reader.problem(LOCATIONS_DIR, None, None, "geen locaties gevonden")
+        reader.problem(LOCATIONS_DIR, None, None, gettext("geen locaties gevonden"))
     schema = LocationSchema()  # one instance: building its nested schemas costs more than a file
+    numbers: list[tuple[str, str, str | None]] = []
+    location_ids: set[str] = set()
     for path in files:
-        location = _location(reader, path, partner_ids, schema)
+        location, refs = _location(reader, path, partner_ids, schema)
         if location is not None:
             locations[location.id] = location
+        if refs is not None:
+            location_ids.update((refs["id"], path.stem))
+            numbers.append((f"{LOCATIONS_DIR}/{path.name}", refs["id"], refs["inbound_number"]))
     _laws(reader, partner_ids)
-    _check_inbound_numbers(reader, locations)
+    _check_inbound_numbers(reader, numbers)
     handled: dict[str, list[str]] = {}
     for topic in topics.values():
         for pid in topic.partners:
             handled.setdefault(pid, []).append(topic.id)
     partners = {pid: dataclasses.replace(p, topics=tuple(handled.get(pid, ()))) for pid, p in partner_list}
-    if not reader.problems:
-        _check_handover(reader, partners, locations)
+    _check_handover(reader, partners, locations, location_ids)
     if reader.problems:
         raise DirectoryInvalid(reader.problems)
     return Directory(locations=locations, partners=partners, topics=topics)

@@ -2,6 +2,11 @@
 
 Field-level rules live here (phone numbers, hours, overlaps); rules that need the whole directory
 (unknown partner or topic ids) live in ``loader.py``.
+
+Messages are Dutch msgids, translated when a problem is found (`gettext`) or, for those fixed when this module
+is imported, when a schema is built (`lazy_gettext`, made plain text in `DirectorySchema`): in the language of
+whoever loads the directory. The app (and so the coordinators' directory pages) loads it in Dutch; `flask
+directory validate` and `import-upl` in English, as every operator command speaks.
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from datetime import date, time
 
 import phonenumbers
 from babel import Locale
+from flask_babel import gettext, lazy_gettext
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from .model import Channels, Hours, Interval, Line, Partner, Topic
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ID = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="Gebruik kleine letters, cijfers en streepjes.")
-FILLED = validate.Length(min=1, error="Mag niet leeg zijn.")
+ID = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error=lazy_gettext("Gebruik kleine letters, cijfers en streepjes."))
+FILLED = validate.Length(min=1, error=lazy_gettext("Mag niet leeg zijn."))
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -27,10 +33,11 @@ def parse_days(spec: str) -> list[int]:
     for part in str(spec).lower().split(","):
         ends = [p.strip() for p in part.split("-")]
         if len(ends) > 2 or any(e not in DAYS for e in ends):
-            raise ValidationError(f"Onbekende dag '{spec}' (gebruik {', '.join(DAYS)} of een reeks als mon-fri).")
+            raise ValidationError(gettext("Onbekende dag '%(spec)s' (gebruik %(days)s of een reeks als mon-fri).",
+                                          spec=spec, days=", ".join(DAYS)))
         first, last = DAYS.index(ends[0]), DAYS.index(ends[-1])
         if last < first:
-            raise ValidationError(f"Reeks '{spec}' loopt achteruit.")
+            raise ValidationError(gettext("Reeks '%(spec)s' loopt achteruit.", spec=spec))
         days.extend(range(first, last + 1))
     return days
 
@@ -38,13 +45,13 @@ def parse_days(spec: str) -> list[int]:
 def parse_interval(text: str) -> Interval:
     m = _RANGE.match(str(text))
     if not m:
-        raise ValidationError(f"'{text}' is geen tijdvak; schrijf bijvoorbeeld 09:00-17:00.")
+        raise ValidationError(gettext("'%(text)s' is geen tijdvak; schrijf bijvoorbeeld 09:00-17:00.", text=text))
     h1, m1, h2, m2 = map(int, m.groups())
     if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60):
-        raise ValidationError(f"'{text}' bevat een ongeldige tijd.")
+        raise ValidationError(gettext("'%(text)s' bevat een ongeldige tijd.", text=text))
     iv = Interval(time(h1, m1), time(h2, m2))
     if iv.end <= iv.start:
-        raise ValidationError(f"'{text}': het einde ligt niet na het begin.")
+        raise ValidationError(gettext("'%(text)s': het einde ligt niet na het begin.", text=text))
     return iv
 
 
@@ -52,50 +59,61 @@ def check_overlap(intervals: list[Interval], where: str) -> tuple[Interval, ...]
     ordered = sorted(intervals, key=lambda iv: iv.start)
     for a, b in zip(ordered, ordered[1:]):
         if b.start < a.end:
-            raise ValidationError(
-                f"Tijden overlappen op {where}: {a.start:%H:%M}-{a.end:%H:%M} en {b.start:%H:%M}-{b.end:%H:%M}."
-            )
+            first, second = (f"{iv.start:%H:%M}-{iv.end:%H:%M}" for iv in (a, b))
+            raise ValidationError(gettext("Tijden overlappen op %(day)s: %(first)s en %(second)s.", day=where,
+                                          first=first, second=second))
     return tuple(ordered)
 
 
-# marshmallow's own messages are English ("Not a valid boolean."); `directory validate` speaks Dutch throughout.
-_FIELD_MESSAGES = {"required": "Ontbreekt.", "null": "Mag niet leeg zijn.", "validator_failed": "Klopt niet."}
+# marshmallow's own messages are English ("Not a valid boolean.") whatever the language: ours replace them.
+_FIELD_MESSAGES = {"required": lazy_gettext("Ontbreekt."), "null": lazy_gettext("Mag niet leeg zijn."),
+                   "validator_failed": lazy_gettext("Klopt niet.")}
 # The "invalid" message per kind of field; the first class in a field's ancestry that is listed wins.
 _INVALID_MESSAGES = {
-    fields.Boolean: "Schrijf true of false.",
-    fields.Date: "Geen datum; schrijf JJJJ-MM-DD.",
-    fields.Email: "Geen geldig e-mailadres.",
-    fields.String: "Verwacht tekst.",
-    fields.List: "Verwacht een lijst.",
-    fields.Dict: "Verwacht een lijst van naam: waarde.",
+    fields.Boolean: lazy_gettext("Schrijf true of false."),
+    fields.Date: lazy_gettext("Geen datum; schrijf JJJJ-MM-DD."),
+    fields.Email: lazy_gettext("Geen geldig e-mailadres."),
+    fields.String: lazy_gettext("Verwacht tekst."),
+    fields.List: lazy_gettext("Verwacht een lijst."),
+    fields.Dict: lazy_gettext("Verwacht een lijst van naam: waarde."),
 }
+_NOT_A_BLOCK = lazy_gettext("Verwacht een blok met velden.")
 
 
-def _in_dutch(field: fields.Field) -> None:
-    """Dutch messages for a field and the fields inside it (a list's items, a mapping's keys and values)."""
+def _our_messages(field: fields.Field) -> None:
+    """Our messages for a field and the fields inside it (a list's items, a mapping's keys and values), as plain
+    text in the language the directory is being loaded in (a schema is built for each load)."""
     messages = dict(_FIELD_MESSAGES)
     invalid = next((text for kind, text in _INVALID_MESSAGES.items() if isinstance(field, kind)), None)
     if invalid:
         messages["invalid"] = invalid
     if isinstance(field, fields.Nested):
-        messages["type"] = "Verwacht een blok met velden."
-    field.error_messages = {**field.error_messages, **messages}
+        messages["type"] = _NOT_A_BLOCK
+    field.error_messages = {**field.error_messages, **{key: str(text) for key, text in messages.items()}}
+    for validator in field.validators:
+        if isinstance(validator, validate.Email):
+            # fields.Email checks with a validator it builds with marshmallow's (English) message, before this.
+            validator.error = field.error_messages["invalid"]
     for inner in (getattr(field, "inner", None), getattr(field, "key_field", None),
                   getattr(field, "value_field", None)):
         if isinstance(inner, fields.Field):
-            _in_dutch(inner)
+            _our_messages(inner)
 
 
 class DirectorySchema(Schema):
-    """A directory file's part: unknown fields are problems, and every message is Dutch."""
+    """A directory file's part: unknown fields are problems, and every message is ours (`_our_messages`)."""
 
     class Meta:
         unknown = RAISE
 
-    error_messages = {"unknown": "Dit veld bestaat niet.", "type": "Verwacht een blok met velden."}
+    error_messages = {"unknown": lazy_gettext("Dit veld bestaat niet."), "type": _NOT_A_BLOCK}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.error_messages = {key: str(text) for key, text in self.error_messages.items()}
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
-        _in_dutch(field_obj)
+        _our_messages(field_obj)
 
 
 class Phone(fields.String):
@@ -110,14 +128,15 @@ class Phone(fields.String):
         try:
             number = phonenumbers.parse(text, "NL")
         except phonenumbers.NumberParseException:
-            raise ValidationError(f"'{text}' is geen telefoonnummer.") from None
+            raise ValidationError(gettext("'%(text)s' is geen telefoonnummer.", text=text)) from None
         if not phonenumbers.is_valid_number(number):
-            raise ValidationError(f"'{text}' is geen geldig telefoonnummer.")
+            raise ValidationError(gettext("'%(text)s' is geen geldig telefoonnummer.", text=text))
         if self.mobile and phonenumbers.number_type(number) not in (
             phonenumbers.PhoneNumberType.MOBILE,
             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
         ):
-            raise ValidationError(f"'{text}' is geen mobiel nummer; SMS kan alleen naar een mobiel nummer.")
+            raise ValidationError(gettext("'%(text)s' is geen mobiel nummer; SMS kan alleen naar een mobiel nummer.",
+                                          text=text))
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -127,7 +146,7 @@ class Strings(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ValidationError("Verwacht een lijst met teksten.")
+            raise ValidationError(gettext("Verwacht een lijst met teksten."))
         return value
 
 
@@ -136,11 +155,11 @@ class WeeklyHours(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, dict):
-            raise ValidationError("Verwacht dagen met tijdvakken, bijvoorbeeld mon-fri: [09:00-17:00].")
+            raise ValidationError(gettext("Verwacht dagen met tijdvakken, bijvoorbeeld mon-fri: [09:00-17:00]."))
         per_day: dict[int, list[Interval]] = {}
         for spec, ranges in value.items():
             if not isinstance(ranges, list):
-                raise ValidationError(f"Bij '{spec}' hoort een lijst tijdvakken.")
+                raise ValidationError(gettext("Bij '%(spec)s' hoort een lijst tijdvakken.", spec=spec))
             intervals = [parse_interval(r) for r in ranges]
             for day in parse_days(spec):
                 per_day.setdefault(day, []).extend(intervals)
@@ -179,7 +198,8 @@ class HoursSchema(DirectorySchema):
         days = [d for d, _ in data.get("exceptions", [])]
         doubles = sorted({d.isoformat() for d in days if days.count(d) > 1})
         if doubles:
-            raise ValidationError(f"Datum staat er meer dan eens in: {', '.join(doubles)}.", "exceptions")
+            raise ValidationError(gettext("Datum staat er meer dan eens in: %(dates)s.", dates=", ".join(doubles)),
+                                  "exceptions")
 
     @post_load
     def make(self, data, **kwargs) -> Hours:
@@ -197,7 +217,7 @@ class LineSchema(DirectorySchema):
     @validates_schema
     def period(self, data, **kwargs):
         if data.get("valid_from") and data.get("valid_until") and data["valid_until"] < data["valid_from"]:
-            raise ValidationError("Ligt voor valid_from.", "valid_until")
+            raise ValidationError(gettext("Ligt voor valid_from."), "valid_until")
 
 
 # Every language Babel can name (pages need a name for it, in the page's language at least).
@@ -206,13 +226,15 @@ _NAMED_LANGUAGES = frozenset(Locale("nl").languages) & frozenset(Locale("en").la
 
 def _language_codes(codes: list[str]) -> None:
     """Call languages besides Dutch and English, as ISO 639 codes ("tr", "ar", "ti") that Babel can name."""
-    problems = [f"'{code}' staat er altijd al bij (Nederlands en Engels)." for code in codes if code in ("nl", "en")]
+    problems = [gettext("'%(code)s' staat er altijd al bij (Nederlands en Engels).", code=code)
+                for code in codes if code in ("nl", "en")]
     unknown = [f"'{code}'" for code in codes
                if code not in ("nl", "en") and not (code.isalpha() and code.islower() and code in _NAMED_LANGUAGES)]
     if unknown:
-        problems.append(f"Onbekende taalcode {', '.join(unknown)}. Gebruik een ISO 639-code, zoals tr of ar.")
+        problems.append(gettext("Onbekende taalcode %(codes)s. Gebruik een ISO 639-code, zoals tr of ar.",
+                                codes=", ".join(unknown)))
     if len(set(codes)) != len(codes):
-        problems.append("Een taal staat er twee keer in.")
+        problems.append(gettext("Een taal staat er twee keer in."))
     if problems:
         raise ValidationError(problems)
 
@@ -247,7 +269,8 @@ class PartnerSchema(DirectorySchema):
     id = fields.String(required=True, validate=ID)
     name = fields.String(required=True, validate=FILLED)
     kind = fields.String(required=True,
-                         validate=validate.OneOf(["national", "municipal"], error="Kies national of municipal."))
+                         validate=validate.OneOf(["national", "municipal"],
+                                                 error=lazy_gettext("Kies national of municipal.")))
     aliases = Strings(load_default=list)
     municipality = fields.String(load_default=None, allow_none=True)
     public_contact = fields.String(load_default="")
@@ -257,7 +280,7 @@ class PartnerSchema(DirectorySchema):
     @validates_schema
     def municipal_has_municipality(self, data, **kwargs):
         if data.get("kind") == "municipal" and not data.get("municipality"):
-            raise ValidationError("Een gemeentelijk team hoort bij een gemeente.", "municipality")
+            raise ValidationError(gettext("Een gemeentelijk team hoort bij een gemeente."), "municipality")
 
     @post_load
     def make(self, data, **kwargs) -> Partner:
@@ -281,13 +304,15 @@ class TopicSchema(DirectorySchema):
     @validates_schema
     def has_partner(self, data, **kwargs):
         if not data.get("partners") and not data.get("includes"):
-            raise ValidationError("Noem minstens één partner (of, bij een levensgebeurtenis, onderwerpen).", "partners")
+            raise ValidationError(gettext("Noem minstens één partner (of, bij een levensgebeurtenis, onderwerpen)."),
+                                  "partners")
         if data.get("citizen") and not data.get("citizen_label"):
-            raise ValidationError("Een onderwerp voor burgers heeft een label in gewone woorden.", "citizen_label")
+            raise ValidationError(gettext("Een onderwerp voor burgers heeft een label in gewone woorden."),
+                                  "citizen_label")
 
 
 class LawSchema(DirectorySchema):
-    law = fields.String(required=True, validate=validate.Length(min=3, error="Gebruik minstens {min} tekens."))
+    law = fields.String(required=True, validate=validate.Length(min=3, error=lazy_gettext("Gebruik minstens {min} tekens.")))
     partners = Strings(required=True, validate=FILLED)
 
 

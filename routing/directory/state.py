@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 from flask import Flask, current_app
+from flask_babel import force_locale
 
 from . import schedule
 from .loader import DirectoryInvalid, load_directory
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "loketlijn.directory"
 EMPTY = Directory(locations={}, partners={}, topics={})
+PROBLEMS_LOCALE = "nl"
 
 
 @dataclass
@@ -57,13 +60,18 @@ class DirectoryState:
         except OSError:
             return ()
 
-    def reload(self) -> bool:
-        """Load the folder again; on problems keep what is loaded. True when the new files are in use."""
+    def reload(self, announce: bool = True) -> bool:
+        """Load the folder again; on problems keep what is loaded. True when the new files are in use.
+        `announce`: log the loaded counts at INFO (else DEBUG); problems are logged either way."""
         with self.lock:
             self.fingerprint = self.files_fingerprint()
             self.checked_at = time.monotonic()
             try:
-                directory = load_directory(self.path)
+                # Its problems in Dutch: they are shown to coordinators on the directory pages (and logged), also
+                # when the reload happens to run inside a request in English. (`directory validate` says them in
+                # English to operators.)
+                with force_locale(PROBLEMS_LOCALE):
+                    directory = load_directory(self.path)
             except DirectoryInvalid as invalid:
                 self.problems = [str(p) for p in invalid.problems]
                 log.error("directory %s not loaded (%d problems; %s): %s",
@@ -76,8 +84,8 @@ class DirectoryState:
             if self.freeze:
                 gc.collect()
                 gc.freeze()
-            log.info("directory loaded: %d locations, %d partners, %d topics",
-                     len(directory.locations), len(directory.partners), len(directory.topics))
+            log.log(logging.INFO if announce else logging.DEBUG, "directory loaded: %d locations, %d partners, "
+                    "%d topics", len(directory.locations), len(directory.partners), len(directory.topics))
             return True
 
     def fresh(self) -> Loaded:
@@ -111,9 +119,19 @@ def install(app: Flask) -> DirectoryState:
     schedule.holiday_name(datetime.now(UTC).date())
     state = DirectoryState(Path(app.config["DIRECTORY_PATH"]), float(app.config.get("DIRECTORY_RELOAD_SECONDS", 10)),
                            freeze=not app.config.get("TESTING"))
-    state.reload()
+    # The counts tell whoever reads a web or worker process's start-up (and a later reload) which directory it
+    # serves. An operator command is quiet about it: its own output is what the operator asked for, and a
+    # directory it cannot load is still logged (`directory validate` names every problem itself).
+    state.reload(announce=not operator_command())
     app.extensions[EXTENSION] = state
     return state
+
+
+def operator_command() -> bool:
+    """Whether the app is being built for a `flask` command (`--help` included): the flask CLI builds it while
+    click resolves the command line; gunicorn, the workers and the scheduler build it outside any click
+    command."""
+    return click.get_current_context(silent=True) is not None
 
 
 def current_state() -> DirectoryState:

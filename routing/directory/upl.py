@@ -93,7 +93,7 @@ def map_products(rows: list[dict[str, str]], laws: list[Law],
             "upl_uri": uri,
         })
         if law is None:
-            unmapped_labels.setdefault(uri, []).append(law_name(label) if label else "(geen grondslag)")
+            unmapped_labels.setdefault(uri, []).append(law_name(label) if label else "(no legal basis)")
             continue
         product["partners"] = list(dict.fromkeys([*product["partners"], *law.partners]))
     topics = [p for p in products.values() if p["partners"]]

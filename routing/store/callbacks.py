@@ -212,6 +212,13 @@ class IntakeLimits:
     location: tuple[int, int] = (0, 0)
     pool: str = "online"
 
+    def retry_after(self, limit: str, now: int) -> int:
+        """Seconds from `now` until the window of `limit` ("ip", "phone", "location") that refused an intake
+        ends, when its count starts afresh: the windows are fixed (`RATE`: epoch // length), so this is exact
+        and costs no Redis call."""
+        length = max({"ip": self.ip, "phone": self.phone, "location": self.location}[limit][1], 1)
+        return length - now % length
+
 
 class TransitionRefused(Exception):
     def __init__(self, reference: str, state: str | None):

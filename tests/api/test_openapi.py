@@ -71,7 +71,7 @@ ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
 
 def test_the_document_names_every_error_an_operation_can_answer(client):
     """400 (not valid JSON) and 413 (too large) where a body is read; 503 with Retry-After everywhere (Redis);
-    401 with WWW-Authenticate; 409 when a withdrawal comes too late."""
+    429 with Retry-After everywhere (limits); 401 with WWW-Authenticate; 409 when a withdrawal comes too late."""
     spec = client.get("/api/v1/openapi.json").json
     for path, method, operation in _operations(spec):
         responses = operation["responses"]
@@ -82,6 +82,8 @@ def test_the_document_names_every_error_an_operation_can_answer(client):
         assert set(responses["503"]["headers"]) == {"Retry-After"}, (path, method)
         if operation["security"]:
             assert set(responses["401"]["headers"]) == {"WWW-Authenticate"}, (path, method)
+        # Every 429, the generic one and a view's own (intake, status reads), says when to try again.
+        assert set(responses["429"]["headers"]) == {"Retry-After"}, (path, method)
     withdraw = spec["paths"]["/api/v1/callbacks/{reference}/withdraw"]["post"]["responses"]
     assert "already withdrawn" in withdraw["409"]["description"].lower()
     assert withdraw["409"]["content"]["application/json"]["schema"] == ERROR_SCHEMA

@@ -356,14 +356,17 @@ def test_every_text_field_takes_cr_and_crlf_as_one_line_break(app):
 
 # --- too many requests: the form again, as typed (finding 5) --------------------------------------------
 
-def test_too_many_requests_brings_the_form_back_with_the_values_and_the_reason(app, client, redis):
+def test_too_many_requests_brings_the_form_back_with_the_values_and_the_reason(app, client, redis, pin_now):
+    pin_now(SATURDAY)  # 14:00 sharp: the hourly window has a whole hour to go
     app.config.update(RATELIMIT_ENABLED=True, CALLBACK_RATE_IP="1 per hour")
     assert post(client).status_code == 303
     refused = post(client, phone="06 87654321", name="Ahmed", note="over toeslag", reply_by="sms")
     page = refused.get_data(as_text=True)
     assert refused.status_code == 429
     assert refused.headers["Cache-Control"] == "no-store"
-    reason = "Er kwamen te veel verzoeken van dit apparaat of netwerk. Probeer het later opnieuw."
+    # How long, in words and for the browser or a script (Retry-After), instead of "later".
+    assert refused.headers["Retry-After"] == "3600"
+    reason = "Er kwamen te veel verzoeken van dit apparaat of netwerk. Probeer het over een uur opnieuw."
     assert re.search(r'<div class="alert alert--error" role="alert">' + re.escape(reason), page)
     assert page.index(reason) < page.index('id="callback-form"')  # at the top
     # What else works: texting the location (a budget of its own), coming by (Utrecht takes walk-ins).

@@ -206,3 +206,91 @@ def test_a_number_used_up_through_the_form_can_still_text_and_call(app, client, 
     assert "Voor dit telefoonnummer zijn al te veel terugbelverzoeken gedaan" in third.get_data(as_text=True)
     assert "sms met uw vraag" not in third.get_data(as_text=True)
     assert redis.keys("ll:cb:rl:phone-online:*") and redis.keys("ll:cb:rl:phone-phone:*")
+
+
+# --- every 429 says how long: Retry-After, and the message in words ------------------------------------------
+
+def test_an_intake_refusal_says_when_its_window_ends(app, client, pin_now, redis, api_key):
+    from datetime import timedelta
+
+    from callbacks.test_hooks import sms
+
+    # 14:37 in Amsterdam, 13:37 UTC: the hourly windows end in 23 minutes, the daily ones at midnight UTC.
+    pin_now(SATURDAY + timedelta(minutes=37))
+    # The per-number limit (2 a day): the form, in Dutch and in English.
+    assert post(client, "06 12345678").status_code == 200
+    assert post(client, "06 12345678", "enschede").status_code == 200
+    refused = post(client, "06 12345678", "amsterdam-centrum")
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == str(10 * 3600 + 23 * 60)
+    assert "Probeer het over 11 uur opnieuw." in refused.get_data(as_text=True)
+    # (Another browser, from the same address: the session would remember the language.)
+    english = app.test_client().post("/l/amsterdam-centrum/terugbellen?lang=en",
+                                     data={"phone": "06 12345678", "consent": "yes"})
+    assert english.status_code == 429
+    assert "Please try again in 11 hours." in english.get_data(as_text=True)
+    # The per-address limit (4 an hour; every attempt counts, these four included): the hour's window.
+    refused = post(client, "06 87654321")
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == str(23 * 60)
+    assert "Probeer het over 23 minuten opnieuw." in refused.get_data(as_text=True)
+    # The API: the same header on the one JSON error shape.
+    app.config["CALLBACK_RATE_API_KEY"] = "1 per hour"
+    headers = api_key("staff", locations=("utrecht",))
+    intake = {"location": "utrecht", "phone": "06 33333333", "consent": True}
+    assert client.post("/api/v1/callbacks", json=intake, headers=headers).status_code == 201
+    answer = client.post("/api/v1/callbacks", json={**intake, "phone": "06 44444444"}, headers=headers)
+    assert answer.status_code == 429 and answer.headers["Retry-After"] == str(23 * 60)
+    assert answer.get_json()["message"].startswith("Er kwamen te veel verzoeken van dit apparaat of netwerk. "
+                                                   "Probeer het over 23 minuten opnieuw.")
+    # An SMS refusal says it in its reply (Twilio's answer is not the citizen's to read headers of).
+    app.config["CALLBACK_RATE_LOCATION"] = "1 per hour"
+    assert "TB-" in sms(client, "bel mij", sender="+31612345601").get_data(as_text=True)
+    reply = sms(client, "bel mij", sender="+31612345602").get_data(as_text=True)
+    assert "heel veel terugbelverzoeken tegelijk binnen. Probeer het over 23 minuten opnieuw." in reply
+
+
+def test_a_limiter_refusal_says_when_a_place_frees_up(app, client, api_key):
+    # Flask-Limiter's limits (status reads here; withdrawal, login and new partner links alike) count in a
+    # moving window: a place frees up a window after the oldest counted request.
+    app.config["CALLBACK_READ_RATE"] = "2 per minute"
+    headers = api_key("staff", locations=("utrecht",))
+    codes = [client.get(f"/api/v1/callbacks/TB-ZZZ{i}", headers=headers).status_code for i in range(2)]
+    assert codes == [404, 404]
+    refused = client.get("/api/v1/callbacks/TB-ZZZZ", headers=headers)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert refused.get_json()["message"] == "U probeerde het te vaak. Probeer het over een minuut opnieuw."
+    english = client.get("/api/v1/callbacks/TB-ZZZZ", headers={**headers, "Accept-Language": "en"})
+    assert english.get_json()["message"] == "You tried too often. Please try again in a minute."
+    assert english.headers["Retry-After"]
+
+
+def test_a_refused_withdrawal_page_says_how_long(redis_url, redis):
+    from routing import create_app
+
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url, "RATELIMIT_ENABLED": True,
+                      "CALLBACK_RATE_IP": "1 per hour"})
+    client = app.test_client()
+    assert client.post("/l/utrecht/terugbellen/TB-ZZZZ/intrekken?t=x").status_code == 404
+    refused = client.post("/l/utrecht/terugbellen/TB-ZZZZ/intrekken?t=x")
+    assert refused.status_code == 429
+    assert 3590 <= int(refused.headers["Retry-After"]) <= 3601
+    assert "Probeer het over een uur opnieuw." in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("seconds, words", [
+    (0, "Probeer het over een minuut opnieuw."),
+    (60, "Probeer het over een minuut opnieuw."),
+    (61, "Probeer het over 2 minuten opnieuw."),
+    (23 * 60, "Probeer het over 23 minuten opnieuw."),
+    (3600, "Probeer het over een uur opnieuw."),
+    (3601, "Probeer het over 61 minuten opnieuw."),
+    (2 * 3600, "Probeer het over 2 uur opnieuw."),
+    (10 * 3600 + 1, "Probeer het over 11 uur opnieuw."),
+    (86400, "Probeer het over 24 uur opnieuw."),
+    (7 * 86400, "Probeer het over 7 dagen opnieuw."),
+])
+def test_how_long_in_words_never_says_less_than_the_wait(app, seconds, words):
+    from routing.errors import try_again_in
+
+    with app.test_request_context():
+        assert try_again_in(seconds) == words

@@ -174,3 +174,50 @@ def test_call_languages_are_codes_babel_can_name(demo, demo_copy):
             "Gebruik een ISO 639-code, zoals tr of ar.") in found  # "li" (Limburgs) is one; nl_BE is a locale
     assert ("locations/enschede.yaml, entry 'enschede', field 'call_languages': 'en' staat er altijd al bij "
             "(Nederlands en Engels).") in found
+
+
+# --- one run names every problem: the checks across files run whatever else is wrong ------------------------
+
+def test_a_number_used_twice_is_named_even_when_the_file_has_other_problems(demo_copy):
+    # Utrecht takes Enschede's number, and has a wrong field besides: it does not load, yet both are named.
+    edit(demo_copy / "locations" / "utrecht.yaml", '"+31 6 1000 0305"', '"+31 6 1000 0304"')
+    edit(demo_copy / "locations" / "utrecht.yaml", "walk_in: true", "walk_in: soms")
+    found = [p for p in problems(demo_copy) if p.startswith("locations/utrecht.yaml")]
+    assert "locations/utrecht.yaml, entry 'utrecht', field 'walk_in': Schrijf true of false." in found
+    assert ("locations/utrecht.yaml, entry 'utrecht', field 'inbound_number': "
+            "+31610000304 is al het nummer van locatie 'enschede'") in found
+
+
+def test_handover_checks_run_when_other_files_have_problems(demo_copy):
+    # A partner's handover without any channel, and an override for a location that does not exist...
+    edit(demo_copy / "partners.yaml", 'handover: {sms: "+31 6 1000 0006", email: loketlijn@ind.example.org}',
+         "handover: {}")
+    edit(demo_copy / "partners.yaml", "      nijmegen: {sms:", "      nijmgen: {sms:")
+    # ...next to a problem in a location file.
+    edit(demo_copy / "locations" / "utrecht.yaml", "walk_in: true", "walk_in: soms")
+    found = problems(demo_copy)
+    assert "locations/utrecht.yaml, entry 'utrecht', field 'walk_in': Schrijf true of false." in found
+    assert ("partners.yaml, entry 'belastingdienst', field 'handover_by_location.nijmgen': "
+            "onbekende locatie 'nijmgen'") in found
+    assert "partners.yaml, entry 'ind', field 'handover': geen SMS-nummer of e-mailadres voor enschede" in found
+
+
+def test_a_location_with_problems_of_its_own_is_not_called_unknown(demo_copy):
+    # Belastingdienst has a handover override for Nijmegen: Nijmegen's own problem is named, not "unknown".
+    edit(demo_copy / "locations" / "nijmegen.yaml", "walk_in: false", "walk_in: soms")
+    found = problems(demo_copy)
+    assert any(p.startswith("locations/nijmegen.yaml, entry 'nijmegen', field 'walk_in'") for p in found)
+    assert not [p for p in found if "onbekende locatie 'nijmegen'" in p]
+
+
+def test_a_partner_with_a_problem_of_its_own_is_not_called_unknown_everywhere(demo_copy):
+    edit(demo_copy / "partners.yaml", 'sms: "+31 6 1000 0004"', 'sms: "+31 88 000 0104"')  # svb: not mobile
+    found = problems(demo_copy)
+    assert [p for p in found if p.startswith("partners.yaml, entry 'svb'")]
+    assert not [p for p in found if "onbekende partner 'svb'" in p]
+
+
+def test_an_e_mail_address_problem_is_dutch_too(demo_copy):
+    # fields.Email builds its check with marshmallow's English message before ours are set.
+    edit(demo_copy / "partners.yaml", "email: loketlijn@cak.example.org", "email: not-an-address")
+    assert "partners.yaml, entry 'cak', field 'handover.email': Geen geldig e-mailadres." in problems(demo_copy)

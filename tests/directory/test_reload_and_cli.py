@@ -74,8 +74,30 @@ def test_validate_command_names_every_problem(app, demo_copy):
     edit(demo_copy / "partners.yaml", 'email: loketlijn@cak.example.org', "email: not-an-address")
     result = app.test_cli_runner().invoke(args=["directory", "validate", str(demo_copy)])
     assert result.exit_code == 1
-    assert "locations/utrecht.yaml, entry 'utrecht', field 'lines.sbv': onbekende partner 'sbv'" in result.output
-    assert "partners.yaml, entry 'cak', field 'handover.email'" in result.output
+    # In English, as every operator command (the app keeps them Dutch for the coordinators' pages, below).
+    assert "locations/utrecht.yaml, entry 'utrecht', field 'lines.sbv': unknown partner 'sbv'" in result.output
+    assert "partners.yaml, entry 'cak', field 'handover.email': Not a valid e-mail address." in result.output
+    assert f"{demo_copy}: 2 problem(s)" in result.output
+
+
+def test_validate_speaks_english_throughout(app, tmp_path, demo_copy):
+    missing = app.test_cli_runner().invoke(args=["directory", "validate", str(tmp_path / "nothing")])
+    assert missing.exit_code == 1 and f"{tmp_path / 'nothing'}: folder does not exist" in missing.output
+    edit(demo_copy / "locations" / "utrecht.yaml", 'mon-fri: ["09:00-17:00"]', 'mon-fri: ["09:00-25:00"]')
+    edit(demo_copy / "locations" / "utrecht.yaml", "walk_in: true", "walk_in: soms")
+    edit(demo_copy / "locations" / "utrecht.yaml", "name:", "nam:")
+    result = app.test_cli_runner().invoke(args=["directory", "validate", str(demo_copy)])
+    assert "'09:00-25:00' contains an invalid time." in result.output
+    assert "field 'walk_in': Write true or false." in result.output
+    assert "field 'name': Missing." in result.output and "field 'nam': This field does not exist." in result.output
+
+
+def test_the_app_keeps_the_problems_dutch_for_the_coordinators_page(app, client, login, demo_copy):
+    login(client, "coordinator")
+    edit(demo_copy / "partners.yaml", 'email: loketlijn@cak.example.org', "email: not-an-address")
+    # The reload happens inside an English request: the problem it keeps is Dutch all the same.
+    page = client.get("/directory/locations?lang=en").get_data(as_text=True)
+    assert "field &#39;handover.email&#39;: Geen geldig e-mailadres." in page
 
 
 def test_import_upl_from_a_small_file(app, demo_copy, tmp_path):
@@ -121,3 +143,42 @@ def test_import_the_real_upl_list(app, demo_copy, shared_dir):
     assert directory.topics["upl-kinderbijslag"].partners == ("svb",)
     assert directory.topics["upl-zorgtoeslag"].partners == ("toeslagen",)
     assert directory.topics["upl-aanvinkvzouder"].partners == ("svb",)  # an article narrows the law
+
+
+# --- operator commands are quiet unless they have something to say -----------------------------------------
+
+def _flask(args: list[str], redis_url: str, folder: Path | None = None):
+    """`flask --app routing ...` as an operator runs it: a process of its own, building the app itself."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url}
+    if folder is not None:
+        env["DIRECTORY_PATH"] = str(folder)
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "routing", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_operator_commands_do_not_announce_the_directory(redis_url, demo_copy):
+    helped = _flask(["--help"], redis_url)
+    assert helped.returncode == 0 and "directory" in helped.stdout
+    assert helped.stderr == ""
+    checked = _flask(["directory", "validate"], redis_url, demo_copy)
+    assert checked.returncode == 0 and checked.stderr == ""
+    assert checked.stdout == f"{demo_copy}: valid (7 locations, 19 partners, 30 topics)\n"
+    # A directory the command's own app cannot load is still said (the app starts without one).
+    edit(demo_copy / "partners.yaml", "  - id: cjib", "  - id: cjib\n    bogus: 1")
+    listed = _flask(["--help"], redis_url, demo_copy)
+    assert listed.returncode == 0 and "not loaded" in listed.stderr
+
+
+def test_a_web_or_worker_process_still_says_which_directory_it_serves(redis_url, caplog):
+    import logging
+
+    from routing import create_app
+
+    caplog.set_level(logging.INFO, logger="routing.directory.state")
+    create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": redis_url})
+    assert "directory loaded: 7 locations, 19 partners, 30 topics" in caplog.text
