@@ -638,6 +638,19 @@ def with_partners(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
     return passed_on(r, request)
 
 
+def handovers_made(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
+    """Every handover made for this request, in any state (handovers.made_for_same_citizen: one per partner of
+    the group, and any made again from one that came back), oldest first, for the staff page. Empty without
+    one, or when its record is gone (the page then names the reference only)."""
+    if not request.handover:
+        return []
+    from routing.handovers import service as handovers
+
+    first = handovers.find(r, request.handover)
+    made = handovers.made_for_same_citizen(r, first) if first is not None else []
+    return handovers.for_loket(r, sorted(made, key=lambda h: (h.created_at, h.reference)))
+
+
 def _passed_on_as(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
     """Every handover made for a done request, open or not (handovers.made_for_same_citizen)."""
     if request.state != "done" or not request.handover:

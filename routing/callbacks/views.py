@@ -602,7 +602,18 @@ def _render_detail(item: service.CallbackRequest, handles: bool, errors: dict | 
         version=service.version(item), chosen=_chosen_location(), ended_as=_ended_labels(),
         returned_by=_partner_name_or_id(item.returned_by) if item.returned_by else None,
         return_reasons=_return_reasons(), last_try=service.is_last_attempt(item),
-        deleted_on=_deleted_on(item) if handles else None, **_staff_context()), status
+        deleted_on=_deleted_on(item) if handles else None, handovers=_handovers_made(item), **_staff_context()), status
+
+
+def _handovers_made(item: service.CallbackRequest) -> dict:
+    """Every handover made for the request (one per partner when it went to several at once), each with its
+    partner and status, instead of only the first one's reference."""
+    from routing.handovers import service as handovers
+    from routing.handovers.model import LABELS
+
+    made = service.handovers_made(get_redis(), item)
+    return {"made": made, "labels": LABELS, "today": handovers.today(_now()),
+            "partners": {h.partner: _partner_name_or_id(h.partner) for h in made}}
 
 
 def _deleted_on(item: service.CallbackRequest) -> str | None:
