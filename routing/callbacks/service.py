@@ -1134,6 +1134,12 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
     fields = {"attempts": str(attempts), "last_attempt": result, "assignee": principal.id,
               "tries": _tries_with(request, result, principal.id, now)}
     read = version(request)
+    if outcome and result != "reached":
+        # An outcome says the citizen was spoken to, "Niet bereikt" or "Verkeerd nummer" that they were not: one of
+        # the two is a slip, and guessing which could mean a citizen who was helped is called again, or the reverse.
+        slip = _("Er is niets opgeslagen: een uitkomst hoort alleen bij Bereikt. Sprak u de inwoner? Kies dan "
+                 "Bereikt en de uitkomst. Sprak u de inwoner niet? Kies dan geen uitkomst.")
+        raise ApiError(422, slip, {"outcome": [slip]})
     if result == "reached":
         if outcome == "handed_over":
             # Closing it as handed over without a handover would leave nobody to call the citizen.

@@ -664,6 +664,10 @@ def attempt(reference: str):
     except ApiError as refused:
         if refused.status == 422:  # the page again, the choices kept, each problem next to its field
             item = service.open_for_staff(get_redis(), reference, principal, claim=False)
+            if values["outcome"] and values["result"] in ("not_reached", "wrong_number"):
+                # An outcome with "Niet bereikt" (service.record_attempt): the outcome is not kept, as a chosen
+                # radio cannot be unchosen without JavaScript.
+                values = {**values, "outcome": ""}
             return _render_detail(item, True, refused.errors, values, 422)
         return _refused(reference, refused)
     flash(_attempt_message(item), "success")

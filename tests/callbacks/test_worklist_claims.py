@@ -488,3 +488,26 @@ def test_the_citizen_withdrawing_between_reading_and_saving_is_named_too(create,
         service.record_attempt(redis, receipt.reference, anna, "not_reached", now=MONDAY_10)
     assert refused.value.status == 409
     assert refused.value.message.startswith("De inwoner heeft het verzoek ingetrokken. U hoeft niet meer te bellen.")
+
+
+@pytest.mark.parametrize("result", ["not_reached", "wrong_number"])
+def test_an_outcome_with_not_reached_is_refused_not_dropped(client, login, create, redis, result):
+    """'Geholpen' with 'Niet bereikt' is a slip in one of the two: nothing is saved, the employee is told the
+    outcome goes with Bereikt only, and the outcome comes back unchosen (a radio cannot be unchosen without JS)."""
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "Uitkomst (alleen bij Bereikt)" in page
+    response = client.post(f"{LIST}/{receipt.reference}/poging",
+                           data={"result": result, "outcome": "helped", "updated": _version(page)})
+    assert response.status_code == 422
+    again = response.get_data(as_text=True)
+    assert "Er is niets opgeslagen: een uitkomst hoort alleen bij Bereikt." in again
+    assert 'href="#field-outcome"' in again
+    assert re.search(rf'value="{result}"[^>]*checked', again) and not re.search(r'value="helped"[^>]*checked', again)
+    after = service.get_status(redis, receipt.reference)
+    assert after.state == "in_progress" and after.attempts == 0 and not after.tries
+    # Answered again without the outcome, it is saved.
+    response = client.post(f"{LIST}/{receipt.reference}/poging",
+                           data={"result": result, "updated": _version(again)})
+    assert response.status_code == 302 and service.get_status(redis, receipt.reference).attempts == 1
