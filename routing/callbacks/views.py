@@ -423,8 +423,9 @@ def worklist():
     now = _now()
     items = service.worklist(get_redis(), chosen, now=now)
     held = service.held_for_next_shift(get_redis(), chosen)
-    totals = {"open": sum(item.state == "open" for item in items),
-              "in_progress": sum(item.state == "in_progress" for item in items), "held": len(held)}
+    # A forgotten claim (service.claim_expired) counts as open: whoever opens it next takes it.
+    taken = [item.state == "in_progress" and not service.claim_expired(item, now) for item in items]
+    totals = {"open": len(items) - sum(taken), "in_progress": sum(taken), "held": len(held)}
     return render_template("callbacks/worklist.html", items=items, held=held, locations=mine,
                            chosen=wanted if wanted in mine else None, totals=totals,
                            now=now, state_label=states.label, slot_label=_slot_text, due=service.due_now,
@@ -519,8 +520,9 @@ worklist.menu_shown_to = lambda: bool(_my_locations())  # type: ignore[attr-defi
 
 def _staff_context() -> dict:
     """What the worklist and the detail page need to say who works on a request, and since when."""
+    now = _now()
     return {"colleagues": auth_service.account_emails(get_redis()), "me": current_principal().id,
-            "moment": _moment_text}
+            "moment": _moment_text, "claim_expired": lambda item: service.claim_expired(item, now)}
 
 
 def _moment_text(moment: datetime | None) -> str:
