@@ -14,6 +14,9 @@ DEFAULTS = {
     "CALLBACK_RETENTION_DONE": 30,  # days personal data stays after a request is done
     "CALLBACK_ALLOWED_REGIONS": "NL,BE,DE",  # countries whose numbers we call back
     "CALLBACK_MAX_ATTEMPTS": 3,
+    # Hours after which a request someone opened (in progress) no longer keeps colleagues off: a forgotten claim
+    # (the employee went home) is taken by the next one to open it.
+    "CALLBACK_CLAIM_HOURS": 2,
     "CALLBACK_RATE_IP": "20 per hour",  # per client address (an IPv6 one by its /64): the web form
     "CALLBACK_RATE_API_KEY": "1000 per hour",  # per API key: kiosks and partner portals, many citizens each
     "CALLBACK_READ_RATE": "600 per hour",  # status reads per API client (references are short: no probing)
@@ -28,7 +31,8 @@ DEFAULTS = {
 # How the environment's values are read: whole numbers (with their minimum) and rate limits. The intake
 # counts one limit per setting in its own script (routing.store.callbacks): True, one limit only; the status
 # reads go through Flask-Limiter, which takes several ("600 per hour;20 per minute").
-_NUMBERS = {"CALLBACK_EXPIRE_AFTER": 1, "CALLBACK_RETENTION_DONE": 0, "CALLBACK_MAX_ATTEMPTS": 1}
+_NUMBERS = {"CALLBACK_EXPIRE_AFTER": 1, "CALLBACK_RETENTION_DONE": 0, "CALLBACK_MAX_ATTEMPTS": 1,
+            "CALLBACK_CLAIM_HOURS": 1}
 _RATES = {"CALLBACK_RATE_IP": True, "CALLBACK_RATE_API_KEY": True, "CALLBACK_RATE_PHONE": True,
           "CALLBACK_RATE_LOCATION": True, "CALLBACK_READ_RATE": False}
 

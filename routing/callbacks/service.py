@@ -641,6 +641,19 @@ def with_partners(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
     return passed_on(r, request)
 
 
+def handovers_made(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
+    """Every handover made for this request, in any state (handovers.made_for_same_citizen: one per partner of
+    the group, and any made again from one that came back), oldest first, for the staff page. Empty without
+    one, or when its record is gone (the page then names the reference only)."""
+    if not request.handover:
+        return []
+    from routing.handovers import service as handovers
+
+    first = handovers.find(r, request.handover)
+    made = handovers.made_for_same_citizen(r, first) if first is not None else []
+    return handovers.for_loket(r, sorted(made, key=lambda h: (h.created_at, h.reference)))
+
+
 def _passed_on_as(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
     """Every handover made for a done request, open or not (handovers.made_for_same_citizen)."""
     if request.state != "done" or not request.handover:
@@ -961,7 +974,8 @@ def open_for_staff(r: redis.Redis, reference: str, principal, *, now: datetime |
     """Show one request with its number to who handles it (404 for anyone else); audit-logged.
     Opening an open request takes it in progress (unless `claim` is off), so colleagues see someone is on
     it. A request a colleague is working on is not taken over: it shows its facts only, without the number,
-    until this employee takes it over (`take_over`)."""
+    until this employee takes it over (`take_over`), unless that claim expired (`claim_expired`): then opening
+    takes it, as an open one."""
     now = now or clock()
     facts, blob = store.load(r, reference, with_personal=True)
     if not facts or not may_handle(principal, facts["location"]):
@@ -972,6 +986,15 @@ def open_for_staff(r: redis.Redis, reference: str, principal, *, now: datetime |
             _move(r, reference, "in_progress", now, fields={"assignee": principal.id})
         except ApiError as refused:
             if refused.status != 409:  # a colleague opened it at the same moment: theirs, shown as such
+                raise
+        facts, blob = store.load(r, reference, with_personal=True)
+    elif claim and claim_expired(_from_facts(reference, facts), now):
+        # Forgotten (the employee went home): opening it takes it, as an open one, also for its owner, whose claim
+        # starts again. A colleague taking it at the same moment wins; it is then shown as theirs.
+        try:
+            _take(r, reference, _from_facts(reference, facts), principal, now)
+        except ApiError as refused:
+            if refused.status != 409:
                 raise
         facts, blob = store.load(r, reference, with_personal=True)
     if held_by_colleague(_from_facts(reference, facts), principal) or facts["state"] in states.DONE_FOR_LOKET:
@@ -987,6 +1010,14 @@ def _refuse_while_waiting(state: str) -> None:
     """Held for the next shift: not worked on, nor its number read, before it is released."""
     if state == "waiting":
         raise ApiError(409, _("Dit verzoek wacht op de volgende dienst. U kunt het openen zodra die begint."))
+
+
+def claim_expired(request: CallbackRequest, now: datetime) -> bool:
+    """In progress for CALLBACK_CLAIM_HOURS or longer: no longer keeps colleagues off (open_for_staff takes it).
+    `updated` is when it was taken: every move into in_progress sets it, and nothing else changes it meanwhile."""
+    hours = int(current_app.config["CALLBACK_CLAIM_HOURS"])
+    return request.state == "in_progress" and request.updated is not None and \
+        now - request.updated >= timedelta(hours=hours)
 
 
 def held_by_colleague(request: CallbackRequest, principal) -> bool:
@@ -1043,12 +1074,19 @@ def _handled_request(r: redis.Redis, reference: str, principal) -> CallbackReque
 
 def take_over(r: redis.Redis, reference: str, principal, *, seen: str | None = None,
               now: datetime | None = None) -> CallbackRequest:
-    """This employee works on it now, also when a colleague had it (asked for explicitly, never on opening).
+    """This employee works on it now, also when a colleague had it (asked for explicitly, never on opening, unless
+    the colleague's claim expired: see open_for_staff).
     Through open, so each step is the store's checked transition: a colleague who takes it in between wins
     and this one gets a 409."""
     now = now or clock()
     request = _handled_request(r, reference, principal)
     _refuse_if_stale(request, seen)
+    _take(r, reference, request, principal, now)
+    return get_status(r, reference)
+
+
+def _take(r: redis.Redis, reference: str, request: CallbackRequest, principal, now: datetime) -> None:
+    """Into this employee's hands as `request` was read (a change since refuses it, 409); audit-logged."""
     if request.state == "in_progress":
         _move(r, reference, "open", now, fields={"assignee": ""}, expect_version=version(request))
         _move(r, reference, "in_progress", now, fields={"assignee": principal.id})
@@ -1056,7 +1094,6 @@ def take_over(r: redis.Redis, reference: str, principal, *, seen: str | None = N
         _move(r, reference, "in_progress", now, fields={"assignee": principal.id}, expect_version=version(request))
     audit.record(r, action="callback.take_over", activity="callbacks", actor=principal.id, subject=None,
                  reference=reference, started_at=now)
-    return get_status(r, reference)
 
 
 def give_back(r: redis.Redis, reference: str, principal, *, seen: str | None = None,
@@ -1124,6 +1161,12 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
     fields = {"attempts": str(attempts), "last_attempt": result, "assignee": principal.id,
               "tries": _tries_with(request, result, principal.id, now)}
     read = version(request)
+    if outcome and result != "reached":
+        # An outcome says the citizen was spoken to, "Niet bereikt" or "Verkeerd nummer" that they were not: one of
+        # the two is a slip, and guessing which could mean a citizen who was helped is called again, or the reverse.
+        slip = _("Er is niets opgeslagen: een uitkomst hoort alleen bij Bereikt. Sprak u de inwoner? Kies dan "
+                 "Bereikt en de uitkomst. Sprak u de inwoner niet? Kies dan geen uitkomst.")
+        raise ApiError(422, slip, {"outcome": [slip]})
     if result == "reached":
         if outcome == "handed_over":
             # Closing it as handed over without a handover would leave nobody to call the citizen.

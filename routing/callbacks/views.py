@@ -433,8 +433,9 @@ def worklist():
     now = _now()
     items = service.worklist(get_redis(), chosen, now=now)
     held = service.held_for_next_shift(get_redis(), chosen)
-    totals = {"open": sum(item.state == "open" for item in items),
-              "in_progress": sum(item.state == "in_progress" for item in items), "held": len(held)}
+    # A forgotten claim (service.claim_expired) counts as open: whoever opens it next takes it.
+    taken = [item.state == "in_progress" and not service.claim_expired(item, now) for item in items]
+    totals = {"open": len(items) - sum(taken), "in_progress": sum(taken), "held": len(held)}
     return render_template("callbacks/worklist.html", items=items, held=held, locations=mine,
                            chosen=wanted if wanted in mine else None, totals=totals,
                            now=now, state_label=states.label, slot_label=_slot_text, due=service.due_now,
@@ -529,8 +530,9 @@ worklist.menu_shown_to = lambda: bool(_my_locations())  # type: ignore[attr-defi
 
 def _staff_context() -> dict:
     """What the worklist and the detail page need to say who works on a request, and since when."""
+    now = _now()
     return {"colleagues": auth_service.account_emails(get_redis()), "me": current_principal().id,
-            "moment": _moment_text}
+            "moment": _moment_text, "claim_expired": lambda item: service.claim_expired(item, now)}
 
 
 def _moment_text(moment: datetime | None) -> str:
@@ -612,7 +614,18 @@ def _render_detail(item: service.CallbackRequest, handles: bool, errors: dict | 
         version=service.version(item), chosen=_chosen_location(), ended_as=_ended_labels(),
         returned_by=_partner_name_or_id(item.returned_by) if item.returned_by else None,
         return_reasons=_return_reasons(), last_try=service.is_last_attempt(item),
-        deleted_on=_deleted_on(item) if handles else None, **_staff_context()), status
+        deleted_on=_deleted_on(item) if handles else None, handovers=_handovers_made(item), **_staff_context()), status
+
+
+def _handovers_made(item: service.CallbackRequest) -> dict:
+    """Every handover made for the request (one per partner when it went to several at once), each with its
+    partner and status, instead of only the first one's reference."""
+    from routing.handovers import service as handovers
+    from routing.handovers.model import LABELS
+
+    made = service.handovers_made(get_redis(), item)
+    return {"made": made, "labels": LABELS, "today": handovers.today(_now()),
+            "partners": {h.partner: _partner_name_or_id(h.partner) for h in made}}
 
 
 def _deleted_on(item: service.CallbackRequest) -> str | None:
@@ -663,6 +676,10 @@ def attempt(reference: str):
     except ApiError as refused:
         if refused.status == 422:  # the page again, the choices kept, each problem next to its field
             item = service.open_for_staff(get_redis(), reference, principal, claim=False)
+            if values["outcome"] and values["result"] in ("not_reached", "wrong_number"):
+                # An outcome with "Niet bereikt" (service.record_attempt): the outcome is not kept, as a chosen
+                # radio cannot be unchosen without JavaScript.
+                values = {**values, "outcome": ""}
             return _render_detail(item, True, refused.errors, values, 422)
         return _refused(reference, refused)
     flash(_attempt_message(item), "success")

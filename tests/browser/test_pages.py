@@ -113,3 +113,23 @@ def test_pages_reflow_at_320px_without_sideways_scrolling(new_context, sign_in, 
         .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : ''))
         .slice(0, 5)""")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, f"{path}: wider than 320px: {wide}"
+
+
+@pytest.mark.parametrize("width", [1280, 768])
+@pytest.mark.parametrize(("role", "locations"), [("staff", ("amsterdam-centrum",)),
+                                                  ("staff", ("amsterdam-centrum", "amsterdam-zuidoost"))])
+def test_the_figures_tables_fit_a_laptop_and_a_tablet(new_context, sign_in, assert_accessible, width, role,
+                                                      locations):
+    """'Hoe ze afliepen' had eight outcomes side by side and was cut off at 1280 and 768px with no sign that it
+    scrolls: the outcomes (and channels) are rows now, so every count is in sight without scrolling."""
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    sign_in(page, role, locations)
+    page.goto("/loket/terugbelverzoeken/cijfers")
+    for table in ("received", "ended"):
+        region = page.locator(f'.table-scroll[aria-labelledby="{table}"]')
+        sizes = region.evaluate("el => [el.scrollWidth, el.clientWidth]")
+        assert sizes[0] <= sizes[1], f"{table} at {width}px: {sizes[0]}px of table in {sizes[1]}px"
+    ended = page.locator('.table-scroll[aria-labelledby="ended"]').inner_text()
+    assert "Verkeerd nummer" in ended and "Verlopen" in ended
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    assert_accessible(page)

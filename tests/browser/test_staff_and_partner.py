@@ -322,3 +322,37 @@ def test_a_colleagues_request_warns_and_is_taken_over_on_purpose(staffed, new_co
     colleague.get_by_role("link", name=f"Open {reference} opnieuw").click()
     colleague.wait_for_load_state()
     assert "werkt hieraan sinds" in colleague.get_by_role("alert").inner_text()
+
+
+def test_an_outcome_with_not_reached_is_refused_and_every_handover_is_listed(app, staffed, new_context, page,
+                                                                            sign_in, assert_accessible):
+    from routing.auth.principal import Principal
+    from routing.extensions import get_redis
+    from routing.handovers import service as handovers
+    from routing.handovers.schemas import CreateSchema
+
+    reference = leave_callback_request(new_context)
+    sign_in(page)
+    page.goto(f"/loket/terugbelverzoeken/{reference}")
+    # "Niet bereikt" and "Geholpen" together: nothing saved, the outcome unchosen, the problem named at the field.
+    page.check("#result-not_reached")
+    page.check("#field-outcome")
+    page.get_by_role("button", name="Opslaan").click()
+    page.wait_for_load_state()
+    assert "een uitkomst hoort alleen bij Bereikt" in page.locator("#error-outcome").inner_text()
+    assert page.is_checked("#result-not_reached") and not page.is_checked("#field-outcome")
+    assert_accessible(page)
+    page.locator(".error-summary a").first.click()
+    assert page.evaluate("() => document.activeElement.id") == "field-outcome"
+
+    # Handed over to two organisations at once: the request's page names both, each with its status.
+    with app.app_context():
+        staff = Principal(id="s1", kind="user", role="staff", locations=frozenset({LOCATION}), email="s@example.org")
+        data = CreateSchema().load({"location": LOCATION, "partner": ["uwv", "svb"], "consent": True,
+                                    "callback_reference": reference})
+        made = handovers.create(get_redis(), staff, data, staffed)
+    page.goto(f"/loket/terugbelverzoeken/{reference}")
+    listed = page.locator("ul.handovers-made").inner_text()
+    assert all(h.reference in listed for h in made) and len(made) == 2
+    assert "Sociale Verzekeringsbank" in listed and "UWV" in listed
+    assert_accessible(page)

@@ -17,13 +17,15 @@ def monday(pin_now):
     pin_now(MONDAY_10)
 
 
-def row(page: str, table_id: str, name: str) -> list[str]:
-    """The cells of one row of a table (by its heading's id), as the page shows them."""
+def column(page: str, table_id: str, name: str) -> list[str]:
+    """The cells of one location's column of a table (by its heading's id), top to bottom, as the page shows them
+    (the kinds are the rows: channels or outcomes)."""
     table = page[page.index(f'<h2 id="{table_id}">'):]
     table = table[:table.index("</table>")]
-    found = re.search(r"<tr[^>]*><th scope=\"row\">" + re.escape(name) + r"</th>(.*?)</tr>", table, re.S)
-    assert found, f"no row {name!r} in {table_id}"
-    return re.findall(r"<td>([^<]*)</td>", found.group(1))
+    headings = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', table)
+    assert name in headings, f"no column {name!r} in {table_id}: {headings}"
+    rows = re.findall(r"<tr[^>]*><th scope=\"row\">[^<]*</th>(.*?)</tr>", table, re.S)
+    return [re.findall(r"<td[^>]*>([^<]*)</td>", cells)[headings.index(name) - 1] for cells in rows]
 
 
 @pytest.fixture
@@ -46,9 +48,9 @@ def test_staff_see_their_locations_figures_per_channel_and_ending(client, week):
     page = client.get(FIGURES).get_data(as_text=True)
     assert "Cijfers terugbelverzoeken" in page and "Vanaf dinsdag 24 november, vandaag meegeteld." in page
     # Total, then web form, kiosk or portal, SMS, WhatsApp, phone.
-    assert row(page, "received", "Overheidsloket Utrecht (Stadskantoor)") == ["3", "1", "1", "1", "0", "0"]
+    assert column(page, "received", "Overheidsloket Utrecht (Stadskantoor)") == ["3", "1", "1", "1", "0", "0"]
     # Helped, referred, handed over, other, wrong number, not reached, withdrawn, expired.
-    assert row(page, "ended", "Overheidsloket Utrecht (Stadskantoor)") == ["1", "0", "0", "0", "0", "0", "1", "0"]
+    assert column(page, "ended", "Overheidsloket Utrecht (Stadskantoor)") == ["1", "0", "0", "0", "0", "0", "1", "0"]
     assert "Enschede" not in page and "Samen" not in page  # only their own location
     topics = page[page.index('<h2 id="topics">'):]
     assert re.search(r'<th scope="row">[^<]*[Hh]uurtoeslag[^<]*</th><td>2</td>', topics)
@@ -62,12 +64,12 @@ def test_today_only_and_a_coordinator_sees_every_location_together(app, login, w
     login(today, "staff", locations=("utrecht",))
     page = today.get(f"{FIGURES}?dagen=1").get_data(as_text=True)
     assert "Vanaf maandag 30 november" in page and 'aria-current="page">\n      Vandaag' in page
-    assert row(page, "received", "Overheidsloket Utrecht (Stadskantoor)")[0] == "2"  # Saturday's is not today's
+    assert column(page, "received", "Overheidsloket Utrecht (Stadskantoor)")[0] == "2"  # Saturday's is not today's
     coordinator = app.test_client()
     login(coordinator, "coordinator")
     page = coordinator.get(FIGURES).get_data(as_text=True)
-    assert row(page, "received", "Samen")[0] == "4"
-    assert row(page, "received", next(n for n in re.findall(r'<th scope="row">([^<]*Enschede[^<]*)</th>', page)))[0] \
+    assert column(page, "received", "Samen")[0] == "4"
+    assert column(page, "received", next(n for n in re.findall(r'<th scope="col">([^<]*Enschede[^<]*)</th>', page)))[0] \
         == "1"
 
 
@@ -82,7 +84,7 @@ def test_a_location_gone_from_the_directory_keeps_its_history_for_coordinators(c
 
     redis.hincrby(store.STATS.format(day="2026-11-27"), "gesloten-loket|web||received", 3)
     login(client, "coordinator")
-    assert row(client.get(FIGURES).get_data(as_text=True), "received", "gesloten-loket")[0] == "3"
+    assert column(client.get(FIGURES).get_data(as_text=True), "received", "gesloten-loket")[0] == "3"
     staff = client.application.test_client()
     login(staff, "staff", locations=("utrecht",))
     assert "gesloten-loket" not in staff.get(FIGURES).get_data(as_text=True)

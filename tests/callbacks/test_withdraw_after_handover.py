@@ -288,3 +288,20 @@ def test_a_withdrawal_while_the_only_partner_left_is_being_made_is_not_told_it_i
     follow_up = handovers.get(redis, handovers.get(redis, back.reference).next_reference)
     assert follow_up.outcome == handovers.WITHDRAWN and handovers.personal(redis, follow_up, actor="test") is None
     assert not redis.exists(store.PERSONAL.format(reference=reference))
+
+
+def test_the_staff_page_lists_every_partner_it_went_to_with_its_status(staff, redis, passed_on):
+    """Handed over to SVB and DUO at once: the request's page names both handovers, not only the first."""
+    from routing.handovers import service as handovers
+
+    reference, _link = passed_on
+    first = handovers.get(redis, service.get_status(redis, reference).handover)
+    [second] = handovers.siblings(redis, first)
+    handovers.record_outcome(redis, second, "solved", actor="partner:x", now=MONDAY_10)
+    page = staff.get(f"/loket/terugbelverzoeken/{reference}").get_data(as_text=True)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "Warme overdrachten" in text
+    names = {"svb": "Sociale Verzekeringsbank", "duo": "DUO"}
+    assert f"{names[first.partner]}: {first.reference} Verstuurd" in text
+    assert f"{names[second.partner]}: {second.reference} Opgelost" in text
+    assert f'href="/overdrachten/{second.reference}"' in page

@@ -488,3 +488,66 @@ def test_the_citizen_withdrawing_between_reading_and_saving_is_named_too(create,
         service.record_attempt(redis, receipt.reference, anna, "not_reached", now=MONDAY_10)
     assert refused.value.status == 409
     assert refused.value.message.startswith("De inwoner heeft het verzoek ingetrokken. U hoeft niet meer te bellen.")
+
+
+@pytest.mark.parametrize("result", ["not_reached", "wrong_number"])
+def test_an_outcome_with_not_reached_is_refused_not_dropped(client, login, create, redis, result):
+    """'Geholpen' with 'Niet bereikt' is a slip in one of the two: nothing is saved, the employee is told the
+    outcome goes with Bereikt only, and the outcome comes back unchosen (a radio cannot be unchosen without JS)."""
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "Uitkomst (alleen bij Bereikt)" in page
+    response = client.post(f"{LIST}/{receipt.reference}/poging",
+                           data={"result": result, "outcome": "helped", "updated": _version(page)})
+    assert response.status_code == 422
+    again = response.get_data(as_text=True)
+    assert "Er is niets opgeslagen: een uitkomst hoort alleen bij Bereikt." in again
+    assert 'href="#field-outcome"' in again
+    assert re.search(rf'value="{result}"[^>]*checked', again) and not re.search(r'value="helped"[^>]*checked', again)
+    after = service.get_status(redis, receipt.reference)
+    assert after.state == "in_progress" and after.attempts == 0 and not after.tries
+    # Answered again without the outcome, it is saved.
+    response = client.post(f"{LIST}/{receipt.reference}/poging",
+                           data={"result": result, "updated": _version(again)})
+    assert response.status_code == 302 and service.get_status(redis, receipt.reference).attempts == 1
+
+
+def test_a_forgotten_claim_stops_keeping_colleagues_off_after_the_claim_hours(colleagues, create, redis, pin_now):
+    """Anna opened it at 10:00 and went home. Before CALLBACK_CLAIM_HOURS (2) it is still hers; after, the list
+    says she was on it (expired), counts it as open, and Bert opening it takes it: the number, his time."""
+    receipt = create(now=MONDAY_10)
+    (anna, anna_email), (bert, _) = colleagues
+    annas_page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+
+    pin_now(at(2026, 11, 30, 11, 55))
+    assert f"{anna_email} werkt hieraan sinds maandag 30 november, 10:00." in bert.get(LIST).get_data(as_text=True)
+    page = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert "Ik neem het over" in page and "tel:" not in page
+
+    pin_now(at(2026, 11, 30, 12, 5))
+    listed = bert.get(LIST).get_data(as_text=True)
+    assert f"{anna_email} was hiermee bezig sinds maandag 30 november, 10:00 (verlopen)." in listed
+    assert "werkt hieraan" not in listed and "Open: 1" in listed and "Iemand mee bezig: 0" in listed
+    assert "U was hiermee bezig sinds maandag 30 november, 10:00 (verlopen)." in anna.get(LIST).get_data(
+        as_text=True)
+    page = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
+    assert 'href="tel:+31612345678"' in page and "Ik neem het over" not in page
+    assert "U werkt hieraan sinds maandag 30 november, 12:05." in page
+    assert [r["name"] for r in audit.for_reference(redis, receipt.reference)].count("callback.take_over") == 1
+    # Anna's page from this morning no longer saves anything.
+    response = anna.post(f"{LIST}/{receipt.reference}/poging",
+                         data={"result": "reached", "outcome": "helped", "updated": _version(annas_page)})
+    assert response.status_code == 409 and service.get_status(redis, receipt.reference).attempts == 0
+
+
+def test_the_claim_hours_are_a_setting(app, colleagues, create, pin_now):
+    app.config["CALLBACK_CLAIM_HOURS"] = 4
+    receipt = create(now=MONDAY_10)
+    (anna, anna_email), (bert, _) = colleagues
+    anna.get(f"{LIST}/{receipt.reference}")
+    pin_now(at(2026, 11, 30, 13, 0))
+    assert f"{anna_email} werkt hieraan sinds maandag 30 november, 10:00." in bert.get(LIST).get_data(as_text=True)
+    pin_now(at(2026, 11, 30, 14, 0))
+    assert f"{anna_email} was hiermee bezig sinds maandag 30 november, 10:00 (verlopen)." in bert.get(
+        LIST).get_data(as_text=True)

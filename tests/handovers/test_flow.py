@@ -262,3 +262,13 @@ def test_a_returned_handover_can_go_to_another_organisation_without_retyping(app
     refused = other.post("/overdrachten/nieuw", data={"location": "utrecht", "partner": "svb", "consent": "yes",
                                                       "previous_reference": first.reference})
     assert refused.status_code == 422 and "hoort niet bij deze locatie" in refused.get_data(as_text=True)
+
+
+def test_loket_staff_read_whom_the_organisation_calls_the_partner_whom_it_calls(app, client, login, make_handover,
+                                                                                sent):
+    [handover] = make_handover("uwv")
+    login(client, "staff", locations=(LOCATION,))
+    page = client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    assert "Wie de organisatie belt" in page and "Wie belt u?" not in page
+    partner_page = open_link(app.test_client(), sent[0]).get_data(as_text=True)
+    assert "Wie belt u?" in partner_page and "Wie de organisatie belt" not in partner_page
