@@ -641,27 +641,28 @@ def with_partners(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
     return passed_on(r, request)
 
 
-def handovers_made(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
+def made_for(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
     """Every handover made for this request, in any state (handovers.made_for_same_citizen: one per partner of
-    the group, and any made again from one that came back), oldest first, for the staff page. Empty without
-    one, or when its record is gone (the page then names the reference only)."""
+    the group, and any made again from one that came back). Empty without one, or when its record is gone."""
     if not request.handover:
         return []
     from routing.handovers import service as handovers
 
     first = handovers.find(r, request.handover)
-    made = handovers.made_for_same_citizen(r, first) if first is not None else []
-    return handovers.for_loket(r, sorted(made, key=lambda h: (h.created_at, h.reference)))
+    return handovers.made_for_same_citizen(r, first) if first is not None else []
+
+
+def handovers_made(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
+    """made_for, oldest first, as the loket sees them, for the staff page (which names the bare reference when
+    the records are gone)."""
+    from routing.handovers import service as handovers
+
+    return handovers.for_loket(r, sorted(made_for(r, request), key=lambda h: (h.created_at, h.reference)))
 
 
 def _passed_on_as(r: redis.Redis, request: CallbackRequest) -> list[Handover]:
-    """Every handover made for a done request, open or not (handovers.made_for_same_citizen)."""
-    if request.state != "done" or not request.handover:
-        return []
-    from routing.handovers import service as handovers
-
-    first = handovers.find(r, request.handover)
-    return handovers.made_for_same_citizen(r, first) if first is not None else []
+    """Every handover made for a done request (staff passed it on), open or not."""
+    return made_for(r, request) if request.state == "done" else []
 
 
 def _withdraw_passed_on(r: redis.Redis, request: CallbackRequest, now: datetime,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 from datetime import date, datetime
 from functools import lru_cache
-from typing import NamedTuple
 from io import BytesIO, StringIO
+from typing import NamedTuple
 
 from babel.dates import format_date
 from babel.lists import format_list
@@ -280,12 +280,13 @@ def confirmation(location_id: str):
     status = service.get_status(get_redis(), reference)
     partner = service.handling_partner(status)
     final = status.state in states.FINAL
-    # Staff may have passed it on meanwhile: until the partners finish, it can still be withdrawn.
-    passed_on = service.passed_on(get_redis(), status) if final else []
+    # A partner took it over at intake, or staff passed it on (then, until the partners finish, it can still be
+    # withdrawn: for a finished request these are service.passed_on).
+    with_partners = service.with_partners(get_redis(), status)
+    passed_on = with_partners if final else []
     token = _my_token(reference) if passed_on or not final else None
     # By when the partners contact the citizen: for the browser that asked only (as partner_name below).
-    partner_deadline = max((h.deadline for h in service.with_partners(get_redis(), status)), default=None) \
-        if token else None
+    partner_deadline = max((h.deadline for h in with_partners), default=None) if token else None
     expected = service.expected_callback(location, status.state, status.release, status.preferred, _now())
     return render_template(
         "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,
@@ -365,12 +366,7 @@ def typed_location():
     if request.endpoint not in CITIZEN_PAGES or request.method != "GET":
         return None
     typed = (request.view_args or {}).get("location_id", "")
-    from routing.directory import service as directory
-
-    try:
-        exact, _suggestion = directory.meant_location(typed)
-    except ApiError:  # no directory loaded: the page itself answers 503
-        return None
+    exact, _suggestion = _meant_location(typed)
     if exact is None or exact.id == typed:
         return None
     return redirect(url_for(request.endpoint, **{**request.view_args, "location_id": exact.id},
@@ -390,18 +386,19 @@ def citizen_home() -> dict:
         return {"citizen_home": url_for("callbacks.form", location_id=location.id),
                 "citizen_walk_in": service.walk_in_hint(location)}
     except ApiError:
-        return {"citizen_home": "", "citizen_meant": _meant(location_id)}
+        exact, suggestion = _meant_location(location_id)
+        # The location whose address is closest to what was typed, for "Bedoelt u …?" on the 404.
+        return {"citizen_home": "", "citizen_meant": exact or suggestion}
 
 
-def _meant(typed: str):
-    """The location whose address is closest to what was typed, for "Bedoelt u …?" on the 404; or None."""
+def _meant_location(typed: str) -> tuple:
+    """directory.meant_location; (None, None) while no directory is loaded (the page itself answers 503)."""
     from routing.directory import service as directory
 
     try:
-        exact, suggestion = directory.meant_location(typed)
-        return exact or suggestion
+        return directory.meant_location(typed)
     except ApiError:
-        return None
+        return None, None
 
 
 # --- staff ------------------------------------------------------------------------------------------------

@@ -257,12 +257,10 @@ def with_kenmerk(r: redis.Redis, text: str) -> list[str]:
             found += [ref] if find(r, ref) is not None else []
             continue
         try:
-            first_ref = callbacks.get_status(r, ref).handover
+            request = callbacks.get_status(r, ref)
         except ApiError:
             continue
-        first = find(r, first_ref) if first_ref else None
-        if first is not None:
-            found += [h.reference for h in made_for_same_citizen(r, first)]
+        found += [h.reference for h in callbacks.made_for(r, request)]
     return found
 
 
