@@ -344,25 +344,27 @@ def _sole_handover_partner(location: Location, topic: str | None) -> str | None:
 # --- intake -------------------------------------------------------------------------------------------
 
 def intake_limits(client_address: str | None, client_key: str | None = None,
-                  channel: str = "web") -> store.IntakeLimits:
+                  channel: str = "web", now: datetime | None = None) -> store.IntakeLimits:
     """The CALLBACK_RATE_* limits for one intake. The per-client limit counts per API key for API clients
     (a partner portal sends for many citizens from one address: CALLBACK_RATE_API_KEY), else per address
     (CALLBACK_RATE_IP; `clients.rate_limit_id`: a keyed pseudonym, an IPv6 client by its /64), and not at
     all for a webhook (whose address is Twilio's). CALLBACK_RATE_PHONE and CALLBACK_RATE_LOCATION count the
     phone channels (SMS, WhatsApp, voice) apart from the web form and API: whoever types someone else's
-    number into the form until its limit is reached does not stop that person from texting or calling."""
-    pool = _pool(channel)
+    number into the form until its limit is reached does not stop that person from texting or calling.
+    The windows follow Amsterdam's clock at `now`: a daily limit starts afresh at local midnight."""
+    common = {"phone": intake_limit("CALLBACK_RATE_PHONE"), "location": intake_limit("CALLBACK_RATE_LOCATION"),
+              "pool": _pool(channel), "utc_offset": _utc_offset(now or clock())}
     if client_key:
-        return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_API_KEY"), ip_key=f"key-{client_key}",
-                                  phone=intake_limit("CALLBACK_RATE_PHONE"),
-                                  location=intake_limit("CALLBACK_RATE_LOCATION"), pool=pool)
-    return store.IntakeLimits(
-        ip=intake_limit("CALLBACK_RATE_IP") if client_address else (0, 0),
-        ip_key=clients.rate_limit_id(client_address) if client_address else "",
-        phone=intake_limit("CALLBACK_RATE_PHONE"),
-        location=intake_limit("CALLBACK_RATE_LOCATION"),
-        pool=pool,
-    )
+        return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_API_KEY"), ip_key=f"key-{client_key}", **common)
+    if client_address:
+        return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_IP"),
+                                  ip_key=clients.rate_limit_id(client_address), **common)
+    return store.IntakeLimits(**common)
+
+
+def _utc_offset(now: datetime) -> int:
+    offset = now.astimezone(schedule.TZ).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
 
 
 def _pool(channel: str) -> str:
@@ -421,7 +423,7 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
     blob = _seal(intake.phone, intake.name, intake.note)
     index_key = store.WAITING if state == "waiting" else store.ACTIVE.format(location=location.id)
     expire = expire_after_s()
-    limits = intake_limits(client_address, client_key, intake.channel)
+    limits = intake_limits(client_address, client_key, intake.channel, now)
     for attempt in range(REFERENCE_TRIES + 1):
         reference = new_reference(REFERENCE_LENGTH if attempt < REFERENCE_TRIES else REFERENCE_LENGTH + 2)
         # Written in the same atomic step as the request, and only if the request is stored.

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import redis
 from flask import current_app
 
 from routing.directory import service as directory
+from routing.directory.schedule import TZ
 from routing.handovers import tokens
 from routing.handovers.model import Handover
 from routing.http import absolute
 from routing.notices.kinds import MAX_REFERENCES
 from routing.notices.service import Recipient, create_notice
-
-TZ = ZoneInfo("Europe/Amsterdam")
 
 
 def _setting(name: str) -> int:

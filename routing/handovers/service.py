@@ -13,7 +13,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import redis
 from babel import Locale
@@ -36,7 +35,6 @@ from routing.store import handovers as store
 
 log = logging.getLogger(__name__)
 
-TZ = ZoneInfo("Europe/Amsterdam")
 
 NOTE_MAX = 500
 NAME_MAX = 100
@@ -61,15 +59,15 @@ def _parse(value: str) -> datetime | None:
 
 
 def today(now: datetime) -> date:
-    return now.astimezone(TZ).date()
+    return now.astimezone(schedule.TZ).date()
 
 
 def default_deadline(now: datetime) -> date:
-    return schedule.add_working_days(now, _setting("HANDOVER_DEADLINE_WORKING_DAYS")).astimezone(TZ).date()
+    return schedule.add_working_days(now, _setting("HANDOVER_DEADLINE_WORKING_DAYS")).astimezone(schedule.TZ).date()
 
 
 def _reminder_at(day: date) -> datetime:
-    return datetime.combine(day, time(_setting("HANDOVER_REMINDER_HOUR")), tzinfo=TZ).astimezone(UTC)
+    return datetime.combine(day, time(_setting("HANDOVER_REMINDER_HOUR")), tzinfo=schedule.TZ).astimezone(UTC)
 
 
 def _actor(principal: Principal | None, fallback: str) -> str:
@@ -565,7 +563,7 @@ def record_attempt(r: redis.Redis, handover: Handover, result: str, actor: str, 
     if result == NOT_REACHED:
         if handover.not_reached_count >= _setting("HANDOVER_MAX_ATTEMPTS"):
             return _finish(r, handover, RETURNED, actor, now, return_reason="max_attempts")
-        next_day = schedule.add_working_days(now, 1).astimezone(TZ).date()
+        next_day = schedule.add_working_days(now, 1).astimezone(schedule.TZ).date()
         store.reschedule(r, handover.reference, _reminder_at(next_day).timestamp())
     return handover
 

@@ -12,16 +12,15 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
+from routing.directory.schedule import TZ
 from routing.notices.kinds import ALLOWED_KEYS, LOCALES
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "notices" / "messages"
-TZ = ZoneInfo("Europe/Amsterdam")
 _DEADLINE_FORMATS = {
     "nl": ("EEEE d MMMM", "EEEE d MMMM 'om' HH:mm"),
     "en": ("EEEE d MMMM", "EEEE d MMMM 'at' HH:mm"),

@@ -32,8 +32,8 @@ ACTIVE = PREFIX + "cb:active:{location}"  # zset reference -> created (epoch s):
 ACTIVE_PATTERN = PREFIX + "cb:active:*"
 DONE = PREFIX + "cb:done"  # zset reference -> done time: personal data kept until the retention ends
 STATS = PREFIX + "cb:stats:{day}"  # hash "location|channel|topic|outcome" -> count; anonymous, kept
-# Fixed-window intake counters per client address, number and location (window index = epoch // window
-# length), checked inside the intake script so the limits cost no extra round trip. The address and the
+# Fixed-window intake counters per client address, number and location (window index = local epoch // window
+# length: IntakeLimits.window), checked inside the intake script so the limits cost no extra round trip. The address and the
 # number appear only pseudonymised (keyed HMAC). A number and a location each count two budgets (kinds
 # "phone-online", "location-online": web form and API; "phone-phone", "location-phone": SMS, WhatsApp, voice),
 # so a flood through one cannot shut the other (IntakeLimits.pool).
@@ -211,13 +211,22 @@ class IntakeLimits:
     phone: tuple[int, int] = (0, 0)
     location: tuple[int, int] = (0, 0)
     pool: str = "online"
+    # Seconds the local clock (Europe/Amsterdam) is ahead of UTC now: windows start on local time, so "5 per
+    # day" starts afresh at midnight where the citizen is, not at 01:00 (or 02:00 in summer).
+    utc_offset: int = 0
+
+    def window(self, limit: str, now: int) -> int:
+        """The index of the fixed window of `limit` ("ip", "phone", "location") that `now` falls in."""
+        return (now + self.utc_offset) // self._length(limit)
 
     def retry_after(self, limit: str, now: int) -> int:
-        """Seconds from `now` until the window of `limit` ("ip", "phone", "location") that refused an intake
-        ends, when its count starts afresh: the windows are fixed (`RATE`: epoch // length), so this is exact
-        and costs no Redis call."""
-        length = max({"ip": self.ip, "phone": self.phone, "location": self.location}[limit][1], 1)
-        return length - now % length
+        """Seconds from `now` until the window of `limit` that refused an intake ends, when its count starts
+        afresh: the windows are fixed, so this is exact and costs no Redis call."""
+        length = self._length(limit)
+        return length - (now + self.utc_offset) % length
+
+    def _length(self, limit: str) -> int:
+        return max({"ip": self.ip, "phone": self.phone, "location": self.location}[limit][1], 1)
 
 
 class TransitionRefused(Exception):
@@ -261,10 +270,9 @@ def intake(
     keys = [REQUEST.format(reference=reference), PERSONAL.format(reference=reference),
             PHONE.format(location=location, phone_key=phone_key), index_key, stats_key,
             ARRIVAL_NOTICE.format(location=location),
-            RATE.format(kind="ip", subject=limits.ip_key, window=now // max(limits.ip[1], 1)),
-            RATE.format(kind=f"phone-{limits.pool}", subject=phone_key, window=now // max(limits.phone[1], 1)),
-            RATE.format(kind=f"location-{limits.pool}", subject=location,
-                        window=now // max(limits.location[1], 1)),
+            RATE.format(kind="ip", subject=limits.ip_key, window=limits.window("ip", now)),
+            RATE.format(kind=f"phone-{limits.pool}", subject=phone_key, window=limits.window("phone", now)),
+            RATE.format(kind=f"location-{limits.pool}", subject=location, window=limits.window("location", now)),
             *audit_write.keys(), ARRIVAL_LATER.format(location=location)]
     args = [PREFIX, reference, now, DEDUP_WINDOW_S, personal_blob, facts_ttl, personal_ttl, index_score,
             stats_field, notify_window, *limits.ip, *limits.phone, *limits.location, *audit_write.args(), *pairs]

@@ -41,6 +41,23 @@ def test_per_number_then_per_ip(client, pin_now, redis):
     assert [k for k in redis.scan_iter() if k.startswith(b"ll:cb:rl:ip:")]
 
 
+def test_the_daily_per_number_limit_starts_afresh_at_midnight_in_amsterdam(client, pin_now):
+    from datetime import datetime
+
+    from callbacks.conftest import AMS
+
+    # 23:50 and 00:05 Amsterdam time are the same day in UTC (22:50 and 23:05): a window on UTC would
+    # keep refusing until 01:00.
+    pin_now(datetime(2026, 11, 28, 23, 50, tzinfo=AMS))
+    assert post(client, "06 12345678").status_code == 200
+    assert post(client, "06 12345678", "enschede").status_code == 200
+    refused = post(client, "06 12345678", "amsterdam-centrum")
+    assert refused.status_code == 429 and "Probeer het over 10 minuten opnieuw." in refused.get_data(as_text=True)
+    assert refused.headers["Retry-After"] == "600"
+    pin_now(datetime(2026, 11, 29, 0, 5, tzinfo=AMS))
+    assert post(client, "06 12345678", "amsterdam-centrum").status_code == 200
+
+
 def test_a_live_request_is_shown_again_past_the_per_number_limit(app, client, pin_now):
     from callbacks.test_hooks import sms
 
@@ -215,19 +232,19 @@ def test_an_intake_refusal_says_when_its_window_ends(app, client, pin_now, redis
 
     from callbacks.test_hooks import sms
 
-    # 14:37 in Amsterdam, 13:37 UTC: the hourly windows end in 23 minutes, the daily ones at midnight UTC.
+    # 14:37 in Amsterdam: the hourly windows end in 23 minutes, the daily ones at midnight there.
     pin_now(SATURDAY + timedelta(minutes=37))
     # The per-number limit (2 a day): the form, in Dutch and in English.
     assert post(client, "06 12345678").status_code == 200
     assert post(client, "06 12345678", "enschede").status_code == 200
     refused = post(client, "06 12345678", "amsterdam-centrum")
-    assert refused.status_code == 429 and refused.headers["Retry-After"] == str(10 * 3600 + 23 * 60)
-    assert "Probeer het over 11 uur opnieuw." in refused.get_data(as_text=True)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == str(9 * 3600 + 23 * 60)
+    assert "Probeer het over 10 uur opnieuw." in refused.get_data(as_text=True)
     # (Another browser, from the same address: the session would remember the language.)
     english = app.test_client().post("/l/amsterdam-centrum/terugbellen?lang=en",
                                      data={"phone": "06 12345678", "consent": "yes"})
     assert english.status_code == 429
-    assert "Please try again in 11 hours." in english.get_data(as_text=True)
+    assert "Please try again in 10 hours." in english.get_data(as_text=True)
     # The per-address limit (4 an hour; every attempt counts, these four included): the hour's window.
     refused = post(client, "06 87654321")
     assert refused.status_code == 429 and refused.headers["Retry-After"] == str(23 * 60)
