@@ -239,12 +239,13 @@ def test_an_intake_refusal_says_when_its_window_ends(app, client, pin_now, redis
     assert post(client, "06 12345678", "enschede").status_code == 200
     refused = post(client, "06 12345678", "amsterdam-centrum")
     assert refused.status_code == 429 and refused.headers["Retry-After"] == str(9 * 3600 + 23 * 60)
-    assert "Probeer het over 10 uur opnieuw." in refused.get_data(as_text=True)
+    # A daily window ends at midnight: "tomorrow" rather than "in 10 hours".
+    assert "Probeer het morgen opnieuw." in refused.get_data(as_text=True)
     # (Another browser, from the same address: the session would remember the language.)
     english = app.test_client().post("/l/amsterdam-centrum/terugbellen?lang=en",
                                      data={"phone": "06 12345678", "consent": "yes"})
     assert english.status_code == 429
-    assert "Please try again in 10 hours." in english.get_data(as_text=True)
+    assert "Please try again tomorrow." in english.get_data(as_text=True)
     # The per-address limit (4 an hour; every attempt counts, these four included): the hour's window.
     refused = post(client, "06 87654321")
     assert refused.status_code == 429 and refused.headers["Retry-After"] == str(23 * 60)
