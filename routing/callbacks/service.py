@@ -360,6 +360,10 @@ def intake_limits(client_address: str | None, client_key: str | None = None,
     if client_key:
         return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_API_KEY"), ip_key=f"key-{client_key}", **common)
     if client_address:
+        shared = clients.shared_network(client_address, current_app.config["CALLBACK_SHARED_NETWORKS"])
+        if shared is not None:  # one client with a budget of its own: a town hall's network, not one person
+            return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_SHARED_NETWORK"),
+                                      ip_key=clients.rate_limit_id(str(shared)), **common)
         return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_IP"),
                                   ip_key=clients.rate_limit_id(client_address), **common)
     return store.IntakeLimits(**common)
