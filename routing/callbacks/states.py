@@ -47,9 +47,23 @@ _LABELS = {
 }
 
 
+# Where the words for staff would tell a citizen something else than what they asked for: "klaar om terug te
+# bellen" to someone who asked for an SMS or WhatsApp message. Said to the citizen ("u"), by how they asked.
+_CITIZEN_LABELS = {
+    ("open", False): _l("een medewerker gaat u bellen"),
+    ("open", True): _l("een medewerker gaat u een bericht sturen"),
+}
+
+
 def label(state: str) -> str:
-    """The state in plain words, for citizens and staff."""
+    """The state in plain words, for staff (and for citizens where the words fit every reply: citizen_label)."""
     return str(_LABELS.get(state, state))
+
+
+def citizen_label(state: str, by_message: bool) -> str:
+    """The state as the citizen reads it on their own pages: `by_message` when they asked for a text message
+    instead of a call (service.MESSAGE_REPLIES)."""
+    return str(_CITIZEN_LABELS.get((state, by_message)) or label(state))
 
 
 def refusal_message(state: str) -> str:

@@ -114,9 +114,13 @@ def _render_form(location, values: dict, errors: dict, status: int = 200, refusa
     present = service.schedule.is_present(location, now)
     # Not "when the dienstverlener is back" but the day and hour: after a weekend that may be Tuesday.
     back = None if present else service.schedule.next_shift_start(location, now)
+    # Still there, but too briefly to call (service.LAST_CALL_MARGIN): the call is at the next shift, and the page
+    # must not let the citizen wait for it today.
+    call_from = service.expected_callback(location, "open", None, (), now) if present else None
     return render_template(
         "callbacks/form.html", location=location, values=values, errors=errors,
         slots=_offered_slots(location, now), back_at=expected_text(back) if back else None,
+        call_later=expected_text(call_from) if call_from and call_from > now else None,
         topics=topic_choices(location.id), honeypot=HONEYPOT, present=present,
         max_note=schemas.MAX_NOTE, refusal=refusal,
         call_languages=location.all_call_languages, **_data_use_context(location),
@@ -288,6 +292,7 @@ def confirmation(location_id: str):
     # By when the partners contact the citizen: for the browser that asked only (as partner_name below).
     partner_deadline = max((h.deadline for h in with_partners), default=None) if token else None
     expected = service.expected_callback(location, status.state, status.release, status.preferred, _now())
+    by_message = status.reply_by in service.MESSAGE_REPLIES
     return render_template(
         "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,
         withdrawn=service.is_withdrawn(status), may_withdraw=bool(passed_on) or not final,
@@ -297,8 +302,8 @@ def confirmation(location_id: str):
             status.outcome == "handed_over" or bool(passed_on))),
         # Who calls now, for the browser that asked only (as partner_name below).
         passed_on_to=_partner_names(passed_on) if token else "",
-        expected=expected_text(expected), state_label=states.label,
-        by_message=status.reply_by in service.MESSAGE_REPLIES,
+        expected=expected_text(expected), by_message=by_message,
+        state_label=lambda state: states.citizen_label(state, by_message),
         # INTREKKEN by SMS finds a request by its number: kept while it is live, or passed on by staff.
         sms_number=_sms_number(location) if not final or status.outcome == "handed_over" else None,
         withdraw_url=url_for("callbacks.withdraw_page", location_id=location.id, reference=reference, t=token)

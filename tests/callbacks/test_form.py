@@ -93,7 +93,7 @@ def test_a_request_nobody_took_up_in_time_says_so_and_how_to_ask_again(client, r
     assert "Dit terugbelverzoek is al verlopen" in shown
     assert "Wij konden u niet op tijd bellen. Uw verzoek is gestopt en uw gegevens zijn gewist." in shown
     assert "U hoeft niets meer te doen" not in shown
-    assert f'<a href="{URL}">Heeft u nog hulp nodig? Vraag dan opnieuw om terugbellen.</a>' in shown
+    assert f'<a class="link-block" href="{URL}">Heeft u nog hulp nodig? Vraag dan opnieuw om terugbellen.</a>' in shown
 
 
 def test_unknown_location_is_404(client):
@@ -578,3 +578,65 @@ def test_the_confirmation_shows_the_number_once_so_a_typo_can_be_put_right(clien
     assert "22223360" not in client.get(CONFIRMATION).get_data(as_text=True)
     with client.session_transaction() as session:
         assert "22223360" not in str(dict(session))
+
+
+# --- second audit: what a citizen reads fits what they asked for ---------------------------------------
+
+def text_of(page: str) -> str:
+    """The page as read: tags gone, white space as one space."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+@pytest.mark.parametrize("reply_by,status", [("call", "Status: een medewerker gaat u bellen."),
+                                             ("sms", "Status: een medewerker gaat u een bericht sturen."),
+                                             ("whatsapp", "Status: een medewerker gaat u een bericht sturen.")])
+def test_the_status_on_the_confirmation_fits_the_reply_asked_for(client, pin_now, reply_by, status):
+    pin_now(MONDAY_10)  # someone is there: the request is open at once
+    page = text_of(send(client, reply_by=reply_by).get_data(as_text=True))
+    assert status in page
+    if reply_by != "call":  # asked for a message: nothing on the page says we will call
+        assert "terug te bellen" not in page and "Wanneer wij bellen" not in page
+
+
+def test_the_status_in_english_fits_the_reply_too(client, pin_now):
+    pin_now(MONDAY_10)
+    send(client, reply_by="whatsapp")
+    page = text_of(client.get(CONFIRMATION + "?lang=en").get_data(as_text=True))
+    assert "Status: a staff member is going to send you a message." in page and "called back" not in page
+
+
+def test_asking_again_for_a_message_is_not_offered_a_message_instead_of_a_call(app, client):
+    send(client, reply_by="sms")
+    again = text_of(send(client, reply_by="sms").get_data(as_text=True))
+    assert "Bijvoorbeeld bellen in plaats van een bericht, of een andere dag?" in again
+    assert "een sms in plaats van bellen" not in again
+    assert "Trek dan dit verzoek hieronder in. Vul daarna het formulier opnieuw in." in again
+    # Who asked for a call is offered the other way round, in English as well.
+    other = app.test_client()
+    send(other, phone="06 87654321")
+    called = send(other, phone="06 87654321")
+    assert "Bijvoorbeeld een sms in plaats van bellen, of een andere dag?" in text_of(called.get_data(as_text=True))
+    english = text_of(other.get(CONFIRMATION + "?lang=en").get_data(as_text=True))
+    assert "For example a text message instead of a call, or another day?" in english
+
+
+def test_after_withdrawing_the_page_leads_back_to_the_form(client):
+    # The confirmation says: wrong number? Withdraw, then fill in the form again. The page after it offers that.
+    page = send(client).get_data(as_text=True)
+    withdrawn = client.post(withdraw_link_on(page), follow_redirects=True).get_data(as_text=True)
+    assert "<h1>Uw verzoek is ingetrokken</h1>" in withdrawn
+    assert "Wilt u toch dat wij contact met u opnemen, bijvoorbeeld op een ander nummer?" in withdrawn
+    assert f'<a class="link-block" href="{URL}">Vul het formulier opnieuw in</a>' in withdrawn
+
+
+@pytest.mark.parametrize("moment,lead", [
+    # Utrecht is staffed until 17:00: at 16:50 there is no time left to call, so not "we call you back" today.
+    (at(2026, 11, 30, 16, 50), "Er is nog even een medewerker bij Overheidsloket Utrecht (Stadskantoor), maar niet "
+                               "lang genoeg om u nu te bellen. Laat uw nummer achter. Wij bellen u terug op dinsdag "
+                               "1 december, vanaf 9:00."),
+    (at(2026, 11, 30, 16, 0), "Er is vandaag een medewerker bij Overheidsloket Utrecht (Stadskantoor). Laat uw "
+                              "nummer achter, dan bellen wij u terug."),
+])
+def test_the_form_says_when_we_call_when_the_shift_is_nearly_over(client, pin_now, moment, lead):
+    pin_now(moment)
+    assert lead in text_of(client.get(URL).get_data(as_text=True))

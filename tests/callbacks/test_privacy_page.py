@@ -35,5 +35,5 @@ def test_the_partner_holding_the_counter_is_named(client):
 def test_the_confirmation_links_to_it(client):
     page = client.post("/l/utrecht/terugbellen", data={"phone": "06 12345678", "consent": "yes"},
                        follow_redirects=True).get_data(as_text=True)
-    assert f'<a href="{PRIVACY}">Wat wij met uw gegevens doen</a>' in page
+    assert f'<a class="link-block" href="{PRIVACY}">Wat wij met uw gegevens doen</a>' in page
     assert client.get("/l/nergens/terugbellen/privacy").status_code == 404
