@@ -192,7 +192,7 @@ def test_a_number_from_a_country_we_do_not_call_names_those_we_do(client, api_ke
 def test_missing_consent_says_what_to_do(client, api_key):
     response = client.post("/api/v1/callbacks", json={"location": "utrecht", "phone": "06 12345678"},
                            headers=api_key("staff", locations=("utrecht",)))
-    assert response.get_json()["errors"]["consent"] == ["Geef toestemming, anders kunnen wij u niet terugbellen."]
+    assert response.get_json()["errors"]["consent"] == ["Geef toestemming, anders kunnen wij geen contact met u opnemen."]
 
 
 def test_a_body_that_is_not_valid_json_is_named_in_the_readers_language(client, api_key):

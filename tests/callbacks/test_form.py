@@ -640,3 +640,16 @@ def test_after_withdrawing_the_page_leads_back_to_the_form(client):
 def test_the_form_says_when_we_call_when_the_shift_is_nearly_over(client, pin_now, moment, lead):
     pin_now(moment)
     assert lead in text_of(client.get(URL).get_data(as_text=True))
+
+
+def test_the_error_summary_says_which_text_is_too_long_and_asks_consent_for_any_reply(client):
+    page = text_of(post(client, reply_by="sms", note="x" * 301, consent="").get_data(as_text=True))
+    summary = page[page.index("Er is iets niet goed ingevuld"):page.index("Uw telefoonnummer")]
+    assert "Uw bericht is te lang. Gebruik hooguit 300 tekens." in summary
+    # Asked for an SMS: the consent is needed for any contact, not only a call.
+    assert "Geef toestemming, anders kunnen wij geen contact met u opnemen." in summary
+    assert "terugbellen" not in summary
+    english = text_of(client.post(URL + "?lang=en", data={"phone": "06 12345678", "reply_by": "sms", "note": "x" * 301})
+                      .get_data(as_text=True))
+    assert "Your message is too long. Use at most 300 characters." in english
+    assert "Please give your consent, otherwise we cannot contact you." in english
