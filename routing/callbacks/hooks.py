@@ -165,10 +165,21 @@ def _answer(channel: str, text: str, language: str) -> str:
         # 422: what the message holds; 429: too many requests for this number or location.
         return _refusal(location, text, refused) if refused.status == 422 else str(refused.message)
     if receipt.existing:
-        return _already_asked(location, receipt)
-    return _("Wij bellen u terug. Uw kenmerk: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
-             "Stuur INTREKKEN. Dan wissen wij uw gegevens meteen.",
-             reference=receipt.reference, when=expected_text(receipt.expected_callback))
+        return service.sentences(_already_asked(location, receipt), _media_not_opened())
+    return service.sentences(
+        _("Wij bellen u terug. Uw kenmerk: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
+          "Stuur INTREKKEN. Dan wissen wij uw gegevens meteen.",
+          reference=receipt.reference, when=expected_text(receipt.expected_callback)),
+        _media_not_opened())
+
+
+def _media_not_opened() -> str | None:
+    """A photo, voice note or file came with the message (Twilio's NumMedia; on WhatsApp often a photo of a letter
+    from the citizen who cannot read it). Nothing of it is fetched or kept, so say so: otherwise the citizen
+    counts on staff having seen it."""
+    if request.form.get("NumMedia", "0").strip() in ("", "0"):
+        return None
+    return _("Wij kunnen geen foto's, spraakberichten of bestanden openen. Vertel het als wij bellen.")
 
 
 @bp.route("/sms", methods=["POST"])

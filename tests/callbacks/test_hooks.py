@@ -369,3 +369,28 @@ def test_in_gsm7_keeps_what_gsm7_has_and_falls_back_for_the_rest():
     assert gsm7.in_gsm7("Café Ökonomie, 12:00–13:00 … ’t Zand") == "Café Ökonomie, 12:00-13:00 ... 't Zand"
     assert gsm7.in_gsm7("ĳ€\u00a0✓ [1] ışık") == "ij€ ? [1] isik"
     assert gsm7.in_gsm7("Mariën\u00adburg\u200b") == "Marienburg"  # a soft hyphen, a zero-width space: gone
+
+
+@pytest.mark.parametrize("body", ["", "Deze brief snap ik niet"])
+def test_a_photo_or_voice_note_is_not_opened_and_the_reply_says_so(client, redis, body):
+    # WhatsApp: a photo of a letter, often without any words. The request is made (from the sender's number) but
+    # nobody will see the photo: the reply says so, instead of letting the citizen count on it.
+    form = {"From": "whatsapp:+31612345678", "To": "whatsapp:+3197010000000", "Body": body, "MessageSid": "MM1",
+            "NumMedia": "1", "MediaUrl0": "https://api.twilio.com/media/ME1", "MediaContentType0": "image/jpeg"}
+    first = reply_text(signed_post(client, "/hooks/twilio/whatsapp?location=utrecht", form))
+    assert first.startswith("Wij bellen u terug. Uw kenmerk: TB-")
+    assert first.endswith("Wij kunnen geen foto's, spraakberichten of bestanden openen. Vertel het als wij bellen.")
+    again = reply_text(signed_post(client, "/hooks/twilio/whatsapp?location=utrecht", form))
+    assert again.startswith("U had al een terugbelverzoek") and "geen foto's" in again
+    assert reference_in(again) == reference_in(first)
+    assert service.get_status(redis, reference_in(first)).state == "waiting"  # Saturday: for Monday's shift
+    # An English message is told in English; a message without media is not told at all.
+    english = reply_text(signed_post(client, "/hooks/twilio/whatsapp?location=utrecht",
+                                     {**form, "From": "whatsapp:+31687654321", "Body": "Please call me back"}))
+    assert english.endswith("We cannot open photos, voice messages or files. Tell us when we call.")
+    plain = reply_text(sms(client, "bel mij", sender="+31622223333"))
+    assert "foto" not in plain
+
+
+def reference_in(reply: str) -> str:
+    return re.search(r"TB-[A-Z2-9]{4}", reply).group(0)
