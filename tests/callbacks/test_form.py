@@ -653,3 +653,12 @@ def test_the_error_summary_says_which_text_is_too_long_and_asks_consent_for_any_
                       .get_data(as_text=True))
     assert "Your message is too long. Use at most 300 characters." in english
     assert "Please give your consent, otherwise we cannot contact you." in english
+
+
+def test_a_location_that_takes_walk_ins_says_so_above_the_form(client):
+    # Utrecht takes walk-ins: who would rather not fill in a form reads where to come by. Amsterdam Centrum sees
+    # citizens by referral only: no address to come by.
+    lead = re.search(r'<p class="lead">(.*?)</p>', client.get(URL).get_data(as_text=True), re.S).group(1)
+    assert "Of kom langs op Stadsplateau 1, 3521 AZ Utrecht als er een medewerker is." in text_of(lead)
+    other = client.get("/l/amsterdam-centrum/terugbellen").get_data(as_text=True)
+    assert "Of kom langs" not in other and "Amstel 1" not in other
