@@ -55,9 +55,15 @@ _CITIZEN_LABELS = {
 }
 
 
-def label(state: str) -> str:
-    """The state in plain words, for staff (and for citizens where the words fit every reply: citizen_label)."""
-    return str(_LABELS.get(state, state))
+# The same for a request to be answered by a text message, in words for whoever reads the status API (a kiosk
+# may show it to the citizen, an integration to staff).
+_MESSAGE_LABELS = {"open": _l("klaar om een bericht te sturen")}
+
+
+def label(state: str, by_message: bool = False) -> str:
+    """The state in plain words, for staff and the status API (citizens' own pages: citizen_label); `by_message`
+    for a request answered by SMS or WhatsApp (service.MESSAGE_REPLIES)."""
+    return str((by_message and _MESSAGE_LABELS.get(state)) or _LABELS.get(state, state))
 
 
 def citizen_label(state: str, by_message: bool) -> str:
