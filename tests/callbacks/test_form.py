@@ -557,8 +557,9 @@ def test_the_consent_step_says_it_in_short_and_keeps_the_whole_text_one_tap_away
     page = client.get(URL).get_data(as_text=True)
     short = re.search(r'<div id="consent-text">(.*?)</div>', page, re.S).group(1)
     assert "Wij bewaren uw telefoonnummer en wat u hier invult, beveiligd." in short
-    assert "Wij wissen ze 30 dagen nadat uw verzoek klaar is, of meteen als u het intrekt." in short
-    assert "en meteen als er niemand op het loket is" in short  # Utrecht passes requests on while nobody is there
+    # "uw gegevens", not "ze": what is deleted is named, not pointed back to.
+    assert "Wij wissen uw gegevens 30 dagen nadat uw verzoek klaar is, of meteen als u het intrekt." in short
+    assert "Is er niemand op het loket? Dan doen wij dat meteen." in short  # Utrecht passes requests on then
     whole = re.search(r'<details class="details">(.*?)</details>', page, re.S).group(1)
     assert "Meer over uw gegevens: wie ze ziet en wanneer wij ze wissen" in whole
     assert "Elke keer dat iemand uw gegevens bekijkt, schrijven wij dat op." in whole
