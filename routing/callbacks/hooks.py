@@ -94,7 +94,9 @@ def _withdraw(location, sender: str) -> str:
     except phones.PhoneRefused:
         withdrawn = None
     if withdrawn is None:
-        return _("Wij vonden geen open terugbelverzoek van dit nummer.")
+        # Not a dead end: the request may be under the number typed in the form (a landline, a partner's phone).
+        return _("Wij vonden geen open terugbelverzoek van dit nummer. Gaf u een ander nummer op? Gebruik dan de "
+                 "link om in te trekken, of zeg het als wij bellen.")
     language = withdrawn.language if withdrawn.language in current_app.config["LANGUAGES"] else message_language.DUTCH
     with force_locale(language):
         return _("Uw terugbelverzoek %(reference)s is ingetrokken. Uw gegevens zijn gewist.",

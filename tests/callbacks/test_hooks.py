@@ -99,8 +99,12 @@ def test_sms_with_a_bsn_is_not_stored(client, redis):
     assert store.count_personal(redis) == 0
 
 
-def test_intrekken_without_a_request_says_so(client):
-    assert "geen open terugbelverzoek" in sms(client, "intrekken").get_data(as_text=True)
+def test_intrekken_without_a_request_says_so_and_what_else_to_do(client):
+    reply = reply_text(sms(client, "intrekken"))
+    # Not a dead end: the request may have been made with another number (typed in the form).
+    assert reply == ("Wij vonden geen open terugbelverzoek van dit nummer. Gaf u een ander nummer op? Gebruik dan de "
+                     "link om in te trekken, of zeg het als wij bellen.")
+    assert sms_parts(reply) == 1
 
 
 WITHDRAWALS = ["STOP TB-X56Y", "Stop alstublieft, is niet meer nodig", "intrekken.", "Stoppen!", "STOP-TB-X56Y",
