@@ -663,3 +663,11 @@ def test_a_location_that_takes_walk_ins_says_so_above_the_form(client):
     assert "Of kom langs op Stadsplateau 1, 3521 AZ Utrecht als er een medewerker is." in text_of(lead)
     other = client.get("/l/amsterdam-centrum/terugbellen").get_data(as_text=True)
     assert "Of kom langs" not in other and "Amstel 1" not in other
+
+
+def test_the_withdraw_question_says_that_doing_nothing_keeps_the_request(client, redis):
+    page = send(client).get_data(as_text=True)
+    question = text_of(client.get(withdraw_link_on(page)).get_data(as_text=True))
+    assert "Ja, trek mijn verzoek in" in question
+    assert "Wilt u het toch niet intrekken? Dan hoeft u niets te doen. Uw verzoek blijft staan." in question
+    assert service.get_status(redis, reference_on(page)).state == "waiting"
