@@ -34,6 +34,9 @@ bp.after_request(private)
 
 HONEYPOT = "website"
 FORM_FIELDS = ("phone", "name", "note", "topic", "language", "reply_by")
+# The fields as the form shows them, top to bottom: the error summary names the problems in this order, whatever
+# order the checks found them in (the phone number's own check runs after the note's length).
+PAGE_ORDER = ("_form", "phone", "name", "preferred", "language", "reply_by", "topic", "note", "consent")
 # The browser's own session (a signed cookie) remembers what its form sent, so the confirmation is a page of
 # its own (POST/redirect/GET) that survives a reload, a language switch and a second tap:
 # per location the reference last confirmed there, whether it was found already and when; and the withdrawal
@@ -117,6 +120,8 @@ def _render_form(location, values: dict, errors: dict, status: int = 200, refusa
     # Still there, but too briefly to call (service.LAST_CALL_MARGIN): the call is at the next shift, and the page
     # must not let the citizen wait for it today.
     call_from = service.expected_callback(location, "open", None, (), now) if present else None
+    errors = dict(sorted(errors.items(), key=lambda item: PAGE_ORDER.index(item[0]) if item[0] in PAGE_ORDER
+                         else len(PAGE_ORDER)))
     return render_template(
         "callbacks/form.html", location=location, values=values, errors=errors,
         slots=_offered_slots(location, now), back_at=expected_text(back) if back else None,

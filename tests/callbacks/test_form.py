@@ -671,3 +671,10 @@ def test_the_withdraw_question_says_that_doing_nothing_keeps_the_request(client,
     assert "Ja, trek mijn verzoek in" in question
     assert "Wilt u het toch niet intrekken? Dan hoeft u niets te doen. Uw verzoek blijft staan." in question
     assert service.get_status(redis, reference_on(page)).state == "waiting"
+
+
+def test_the_error_summary_names_the_problems_in_the_order_of_the_form(client):
+    # A wrong number, a note too long and no consent: the summary reads top to bottom like the page.
+    page = post(client, phone="0900 1234567", note="x" * 301, consent="", reply_by="whatsapp").get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
+    assert re.findall(r'href="#field-(\w+)"', summary) == ["phone", "note", "consent"]
