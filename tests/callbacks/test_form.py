@@ -429,7 +429,9 @@ def test_the_consent_step_says_who_sees_the_details_and_for_how_long(client):
     utrecht = client.get(URL).get_data(as_text=True)
     assert "De medewerkers van deze locatie zien uw gegevens." in utrecht
     # Staff can pass any request on to a partner (a warm handover): the page says so, not "only us".
-    assert "Alleen" not in utrecht and "Een medewerker daar ziet dan uw gegevens en belt u." in utrecht
+    # "wij" pass it on (not "zij": the other organisation), and they contact the citizen as asked (not only a call).
+    assert "Alleen" not in utrecht and "Dan kunnen wij uw verzoek aan die organisatie doorgeven. Een medewerker " \
+        "daar ziet dan uw gegevens en neemt contact met u op." in utrecht
     assert "Dan geven wij uw verzoek meteen aan die organisatie." in utrecht  # handover_when_absent
     # How long, as the retention jobs do it: 30 days after it is finished, also when nobody was reached
     # (closed after the last attempt); at once when nobody picked it up in 14 days; a handover by its own terms.
