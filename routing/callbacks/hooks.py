@@ -16,7 +16,9 @@ after it is English only; pressing 1 stores Dutch and the confirmation is said i
 A message whose first word is a stop word withdraws, whatever follows ("Stop, is niet meer nodig"). Our
 replies name INTREKKEN only: Twilio itself treats a bare STOP as an opt-out on its numbers (it answers in
 English and blocks every later message to that citizen, ours included; see docs/deploy.md).
-Requests made by message are called back (reply_by "call"): that is what the reply promises.
+Requests made by message are called back (reply_by "call"): that is what the reply promises. A message or call
+from a number with a live request here is answered as that request was asked: one made in the web form for an SMS
+or WhatsApp reply is promised a message, not a call.
 """
 
 from __future__ import annotations
@@ -126,14 +128,26 @@ def _form_language() -> dict[str, str]:
 
 
 def _already_asked(location, receipt) -> str:
-    if receipt.status == "handed_over":  # a partner has it and calls; the loket does not
+    """The live request of this number here, as it was asked: one made in the form may be answered by a text
+    message (receipt.reply_by), and then the reply must not promise a call."""
+    by_message = receipt.reply_by in service.MESSAGE_REPLIES
+    if receipt.status == "handed_over" and by_message:  # a partner has it and contacts them; the loket does not
+        return _("U had al een verzoek met kenmerk %(reference)s. Wij hebben het doorgegeven aan de organisatie "
+                 "die over uw vraag gaat. Die stuurt u een bericht. Niet meer nodig? Stuur INTREKKEN.",
+                 reference=receipt.reference)
+    if receipt.status == "handed_over":
         return _("U had al een terugbelverzoek met kenmerk %(reference)s. Wij hebben het doorgegeven aan de "
                  "organisatie die over uw vraag gaat. Die belt u. Niet meer nodig? Stuur INTREKKEN.",
                  reference=receipt.reference)
     # Short: an SMS reply of more than 160 characters (153 per part) is sent, and paid for, in parts.
-    text = _("U had al een terugbelverzoek: %(reference)s. Wij bellen u %(when)s. Uw nieuwe bericht bewaren wij "
-             "niet. Is er iets veranderd? Zeg het als wij bellen.",
-             reference=receipt.reference, when=expected_text(receipt.expected_callback))
+    when = expected_text(receipt.expected_callback)
+    if by_message:
+        text = _("U had al een verzoek: %(reference)s. Wij sturen u een bericht op %(when)s. Uw nieuwe bericht "
+                 "bewaren wij niet. Is er iets veranderd? Zeg het als wij contact opnemen.",
+                 reference=receipt.reference, when=when)
+    else:
+        text = _("U had al een terugbelverzoek: %(reference)s. Wij bellen u %(when)s. Uw nieuwe bericht bewaren "
+                 "wij niet. Is er iets veranderd? Zeg het als wij bellen.", reference=receipt.reference, when=when)
     return service.sentences(text, service.walk_in_hint(location), _("Niet meer nodig? Stuur INTREKKEN."))
 
 
@@ -309,6 +323,14 @@ def voice_choice():
         say(_l("Het lukt nu niet om een terugbelverzoek te maken. Probeer het later opnieuw."))
         return _twiml(response)
     spoken = ", ".join(receipt.reference.replace("-", ""))
+    if receipt.reply_by in service.MESSAGE_REPLIES:
+        # Asked in the form for an SMS or WhatsApp message (a request by phone is always called back): that is
+        # what comes, from the loket or from the partner that has it.
+        say(_l("U had al een verzoek."), lambda: _l(
+            "Uw kenmerk is %(reference)s. Nog een keer: %(reference)s. U krijgt een bericht, zoals u vroeg. "
+            "Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer. Tot ziens.",
+            reference=spoken))
+        return _twiml(response)
     if receipt.status == "handed_over":
         say(lambda: _l(
             "U had al een terugbelverzoek. Uw kenmerk is %(reference)s. De organisatie die over uw vraag gaat, "

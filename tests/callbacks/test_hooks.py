@@ -398,3 +398,25 @@ def test_a_photo_or_voice_note_is_not_opened_and_the_reply_says_so(client, redis
 
 def reference_in(reply: str) -> str:
     return re.search(r"TB-[A-Z2-9]{4}", reply).group(0)
+
+
+@pytest.mark.parametrize("reply_by", ["sms", "whatsapp"])
+def test_asking_again_after_asking_for_a_message_in_the_form_does_not_promise_a_call(client, create, reply_by):
+    # The form asked for a text message; the same citizen then texts or calls the location's number.
+    create(now=SATURDAY, reply_by=reply_by, phone="+31612345678")
+    again = reply_text(sms(client, "Heeft u mijn verzoek?"))
+    assert again.startswith("U had al een verzoek: TB-")
+    assert "Wij sturen u een bericht op maandag 30 november, vanaf 9:00." in again
+    assert "bellen" not in again.replace("Zeg het als wij contact opnemen", "")
+    assert sms_parts(again) <= 2
+    spoken = said(signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht",
+                              {"From": "+31612345678", "Digits": "1"}).get_data(as_text=True), "nl-NL")
+    assert spoken[0].startswith("U had al een verzoek. Uw kenmerk is T, B, ")
+    assert "U krijgt een bericht, zoals u vroeg." in spoken[0] and "Wij bellen u" not in spoken[0]
+
+
+def test_a_message_request_a_partner_has_is_named_as_such_when_asked_again(client, create):
+    create(now=SATURDAY, topic="kinderbijslag", reply_by="sms", phone="+31612345678")  # SVB has it
+    reply = reply_text(sms(client, "bel mij"))
+    assert "doorgegeven aan de organisatie die over uw vraag gaat. Die stuurt u een bericht." in reply
+    assert "belt u" not in reply
