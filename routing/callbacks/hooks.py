@@ -113,8 +113,9 @@ def _refusal(location, text: str, refused: ApiError) -> str:
                  "bewaard. Vraag terugbellen aan met het formulier op %(url)s. Daar kunt u een ander nummer "
                  "geven.", url=absolute("callbacks.form", location_id=location.id, **_form_language()))
     if bsn.find_bsn(text):
-        return _("Uw bericht is niet bewaard: er staat een BSN (burgerservicenummer) in. Stuur uw bericht "
-                 "opnieuw, zonder dat nummer. De medewerker vraagt er zelf naar als dat nodig is.")
+        # One SMS part (160), as the confirmation: the citizen will send again, and may do so more than once.
+        return _("Uw bericht is niet bewaard: er staat een BSN (burgerservicenummer) in. Stuur het opnieuw zonder "
+                 "dat nummer. De medewerker vraagt er zelf naar als dat nodig is.")
     if len(text) > schemas.MAX_NOTE:
         return _("Uw bericht is te lang. Wij hebben het niet bewaard. Stuur een korter bericht, van hooguit "
                  "%(max)s tekens.", max=schemas.MAX_NOTE)

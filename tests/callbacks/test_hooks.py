@@ -94,8 +94,9 @@ def test_whatsapp_uses_the_sender_without_prefix(client, redis):
 
 
 def test_sms_with_a_bsn_is_not_stored(client, redis):
-    text = sms(client, "mijn bsn 111222333").get_data(as_text=True)
-    assert "niet bewaard" in text and "Stuur uw bericht opnieuw, zonder dat nummer." in text
+    text = reply_text(sms(client, "mijn bsn 111222333"))
+    assert "niet bewaard" in text and "Stuur het opnieuw zonder dat nummer." in text
+    assert sms_parts(text) == 1  # it went in two parts
     assert store.count_personal(redis) == 0
 
 
