@@ -327,7 +327,15 @@ def withdraw_page(location_id: str, reference: str):
     """GET only asks (link previews must not withdraw); POST withdraws and deletes the personal data."""
     location = service.location_for(location_id)
     token = request.values.get("t", "")
-    status = service.withdraw_link(get_redis(), reference, token)  # 404 for anyone without the link
+    try:
+        status = service.withdraw_link(get_redis(), reference, token)  # 404 for anyone without the link
+    except ApiError as unknown:
+        # Still 404, saying nothing of the request (a link cut short, a typo), but not a dead end: INTREKKEN by SMS.
+        if unknown.status != 404 or not _sms_number(location):
+            raise
+        raise ApiError(404, service.sentences(unknown.message, _(
+            "U kunt het verzoek ook intrekken met een sms: stuur INTREKKEN naar %(number)s, vanaf het telefoonnummer "
+            "dat u ons gaf.", number=_sms_number(location)))) from None
     if status.location != location.id:
         abort(404)
     # A partner took it over at intake, or staff passed it on: the page names who would call, and a passed-on

@@ -335,6 +335,9 @@ def test_withdraw_with_a_wrong_token_explains(page, assert_accessible):
     response = page.goto(f"/l/amsterdam-centrum/terugbellen/{reference}/intrekken?t=not-the-right-token")
     assert response.status == 404
     assert page.get_by_text("Deze link om in te trekken klopt niet.").is_visible()
+    # Not a dead end: the other way to withdraw, and the way back to the form, both large enough to tap.
+    assert page.get_by_text("stuur INTREKKEN naar 06\u00a010000301, vanaf het telefoonnummer dat u ons gaf.").is_visible()
+    assert not small_targets(page)
     assert page.get_by_role("button", name="Ja, trek mijn verzoek in").count() == 0
     assert_accessible(page)
 

@@ -680,3 +680,14 @@ def test_the_error_summary_names_the_problems_in_the_order_of_the_form(client):
     page = post(client, phone="0900 1234567", note="x" * 301, consent="", reply_by="whatsapp").get_data(as_text=True)
     summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
     assert re.findall(r'href="#field-(\w+)"', summary) == ["phone", "note", "consent"]
+
+
+def test_a_withdrawal_link_that_is_wrong_points_to_intrekken_by_sms(client, create):
+    receipt = create()
+    for link in (f"/l/utrecht/terugbellen/{receipt.reference}/intrekken?t=cut-sho",
+                 "/l/utrecht/terugbellen/TB-ZZZZ/intrekken?t=whatever"):
+        page = client.get(link)
+        # The same answer for a wrong token and an unknown reference: nobody learns whether it exists.
+        assert page.status_code == 404
+        assert "Deze link om in te trekken klopt niet. U kunt het verzoek ook intrekken met een sms: stuur " \
+               "INTREKKEN naar 06\u00a010000305, vanaf het telefoonnummer dat u ons gaf." in page.get_data(as_text=True)
