@@ -86,6 +86,7 @@ class Receipt:
     expected_callback: datetime | None
     withdraw_token: str | None  # None when an existing request was found: its token was given before
     existing: bool = False
+    reply_by: str = "call"  # how the citizen is contacted (an existing request: as it was asked the first time)
 
 
 @dataclass(frozen=True)
@@ -464,12 +465,13 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
         return Receipt(existing.reference, existing.state,
                        expected_callback(location, existing.state, existing.release, existing.preferred, now),
                        None,
-                       existing=True)
+                       existing=True, reply_by=existing.reply_by)
     if state == "waiting" and location.handover_when_absent:
         state = _try_handover(r, reference, location, intake.topic) or state
     if result.notify:
         notify_on_duty(r, location, result.active_count)
-    return Receipt(reference, state, expected_callback(location, state, release, intake.preferred, now), token)
+    return Receipt(reference, state, expected_callback(location, state, release, intake.preferred, now), token,
+                   reply_by=intake.reply_by)
 
 
 def _try_handover(r: redis.Redis, reference: str, location: Location, topic: str | None) -> str | None:

@@ -32,6 +32,9 @@ bp.after_request(private)
 
 HONEYPOT = "website"
 FORM_FIELDS = ("phone", "name", "note", "topic", "language", "reply_by")
+# The fields as the form shows them, top to bottom: the error summary names the problems in this order, whatever
+# order the checks found them in (the phone number's own check runs after the note's length).
+PAGE_ORDER = ("_form", "phone", "name", "preferred", "language", "reply_by", "topic", "note", "consent")
 # The browser's own session (a signed cookie) remembers what its form sent, so the confirmation is a page of
 # its own (POST/redirect/GET) that survives a reload, a language switch and a second tap:
 # per location the reference last confirmed there, whether it was found already and when; and the withdrawal
@@ -99,9 +102,15 @@ def _render_form(location, values: dict, errors: dict, status: int = 200, refusa
     present = service.schedule.is_present(location, now)
     # Not "when the dienstverlener is back" but the day and hour: after a weekend that may be Tuesday.
     back = None if present else service.schedule.next_shift_start(location, now)
+    # Still there, but too briefly to call (service.LAST_CALL_MARGIN): the call is at the next shift, and the page
+    # must not let the citizen wait for it today.
+    call_from = service.expected_callback(location, "open", None, (), now) if present else None
+    errors = dict(sorted(errors.items(), key=lambda item: PAGE_ORDER.index(item[0]) if item[0] in PAGE_ORDER
+                         else len(PAGE_ORDER)))
     return render_template(
         "callbacks/form.html", location=location, values=values, errors=errors,
         slots=_offered_slots(location, now), back_at=expected_text(back) if back else None,
+        call_later=expected_text(call_from) if call_from and call_from > now else None,
         topics=topic_choices(location.id), honeypot=HONEYPOT, present=present,
         max_note=schemas.MAX_NOTE, refusal=refusal,
         call_languages=location.all_call_languages, **_data_use_context(location),
@@ -273,6 +282,7 @@ def confirmation(location_id: str):
     # By when the partners contact the citizen: for the browser that asked only (as partner_name below).
     partner_deadline = max((h.deadline for h in with_partners), default=None) if token else None
     expected = service.expected_callback(location, status.state, status.release, status.preferred, _now())
+    by_message = status.reply_by in service.MESSAGE_REPLIES
     return render_template(
         "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,
         withdrawn=service.is_withdrawn(status), may_withdraw=bool(passed_on) or not final,
@@ -282,8 +292,8 @@ def confirmation(location_id: str):
             status.outcome == "handed_over" or bool(passed_on))),
         # Who calls now, for the browser that asked only (as partner_name below).
         passed_on_to=_partner_names(passed_on) if token else "",
-        expected=expected_text(expected), state_label=states.label,
-        by_message=status.reply_by in service.MESSAGE_REPLIES,
+        expected=expected_text(expected), by_message=by_message,
+        state_label=lambda state: states.citizen_label(state, by_message),
         # INTREKKEN by SMS finds a request by its number: kept while it is live, or passed on by staff.
         sms_number=_sms_number(location) if not final or status.outcome == "handed_over" else None,
         withdraw_url=url_for("callbacks.withdraw_page", location_id=location.id, reference=reference, t=token)
@@ -302,7 +312,15 @@ def withdraw_page(location_id: str, reference: str):
     """GET only asks (link previews must not withdraw); POST withdraws and deletes the personal data."""
     location = service.location_for(location_id)
     token = request.values.get("t", "")
-    status = service.withdraw_link(get_redis(), reference, token)  # 404 for anyone without the link
+    try:
+        status = service.withdraw_link(get_redis(), reference, token)  # 404 for anyone without the link
+    except ApiError as unknown:
+        # Still 404, saying nothing of the request (a link cut short, a typo), but not a dead end: INTREKKEN by SMS.
+        if unknown.status != 404 or not _sms_number(location):
+            raise
+        raise ApiError(404, service.sentences(unknown.message, _(
+            "U kunt het verzoek ook intrekken met een sms: stuur INTREKKEN naar %(number)s, vanaf het telefoonnummer "
+            "dat u ons gaf.", number=_sms_number(location)))) from None
     if status.location != location.id:
         abort(404)
     # A partner took it over at intake, or staff passed it on: the page names who would call, and a passed-on
