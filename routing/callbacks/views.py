@@ -322,7 +322,12 @@ def withdraw_page(location_id: str, reference: str):
             "U kunt het verzoek ook intrekken met een sms: stuur INTREKKEN naar %(number)s, vanaf het telefoonnummer "
             "dat u ons gaf.", number=_sms_number(location)))) from None
     if status.location != location.id:
-        abort(404)
+        # The right link under another location's address (typed over, a kiosk of the wrong door): whoever holds
+        # the token may withdraw, so show them the request where it is. A POST comes from that page only.
+        if request.method == "POST":
+            abort(404)
+        return redirect(url_for("callbacks.withdraw_page", location_id=status.location, reference=status.reference,
+                                t=token))
     # A partner took it over at intake, or staff passed it on: the page names who would call, and a passed-on
     # one may still be withdrawn from them.
     partners = _partner_names(service.with_partners(get_redis(), status))

@@ -420,9 +420,16 @@ def test_the_withdraw_page_of_a_withdrawn_request_says_so(client, create, redis)
 
 def test_the_withdraw_page_of_an_unknown_reference_is_404(client, create):
     assert client.get("/l/utrecht/terugbellen/TB-ZZZZZ/intrekken?t=whatever").status_code == 404
-    receipt = create()  # at Utrecht, so unknown at Enschede
-    assert client.get(f"/l/enschede/terugbellen/{receipt.reference}/intrekken?t={receipt.withdraw_token}"
-                      ).status_code == 404
+    receipt = create()  # at Utrecht
+    # Its link under another location's address leads to the request where it is; a POST there changes nothing.
+    elsewhere = f"/l/enschede/terugbellen/{receipt.reference}/intrekken?t={receipt.withdraw_token}"
+    page = client.get(elsewhere, follow_redirects=True)
+    assert page.request.path == f"/l/utrecht/terugbellen/{receipt.reference}/intrekken"
+    assert "Ja, trek mijn verzoek in" in page.get_data(as_text=True)
+    assert client.post(elsewhere).status_code == 404
+    assert "Ja, trek mijn verzoek in" in client.get(elsewhere, follow_redirects=True).get_data(as_text=True)
+    # Without the right token, nothing.
+    assert client.get(f"/l/enschede/terugbellen/{receipt.reference}/intrekken?t=wrong").status_code == 404
 
 
 def test_the_consent_step_says_who_sees_the_details_and_for_how_long(client):
@@ -436,7 +443,7 @@ def test_the_consent_step_says_who_sees_the_details_and_for_how_long(client):
     # How long, as the retention jobs do it: 30 days after it is finished, also when nobody was reached
     # (closed after the last attempt); at once when nobody picked it up in 14 days; a handover by its own terms.
     assert "Dan wissen wij uw gegevens na 30 dagen. Dat geldt ook als wij u niet konden bereiken." in utrecht
-    assert "Heeft niemand uw verzoek binnen 14 dagen opgepakt? Dan wissen wij uw gegevens meteen." in utrecht
+    assert "Heeft niemand uw verzoek binnen 14 dagen opgepakt? Dan wissen wij uw gegevens na die 14 dagen." in utrecht
     assert "wist de andere organisatie uw gegevens 30 dagen nadat zij klaar is, en uiterlijk 90 dagen" in utrecht
     nijmegen = client.get("/l/nijmegen/terugbellen").get_data(as_text=True)
     assert "De medewerkers van Belastingdienst op deze locatie zien uw gegevens." in nijmegen
