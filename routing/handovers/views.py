@@ -120,6 +120,12 @@ def _render_new(location_id: str, values: dict[str, Any], errors: dict[str, list
     return private(response)
 
 
+def _in_form_order(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The error summary lists the problems in the order of the form's fields (the schema declares them so)."""
+    order = list(CreateSchema().fields)
+    return dict(sorted(errors.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
+
+
 @bp.route("/overdrachten/nieuw", methods=["GET", "POST"])
 @login_required("staff")
 def new():
@@ -143,7 +149,9 @@ def new():
         data = CreateSchema(unknown=EXCLUDE).load(raw)
         made = service.create(get_redis(), principal, data, _now())
     except ValidationError as error:
-        return _render_new(location_id, raw, flatten_field_errors(error.messages), 400)
+        # Also what the service would refuse in the fields that did load: every problem on one page.
+        problems = service.form_problems(location_id, error.valid_data or {}, _now())
+        return _render_new(location_id, raw, _in_form_order(problems | flatten_field_errors(error.messages)), 400)
     except ApiError as error:
         if not error.errors:
             raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from handovers.helpers import E164, LOCATION, ON_DUTY_SMS, UWV_SMS, link_path, open_link
 
 
@@ -80,6 +82,31 @@ def test_a_bsn_in_the_note_is_refused_and_nothing_is_stored(client, login, sent,
     assert "burgerservicenummer" in text
     assert "111222333" in text  # the value is kept in the form for correcting ...
     assert not redis.keys("ll:ho:*") and not sent  # ... but nothing was stored or sent
+
+
+def test_the_form_names_every_problem_at_once(client, login, sent, redis):
+    """Staff at the counter, the citizen waiting: every problem on the first refusal, not one more after each
+    correction (the schema's own refusals, consent and organisation, and the service's, number, BSN, date)."""
+    login(client, "staff", locations=(LOCATION,))
+    response = client.post("/overdrachten/nieuw", data={
+        "phone": "0900 1234", "name": "mevrouw Jansen", "note": "mijn bsn is 111222333", "deadline": "2020-01-01"})
+    assert response.status_code == 400
+    summary = _error_summary(response.get_data(as_text=True))
+    assert [href for href, _ in summary] == ["#field-partner", "#field-phone", "#field-note", "#field-deadline",
+                                             "#field-consent"], summary
+    messages = " ".join(text for _, text in summary)
+    assert "burgerservicenummer" in messages and "in het verleden" in messages and "Vraag eerst" in messages
+    assert not redis.keys("ll:ho:*") and not sent
+    # A number left empty for a callback request is taken over from it, so not asked for.
+    response = client.post("/overdrachten/nieuw", data={"callback_reference": "TB-ABCD", "partner": "uwv"})
+    assert [href for href, _ in _error_summary(response.get_data(as_text=True))] == ["#field-consent"]
+
+
+def _error_summary(page: str) -> list[tuple[str, str]]:
+    """The error summary's links: (target, text)."""
+    summary = page[page.index('class="error-summary'):]
+    summary = summary[:summary.index("</ul>")]
+    return re.findall(r'<a href="([^"]+)">([^<]+)</a>', summary)
 
 
 def test_without_consent_nothing_happens(client, login, sent, redis):
