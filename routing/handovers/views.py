@@ -84,7 +84,7 @@ def aftercare():
     return render_template("handovers/list.html", handovers=handovers, labels=LABELS, kenmerk=kenmerk,
                            awaiting=sum(1 for h in handovers if h.awaits_loket),
                            today=service.today(_now()), partners=found.partners, locations=found.locations,
-                           may_create=principal.role == "staff")
+                           may_create=principal.role == "staff", for_partner=principal.role == "partner")
 
 
 def _form_location(principal) -> str | None:

@@ -35,7 +35,7 @@ def test_a_returned_handover_the_loket_must_follow_up_comes_first_and_says_what_
     # Before even the overdue one: until the loket acts, nobody calls this citizen.
     assert page.index(f">{returned.reference}<") < page.index(f">{overdue.reference}<")
     assert AWAITS in _badge_row(page, returned.reference)
-    assert "1 overdracht is terug bij het loket." in page
+    assert "1 overdracht is terug bij het loket." in page and "Bovenaan staat wat terug is bij het loket" in page
     # Nothing left to do for these two: they stay among the finished ones, without the call to action.
     for done in (withdrawn, again):
         assert AWAITS not in _badge_row(page, done.reference)
@@ -47,6 +47,10 @@ def test_a_returned_handover_the_loket_must_follow_up_comes_first_and_says_what_
     login(partner, "partner", partner="svb")
     page = partner.get("/overdrachten").get_data(as_text=True)
     assert returned.reference in page and AWAITS not in page and "terug bij het loket." not in page
+    # What the page is for, in the partner's words: whom to call, not the loket's aftercare.
+    assert "Bel ze terug en leg vast hoe het ging" in page and "Bovenaan staat wat terug is bij het loket" not in page
+    home = partner.get("/").get_data(as_text=True)
+    assert "Bel de inwoners die het loket aan u overdroeg." in home and "uw overdrachten gebeurde" not in home
 
 
 def test_the_form_puts_the_organisation_for_the_requests_topic_first_and_chooses_it(client, login, redis, sent):
