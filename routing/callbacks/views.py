@@ -466,6 +466,11 @@ def figures_page():
         channels=_channel_labels(), endings=_ending_headings())
 
 
+# In the menu only for who serves a location (a partner without a counter would get a 403; one that holds a
+# counter, as the Belastingdienst in Nijmegen, does not).
+worklist.menu_shown_to = figures_page.menu_shown_to = lambda: bool(_my_locations())  # type: ignore[attr-defined]
+
+
 @bp.route(service.WORKLIST_PATH + "/cijfers.csv")
 @login_required(*STAFF_ROLES)
 def figures_csv():
@@ -519,10 +524,6 @@ def _ending_headings() -> list[tuple[str, str]]:
     return [("helped", _("Geholpen")), ("referred", _("Doorverwezen")), ("handed_over", _("Overgedragen")),
             ("other", _("Anders")), ("wrong_number", _("Verkeerd nummer")), ("not_reached", _("Niet bereikt")),
             ("withdrawn", _("Ingetrokken")), ("expired", _("Verlopen"))]
-
-
-# In the menu only for who serves a location (a partner without a counter would get the 403 above).
-worklist.menu_shown_to = lambda: bool(_my_locations())  # type: ignore[attr-defined]
 
 
 def _staff_context() -> dict:
