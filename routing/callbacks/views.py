@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from io import BytesIO, StringIO
 from typing import NamedTuple
@@ -592,11 +592,18 @@ def detail(reference: str):
     return _render_detail(item, handles)
 
 
+# Two runs of the release job (workers.callback_jobs.RELEASE_SECONDS, every minute).
+RELEASE_LATE_AFTER = timedelta(minutes=2)
+
+
 def _release_text(release: datetime | None) -> str:
-    """When a held request is released, for staff. Past its moment it still waits: the release job (every
-    minute) does not run, which the operator must hear of."""
-    if release is not None and release <= _now():
+    """When a held request is released, for staff. Well past its moment it still waits: the release job does
+    not run, which the operator must hear of. Just past it, the job's next run (every minute) is on its way:
+    staff opening the list as their shift starts are not told that something is broken."""
+    if release is not None and release <= _now() - RELEASE_LATE_AFTER:
         return _("nu, maar dat gebeurt niet: vraag de beheerder of de achtergrondtaken draaien")
+    if release is not None and release <= _now():
+        return _("zo meteen")
     return expected_text(release)
 
 

@@ -181,3 +181,13 @@ def test_a_release_that_does_not_come_is_told_to_staff(client, login, create, pi
     late = "nu, maar dat gebeurt niet: vraag de beheerder of de achtergrondtaken draaien"
     assert late in client.get("/loket/terugbelverzoeken").get_data(as_text=True)
     assert late in client.get(f"/loket/terugbelverzoeken/{held.reference}").get_data(as_text=True)
+
+
+def test_as_the_shift_starts_a_held_request_is_on_its_way_not_stuck(client, login, create, pin_now):
+    """Staff open the list as their shift starts, before the release job's next run (every minute)."""
+    held = create(now=SATURDAY)
+    pin_now(MONDAY_10.replace(hour=9, second=40))  # the shift began at 9:00
+    login(client, "staff", locations=("utrecht",))
+    for page in (client.get("/loket/terugbelverzoeken"), client.get(f"/loket/terugbelverzoeken/{held.reference}")):
+        text = page.get_data(as_text=True)
+        assert "zo meteen" in text and "gebeurt niet" not in text
