@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 
@@ -191,3 +192,49 @@ def test_as_the_shift_starts_a_held_request_is_on_its_way_not_stuck(client, logi
     for page in (client.get("/loket/terugbelverzoeken"), client.get(f"/loket/terugbelverzoeken/{held.reference}")):
         text = page.get_data(as_text=True)
         assert "zo meteen" in text and "gebeurt niet" not in text
+
+
+def test_with_two_locations_each_request_says_where_in_a_column_of_its_own(client, login, create):
+    create(now=MONDAY_10, topic="huurtoeslag")
+    create(now=MONDAY_10, location="enschede", phone="06 22345678")
+    create(now=SATURDAY, location="enschede", phone="06 32345678")  # held for Monday's shift there
+    login(client, "staff", locations=("utrecht", "enschede"))
+    open_rows, held_rows = _tables(client.get("/loket/terugbelverzoeken").get_data(as_text=True))
+    names = {"utrecht": "Overheidsloket Utrecht (Stadskantoor)", "enschede": "Overheidsloket Enschede (Stadskantoor)"}
+    assert sorted(row["Locatie"] for row in open_rows) == sorted(names.values())
+    # The topic column holds the topic, nothing else (the location used to be put under it).
+    assert {row["Onderwerp"] for row in open_rows} == {"Huurtoeslag (hulp bij de huur)", ""}
+    assert [row["Locatie"] for row in held_rows] == [names["enschede"]]
+    assert all(row["Verzoek"].startswith("TB-") and "Overheidsloket" not in row["Verzoek"] for row in held_rows)
+
+
+class _TableReader(HTMLParser):
+    """Each table of a page as rows of {column heading: cell text}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.tables[-1][-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _tables(page: str) -> list[list[dict[str, str]]]:
+    reader = _TableReader()
+    reader.feed(page)
+    return [[dict(zip(rows[0], row, strict=True)) for row in rows[1:]] for rows in reader.tables]
