@@ -130,8 +130,10 @@ def test_the_partner_holding_the_counter_opens_its_requests(client, login, creat
     pin_now(tuesday)
     receipt = create(now=tuesday, location="nijmegen")
     login(client, "partner", partner="belastingdienst")
-    assert 'href="tel:+31612345678"' in client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(
-        as_text=True)
+    page = client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(as_text=True)
+    assert 'href="tel:+31612345678"' in page and "Hoe ging het?" in page
+    # Handing over is the loket's (a staff account's): no button that ends in 403, nor the hint that points at it.
+    assert "/overdrachten/nieuw" not in page and "Warm overdragen" not in page and "Kies dan hier niets" not in page
     login(client, "partner", partner="uwv")
     assert client.get(f"/loket/terugbelverzoeken/{receipt.reference}").status_code == 404
 
