@@ -56,6 +56,16 @@ def test_partner_opens_the_link_once_and_records_the_outcome(app, make_handover,
     assert "al afgerond" in again.get_data(as_text=True)
 
 
+def test_the_partner_is_told_before_that_a_wrong_number_ends_it_at_once(app, make_handover, sent):
+    [handover] = make_handover("uwv")
+    partner = app.test_client()
+    page = open_link(partner, sent[0]).get_data(as_text=True)
+    assert "Verkeerd nummer: de overdracht gaat meteen terug naar het loket." in page
+    partner.post(f"/overdrachten/{handover.reference}/poging", data={"result": "wrong_number"})
+    page = partner.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    assert "Terug naar het loket" in page and "Poging vastleggen" not in page  # as it said: nothing more to do
+
+
 def test_three_times_not_reached_returns_it_to_the_loket(app, make_handover, sent, login):
     [handover] = make_handover("uwv")
     partner = app.test_client()
