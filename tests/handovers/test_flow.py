@@ -49,6 +49,8 @@ def test_partner_opens_the_link_once_and_records_the_outcome(app, make_handover,
     assert response.status_code == 302
     page = partner.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
     assert "Doorverwezen" in page and "Schuldhulp gemeente" in page
+    # Finished: no longer "Wie belt u?" above the number, as if there were still someone to call.
+    assert "Om wie het ging" in page and "Wie belt u?" not in page
 
     # Final states never change.
     again = partner.post(f"/overdrachten/{handover.reference}/uitkomst", data={"outcome": "solved"},
