@@ -17,6 +17,7 @@ from marshmallow import EXCLUDE, ValidationError
 
 from routing.auth import current_principal, login_required
 from routing.directory import service as directory
+from routing.directory.views import SESSION_LOCATION
 from routing.errors import ApiError, flatten_field_errors
 from routing.extensions import get_redis, limiter
 from routing.handovers import service, tokens
@@ -91,6 +92,11 @@ def _form_location(principal) -> str | None:
     asked = request.values.get("location")
     if asked:
         return asked
+    # Where the employee said they work today (the directory's choice), not just the first of their locations: the
+    # handover names its location to the partner.
+    remembered = session.get(SESSION_LOCATION)
+    if remembered in principal.locations:
+        return remembered
     return next(iter(sorted(principal.locations)), None) if principal.locations else None
 
 

@@ -121,6 +121,17 @@ def _error_summary(page: str) -> list[tuple[str, str]]:
     return re.findall(r'<a href="([^"]+)">([^<]+)</a>', summary)
 
 
+def test_the_form_starts_at_the_location_the_employee_chose_today(client, login):
+    """Working at two locations and at Utrecht today (chosen in the directory): 'Nieuwe overdracht' hands over from
+    Utrecht, not from the first location in the alphabet, which the partner would be told."""
+    login(client, "staff", locations=(LOCATION, "utrecht"))
+    assert "Vanuit Overheidsloket Amsterdam Centrum." in client.get("/overdrachten/nieuw").get_data(as_text=True)
+    client.post("/directory/locations", data={"location": "utrecht"})
+    page = client.get("/overdrachten/nieuw").get_data(as_text=True)
+    assert "Vanuit Overheidsloket Utrecht (Stadskantoor)." in page
+    assert '<input type="hidden" name="location" value="utrecht">' in page
+
+
 def test_without_consent_nothing_happens(client, login, sent, redis):
     login(client, "staff", locations=(LOCATION,))
     response = client.post("/overdrachten/nieuw", data={"partner": "uwv", "phone": "06 12345678"})
