@@ -95,6 +95,7 @@ def _from_record(record: dict[str, str], attempts: list[dict[str, Any]]) -> Hand
         next_reference=record.get("next_reference", ""),
         being_handed_over_again=bool(record.get("next_claim")) and not record.get("next_reference"),
         back_in_queue=record.get("back_in_queue") == "1",
+        settled_by_loket=_parse(record.get("settled_by_loket", "")),
         opened_at=_parse(record.get("opened_at", "")),
         done_at=_parse(record.get("done_at", "")),
     )
@@ -668,6 +669,20 @@ def _callback_after(r: redis.Redis, handover: Handover, outcome: str, return_rea
     if state in ("open", "waiting", "withdrawn"):
         _drop_personal(r, handover.reference, actor)
     return state
+
+
+def settle_returned(r: redis.Redis, principal: Principal | None, handover: Handover, now: datetime) -> Handover:
+    """The loket helped a citizen whose handover came back itself (called them, or saw them at the counter): it
+    no longer waits for the loket, so it leaves the top of the list and its "nobody calls them" warning. The
+    personal fields go at the end of their retention, as for any finished handover."""
+    if principal is None or not may_create(principal, handover.location):
+        raise ApiError(403, _("Alleen het loket dat de overdracht maakte, kan dit vastleggen."))
+    [handover] = for_loket(r, [handover])
+    if not handover.awaits_loket:
+        raise ApiError(409, _("Deze overdracht wacht niet op het loket. Er is niets vast te leggen."))
+    if store.transition(r, handover.reference, (DONE,), {"settled_by_loket": _iso(now)}) is None:
+        raise _final_refusal()
+    return get(r, handover.reference)
 
 
 def _drop_personal(r: redis.Redis, reference: str, actor: str) -> None:

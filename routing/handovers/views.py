@@ -264,6 +264,16 @@ def outcome(reference: str):
     return _work(reference, OutcomeSchema, apply)
 
 
+@bp.post("/overdrachten/<reference>/zelf-geholpen")
+def settled_by_loket(reference: str):
+    """Returned to the loket, which helped the citizen itself: the handover stops waiting for it."""
+    handover, _see, _work_on, _actor = _access(reference)
+    service.settle_returned(get_redis(), current_principal(), handover, _now())
+    flash(_("Vastgelegd: het loket heeft de inwoner zelf geholpen. Deze overdracht wacht niet meer op u."),
+          "success")
+    return redirect(url_for("handovers.detail", reference=handover.reference))
+
+
 # ---- the partner link ------------------------------------------------------------------------------------
 
 def _link_refused(check: tokens.TokenCheck, token: str):

@@ -148,3 +148,32 @@ def test_a_kenmerk_finds_a_finished_handover_that_left_the_recent_list(app, make
     assert [h.reference for h in service.aftercare(redis, staff_principal, now, limit=1)].count(old.reference) == 0
     found = service.aftercare(redis, staff_principal, now, limit=1, kenmerk=old.reference.lower())
     assert [h.reference for h in found] == [old.reference]
+
+
+def test_the_loket_that_helped_the_citizen_itself_says_so_and_the_handover_stops_waiting(app, client, login,
+                                                                                        make_handover, redis):
+    """Sent back, then the loket called the citizen itself: without a way to say so it stayed at the top of the
+    list, 'Niemand belt deze inwoners nu', until its data were deleted weeks later."""
+    from routing.handovers import service
+
+    [returned] = make_handover("svb")
+    service.record_outcome(redis, returned, "returned_to_loket", "test", datetime.now(UTC), note="Hoort hier niet")
+    login(client, "staff", locations=(LOCATION,))
+    assert "1 overdracht is terug bij het loket." in client.get("/overdrachten").get_data(as_text=True)
+    page = client.get(f"/overdrachten/{returned.reference}").get_data(as_text=True)
+    assert "Ik heb de inwoner zelf geholpen" in page and "Opnieuw overdragen aan een andere organisatie" in page
+
+    done = client.post(f"/overdrachten/{returned.reference}/zelf-geholpen", follow_redirects=True)
+    text = done.get_data(as_text=True)
+    assert "Vastgelegd: het loket heeft de inwoner zelf geholpen." in text
+    assert "Ik heb de inwoner zelf geholpen" not in text and "Opnieuw overdragen aan een andere" not in text
+    listing = client.get("/overdrachten").get_data(as_text=True)
+    assert "terug bij het loket." not in listing and AWAITS not in _badge_row(listing, returned.reference)
+    assert "Zelf geholpen door het loket" in _badge_row(listing, returned.reference)
+    # Once is enough: a second press (another tab) is refused with the reason.
+    assert client.post(f"/overdrachten/{returned.reference}/zelf-geholpen").status_code == 409
+    # The partner that sent it back reads what became of the citizen.
+    partner = app.test_client()
+    login(partner, "partner", partner="svb")
+    assert "Het loket heeft de inwoner zelf geholpen." in partner.get(f"/overdrachten/{returned.reference}").get_data(
+        as_text=True)
