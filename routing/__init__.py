@@ -25,7 +25,7 @@ FEATURES = (
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    from routing import errors, extensions, http, i18n, logs
+    from routing import errors, extensions, http, i18n, logs, moments
 
     app.session_interface = extensions.CookieSessionInterface()
     app.json = OrjsonProvider(app)
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     extensions.csrf.init_app(app)
     i18n.init_app(app)
+    moments.init_app(app)
     extensions.api.init_app(app)
     for name in FEATURES:
         importlib.import_module(name).init_app(app)

@@ -14,6 +14,7 @@ Redis answers again, where rq's own ended with a traceback of some 140 lines.
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 
@@ -35,6 +36,7 @@ class GoodbyeMixin:
     - A stop while the worker starts: rq registers the worker (`bootstrap`) and forks its scheduler before it
       installs its stop handlers, so a SIGINT or SIGTERM in between ended the process at once. Here a stop in
       that window only sets rq's own flag, which its loop looks at first: it leaves through its teardown.
+    - A stop while rq writes a log line (see `_shutdown`).
     - A second stop signal while it says goodbye: Ctrl-C reaches the whole process group, and then honcho (or a
       supervisor) sends SIGTERM too. rq takes a second signal more than a second after the first for a cold
       stop, which ends the process in the middle of teardown (waiting for its scheduler process, which sleeps
@@ -48,6 +50,13 @@ class GoodbyeMixin:
         for stop in (signal.SIGINT, signal.SIGTERM):
             signal.signal(stop, stop_when_started)
         super().bootstrap(*args, **kwargs)
+
+    def _shutdown(self) -> None:
+        # rq stops an idle worker by raising StopRequested from the signal handler, wherever the process is.
+        # When that is inside a log line (rq logs the job it just took), logging catches it: the worker ran on
+        # until it was killed, without its goodbye. With rq's flag set too, its loop stops at its next turn.
+        self._stop_requested = True
+        super()._shutdown()
 
     def request_force_stop(self, signum, frame) -> None:
         if self.get_state() != WorkerStatus.BUSY:
@@ -68,6 +77,8 @@ def main(argv: list[str]) -> None:
     unknown = sorted(set(names) - set(queues.ALL))
     if unknown:
         raise SystemExit(f"unknown queue(s): {', '.join(unknown)}; known: {', '.join(queues.ALL)}")
+    # A StopRequested that logging caught (GoodbyeMixin._shutdown) is not an error to print with a traceback.
+    logging.raiseExceptions = False
     app = get_app()
     try:
         with app.app_context():

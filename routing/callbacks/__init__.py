@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 
 from flask import Flask
@@ -19,6 +20,10 @@ DEFAULTS = {
     "CALLBACK_CLAIM_HOURS": 2,
     "CALLBACK_RATE_IP": "20 per hour",  # per client address (an IPv6 one by its /64): the web form
     "CALLBACK_RATE_API_KEY": "1000 per hour",  # per API key: kiosks and partner portals, many citizens each
+    # Networks many citizens share (a town hall's guest Wi-Fi and its kiosk tablets behind one address): each
+    # counts as one client with CALLBACK_RATE_SHARED_NETWORK instead of CALLBACK_RATE_IP. Comma-separated.
+    "CALLBACK_SHARED_NETWORKS": "",
+    "CALLBACK_RATE_SHARED_NETWORK": "200 per hour",
     "CALLBACK_READ_RATE": "600 per hour",  # status reads per API client (references are short: no probing)
     "CALLBACK_RATE_PHONE": "5 per day",
     # New requests per location, counted twice apart: web form and API together, and SMS, WhatsApp and voice
@@ -33,12 +38,21 @@ DEFAULTS = {
 # reads go through Flask-Limiter, which takes several ("600 per hour;20 per minute").
 _NUMBERS = {"CALLBACK_EXPIRE_AFTER": 1, "CALLBACK_RETENTION_DONE": 0, "CALLBACK_MAX_ATTEMPTS": 1,
             "CALLBACK_CLAIM_HOURS": 1}
-_RATES = {"CALLBACK_RATE_IP": True, "CALLBACK_RATE_API_KEY": True, "CALLBACK_RATE_PHONE": True,
+_RATES = {"CALLBACK_RATE_IP": True, "CALLBACK_RATE_API_KEY": True, "CALLBACK_RATE_SHARED_NETWORK": True,
+          "CALLBACK_RATE_PHONE": True,
           "CALLBACK_RATE_LOCATION": True, "CALLBACK_READ_RATE": False}
 
 
 def _regions(text: str) -> tuple[str, ...]:
     return tuple(c.strip().upper() for c in text.split(",") if c.strip())
+
+
+def _networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] | settings.Invalid:
+    try:
+        return tuple(ipaddress.ip_network(item.strip()) for item in text.split(",") if item.strip())
+    except ValueError as error:
+        return settings.Invalid("CALLBACK_SHARED_NETWORKS", text, f"holds something that is no network ({error}); "
+                                "use addresses or prefixes such as 192.0.2.0/24, separated by commas", "")
 
 
 def load_settings(app: Flask) -> None:
@@ -54,6 +68,8 @@ def load_settings(app: Flask) -> None:
             app.config[name] = settings.env_rate(name, default, single=_RATES[name])
         else:
             app.config[name] = os.environ.get(name) or default
+    if isinstance(app.config["CALLBACK_SHARED_NETWORKS"], str):
+        app.config["CALLBACK_SHARED_NETWORKS"] = _networks(app.config["CALLBACK_SHARED_NETWORKS"])
     regions = app.config["CALLBACK_ALLOWED_REGIONS"]
     if isinstance(regions, str):
         import phonenumbers

@@ -16,7 +16,9 @@ after it is English only; pressing 1 stores Dutch and the confirmation is said i
 A message whose first word is a stop word withdraws, whatever follows ("Stop, is niet meer nodig"). Our
 replies name INTREKKEN only: Twilio itself treats a bare STOP as an opt-out on its numbers (it answers in
 English and blocks every later message to that citizen, ours included; see docs/deploy.md).
-Requests made by message are called back (reply_by "call"): that is what the reply promises.
+Requests made by message are called back (reply_by "call"): that is what the reply promises. A message or call
+from a number with a live request here is answered as that request was asked: one made in the web form for an SMS
+or WhatsApp reply is promised a message, not a call.
 """
 
 from __future__ import annotations
@@ -94,7 +96,9 @@ def _withdraw(location, sender: str) -> str:
     except phones.PhoneRefused:
         withdrawn = None
     if withdrawn is None:
-        return _("Wij vonden geen open terugbelverzoek van dit nummer.")
+        # Not a dead end: the request may be under the number typed in the form (a landline, a partner's phone).
+        return _("Wij vonden geen open terugbelverzoek van dit nummer. Gaf u een ander nummer op? Gebruik dan de "
+                 "link om in te trekken, of zeg het als wij bellen.")
     language = withdrawn.language if withdrawn.language in current_app.config["LANGUAGES"] else message_language.DUTCH
     with force_locale(language):
         return _("Uw terugbelverzoek %(reference)s is ingetrokken. Uw gegevens zijn gewist.",
@@ -109,8 +113,9 @@ def _refusal(location, text: str, refused: ApiError) -> str:
                  "bewaard. Vraag terugbellen aan met het formulier op %(url)s. Daar kunt u een ander nummer "
                  "geven.", url=absolute("callbacks.form", location_id=location.id, **_form_language()))
     if bsn.find_bsn(text):
-        return _("Uw bericht is niet bewaard: er staat een BSN (burgerservicenummer) in. Stuur uw bericht "
-                 "opnieuw, zonder dat nummer. De medewerker vraagt er zelf naar als dat nodig is.")
+        # One SMS part (160), as the confirmation: the citizen will send again, and may do so more than once.
+        return _("Uw bericht is niet bewaard: er staat een BSN (burgerservicenummer) in. Stuur het opnieuw zonder "
+                 "dat nummer. De medewerker vraagt er zelf naar als dat nodig is.")
     if len(text) > schemas.MAX_NOTE:
         return _("Uw bericht is te lang. Wij hebben het niet bewaard. Stuur een korter bericht, van hooguit "
                  "%(max)s tekens.", max=schemas.MAX_NOTE)
@@ -124,14 +129,26 @@ def _form_language() -> dict[str, str]:
 
 
 def _already_asked(location, receipt) -> str:
-    if receipt.status == "handed_over":  # a partner has it and calls; the loket does not
+    """The live request of this number here, as it was asked: one made in the form may be answered by a text
+    message (receipt.reply_by), and then the reply must not promise a call."""
+    by_message = receipt.reply_by in service.MESSAGE_REPLIES
+    if receipt.status == "handed_over" and by_message:  # a partner has it and contacts them; the loket does not
+        return _("U had al een verzoek met kenmerk %(reference)s. Wij hebben het doorgegeven aan de organisatie "
+                 "die over uw vraag gaat. Die stuurt u een bericht. Niet meer nodig? Stuur INTREKKEN.",
+                 reference=receipt.reference)
+    if receipt.status == "handed_over":
         return _("U had al een terugbelverzoek met kenmerk %(reference)s. Wij hebben het doorgegeven aan de "
                  "organisatie die over uw vraag gaat. Die belt u. Niet meer nodig? Stuur INTREKKEN.",
                  reference=receipt.reference)
     # Short: an SMS reply of more than 160 characters (153 per part) is sent, and paid for, in parts.
-    text = _("U had al een terugbelverzoek: %(reference)s. Wij bellen u %(when)s. Uw nieuwe bericht bewaren wij "
-             "niet. Is er iets veranderd? Zeg het als wij bellen.",
-             reference=receipt.reference, when=expected_text(receipt.expected_callback))
+    when = expected_text(receipt.expected_callback)
+    if by_message:
+        text = _("U had al een verzoek: %(reference)s. Wij sturen u een bericht op %(when)s. Uw nieuwe bericht "
+                 "bewaren wij niet. Is er iets veranderd? Zeg het als wij contact opnemen.",
+                 reference=receipt.reference, when=when)
+    else:
+        text = _("U had al een terugbelverzoek: %(reference)s. Wij bellen u %(when)s. Uw nieuwe bericht bewaren "
+                 "wij niet. Is er iets veranderd? Zeg het als wij bellen.", reference=receipt.reference, when=when)
     return service.sentences(text, service.walk_in_hint(location), _("Niet meer nodig? Stuur INTREKKEN."))
 
 
@@ -165,10 +182,21 @@ def _answer(channel: str, text: str, language: str) -> str:
         # 422: what the message holds; 429: too many requests for this number or location.
         return _refusal(location, text, refused) if refused.status == 422 else str(refused.message)
     if receipt.existing:
-        return _already_asked(location, receipt)
-    return _("Wij bellen u terug. Uw kenmerk: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
-             "Stuur INTREKKEN. Dan wissen wij uw gegevens meteen.",
-             reference=receipt.reference, when=expected_text(receipt.expected_callback))
+        return service.sentences(_already_asked(location, receipt), _media_not_opened())
+    return service.sentences(
+        _("Wij bellen u terug. Uw kenmerk: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
+          "Stuur INTREKKEN. Dan wissen wij uw gegevens meteen.",
+          reference=receipt.reference, when=expected_text(receipt.expected_callback)),
+        _media_not_opened())
+
+
+def _media_not_opened() -> str | None:
+    """A photo, voice note or file came with the message (Twilio's NumMedia; on WhatsApp often a photo of a letter
+    from the citizen who cannot read it). Nothing of it is fetched or kept, so say so: otherwise the citizen
+    counts on staff having seen it."""
+    if request.form.get("NumMedia", "0").strip() in ("", "0"):
+        return None
+    return _("Wij kunnen geen foto's, spraakberichten of bestanden openen. Vertel het als wij bellen.")
 
 
 @bp.route("/sms", methods=["POST"])
@@ -296,6 +324,14 @@ def voice_choice():
         say(_l("Het lukt nu niet om een terugbelverzoek te maken. Probeer het later opnieuw."))
         return _twiml(response)
     spoken = ", ".join(receipt.reference.replace("-", ""))
+    if receipt.reply_by in service.MESSAGE_REPLIES:
+        # Asked in the form for an SMS or WhatsApp message (a request by phone is always called back): that is
+        # what comes, from the loket or from the partner that has it.
+        say(_l("U had al een verzoek."), lambda: _l(
+            "Uw kenmerk is %(reference)s. Nog een keer: %(reference)s. U krijgt een bericht, zoals u vroeg. "
+            "Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer. Tot ziens.",
+            reference=spoken))
+        return _twiml(response)
     if receipt.status == "handed_over":
         say(lambda: _l(
             "U had al een terugbelverzoek. Uw kenmerk is %(reference)s. De organisatie die over uw vraag gaat, "

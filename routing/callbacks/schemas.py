@@ -43,7 +43,8 @@ class Text(fields.String):
         return text
 
 
-_CONSENT_NEEDED = _l("Geef toestemming, anders kunnen wij u niet terugbellen.")
+# Whatever reply was chosen (a call, an SMS, a WhatsApp message).
+_CONSENT_NEEDED = _l("Geef toestemming, anders kunnen wij geen contact met u opnemen.")
 
 
 def _bsn_message() -> str:
@@ -63,7 +64,9 @@ class CallbackIn(Schema):
     phone = Text(required=True, validate=validation.too_long(phone.MAX_INPUT_LENGTH),
                  error_messages=validation.REQUIRED)
     name = Text(load_default="", validate=validation.too_long(MAX_NAME), error_messages=validation.REQUIRED)
-    note = Text(load_default="", validate=validation.too_long(MAX_NOTE), error_messages=validation.REQUIRED)
+    # Named in the form's error summary, where "Gebruik hooguit 300 tekens" alone does not say which field.
+    note = Text(load_default="", error_messages=validation.REQUIRED,
+                validate=validate.Length(max=MAX_NOTE, error=_l("Uw bericht is te lang. Gebruik hooguit {max} tekens.")))
     topic = Text(load_default=None, allow_none=True, validate=validation.too_long(64),
                  error_messages=validation.REQUIRED)
     language = Text(load_default="nl", validate=validation.too_long(8), error_messages=validation.REQUIRED,

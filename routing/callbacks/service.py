@@ -86,6 +86,7 @@ class Receipt:
     expected_callback: datetime | None
     withdraw_token: str | None  # None when an existing request was found: its token was given before
     existing: bool = False
+    reply_by: str = "call"  # how the citizen is contacted (an existing request: as it was asked the first time)
 
 
 @dataclass(frozen=True)
@@ -138,9 +139,12 @@ def clock() -> datetime:
 
 # --- settings -------------------------------------------------------------------------------------------
 
+DAY_S = 86400
+
+
 def _days(name: str) -> int:
     value = current_app.config[name]
-    return int(value.total_seconds()) if isinstance(value, timedelta) else int(value) * 86400
+    return int(value.total_seconds()) if isinstance(value, timedelta) else int(value) * DAY_S
 
 
 def expire_after_s() -> int:
@@ -149,7 +153,7 @@ def expire_after_s() -> int:
 
 # The personal fields' own TTL on a live request: a backstop only, a day after the purge job should have
 # expired it (it expires requests on time and counts what it did).
-PERSONAL_BACKSTOP_S = 86400
+PERSONAL_BACKSTOP_S = DAY_S
 
 
 def retention_done_s() -> int:
@@ -357,6 +361,10 @@ def intake_limits(client_address: str | None, client_key: str | None = None,
     if client_key:
         return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_API_KEY"), ip_key=f"key-{client_key}", **common)
     if client_address:
+        shared = clients.shared_network(client_address, current_app.config["CALLBACK_SHARED_NETWORKS"])
+        if shared is not None:  # one client with a budget of its own: a town hall's network, not one person
+            return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_SHARED_NETWORK"),
+                                      ip_key=clients.rate_limit_id(str(shared)), **common)
         return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_IP"),
                                   ip_key=clients.rate_limit_id(client_address), **common)
     return store.IntakeLimits(**common)
@@ -383,16 +391,20 @@ def walk_in_hint(location: Location) -> str | None:
     return _("Of kom langs op %(address)s als er een medewerker is.", address=location.address)
 
 
-def _limited(limit: str, location: Location, channel: str, retry_after: int) -> ApiError:
+def _limited(limit: str, location: Location, channel: str, retry_after: int, window: int) -> ApiError:
     """429 with how long to wait and what the citizen can do instead. `limit`: which one was reached ("ip",
-    "phone", "location"); `retry_after`: seconds until its window ends (also sent as Retry-After)."""
+    "phone", "location"); `retry_after`: seconds until its window ends (also sent as Retry-After); `window`:
+    its length. A daily window ends at midnight: "tomorrow" says that better than "in 10 hours"."""
     if limit == "ip":
         parts = [_("Er kwamen te veel verzoeken van dit apparaat of netwerk.")]
     elif limit == "phone":
         parts = [_("Voor dit telefoonnummer zijn al te veel terugbelverzoeken gedaan.")]
     else:
         parts = [_("Er kwamen hier net heel veel terugbelverzoeken tegelijk binnen.")]
-    parts.append(try_again_in(retry_after))
+    if window == DAY_S and retry_after > 2 * 3600:
+        parts.append(_("Probeer het morgen opnieuw."))
+    else:
+        parts.append(try_again_in(retry_after))
     if _pool(channel) == "online" and location.inbound_number:
         # Texting from one's own phone counts in budgets of its own (intake_limits).
         parts.append(_("Of stuur een sms met uw vraag naar %(number)s. Wij bellen u dan terug op het nummer "
@@ -446,19 +458,20 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
         raise RuntimeError("no free callback reference")
     if result.outcome == "limited":
         limit = result.state or "location"
-        raise _limited(limit, location, intake.channel, limits.retry_after(limit, created))
+        raise _limited(limit, location, intake.channel, limits.retry_after(limit, created), limits.length(limit))
     if result.outcome == "existing":
         # The same promise as the first time: its release and its preferred moments (read again: rare path).
         existing = get_status(r, result.reference)
         return Receipt(existing.reference, existing.state,
                        expected_callback(location, existing.state, existing.release, existing.preferred, now),
                        None,
-                       existing=True)
+                       existing=True, reply_by=existing.reply_by)
     if state == "waiting" and location.handover_when_absent:
         state = _try_handover(r, reference, location, intake.topic) or state
     if result.notify:
         notify_on_duty(r, location, result.active_count)
-    return Receipt(reference, state, expected_callback(location, state, release, intake.preferred, now), token)
+    return Receipt(reference, state, expected_callback(location, state, release, intake.preferred, now), token,
+                   reply_by=intake.reply_by)
 
 
 def _try_handover(r: redis.Redis, reference: str, location: Location, topic: str | None) -> str | None:
@@ -586,7 +599,7 @@ def _finish(r: redis.Redis, reference: str, to: str, now: datetime, fields: dict
             expect_version: str | None = None):
     """Into a final state; personal data goes now (withdrawn, expired) or after the retention (done): then the
     purge job deletes it and counts it, and a Redis TTL a day later is the backstop."""
-    personal_ttl = retention_done_s() + 86400 if to == "done" else 0
+    personal_ttl = retention_done_s() + DAY_S if to == "done" else 0
     return _move(r, reference, to, now, fields=fields, personal_ttl=personal_ttl,
                  facts_ttl=personal_ttl + store.FINISHED_FACTS_TTL_S, expect_version=expect_version)
 

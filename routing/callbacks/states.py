@@ -47,9 +47,29 @@ _LABELS = {
 }
 
 
-def label(state: str) -> str:
-    """The state in plain words, for citizens and staff."""
-    return str(_LABELS.get(state, state))
+# Where the words for staff would tell a citizen something else than what they asked for: "klaar om terug te
+# bellen" to someone who asked for an SMS or WhatsApp message. Said to the citizen ("u"), by how they asked.
+_CITIZEN_LABELS = {
+    ("open", False): _l("een medewerker gaat u bellen"),
+    ("open", True): _l("een medewerker gaat u een bericht sturen"),
+}
+
+
+# The same for a request to be answered by a text message, in words for whoever reads the status API (a kiosk
+# may show it to the citizen, an integration to staff).
+_MESSAGE_LABELS = {"open": _l("klaar om een bericht te sturen")}
+
+
+def label(state: str, by_message: bool = False) -> str:
+    """The state in plain words, for staff and the status API (citizens' own pages: citizen_label); `by_message`
+    for a request answered by SMS or WhatsApp (service.MESSAGE_REPLIES)."""
+    return str((by_message and _MESSAGE_LABELS.get(state)) or _LABELS.get(state, state))
+
+
+def citizen_label(state: str, by_message: bool) -> str:
+    """The state as the citizen reads it on their own pages: `by_message` when they asked for a text message
+    instead of a call (service.MESSAGE_REPLIES)."""
+    return str(_CITIZEN_LABELS.get((state, by_message)) or label(state))
 
 
 def refusal_message(state: str) -> str:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from io import BytesIO, StringIO
 from typing import NamedTuple
 
-from babel.dates import format_date
 from babel.lists import format_list
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template,
                    request, session, url_for)
@@ -16,7 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from routing import i18n
+from routing import i18n, moments
 from routing.auth import current_principal, login_required
 from routing.auth import service as auth_service
 from routing.callbacks import figures, limits, schemas, service, states
@@ -34,6 +32,9 @@ bp.after_request(private)
 
 HONEYPOT = "website"
 FORM_FIELDS = ("phone", "name", "note", "topic", "language", "reply_by")
+# The fields as the form shows them, top to bottom: the error summary names the problems in this order, whatever
+# order the checks found them in (the phone number's own check runs after the note's length).
+PAGE_ORDER = ("_form", "phone", "name", "preferred", "language", "reply_by", "topic", "note", "consent")
 # The browser's own session (a signed cookie) remembers what its form sent, so the confirmation is a page of
 # its own (POST/redirect/GET) that survives a reload, a language switch and a second tap:
 # per location the reference last confirmed there, whether it was found already and when; and the withdrawal
@@ -52,24 +53,13 @@ def _now() -> datetime:
     return service.clock()
 
 
-@lru_cache(maxsize=256)
-def _day_words(day: date, locale: str) -> str:
-    """'maandag 30 november'. Babel takes a while to spell a date, and pages name only a few days."""
-    return format_date(day, "EEEE d MMMM", locale=locale)
-
-
-def _clock(moment: datetime) -> str:
-    """'8:30', as people write a time in running text."""
-    return f"{moment.hour}:{moment.minute:02d}"
-
-
 def slot_label(location, slot: str) -> str:
     """'maandag 30 november, ochtend (8:30 tot 12:00)': the day part as this location staffs it that day."""
     start, end = service.slot_window(location, slot)
-    times = {"start": _clock(start), "end": _clock(end)}
+    times = {"start": moments.clock_text(start), "end": moments.clock_text(end)}
     part = _("ochtend (%(start)s tot %(end)s)", **times) if slot.endswith(":morning") else \
         _("middag (%(start)s tot %(end)s)", **times)
-    return f"{_day_words(start.date(), str(get_locale()))}, {part}"
+    return f"{moments.day_text(start)}, {part}"
 
 
 def topic_choices(location_id: str) -> list[tuple[str, str]]:
@@ -83,9 +73,7 @@ def topic_choices(location_id: str) -> list[tuple[str, str]]:
 def expected_text(expected: datetime | None) -> str:
     if expected is None:
         return _("zo snel mogelijk")
-    local = expected.astimezone(service.schedule.TZ)  # the time on the citizen's clock
-    return _("%(day)s, vanaf %(time)s", day=_day_words(local.date(), str(get_locale())),
-             time=_clock(local))
+    return _("%(day)s, vanaf %(time)s", day=moments.day_text(expected), time=moments.clock_text(expected))
 
 
 def form_choices(location) -> dict:
@@ -114,9 +102,15 @@ def _render_form(location, values: dict, errors: dict, status: int = 200, refusa
     present = service.schedule.is_present(location, now)
     # Not "when the dienstverlener is back" but the day and hour: after a weekend that may be Tuesday.
     back = None if present else service.schedule.next_shift_start(location, now)
+    # Still there, but too briefly to call (service.LAST_CALL_MARGIN): the call is at the next shift, and the page
+    # must not let the citizen wait for it today.
+    call_from = service.expected_callback(location, "open", None, (), now) if present else None
+    errors = dict(sorted(errors.items(), key=lambda item: PAGE_ORDER.index(item[0]) if item[0] in PAGE_ORDER
+                         else len(PAGE_ORDER)))
     return render_template(
         "callbacks/form.html", location=location, values=values, errors=errors,
         slots=_offered_slots(location, now), back_at=expected_text(back) if back else None,
+        call_later=expected_text(call_from) if call_from and call_from > now else None,
         topics=topic_choices(location.id), honeypot=HONEYPOT, present=present,
         max_note=schemas.MAX_NOTE, refusal=refusal,
         call_languages=location.all_call_languages, **_data_use_context(location),
@@ -288,6 +282,7 @@ def confirmation(location_id: str):
     # By when the partners contact the citizen: for the browser that asked only (as partner_name below).
     partner_deadline = max((h.deadline for h in with_partners), default=None) if token else None
     expected = service.expected_callback(location, status.state, status.release, status.preferred, _now())
+    by_message = status.reply_by in service.MESSAGE_REPLIES
     return render_template(
         "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,
         withdrawn=service.is_withdrawn(status), may_withdraw=bool(passed_on) or not final,
@@ -297,8 +292,8 @@ def confirmation(location_id: str):
             status.outcome == "handed_over" or bool(passed_on))),
         # Who calls now, for the browser that asked only (as partner_name below).
         passed_on_to=_partner_names(passed_on) if token else "",
-        expected=expected_text(expected), state_label=states.label,
-        by_message=status.reply_by in service.MESSAGE_REPLIES,
+        expected=expected_text(expected), by_message=by_message,
+        state_label=lambda state: states.citizen_label(state, by_message),
         # INTREKKEN by SMS finds a request by its number: kept while it is live, or passed on by staff.
         sms_number=_sms_number(location) if not final or status.outcome == "handed_over" else None,
         withdraw_url=url_for("callbacks.withdraw_page", location_id=location.id, reference=reference, t=token)
@@ -306,7 +301,7 @@ def confirmation(location_id: str):
         # The partner says what the question is about: only for the browser that asked (it holds the token), not
         # for anyone who types the same number and is shown the existing request.
         partner_name=_partner_name(partner) if partner and token else None,
-        partner_deadline=format_date(partner_deadline, "EEEE d MMMM", locale=str(get_locale()))
+        partner_deadline=moments.day_text(partner_deadline)
         if partner_deadline else None,
         typed_number=just_sent[1] if just_sent and just_sent[0] == reference else None)
 
@@ -317,7 +312,15 @@ def withdraw_page(location_id: str, reference: str):
     """GET only asks (link previews must not withdraw); POST withdraws and deletes the personal data."""
     location = service.location_for(location_id)
     token = request.values.get("t", "")
-    status = service.withdraw_link(get_redis(), reference, token)  # 404 for anyone without the link
+    try:
+        status = service.withdraw_link(get_redis(), reference, token)  # 404 for anyone without the link
+    except ApiError as unknown:
+        # Still 404, saying nothing of the request (a link cut short, a typo), but not a dead end: INTREKKEN by SMS.
+        if unknown.status != 404 or not _sms_number(location):
+            raise
+        raise ApiError(404, service.sentences(unknown.message, _(
+            "U kunt het verzoek ook intrekken met een sms: stuur INTREKKEN naar %(number)s, vanaf het telefoonnummer "
+            "dat u ons gaf.", number=_sms_number(location)))) from None
     if status.location != location.id:
         abort(404)
     # A partner took it over at intake, or staff passed it on: the page names who would call, and a passed-on
@@ -461,7 +464,7 @@ def figures_page():
     per_location = figures.figures(get_redis(), scope.locations, scope.period, with_others=scope.with_others)
     return render_template(
         "callbacks/figures.html", per_location=per_location, total=figures.total(per_location), days=scope.days,
-        periods=figures.PERIODS, since=_day_words(scope.period[-1], str(get_locale())), locations=scope.mine,
+        periods=figures.PERIODS, since=moments.day_text(scope.period[-1]), locations=scope.mine,
         chosen=scope.chosen, names=_location_names(), topic_label=_topic_label,
         channels=_channel_labels(), endings=_ending_headings())
 
@@ -530,15 +533,7 @@ def _staff_context() -> dict:
     """What the worklist and the detail page need to say who works on a request, and since when."""
     now = _now()
     return {"colleagues": auth_service.account_emails(get_redis()), "me": current_principal().id,
-            "moment": _moment_text, "claim_expired": lambda item: service.claim_expired(item, now)}
-
-
-def _moment_text(moment: datetime | None) -> str:
-    """'maandag 30 november, 9:00' on the employee's clock (Europe/Amsterdam)."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(service.schedule.TZ)
-    return f"{_day_words(local.date(), str(get_locale()))}, {_clock(local)}"
+            "claim_expired": lambda item: service.claim_expired(item, now)}
 
 
 def _chosen_location() -> str | None:
@@ -636,7 +631,7 @@ def _handovers_made(item: service.CallbackRequest) -> dict:
 def _deleted_on(item: service.CallbackRequest) -> str | None:
     """The day a finished request's number is deleted, for staff; None when it is gone already."""
     moment = service.personal_deleted_on(get_redis(), item)
-    return _day_words(moment.date(), str(get_locale())) if moment else None
+    return moments.day_text(moment) if moment else None
 
 
 def _partner_name_or_id(partner_id: str) -> str:
@@ -694,7 +689,7 @@ def attempt(reference: str):
 def _attempt_message(item: service.CallbackRequest) -> str:
     if item.state == "open":
         return _("Niet bereikt: %(ref)s blijft open. Probeer het opnieuw %(when)s.", ref=item.reference,
-                 when=_moment_text(item.next_attempt))
+                 when=moments.moment_text(item.next_attempt))
     if item.outcome == "not_reached":
         # Dutch says "1 keer" and "3 keer" alike; English needs "once" and "3 times".
         return ngettext("%(ref)s is afgesloten: de inwoner is %(num)s keer niet bereikt. Er zijn geen pogingen meer.",

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import phonenumbers
 from babel.dates import get_day_names
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
+
+from routing import moments
 
 from .model import Hours
 from .schedule import TZ
@@ -30,12 +32,11 @@ def when_display(moment: datetime | None, now: datetime | None = None) -> str:
         return _("niet gepland")
     local = moment.astimezone(TZ)
     today = (now or datetime.now(UTC)).astimezone(TZ).date()
-    clock = format_datetime(moment, "HH:mm")
     if local.date() == today:
-        return _("vandaag om %(time)s", time=clock)
+        return _("vandaag om %(time)s", time=moments.clock_text(moment))
     if local.date() == today + timedelta(days=1):
-        return _("morgen om %(time)s", time=clock)
-    return _("%(day)s om %(time)s", day=format_datetime(moment, "EEEE d MMMM"), time=clock)
+        return _("morgen om %(time)s", time=moments.clock_text(moment))
+    return moments.moment_text(moment)
 
 
 def day_names(days: Iterable[int]) -> str:

@@ -16,11 +16,11 @@ from typing import Any
 
 import redis
 from babel import Locale
-from babel.dates import format_date
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from routing import moments
 from routing.auth.principal import Principal
 from routing.directory import schedule
 from routing.directory import service as directory
@@ -514,7 +514,7 @@ def _preferred_text(slots: tuple[str, ...]) -> str:
     words = []
     for slot in slots:
         day, _sep, part = slot.partition(":")
-        words.append(f"{format_date(date.fromisoformat(day), 'EEEE d MMMM', locale='nl')} {_PARTS.get(part, part)}")
+        words.append(f"{moments.day_text(date.fromisoformat(day), locale='nl')} {_PARTS.get(part, part)}")
     return ", ".join(words)
 
 

@@ -4,7 +4,6 @@ and the coordinator, and the development outbox."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
 from routing.auth import current_principal, login_required
@@ -68,8 +67,7 @@ def failed() -> str:
     if names is not None:
         notices = [n for n in notices if n.location is None or n.location in names]
     return render_template("notices/failed.html", notices=notices, kind_labels=KIND_LABELS,
-                           failure_labels=FAILURE_LABELS, format_datetime=format_datetime,
-                           handovers=_handovers_named(notices))
+                           failure_labels=FAILURE_LABELS, handovers=_handovers_named(notices))
 
 
 def _handovers_named(notices: list) -> dict[str, tuple[str, str]]:

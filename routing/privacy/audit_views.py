@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -10,9 +9,9 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from routing import moments
 from routing.auth import api_auth, login_required
 from routing.auth.service import account_emails
-from routing.directory.schedule import TZ
 from routing.extensions import get_redis
 from routing.openapi import Blueprint as ApiBlueprint
 from routing.privacy import audit
@@ -53,7 +52,7 @@ def search():
     reference = request.args.get("reference", "").strip().upper()[:MAX_REFERENCE]
     records = _records(reference) if reference else []
     return render_template("privacy/audit.html", reference=reference, records=records,
-                           accounts=_accounts(), local_time=_local_time, action_label=_action_label,
+                           accounts=_accounts(), local_time=moments.exact_text, action_label=_action_label,
                            actor_label=_actor_label)
 
 
@@ -80,12 +79,6 @@ def _accounts() -> dict[str, str]:
     """Actor → e-mail address; handovers name an account "user:<id>", callbacks "<id>"."""
     emails = account_emails(get_redis())
     return emails | {f"user:{account_id}": email for account_id, email in emails.items()}
-
-
-def _local_time(iso: str) -> str:
-    """'2026-11-30T09:12:03.120Z' as the coordinator's clock shows it: '30-11-2026 10:12:03'."""
-    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(TZ)
-    return moment.strftime("%d-%m-%Y %H:%M:%S")
 
 
 @blp.route("/<reference>")

@@ -217,15 +217,16 @@ class IntakeLimits:
 
     def window(self, limit: str, now: int) -> int:
         """The index of the fixed window of `limit` ("ip", "phone", "location") that `now` falls in."""
-        return (now + self.utc_offset) // self._length(limit)
+        return (now + self.utc_offset) // self.length(limit)
 
     def retry_after(self, limit: str, now: int) -> int:
         """Seconds from `now` until the window of `limit` that refused an intake ends, when its count starts
         afresh: the windows are fixed, so this is exact and costs no Redis call."""
-        length = self._length(limit)
+        length = self.length(limit)
         return length - (now + self.utc_offset) % length
 
-    def _length(self, limit: str) -> int:
+    def length(self, limit: str) -> int:
+        """The window of `limit` in seconds."""
         return max({"ip": self.ip, "phone": self.phone, "location": self.location}[limit][1], 1)
 
 

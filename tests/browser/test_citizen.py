@@ -21,6 +21,30 @@ def fill_and_send(page) -> str:
     return reference
 
 
+def small_targets(page) -> list[str]:
+    """Every control and link on the page (in the header's menu and the main part) smaller than MIN_TARGET.
+    A link inside a sentence is left out: it is part of the text (WCAG 2.5.5's "inline" exception)."""
+    return page.evaluate(
+        """min => {
+          const problems = [];
+          const controls = 'main a, main button, main input, main select, main textarea, main summary, '
+            + '.site-header__nav a, .site-header__nav button';
+          for (const el of document.querySelectorAll(controls)) {
+            if (el.type === 'hidden' || el.closest('[aria-hidden=true]')) continue;
+            if (el.tagName === 'A' && el.parentElement.textContent.trim() !== el.textContent.trim()) continue;
+            // A checkbox or radio is operated through its label, which makes the target.
+            const target = (el.type === 'checkbox' || el.type === 'radio') && el.labels.length
+              ? el.closest('.choice') || el.labels[0] : el;
+            const box = target.getBoundingClientRect();
+            if (box.height < min || box.width < min)
+              problems.push(`${el.tagName.toLowerCase()} ${el.id || el.name || el.textContent.trim()}: ${Math.round(box.width)}x${Math.round(box.height)}`);
+          }
+          return problems;
+        }""",
+        MIN_TARGET,
+    )
+
+
 def test_empty_form(page, assert_accessible, screenshot):
     page.goto(FORM)
     assert page.locator("h1").inner_text() == "Wilt u dat wij u terugbellen?"
@@ -232,24 +256,7 @@ def test_works_without_javascript(new_context):
 def test_touch_targets_on_a_small_phone(new_context, screenshot):
     page = new_context(viewport={"width": 375, "height": 812}, has_touch=True, is_mobile=True).new_page()
     page.goto(FORM)
-    too_small = page.evaluate(
-        """min => {
-          const problems = [];
-          const controls = 'main button, main input, main select, main textarea, main summary, '
-            + '.site-header__nav a, .site-header__nav button';
-          for (const el of document.querySelectorAll(controls)) {
-            if (el.type === 'hidden' || el.closest('[aria-hidden=true]')) continue;
-            // A checkbox or radio is operated through its label, which makes the target.
-            const target = (el.type === 'checkbox' || el.type === 'radio') && el.labels.length
-              ? el.closest('.choice') || el.labels[0] : el;
-            const box = target.getBoundingClientRect();
-            if (box.height < min || box.width < min)
-              problems.push(`${el.tagName.toLowerCase()} ${el.id || el.name || el.textContent.trim()}: ${Math.round(box.width)}x${Math.round(box.height)}`);
-          }
-          return problems;
-        }""",
-        MIN_TARGET,
-    )
+    too_small = small_targets(page)
     assert not too_small, f"touch targets under {MIN_TARGET}px at 375px wide: {too_small}"
     # Nothing sticks out sideways on a small phone.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
@@ -328,6 +335,9 @@ def test_withdraw_with_a_wrong_token_explains(page, assert_accessible):
     response = page.goto(f"/l/amsterdam-centrum/terugbellen/{reference}/intrekken?t=not-the-right-token")
     assert response.status == 404
     assert page.get_by_text("Deze link om in te trekken klopt niet.").is_visible()
+    # Not a dead end: the other way to withdraw, and the way back to the form, both large enough to tap.
+    assert page.get_by_text("stuur INTREKKEN naar 06\u00a010000301, vanaf het telefoonnummer dat u ons gaf.").is_visible()
+    assert not small_targets(page)
     assert page.get_by_role("button", name="Ja, trek mijn verzoek in").count() == 0
     assert_accessible(page)
 
@@ -359,3 +369,24 @@ def test_keyboard_focus_is_always_visible(page):
             break  # the submit button is the last stop of the form
     assert "input field-phone" in seen, seen
     assert not invisible, f"focus not visible on: {invisible}"
+
+
+def test_every_page_after_the_form_has_touch_targets_a_finger_hits(new_context, screenshot):
+    """The confirmation, the withdrawal pages, the privacy page and a wrong link: each link on a line of its own
+    ("Wat wij met uw gegevens doen", back to the form) is as easy to tap as the buttons."""
+    page = new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True).new_page()
+    page.goto(FORM)
+    fill_and_send(page)
+    seen = {"bevestiging": small_targets(page)}
+    page.get_by_role("link", name="Verzoek intrekken").click()
+    seen["intrekken"] = small_targets(page)
+    page.get_by_role("button", name="Ja, trek mijn verzoek in").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name="Vul het formulier opnieuw in").is_visible()
+    seen["ingetrokken"] = small_targets(page)
+    screenshot(page, "withdrawn-360px")
+    page.goto(FORM + "/privacy")
+    seen["privacy"] = small_targets(page)
+    page.goto(FORM + "/TB-AAAA/intrekken?t=wrong")
+    seen["wrong link"] = small_targets(page)
+    assert not any(seen.values()), f"touch targets under {MIN_TARGET}px at 360px wide: {seen}"

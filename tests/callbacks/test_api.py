@@ -192,7 +192,7 @@ def test_a_number_from_a_country_we_do_not_call_names_those_we_do(client, api_ke
 def test_missing_consent_says_what_to_do(client, api_key):
     response = client.post("/api/v1/callbacks", json={"location": "utrecht", "phone": "06 12345678"},
                            headers=api_key("staff", locations=("utrecht",)))
-    assert response.get_json()["errors"]["consent"] == ["Geef toestemming, anders kunnen wij u niet terugbellen."]
+    assert response.get_json()["errors"]["consent"] == ["Geef toestemming, anders kunnen wij geen contact met u opnemen."]
 
 
 def test_a_body_that_is_not_valid_json_is_named_in_the_readers_language(client, api_key):
@@ -213,6 +213,17 @@ def test_a_kiosk_can_tell_the_citizen_a_partner_will_call(client, api_key):
     status = client.get(f"/api/v1/callbacks/{created['reference']}",
                         headers=api_key("kiosk", locations=("utrecht",))).get_json()
     assert status["status_text"] == "doorgegeven aan de organisatie die over de vraag gaat"
+
+
+@pytest.mark.parametrize("reply_by,text", [("call", "klaar om terug te bellen"),
+                                           ("sms", "klaar om een bericht te sturen"),
+                                           ("whatsapp", "klaar om een bericht te sturen")])
+def test_a_kiosk_shows_a_status_that_fits_the_reply_chosen(client, api_key, pin_now, reply_by, text):
+    pin_now(MONDAY_10)  # someone is there: open at once
+    headers = api_key("kiosk", locations=("utrecht",))
+    created = client.post("/api/v1/callbacks", json=body(reply_by=reply_by), headers=headers).get_json()
+    status = client.get(f"/api/v1/callbacks/{created['reference']}", headers=headers).get_json()
+    assert status["status"] == "open" and status["status_text"] == text
 
 
 def test_a_phone_number_in_the_note_is_not_taken_for_a_bsn(client, api_key):

@@ -93,7 +93,7 @@ def test_a_request_nobody_took_up_in_time_says_so_and_how_to_ask_again(client, r
     assert "Dit terugbelverzoek is al verlopen" in shown
     assert "Wij konden u niet op tijd bellen. Uw verzoek is gestopt en uw gegevens zijn gewist." in shown
     assert "U hoeft niets meer te doen" not in shown
-    assert f'<a href="{URL}">Heeft u nog hulp nodig? Vraag dan opnieuw om terugbellen.</a>' in shown
+    assert f'<a class="link-block" href="{URL}">Heeft u nog hulp nodig? Vraag dan opnieuw om terugbellen.</a>' in shown
 
 
 def test_unknown_location_is_404(client):
@@ -429,7 +429,9 @@ def test_the_consent_step_says_who_sees_the_details_and_for_how_long(client):
     utrecht = client.get(URL).get_data(as_text=True)
     assert "De medewerkers van deze locatie zien uw gegevens." in utrecht
     # Staff can pass any request on to a partner (a warm handover): the page says so, not "only us".
-    assert "Alleen" not in utrecht and "Een medewerker daar ziet dan uw gegevens en belt u." in utrecht
+    # "wij" pass it on (not "zij": the other organisation), and they contact the citizen as asked (not only a call).
+    assert "Alleen" not in utrecht and "Dan kunnen wij uw verzoek aan die organisatie doorgeven. Een medewerker " \
+        "daar ziet dan uw gegevens en neemt contact met u op." in utrecht
     assert "Dan geven wij uw verzoek meteen aan die organisatie." in utrecht  # handover_when_absent
     # How long, as the retention jobs do it: 30 days after it is finished, also when nobody was reached
     # (closed after the last attempt); at once when nobody picked it up in 14 days; a handover by its own terms.
@@ -557,8 +559,9 @@ def test_the_consent_step_says_it_in_short_and_keeps_the_whole_text_one_tap_away
     page = client.get(URL).get_data(as_text=True)
     short = re.search(r'<div id="consent-text">(.*?)</div>', page, re.S).group(1)
     assert "Wij bewaren uw telefoonnummer en wat u hier invult, beveiligd." in short
-    assert "Wij wissen ze 30 dagen nadat uw verzoek klaar is, of meteen als u het intrekt." in short
-    assert "en meteen als er niemand op het loket is" in short  # Utrecht passes requests on while nobody is there
+    # "uw gegevens", not "ze": what is deleted is named, not pointed back to.
+    assert "Wij wissen uw gegevens 30 dagen nadat uw verzoek klaar is, of meteen als u het intrekt." in short
+    assert "Is er niemand op het loket? Dan doen wij dat meteen." in short  # Utrecht passes requests on then
     whole = re.search(r'<details class="details">(.*?)</details>', page, re.S).group(1)
     assert "Meer over uw gegevens: wie ze ziet en wanneer wij ze wissen" in whole
     assert "Elke keer dat iemand uw gegevens bekijkt, schrijven wij dat op." in whole
@@ -578,3 +581,113 @@ def test_the_confirmation_shows_the_number_once_so_a_typo_can_be_put_right(clien
     assert "22223360" not in client.get(CONFIRMATION).get_data(as_text=True)
     with client.session_transaction() as session:
         assert "22223360" not in str(dict(session))
+
+
+# --- second audit: what a citizen reads fits what they asked for ---------------------------------------
+
+def text_of(page: str) -> str:
+    """The page as read: tags gone, white space as one space."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+@pytest.mark.parametrize("reply_by,status", [("call", "Status: een medewerker gaat u bellen."),
+                                             ("sms", "Status: een medewerker gaat u een bericht sturen."),
+                                             ("whatsapp", "Status: een medewerker gaat u een bericht sturen.")])
+def test_the_status_on_the_confirmation_fits_the_reply_asked_for(client, pin_now, reply_by, status):
+    pin_now(MONDAY_10)  # someone is there: the request is open at once
+    page = text_of(send(client, reply_by=reply_by).get_data(as_text=True))
+    assert status in page
+    if reply_by != "call":  # asked for a message: nothing on the page says we will call
+        assert "terug te bellen" not in page and "Wanneer wij bellen" not in page
+
+
+def test_the_status_in_english_fits_the_reply_too(client, pin_now):
+    pin_now(MONDAY_10)
+    send(client, reply_by="whatsapp")
+    page = text_of(client.get(CONFIRMATION + "?lang=en").get_data(as_text=True))
+    assert "Status: a staff member is going to send you a message." in page and "called back" not in page
+
+
+def test_asking_again_for_a_message_is_not_offered_a_message_instead_of_a_call(app, client):
+    send(client, reply_by="sms")
+    again = text_of(send(client, reply_by="sms").get_data(as_text=True))
+    assert "Bijvoorbeeld bellen in plaats van een bericht, of een andere dag?" in again
+    assert "een sms in plaats van bellen" not in again
+    assert "Trek dan dit verzoek hieronder in. Vul daarna het formulier opnieuw in." in again
+    # Who asked for a call is offered the other way round, in English as well.
+    other = app.test_client()
+    send(other, phone="06 87654321")
+    called = send(other, phone="06 87654321")
+    assert "Bijvoorbeeld een sms in plaats van bellen, of een andere dag?" in text_of(called.get_data(as_text=True))
+    english = text_of(other.get(CONFIRMATION + "?lang=en").get_data(as_text=True))
+    assert "For example a text message instead of a call, or another day?" in english
+
+
+def test_after_withdrawing_the_page_leads_back_to_the_form(client):
+    # The confirmation says: wrong number? Withdraw, then fill in the form again. The page after it offers that.
+    page = send(client).get_data(as_text=True)
+    withdrawn = client.post(withdraw_link_on(page), follow_redirects=True).get_data(as_text=True)
+    assert "<h1>Uw verzoek is ingetrokken</h1>" in withdrawn
+    assert "Wilt u toch dat wij contact met u opnemen, bijvoorbeeld op een ander nummer?" in withdrawn
+    assert f'<a class="link-block" href="{URL}">Vul het formulier opnieuw in</a>' in withdrawn
+
+
+@pytest.mark.parametrize("moment,lead", [
+    # Utrecht is staffed until 17:00: at 16:50 there is no time left to call, so not "we call you back" today.
+    (at(2026, 11, 30, 16, 50), "Er is nog even een medewerker bij Overheidsloket Utrecht (Stadskantoor), maar niet "
+                               "lang genoeg om u nu te bellen. Laat uw nummer achter. Wij bellen u terug op dinsdag "
+                               "1 december, vanaf 9:00."),
+    (at(2026, 11, 30, 16, 0), "Er is vandaag een medewerker bij Overheidsloket Utrecht (Stadskantoor). Laat uw "
+                              "nummer achter, dan bellen wij u terug."),
+])
+def test_the_form_says_when_we_call_when_the_shift_is_nearly_over(client, pin_now, moment, lead):
+    pin_now(moment)
+    assert lead in text_of(client.get(URL).get_data(as_text=True))
+
+
+def test_the_error_summary_says_which_text_is_too_long_and_asks_consent_for_any_reply(client):
+    page = text_of(post(client, reply_by="sms", note="x" * 301, consent="").get_data(as_text=True))
+    summary = page[page.index("Er is iets niet goed ingevuld"):page.index("Uw telefoonnummer")]
+    assert "Uw bericht is te lang. Gebruik hooguit 300 tekens." in summary
+    # Asked for an SMS: the consent is needed for any contact, not only a call.
+    assert "Geef toestemming, anders kunnen wij geen contact met u opnemen." in summary
+    assert "terugbellen" not in summary
+    english = text_of(client.post(URL + "?lang=en", data={"phone": "06 12345678", "reply_by": "sms", "note": "x" * 301})
+                      .get_data(as_text=True))
+    assert "Your message is too long. Use at most 300 characters." in english
+    assert "Please give your consent, otherwise we cannot contact you." in english
+
+
+def test_a_location_that_takes_walk_ins_says_so_above_the_form(client):
+    # Utrecht takes walk-ins: who would rather not fill in a form reads where to come by. Amsterdam Centrum sees
+    # citizens by referral only: no address to come by.
+    lead = re.search(r'<p class="lead">(.*?)</p>', client.get(URL).get_data(as_text=True), re.S).group(1)
+    assert "Of kom langs op Stadsplateau 1, 3521 AZ Utrecht als er een medewerker is." in text_of(lead)
+    other = client.get("/l/amsterdam-centrum/terugbellen").get_data(as_text=True)
+    assert "Of kom langs" not in other and "Amstel 1" not in other
+
+
+def test_the_withdraw_question_says_that_doing_nothing_keeps_the_request(client, redis):
+    page = send(client).get_data(as_text=True)
+    question = text_of(client.get(withdraw_link_on(page)).get_data(as_text=True))
+    assert "Ja, trek mijn verzoek in" in question
+    assert "Wilt u het toch niet intrekken? Dan hoeft u niets te doen. Uw verzoek blijft staan." in question
+    assert service.get_status(redis, reference_on(page)).state == "waiting"
+
+
+def test_the_error_summary_names_the_problems_in_the_order_of_the_form(client):
+    # A wrong number, a note too long and no consent: the summary reads top to bottom like the page.
+    page = post(client, phone="0900 1234567", note="x" * 301, consent="", reply_by="whatsapp").get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
+    assert re.findall(r'href="#field-(\w+)"', summary) == ["phone", "note", "consent"]
+
+
+def test_a_withdrawal_link_that_is_wrong_points_to_intrekken_by_sms(client, create):
+    receipt = create()
+    for link in (f"/l/utrecht/terugbellen/{receipt.reference}/intrekken?t=cut-sho",
+                 "/l/utrecht/terugbellen/TB-ZZZZ/intrekken?t=whatever"):
+        page = client.get(link)
+        # The same answer for a wrong token and an unknown reference: nobody learns whether it exists.
+        assert page.status_code == 404
+        assert "Deze link om in te trekken klopt niet. U kunt het verzoek ook intrekken met een sms: stuur " \
+               "INTREKKEN naar 06\u00a010000305, vanaf het telefoonnummer dat u ons gaf." in page.get_data(as_text=True)

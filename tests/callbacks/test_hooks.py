@@ -94,13 +94,18 @@ def test_whatsapp_uses_the_sender_without_prefix(client, redis):
 
 
 def test_sms_with_a_bsn_is_not_stored(client, redis):
-    text = sms(client, "mijn bsn 111222333").get_data(as_text=True)
-    assert "niet bewaard" in text and "Stuur uw bericht opnieuw, zonder dat nummer." in text
+    text = reply_text(sms(client, "mijn bsn 111222333"))
+    assert "niet bewaard" in text and "Stuur het opnieuw zonder dat nummer." in text
+    assert sms_parts(text) == 1  # it went in two parts
     assert store.count_personal(redis) == 0
 
 
-def test_intrekken_without_a_request_says_so(client):
-    assert "geen open terugbelverzoek" in sms(client, "intrekken").get_data(as_text=True)
+def test_intrekken_without_a_request_says_so_and_what_else_to_do(client):
+    reply = reply_text(sms(client, "intrekken"))
+    # Not a dead end: the request may have been made with another number (typed in the form).
+    assert reply == ("Wij vonden geen open terugbelverzoek van dit nummer. Gaf u een ander nummer op? Gebruik dan de "
+                     "link om in te trekken, of zeg het als wij bellen.")
+    assert sms_parts(reply) == 1
 
 
 WITHDRAWALS = ["STOP TB-X56Y", "Stop alstublieft, is niet meer nodig", "intrekken.", "Stoppen!", "STOP-TB-X56Y",
@@ -369,3 +374,50 @@ def test_in_gsm7_keeps_what_gsm7_has_and_falls_back_for_the_rest():
     assert gsm7.in_gsm7("Café Ökonomie, 12:00–13:00 … ’t Zand") == "Café Ökonomie, 12:00-13:00 ... 't Zand"
     assert gsm7.in_gsm7("ĳ€\u00a0✓ [1] ışık") == "ij€ ? [1] isik"
     assert gsm7.in_gsm7("Mariën\u00adburg\u200b") == "Marienburg"  # a soft hyphen, a zero-width space: gone
+
+
+@pytest.mark.parametrize("body", ["", "Deze brief snap ik niet"])
+def test_a_photo_or_voice_note_is_not_opened_and_the_reply_says_so(client, redis, body):
+    # WhatsApp: a photo of a letter, often without any words. The request is made (from the sender's number) but
+    # nobody will see the photo: the reply says so, instead of letting the citizen count on it.
+    form = {"From": "whatsapp:+31612345678", "To": "whatsapp:+3197010000000", "Body": body, "MessageSid": "MM1",
+            "NumMedia": "1", "MediaUrl0": "https://api.twilio.com/media/ME1", "MediaContentType0": "image/jpeg"}
+    first = reply_text(signed_post(client, "/hooks/twilio/whatsapp?location=utrecht", form))
+    assert first.startswith("Wij bellen u terug. Uw kenmerk: TB-")
+    assert first.endswith("Wij kunnen geen foto's, spraakberichten of bestanden openen. Vertel het als wij bellen.")
+    again = reply_text(signed_post(client, "/hooks/twilio/whatsapp?location=utrecht", form))
+    assert again.startswith("U had al een terugbelverzoek") and "geen foto's" in again
+    assert reference_in(again) == reference_in(first)
+    assert service.get_status(redis, reference_in(first)).state == "waiting"  # Saturday: for Monday's shift
+    # An English message is told in English; a message without media is not told at all.
+    english = reply_text(signed_post(client, "/hooks/twilio/whatsapp?location=utrecht",
+                                     {**form, "From": "whatsapp:+31687654321", "Body": "Please call me back"}))
+    assert english.endswith("We cannot open photos, voice messages or files. Tell us when we call.")
+    plain = reply_text(sms(client, "bel mij", sender="+31622223333"))
+    assert "foto" not in plain
+
+
+def reference_in(reply: str) -> str:
+    return re.search(r"TB-[A-Z2-9]{4}", reply).group(0)
+
+
+@pytest.mark.parametrize("reply_by", ["sms", "whatsapp"])
+def test_asking_again_after_asking_for_a_message_in_the_form_does_not_promise_a_call(client, create, reply_by):
+    # The form asked for a text message; the same citizen then texts or calls the location's number.
+    create(now=SATURDAY, reply_by=reply_by, phone="+31612345678")
+    again = reply_text(sms(client, "Heeft u mijn verzoek?"))
+    assert again.startswith("U had al een verzoek: TB-")
+    assert "Wij sturen u een bericht op maandag 30 november, vanaf 9:00." in again
+    assert "bellen" not in again.replace("Zeg het als wij contact opnemen", "")
+    assert sms_parts(again) <= 2
+    spoken = said(signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht",
+                              {"From": "+31612345678", "Digits": "1"}).get_data(as_text=True), "nl-NL")
+    assert spoken[0].startswith("U had al een verzoek. Uw kenmerk is T, B, ")
+    assert "U krijgt een bericht, zoals u vroeg." in spoken[0] and "Wij bellen u" not in spoken[0]
+
+
+def test_a_message_request_a_partner_has_is_named_as_such_when_asked_again(client, create):
+    create(now=SATURDAY, topic="kinderbijslag", reply_by="sms", phone="+31612345678")  # SVB has it
+    reply = reply_text(sms(client, "bel mij"))
+    assert "doorgegeven aan de organisatie die over uw vraag gaat. Die stuurt u een bericht." in reply
+    assert "belt u" not in reply

@@ -22,6 +22,8 @@ def test_it_says_what_the_consent_step_said_and_how_to_withdraw(client):
     assert "Is uw verzoek klaar? Dan wissen wij uw gegevens na 30 dagen." in page
     assert "uw keuzes (wanneer, hoe en in welke taal" in page and "hierboven" not in page
     assert "Stuurt u ons een sms of WhatsApp-bericht" in page
+    # A photo of a letter sent by WhatsApp is never opened: said here as in the reply to it.
+    assert "Foto's, spraakberichten en bestanden openen en bewaren wij niet." in page
     assert "Of stuur INTREKKEN naar 06\u00a010000305" in page
     english = client.get(PRIVACY + "?lang=en").get_data(as_text=True)
     assert "What we do with your details" in english and "Wat wij" not in english
@@ -35,5 +37,5 @@ def test_the_partner_holding_the_counter_is_named(client):
 def test_the_confirmation_links_to_it(client):
     page = client.post("/l/utrecht/terugbellen", data={"phone": "06 12345678", "consent": "yes"},
                        follow_redirects=True).get_data(as_text=True)
-    assert f'<a href="{PRIVACY}">Wat wij met uw gegevens doen</a>' in page
+    assert f'<a class="link-block" href="{PRIVACY}">Wat wij met uw gegevens doen</a>' in page
     assert client.get("/l/nergens/terugbellen/privacy").status_code == 404

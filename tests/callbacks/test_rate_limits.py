@@ -125,6 +125,24 @@ def test_two_ipv6_addresses_in_one_64_share_the_per_address_limit(client, pin_no
         303, 303, 429]
 
 
+def test_a_shared_network_counts_as_one_client_with_its_own_budget(app, client, pin_now):
+    # A town hall: its guest Wi-Fi and kiosk tablets reach us from addresses in 192.0.2.0/28. Without the
+    # setting each address had 4 an hour (CALLBACK_RATE_IP here); the network has 6 an hour for all of them.
+    import ipaddress
+
+    pin_now(SATURDAY)
+    app.config["CALLBACK_SHARED_NETWORKS"] = (ipaddress.ip_network("192.0.2.0/28"),)
+    app.config["CALLBACK_RATE_SHARED_NETWORK"] = "6 per hour"
+    codes = [post_from(client, "192.0.2.5", f"06 3234567{i}").status_code for i in range(5)]
+    codes += [post_from(client, "::ffff:192.0.2.9", "06 32345675").status_code]
+    assert codes == [303] * 6
+    refused = post_from(client, "192.0.2.14", "06 32345676")
+    assert refused.status_code == 429
+    assert "te veel verzoeken van dit apparaat of netwerk" in refused.get_data(as_text=True)
+    # An address outside it keeps its own per-address count.
+    assert post_from(client, "192.0.2.16", "06 32345676").status_code == 303
+
+
 def test_the_withdrawal_limit_counts_an_ipv6_client_behind_the_proxy_by_its_64(redis_url, redis):
     from routing import create_app
 
@@ -239,12 +257,13 @@ def test_an_intake_refusal_says_when_its_window_ends(app, client, pin_now, redis
     assert post(client, "06 12345678", "enschede").status_code == 200
     refused = post(client, "06 12345678", "amsterdam-centrum")
     assert refused.status_code == 429 and refused.headers["Retry-After"] == str(9 * 3600 + 23 * 60)
-    assert "Probeer het over 10 uur opnieuw." in refused.get_data(as_text=True)
+    # A daily window ends at midnight: "tomorrow" rather than "in 10 hours".
+    assert "Probeer het morgen opnieuw." in refused.get_data(as_text=True)
     # (Another browser, from the same address: the session would remember the language.)
     english = app.test_client().post("/l/amsterdam-centrum/terugbellen?lang=en",
                                      data={"phone": "06 12345678", "consent": "yes"})
     assert english.status_code == 429
-    assert "Please try again in 10 hours." in english.get_data(as_text=True)
+    assert "Please try again tomorrow." in english.get_data(as_text=True)
     # The per-address limit (4 an hour; every attempt counts, these four included): the hour's window.
     refused = post(client, "06 87654321")
     assert refused.status_code == 429 and refused.headers["Retry-After"] == str(23 * 60)

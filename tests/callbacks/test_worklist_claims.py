@@ -40,11 +40,11 @@ def test_list_and_detail_say_who_works_on_it_and_opening_does_not_take_it_over(c
     anna.get(f"{LIST}/{receipt.reference}")  # Anna opens it at 10:00: hers now
 
     listed = bert.get(LIST).get_data(as_text=True)
-    assert f"{anna_email} werkt hieraan sinds maandag 30 november, 10:00." in listed
+    assert f"{anna_email} werkt hieraan sinds maandag 30 november om 10:00." in listed
     assert "Iemand mee bezig: 1" in listed and "Open: 0" in listed
 
     page = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
-    assert f"{anna_email} werkt hieraan sinds maandag 30 november, 10:00." in page
+    assert f"{anna_email} werkt hieraan sinds maandag 30 november om 10:00." in page
     assert "Bel deze inwoner niet zelf" in page and "Ik neem het over" in page
     # Bert sees the facts, not the number, and cannot record an attempt before taking it over.
     assert "tel:" not in page and "612345678" not in page and "over de AOW" not in page
@@ -59,7 +59,7 @@ def test_list_and_detail_say_who_works_on_it_and_opening_does_not_take_it_over(c
     assert service.get_status(redis, receipt.reference).attempts == 0
 
     # Anna's own page says it is hers.
-    assert "U werkt hieraan sinds maandag 30 november, 10:00." in anna.get(f"{LIST}/{receipt.reference}").get_data(
+    assert "U werkt hieraan sinds maandag 30 november om 10:00." in anna.get(f"{LIST}/{receipt.reference}").get_data(
         as_text=True)
 
 
@@ -73,7 +73,7 @@ def test_taking_over_is_explicit_and_the_old_page_is_then_refused(colleagues, cr
                          follow_redirects=True)
     page = response.get_data(as_text=True)
     assert f"U werkt nu aan {receipt.reference}." in page
-    assert 'href="tel:+31612345678"' in page and "U werkt hieraan sinds maandag 30 november, 10:20." in page
+    assert 'href="tel:+31612345678"' in page and "U werkt hieraan sinds maandag 30 november om 10:20." in page
 
     # Anna's page is out of date: her attempt is refused with a way back, and nothing is recorded.
     pin_now(at(2026, 11, 30, 10, 25))
@@ -85,7 +85,7 @@ def test_taking_over_is_explicit_and_the_old_page_is_then_refused(colleagues, cr
     assert f'href="/loket/terugbelverzoeken/{receipt.reference}"' in refused
     after = service.get_status(redis, receipt.reference)
     assert after.state == "in_progress" and after.attempts == 0
-    assert f"{bert_email} werkt hieraan sinds maandag 30 november, 10:20." in anna.get(
+    assert f"{bert_email} werkt hieraan sinds maandag 30 november om 10:20." in anna.get(
         f"{LIST}/{receipt.reference}").get_data(as_text=True)
 
 
@@ -111,7 +111,7 @@ def test_a_colleague_without_a_known_account_is_a_colleague(colleagues, create, 
     anna.get(f"{LIST}/{receipt.reference}")
     redis.delete(f"ll:user:{anna_email}")  # the account is gone since
     redis.srem("ll:users", anna_email)
-    assert "een collega werkt hieraan sinds maandag 30 november, 10:00." in bert.get(LIST).get_data(as_text=True)
+    assert "een collega werkt hieraan sinds maandag 30 november om 10:00." in bert.get(LIST).get_data(as_text=True)
 
 
 def test_attempt_form_errors_come_back_on_the_page_with_the_choice_kept(client, login, create, redis):
@@ -135,11 +135,11 @@ def test_the_last_not_reached_says_the_attempts_ran_out_and_the_page_says_how_it
     login(client, "staff", locations=("utrecht",))
     first = client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"},
                         follow_redirects=True).get_data(as_text=True)
-    assert (f"Niet bereikt: {receipt.reference} blijft open. Probeer het opnieuw maandag 30 november, 12:00."
+    assert (f"Niet bereikt: {receipt.reference} blijft open. Probeer het opnieuw maandag 30 november om 12:00."
             in first)
     assert "(1 poging)" in first
     page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
-    assert "Volgende poging" in page and "maandag 30 november, 12:00" in page
+    assert "Volgende poging" in page and "maandag 30 november om 12:00" in page
     assert "Dit is de laatste poging" not in page
     client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"})
     # Before the third: the page says that "Niet bereikt" now ends the request, next to that choice.
@@ -155,7 +155,7 @@ def test_the_last_not_reached_says_the_attempts_ran_out_and_the_page_says_how_it
     ended = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert "Hoe het afliep" in ended and "Na het hoogste aantal pogingen niet bereikt" in ended
     attempts = re.search(r"Pogingen</dt>\s*<dd><ol class=\"attempts\">(.*?)</ol>", ended, re.S).group(1)
-    assert re.findall(r"<li>(.*?)</li>", attempts) == ["maandag 30 november, 10:00: Niet bereikt (door u)"] * 3
+    assert re.findall(r"<li>(.*?)</li>", attempts) == ["maandag 30 november om 10:00: Niet bereikt (door u)"] * 3
     assert "3 pogingen" in ended and "Hoe ging het?" not in ended
 
 
@@ -360,7 +360,7 @@ def test_a_request_stored_before_versions_were_counted_still_takes_its_forms(col
     redis.hdel(store.REQUEST.format(reference=receipt.reference), "rev")  # as an old record
     page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert _version(page) == "0"
-    assert "U werkt hieraan sinds maandag 30 november, 10:00." in page
+    assert "U werkt hieraan sinds maandag 30 november om 10:00." in page
     response = anna.post(f"{LIST}/{receipt.reference}/poging",
                          data={"result": "reached", "outcome": "helped", "updated": _version(page)})
     assert response.status_code == 302
@@ -408,7 +408,7 @@ def test_wrong_number_says_it_ends_the_request_and_the_attempts_name_who_made_th
     assert "Pogingen</dt>" not in page and "Dit is de laatste poging" not in page
     anna.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached", "updated": _version(page)})
     seen = bert.get(f"{LIST}/{receipt.reference}")  # open again: Bert takes it
-    assert f"maandag 30 november, 10:00: Niet bereikt (door {anna_email})" in seen.get_data(as_text=True)
+    assert f"maandag 30 november om 10:00: Niet bereikt (door {anna_email})" in seen.get_data(as_text=True)
     bert.post(f"{LIST}/{receipt.reference}/poging",
               data={"result": "wrong_number", "updated": _version(seen.get_data(as_text=True))})
     ended = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
@@ -521,19 +521,19 @@ def test_a_forgotten_claim_stops_keeping_colleagues_off_after_the_claim_hours(co
     annas_page = anna.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
 
     pin_now(at(2026, 11, 30, 11, 55))
-    assert f"{anna_email} werkt hieraan sinds maandag 30 november, 10:00." in bert.get(LIST).get_data(as_text=True)
+    assert f"{anna_email} werkt hieraan sinds maandag 30 november om 10:00." in bert.get(LIST).get_data(as_text=True)
     page = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert "Ik neem het over" in page and "tel:" not in page
 
     pin_now(at(2026, 11, 30, 12, 5))
     listed = bert.get(LIST).get_data(as_text=True)
-    assert f"{anna_email} was hiermee bezig sinds maandag 30 november, 10:00 (verlopen)." in listed
+    assert f"{anna_email} was hiermee bezig sinds maandag 30 november om 10:00 (verlopen)." in listed
     assert "werkt hieraan" not in listed and "Open: 1" in listed and "Iemand mee bezig: 0" in listed
-    assert "U was hiermee bezig sinds maandag 30 november, 10:00 (verlopen)." in anna.get(LIST).get_data(
+    assert "U was hiermee bezig sinds maandag 30 november om 10:00 (verlopen)." in anna.get(LIST).get_data(
         as_text=True)
     page = bert.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert 'href="tel:+31612345678"' in page and "Ik neem het over" not in page
-    assert "U werkt hieraan sinds maandag 30 november, 12:05." in page
+    assert "U werkt hieraan sinds maandag 30 november om 12:05." in page
     assert [r["name"] for r in audit.for_reference(redis, receipt.reference)].count("callback.take_over") == 1
     # Anna's page from this morning no longer saves anything.
     response = anna.post(f"{LIST}/{receipt.reference}/poging",
@@ -547,7 +547,7 @@ def test_the_claim_hours_are_a_setting(app, colleagues, create, pin_now):
     (anna, anna_email), (bert, _) = colleagues
     anna.get(f"{LIST}/{receipt.reference}")
     pin_now(at(2026, 11, 30, 13, 0))
-    assert f"{anna_email} werkt hieraan sinds maandag 30 november, 10:00." in bert.get(LIST).get_data(as_text=True)
+    assert f"{anna_email} werkt hieraan sinds maandag 30 november om 10:00." in bert.get(LIST).get_data(as_text=True)
     pin_now(at(2026, 11, 30, 14, 0))
-    assert f"{anna_email} was hiermee bezig sinds maandag 30 november, 10:00 (verlopen)." in bert.get(
+    assert f"{anna_email} was hiermee bezig sinds maandag 30 november om 10:00 (verlopen)." in bert.get(
         LIST).get_data(as_text=True)

@@ -269,8 +269,9 @@ def test_the_deadline_reads_as_a_day_in_words(app, client, login, make_handover,
 
     [handover] = make_handover("uwv", now=datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam")))
     login(client, "staff", locations=(LOCATION,))
-    assert "woensdag 2 december 2026" in client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
-    assert "Wednesday 2 December 2026" in client.get(f"/overdrachten/{handover.reference}?lang=en").get_data(
+    # The year only when it is not this one (tests/test_moments.py).
+    assert "woensdag 2 december" in client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    assert "Wednesday 2 December" in client.get(f"/overdrachten/{handover.reference}?lang=en").get_data(
         as_text=True)
 
 

@@ -31,7 +31,7 @@ SETTINGS = (*SECRETS, "LOKETLIJN_ENV", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"
             "TWILIO_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_SECURITY",
             "MAIL_FROM", "LOGIN_RATE_LIMIT", "AUTH_CACHE_SECONDS", "RATELIMIT_ENABLED", "CALLBACK_EXPIRE_AFTER",
             "CALLBACK_RATE_PHONE", "CALLBACK_RATE_IP", "CALLBACK_READ_RATE", "CALLBACK_ALLOWED_REGIONS",
-            "HANDOVER_REMINDER_HOUR")
+            "HANDOVER_REMINDER_HOUR", "CALLBACK_SHARED_NETWORKS", "CALLBACK_RATE_SHARED_NETWORK")
 
 
 @pytest.fixture(autouse=True)
@@ -160,6 +160,8 @@ def test_invalid_settings_are_named_at_start_in_every_environment(redis_url, mon
     ("RATELIMIT_ENABLED", "true", "is not 1 (on) or 0 (off) (default: '1')"),
     ("HANDOVER_REMINDER_HOUR", "24", "is out of range: use from 0 to 23"),
     ("CALLBACK_ALLOWED_REGIONS", "NL;BE", "holds codes that name no country (NL;BE)"),
+    ("CALLBACK_SHARED_NETWORKS", "192.0.2.0/24, stadhuis", "holds something that is no network"),
+    ("CALLBACK_RATE_SHARED_NETWORK", "200", "is not a rate limit"),
     ("SMTP_SECURITY", "tls", "is not one of starttls, ssl, none"),
     ("SMTP_PORT", "587a", "is not a port number"),
 ])
@@ -171,11 +173,13 @@ def test_each_kind_of_invalid_value_is_named(redis_url, monkeypatch, name, value
 def test_valid_values_from_the_environment_are_used(redis_url, monkeypatch):
     app = start(redis_url, monkeypatch, "development", CALLBACK_EXPIRE_AFTER="7", AUTH_CACHE_SECONDS="0",
                 CALLBACK_READ_RATE="600 per hour;20 per minute", LOGIN_RATE_LIMIT="3/minute",
-                RATELIMIT_ENABLED="0", CALLBACK_ALLOWED_REGIONS="nl, be")
+                RATELIMIT_ENABLED="0", CALLBACK_ALLOWED_REGIONS="nl, be",
+                CALLBACK_SHARED_NETWORKS="192.0.2.0/28, 2001:db8:5::/48")
     assert app.config["CALLBACK_EXPIRE_AFTER"] == 7 and app.config["AUTH_CACHE_SECONDS"] == 0
     assert app.config["CALLBACK_READ_RATE"] == "600 per hour;20 per minute"
     assert app.config["RATELIMIT_ENABLED"] is False
     assert app.config["CALLBACK_ALLOWED_REGIONS"] == ("NL", "BE")
+    assert [str(net) for net in app.config["CALLBACK_SHARED_NETWORKS"]] == ["192.0.2.0/28", "2001:db8:5::/48"]
 
 
 def test_production_refuses_a_short_secret_key(redis_url, monkeypatch):

@@ -56,3 +56,39 @@ def test_a_second_stop_signal_lets_the_goodbye_finish_unless_a_job_runs(redis):
     worker.set_state(WorkerStatus.BUSY)
     with pytest.raises(SystemExit):  # a job running: rq's cold stop, as before
         worker.request_force_stop(signal.SIGTERM, None)
+
+
+def test_a_stop_that_lands_while_rq_writes_a_log_line_still_stops_the_worker(app, redis):
+    # rq stops an idle worker by raising StopRequested from the signal handler, wherever the process is. Once
+    # that was inside the log line of a job just taken from the queue: logging caught it (printing a
+    # "Logging error" traceback), the worker ran the job and then waited for more until it was killed.
+    import logging
+
+    from rq import Queue
+
+    worker = JobsWorker([queues.JOBS], connection=redis)
+    Queue(queues.JOBS, connection=redis).enqueue("workers.handover_jobs.handover_tick")
+    said = []
+
+    class StopDuringWrite(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage())
+            if "handover_tick()" in record.getMessage():
+                try:
+                    os.kill(os.getpid(), signal.SIGTERM)  # the handler runs here, as it would in a write
+                except Exception:
+                    self.handleError(record)
+
+    handler = StopDuringWrite()
+    logging.getLogger("rq.worker").addHandler(handler)
+    saved = {stop: signal.getsignal(stop) for stop in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with app.app_context():
+            # Before, it waited for the next job until killed; here it would quit after 60 s without one.
+            worker.work(with_scheduler=False, max_idle_time=60)
+    finally:
+        logging.getLogger("rq.worker").removeHandler(handler)
+        for stop, previous in saved.items():
+            signal.signal(stop, previous)
+    assert any("stopping on request" in line for line in said), said
+    assert redis.smembers("rq:workers") == set()
