@@ -224,7 +224,7 @@ def layout_principal() -> Principal | None:
     if "principal" in g:
         return g.principal
     if redis_down_seen():
-        g.principal = None  # the menu (menu_url → may_open) asks again: not known there either
+        g.principal = None  # the menu (allowed_url → may_open) asks again: not known there either
         return None
     if not on_error_page():
         return current_principal()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from io import BytesIO, StringIO
 from typing import NamedTuple
 
@@ -474,6 +474,11 @@ def figures_page():
         channels=_channel_labels(), endings=_ending_headings())
 
 
+# In the menu only for who serves a location (a partner without a counter would get a 403; one that holds a
+# counter, as the Belastingdienst in Nijmegen, does not).
+worklist.menu_shown_to = figures_page.menu_shown_to = lambda: bool(_my_locations())  # type: ignore[attr-defined]
+
+
 @bp.route(service.WORKLIST_PATH + "/cijfers.csv")
 @login_required(*STAFF_ROLES)
 def figures_csv():
@@ -527,10 +532,6 @@ def _ending_headings() -> list[tuple[str, str]]:
     return [("helped", _("Geholpen")), ("referred", _("Doorverwezen")), ("handed_over", _("Overgedragen")),
             ("other", _("Anders")), ("wrong_number", _("Verkeerd nummer")), ("not_reached", _("Niet bereikt")),
             ("withdrawn", _("Ingetrokken")), ("expired", _("Verlopen"))]
-
-
-# In the menu only for who serves a location (a partner without a counter would get the 403 above).
-worklist.menu_shown_to = lambda: bool(_my_locations())  # type: ignore[attr-defined]
 
 
 def _staff_context() -> dict:
@@ -591,11 +592,18 @@ def detail(reference: str):
     return _render_detail(item, handles)
 
 
+# Two runs of the release job (workers.callback_jobs.RELEASE_SECONDS, every minute).
+RELEASE_LATE_AFTER = timedelta(minutes=2)
+
+
 def _release_text(release: datetime | None) -> str:
-    """When a held request is released, for staff. Past its moment it still waits: the release job (every
-    minute) does not run, which the operator must hear of."""
-    if release is not None and release <= _now():
+    """When a held request is released, for staff. Well past its moment it still waits: the release job does
+    not run, which the operator must hear of. Just past it, the job's next run (every minute) is on its way:
+    staff opening the list as their shift starts are not told that something is broken."""
+    if release is not None and release <= _now() - RELEASE_LATE_AFTER:
         return _("nu, maar dat gebeurt niet: vraag de beheerder of de achtergrondtaken draaien")
+    if release is not None and release <= _now():
+        return _("zo meteen")
     return expected_text(release)
 
 

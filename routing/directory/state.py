@@ -1,7 +1,7 @@
 """The app's loaded directory: swapped whole, never half, and re-read when its files change.
 
 One ``DirectoryState`` per app (``app.extensions``). A reload that finds problems keeps the last good
-directory in use and remembers why, for ``/readyz`` and the directory pages.
+directory in use and remembers why, for ``/readyz``, the log and the coordinators' directory pages.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale
 
 from . import schedule
-from .loader import DirectoryInvalid, load_directory
+from .loader import DirectoryInvalid, Problem, load_directory
 from .model import Directory
 from .search import SearchIndex
 
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "loketlijn.directory"
 EMPTY = Directory(locations={}, partners={}, topics={})
-PROBLEMS_LOCALE = "nl"
+# The log and /readyz speak English, as every operator command; the coordinators' pages their own language.
+LOG_LOCALE = "en"
 
 
 @dataclass
@@ -49,7 +50,10 @@ class DirectoryState:
     # short-lived apps would otherwise be frozen and never collected.
     freeze: bool = True
     current: Loaded = field(default_factory=lambda: Loaded(EMPTY, SearchIndex(EMPTY), None))
-    problems: list[str] = field(default_factory=list)
+    # The languages the pages speak (app.config["LANGUAGES"]): a broken edit's problems are kept in each.
+    languages: tuple[str, ...] = ("nl", "en")
+    # Why the files on disk are not in use, in each language: {locale: [Problem, ...]}; empty when they are.
+    problems: dict[str, list[Problem]] = field(default_factory=dict)
     fingerprint: tuple = ()
     checked_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -67,18 +71,17 @@ class DirectoryState:
             self.fingerprint = self.files_fingerprint()
             self.checked_at = time.monotonic()
             try:
-                # Its problems in Dutch: they are shown to coordinators on the directory pages (and logged), also
-                # when the reload happens to run inside a request in English. (`directory validate` says them in
-                # English to operators.)
-                with force_locale(PROBLEMS_LOCALE):
+                # In English whatever language the request this reload happens to run in speaks: the log's.
+                with force_locale(LOG_LOCALE):
                     directory = load_directory(self.path)
             except DirectoryInvalid as invalid:
-                self.problems = [str(p) for p in invalid.problems]
+                self.problems = self._in_every_language(invalid.problems)
+                logged = self.problems[LOG_LOCALE]
                 log.error("directory %s not loaded (%d problems; %s): %s",
-                          self.path, len(self.problems), self._kept(), "; ".join(self.problems[:5]))
+                          self.path, len(logged), self._kept(), "; ".join(map(str, logged[:5])))
                 return False
             self.current = Loaded(directory, SearchIndex(directory), datetime.now(UTC))
-            self.problems = []
+            self.problems = {}
             # The directory lives until the next reload: keep the cyclic GC from re-scanning its ~10^5
             # objects on every full collection, which otherwise shows as 10-100 ms pauses in searches.
             if self.freeze:
@@ -87,6 +90,26 @@ class DirectoryState:
             log.log(logging.INFO if announce else logging.DEBUG, "directory loaded: %d locations, %d partners, "
                     "%d topics", len(directory.locations), len(directory.partners), len(directory.topics))
             return True
+
+    def _in_every_language(self, in_english: list[Problem]) -> dict[str, list[Problem]]:
+        """The problems in each page language too, so a coordinator reads them in the page's language and not
+        half in another. Loading is the only way to word them (marshmallow's messages are made while loading);
+        only a broken edit pays for it. Files mended between the loads leave that language out: the next check
+        sees the change and loads them."""
+        found = {LOG_LOCALE: in_english}
+        for locale in self.languages:
+            if locale in found:
+                continue
+            try:
+                with force_locale(locale):
+                    load_directory(self.path)
+            except DirectoryInvalid as invalid:
+                found[locale] = invalid.problems
+        return found
+
+    def problems_in(self, locale: str) -> list[Problem]:
+        """Why the files on disk are not in use, worded in `locale` (English when that is missing)."""
+        return self.problems.get(locale) or self.problems.get(LOG_LOCALE, [])
 
     def fresh(self) -> Loaded:
         """The loaded directory, after a cheap check (at most every ``reload_seconds``) for changed files."""
@@ -99,9 +122,10 @@ class DirectoryState:
 
     def problem_summary(self) -> str | None:
         """Why the files on disk are not the ones in use, or None."""
-        if not self.problems:
+        problems = self.problems_in(LOG_LOCALE)
+        if not problems:
             return None
-        return f"directory {self.path} has {len(self.problems)} problem(s), {self._kept()}: {self.problems[0]}"
+        return f"directory {self.path} has {len(problems)} problem(s), {self._kept()}: {problems[0]}"
 
     def _kept(self) -> str:
         return (f"keeping the directory loaded at {self.current.loaded_at:%Y-%m-%d %H:%M} UTC"
@@ -118,7 +142,7 @@ def install(app: Flask) -> DirectoryState:
     # in a staff member's first search.
     schedule.holiday_name(datetime.now(UTC).date())
     state = DirectoryState(Path(app.config["DIRECTORY_PATH"]), float(app.config.get("DIRECTORY_RELOAD_SECONDS", 10)),
-                           freeze=not app.config.get("TESTING"))
+                           freeze=not app.config.get("TESTING"), languages=tuple(app.config["LANGUAGES"]))
     # The counts tell whoever reads a web or worker process's start-up (and a later reload) which directory it
     # serves. An operator command is quiet about it: its own output is what the operator asked for, and a
     # directory it cannot load is still logged (`directory validate` names every problem itself).

@@ -78,10 +78,12 @@ def _page(template: str, status: int = 200, **context):
                            directory_warning=_warning(), **context), status
 
 
-def _warning() -> str | None:
-    """Coordinators and admins see when the files on disk could not be loaded."""
+def _warning() -> list | None:
+    """Coordinators and admins see when the files on disk could not be loaded, and why, in the page's language."""
     principal = current_principal()
-    return current_state().problem_summary() if principal and principal.sees_everything else None
+    if not (principal and principal.sees_everything):
+        return None
+    return current_state().problems_in(str(get_locale())) or None
 
 
 @bp.get("/locations")

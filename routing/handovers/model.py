@@ -39,6 +39,7 @@ LABELS = {
     "normal": _l("Gewoon"),
     "urgent": _l("Spoed"),
     "max_attempts": _l("Na het hoogste aantal pogingen niet bereikt"),
+    "settled_by_loket": _l("Het loket heeft de inwoner zelf geholpen"),
 }
 
 
@@ -76,6 +77,8 @@ class Handover:
     # Returned by the partner while its callback request (passed on at intake) was still with it: that request
     # went back into the loket's callback queue, so the loket's work is there, not on this handover.
     back_in_queue: bool = False
+    # Returned, and the loket helped the citizen itself (called them, or saw them at the counter): when.
+    settled_by_loket: datetime | None = None
     opened_at: datetime | None = None
     done_at: datetime | None = None
     # Whether the citizen's personal fields are still kept; None where nobody read it (the partner's views).
@@ -91,10 +94,10 @@ class Handover:
     @property
     def awaits_loket(self) -> bool:
         """Sent back to the loket and not followed up yet: nobody calls this citizen until the loket hands it
-        over again or calls them itself. Only while the data to do so is still there (not withdrawn, not past
-        its retention) and not back in the callback queue, where that work is listed instead."""
+        over again or helps them itself (and says so). Only while the data to do so is still there (not
+        withdrawn, not past its retention) and not back in the callback queue, where that work is listed instead."""
         return (self.status == DONE and self.outcome == RETURNED and not self.next_reference
-                and not self.back_in_queue and bool(self.personal_kept))
+                and not self.back_in_queue and not self.settled_by_loket and bool(self.personal_kept))
 
     @property
     def not_reached_count(self) -> int:

@@ -39,11 +39,12 @@ class CreateSchema(Schema):
 
     location = _text(64, required=True)
     partner = OneOrMany(required=True, error_messages=validation.REQUIRED)
+    # In the order of the form's fields, which the error summary follows.
     phone = _text(32)
     name = _text(NAME_MAX)
-    note = _text(NOTE_MAX)
     preferred = _text(PREFERRED_MAX)
     language = _text(40)
+    note = _text(NOTE_MAX)
     topic = _text(80)
     urgency = _choice(URGENCIES, load_default="normal")
     deadline = fields.Date(load_default=None, error_messages={"invalid": _l("Geef een datum, bijvoorbeeld 2026-12-01.")})

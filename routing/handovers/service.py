@@ -95,6 +95,7 @@ def _from_record(record: dict[str, str], attempts: list[dict[str, Any]]) -> Hand
         next_reference=record.get("next_reference", ""),
         being_handed_over_again=bool(record.get("next_claim")) and not record.get("next_reference"),
         back_in_queue=record.get("back_in_queue") == "1",
+        settled_by_loket=_parse(record.get("settled_by_loket", "")),
         opened_at=_parse(record.get("opened_at", "")),
         done_at=_parse(record.get("done_at", "")),
     )
@@ -265,14 +266,22 @@ def with_kenmerk(r: redis.Redis, text: str) -> list[str]:
 # ---- creating --------------------------------------------------------------------------------------------
 
 def _field_error(field: str, message: str) -> ApiError:
-    return ApiError(422, _("Niet alle gegevens zijn goed ingevuld."), {field: [message]})
+    return _fields_error({field: [message]})
+
+
+def _fields_error(problems: dict[str, list[str]]) -> ApiError:
+    return ApiError(422, _("Niet alle gegevens zijn goed ingevuld."), problems)
+
+
+def _bsn_problems(fields: dict[str, str]) -> dict[str, list[str]]:
+    return {name: [_("Zet hier geen burgerservicenummer (BSN) in. Haal het nummer weg en probeer het opnieuw.")]
+            for name, value in fields.items() if bsn.find_bsn(value)}
 
 
 def _no_bsn(fields: dict[str, str]) -> None:
-    for name, value in fields.items():
-        if bsn.find_bsn(value):
-            raise _field_error(name, _("Zet hier geen burgerservicenummer (BSN) in. Haal het nummer weg en "
-                                       "probeer het opnieuw."))
+    problems = _bsn_problems(fields)
+    if problems:
+        raise _fields_error(problems)
 
 
 def handover_partners(location_id: str) -> list:
@@ -316,29 +325,54 @@ def _new_reference(r: redis.Redis) -> str:
 
 def _check(location_id: str, partners: list[str], personal_fields: dict[str, str], topic: str,
            deadline: date | None, now: datetime) -> tuple[list[str], dict[str, str], date]:
-    """Refuse anything that would not make a good handover; returns the cleaned values."""
+    """Refuse anything that would not make a good handover, every problem at once; returns the cleaned values."""
     directory.get_location(location_id)  # 404 for an unknown location
+    problems, partners, personal_fields, deadline = _problems(location_id, partners, personal_fields, topic,
+                                                              deadline, now)
+    if problems:
+        raise _fields_error(problems)
+    return partners, personal_fields, deadline
+
+
+def _problems(location_id: str, partners: list[str], personal_fields: dict[str, str], topic: str,
+              deadline: date | None, now: datetime, *, check_phone: bool = True,
+              ) -> tuple[dict[str, list[str]], list[str], dict[str, str], date]:
+    """What is wrong, field by field (so staff correct it in one go, not one more problem after each try), and
+    the cleaned values."""
+    problems: dict[str, list[str]] = {}
     # The topic goes into the partner's notice, so only the directory's own topics, never free text.
     if topic and topic not in directory.get_directory().topics:
-        raise _field_error("topic", _("Dit onderwerp kennen wij niet. Kies een onderwerp uit de zoekresultaten."))
+        problems["topic"] = [_("Dit onderwerp kennen wij niet. Kies een onderwerp uit de zoekresultaten.")]
     partners = list(dict.fromkeys(partners))
-    if not partners:
-        raise _field_error("partner", _("Kies minstens één organisatie."))
     allowed = {p.id for p in handover_partners(location_id)}
     unknown = [p for p in partners if p not in allowed]
-    if unknown:
-        raise _field_error("partner", _("Naar deze organisatie kunt u op deze locatie niet overdragen: %(ids)s.",
-                                        ids=", ".join(unknown)))
-    try:
-        personal_fields["phone"] = phone.normalise(personal_fields.get("phone", ""))
-    except phone.PhoneRefused as refused:
-        raise _field_error("phone", str(refused.message)) from None
-    _no_bsn({name: personal_fields.get(name, "") for name in ("name", "note", "preferred", "language")})
-    day = today(now)
+    if not partners:
+        problems["partner"] = [_("Kies minstens één organisatie.")]
+    elif unknown:
+        problems["partner"] = [_("Naar deze organisatie kunt u op deze locatie niet overdragen: %(ids)s.",
+                                 ids=", ".join(unknown))]
+    personal_fields = dict(personal_fields)
+    if check_phone:
+        try:
+            personal_fields["phone"] = phone.normalise(personal_fields.get("phone", ""))
+        except phone.PhoneRefused as refused:
+            problems["phone"] = [str(refused.message)]
+    problems |= _bsn_problems({name: personal_fields.get(name, "") for name in ("name", "note", "preferred",
+                                                                                 "language")})
     deadline = deadline or default_deadline(now)
-    if deadline < day:
-        raise _field_error("deadline", _("De uiterste datum ligt in het verleden. Kies vandaag of later."))
-    return partners, personal_fields, deadline
+    if deadline < today(now):
+        problems["deadline"] = [_("De uiterste datum ligt in het verleden. Kies vandaag of later.")]
+    return problems, partners, personal_fields, deadline
+
+
+def form_problems(location_id: str, data: dict[str, Any], now: datetime) -> dict[str, list[str]]:
+    """The problems `create` would name in what staff typed (`data`: the fields the form's schema accepted), for a
+    form the schema refused: its page names them all at once. Reads no record: a number left empty, to be taken
+    over from the callback request or returned handover, is checked when the handover is made."""
+    fields = {name: (data.get(name) or "").strip() for name in PERSONAL_INPUT}
+    takes_over = bool(data.get("callback_reference") or data.get("previous_reference"))
+    return _problems(location_id, data.get("partner") or [], fields, data.get("topic") or "",
+                     data.get("deadline"), now, check_phone=bool(fields["phone"]) or not takes_over)[0]
 
 
 def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], personal_fields: dict[str, str],
@@ -635,6 +669,20 @@ def _callback_after(r: redis.Redis, handover: Handover, outcome: str, return_rea
     if state in ("open", "waiting", "withdrawn"):
         _drop_personal(r, handover.reference, actor)
     return state
+
+
+def settle_returned(r: redis.Redis, principal: Principal | None, handover: Handover, now: datetime) -> Handover:
+    """The loket helped a citizen whose handover came back itself (called them, or saw them at the counter): it
+    no longer waits for the loket, so it leaves the top of the list and its "nobody calls them" warning. The
+    personal fields go at the end of their retention, as for any finished handover."""
+    if principal is None or not may_create(principal, handover.location):
+        raise ApiError(403, _("Alleen het loket dat de overdracht maakte, kan dit vastleggen."))
+    [handover] = for_loket(r, [handover])
+    if not handover.awaits_loket:
+        raise ApiError(409, _("Deze overdracht wacht niet op het loket. Er is niets vast te leggen."))
+    if store.transition(r, handover.reference, (DONE,), {"settled_by_loket": _iso(now)}) is None:
+        raise _final_refusal()
+    return get(r, handover.reference)
 
 
 def _drop_personal(r: redis.Redis, reference: str, actor: str) -> None:

@@ -17,6 +17,7 @@ from marshmallow import EXCLUDE, ValidationError
 
 from routing.auth import current_principal, login_required
 from routing.directory import service as directory
+from routing.directory.views import SESSION_LOCATION
 from routing.errors import ApiError, flatten_field_errors
 from routing.extensions import get_redis, limiter
 from routing.handovers import service, tokens
@@ -84,13 +85,18 @@ def aftercare():
     return render_template("handovers/list.html", handovers=handovers, labels=LABELS, kenmerk=kenmerk,
                            awaiting=sum(1 for h in handovers if h.awaits_loket),
                            today=service.today(_now()), partners=found.partners, locations=found.locations,
-                           may_create=principal.role == "staff")
+                           may_create=principal.role == "staff", for_partner=principal.role == "partner")
 
 
 def _form_location(principal) -> str | None:
     asked = request.values.get("location")
     if asked:
         return asked
+    # Where the employee said they work today (the directory's choice), not just the first of their locations: the
+    # handover names its location to the partner.
+    remembered = session.get(SESSION_LOCATION)
+    if remembered in principal.locations:
+        return remembered
     return next(iter(sorted(principal.locations)), None) if principal.locations else None
 
 
@@ -120,6 +126,12 @@ def _render_new(location_id: str, values: dict[str, Any], errors: dict[str, list
     return private(response)
 
 
+def _in_form_order(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The error summary lists the problems in the order of the form's fields (the schema declares them so)."""
+    order = list(CreateSchema().fields)
+    return dict(sorted(errors.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
+
+
 @bp.route("/overdrachten/nieuw", methods=["GET", "POST"])
 @login_required("staff")
 def new():
@@ -143,7 +155,9 @@ def new():
         data = CreateSchema(unknown=EXCLUDE).load(raw)
         made = service.create(get_redis(), principal, data, _now())
     except ValidationError as error:
-        return _render_new(location_id, raw, flatten_field_errors(error.messages), 400)
+        # Also what the service would refuse in the fields that did load: every problem on one page.
+        problems = service.form_problems(location_id, error.valid_data or {}, _now())
+        return _render_new(location_id, raw, _in_form_order(problems | flatten_field_errors(error.messages)), 400)
     except ApiError as error:
         if not error.errors:
             raise
@@ -248,6 +262,16 @@ def outcome(reference: str):
         flash(_("Uitkomst vastgelegd: %(outcome)s. Dank u wel.", outcome=LABELS[data["outcome"]]), "success")
 
     return _work(reference, OutcomeSchema, apply)
+
+
+@bp.post("/overdrachten/<reference>/zelf-geholpen")
+def settled_by_loket(reference: str):
+    """Returned to the loket, which helped the citizen itself: the handover stops waiting for it."""
+    handover, _see, _work_on, _actor = _access(reference)
+    service.settle_returned(get_redis(), current_principal(), handover, _now())
+    flash(_("Vastgelegd: het loket heeft de inwoner zelf geholpen. Deze overdracht wacht niet meer op u."),
+          "success")
+    return redirect(url_for("handovers.detail", reference=handover.reference))
 
 
 # ---- the partner link ------------------------------------------------------------------------------------

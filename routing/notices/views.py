@@ -3,7 +3,7 @@ and the coordinator, and the development outbox."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from routing.auth import current_principal, login_required
@@ -67,7 +67,23 @@ def failed() -> str:
     if names is not None:
         notices = [n for n in notices if n.location is None or n.location in names]
     return render_template("notices/failed.html", notices=notices, kind_labels=KIND_LABELS,
-                           failure_labels=FAILURE_LABELS)
+                           failure_labels=FAILURE_LABELS, handovers=_handovers_named(notices))
+
+
+def _handovers_named(notices: list) -> dict[str, tuple[str, str]]:
+    """reference → (its page, the organisation) for each notice about a handover this employee may see: "contact
+    the recipient yourself" needs to say who that is (a failed handover_new: that organisation has no link)."""
+    from routing.handovers import service as handovers
+
+    r, principal, found = get_redis(), current_principal(), {}
+    partners = directory.get_directory().partners
+    for reference in {n.reference for n in notices if n.reference}:
+        handover = handovers.find(r, reference)
+        if handover is not None and handovers.may_see(principal, handover):
+            partner = partners.get(handover.partner)
+            found[reference] = (url_for("handovers.detail", reference=reference),
+                                partner.name if partner else handover.partner)
+    return found
 
 
 def _outbox_entries() -> list[dict]:

@@ -8,4 +8,4 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.jinja_env.globals["url_if_exists"] = views.url_if_exists
-    app.jinja_env.globals["menu_url"] = views.menu_url
+    app.jinja_env.globals["allowed_url"] = views.allowed_url

@@ -15,10 +15,11 @@ from routing.ops.metrics import registry_for
 bp = Blueprint("ops", __name__)
 
 
-def menu_url(endpoint: str) -> str | None:
-    """A menu link only to a page this build has and this account may open: no link that ends in 403."""
+def allowed_url(endpoint: str, **values: object) -> str | None:
+    """A link (the menu's, a page's) only to a page this build has and this account may open: no link that ends
+    in 403, as a coordinator's 'hand over' in the search results or a counter partner's on a callback request."""
     view = current_app.view_functions.get(endpoint)
-    return url_for(endpoint) if view is not None and may_open(view) else None
+    return url_for(endpoint, **values) if view is not None and may_open(view) else None
 
 
 def url_if_exists(endpoint: str, **values: object) -> str | None:

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from routing import moments
 from routing.auth import api_auth, login_required
@@ -20,6 +22,25 @@ blp = ApiBlueprint("audit_api", __name__, url_prefix="/api/v1/audit",
 
 MAX_REFERENCE = 20
 
+# What each recorded action means, for whoever reads the log without knowing the code (a privacy officer).
+# The key is the action or its start: "callback.attempt.not_reached" is a "callback.attempt".
+ACTIONS = {
+    "callback.create": _l("Terugbelverzoek binnengekomen"),
+    "callback.view": _l("Terugbelverzoek geopend door een medewerker"),
+    "callback.read": _l("Gegevens gelezen om over te dragen"),
+    "callback.take_over": _l("Overgenomen van een collega"),
+    "callback.give_back": _l("Teruggezet in de lijst"),
+    "callback.attempt": _l("Belpoging vastgelegd"),
+    "callback.withdraw": _l("Ingetrokken door de inwoner"),
+    "callback.return": _l("Teruggestuurd door de organisatie"),
+    "callback.expire": _l("Verlopen, gegevens gewist"),
+    "handover.create": _l("Overdracht gemaakt"),
+    "handover.view": _l("Gegevens van de overdracht bekeken"),
+    "handover.attempt": _l("Belpoging vastgelegd"),
+    "handover.outcome": _l("Uitkomst vastgelegd"),
+    "handover.personal.delete": _l("Gegevens gewist"),
+}
+
 
 def _records(reference: str) -> list[dict[str, Any]]:
     return audit.for_reference(get_redis(), reference.strip().upper()[:MAX_REFERENCE])
@@ -31,7 +52,27 @@ def search():
     reference = request.args.get("reference", "").strip().upper()[:MAX_REFERENCE]
     records = _records(reference) if reference else []
     return render_template("privacy/audit.html", reference=reference, records=records,
-                           accounts=_accounts(), local_time=moments.exact_text)
+                           accounts=_accounts(), local_time=moments.exact_text, action_label=_action_label,
+                           actor_label=_actor_label)
+
+
+def _action_label(name: str) -> str | None:
+    parts = name.split(".")
+    return next((str(ACTIONS[".".join(parts[:n])]) for n in range(len(parts), 0, -1)
+                 if ".".join(parts[:n]) in ACTIONS), None)
+
+
+def _actor_label(actor: str) -> str | None:
+    """Who, for an actor that is not an account: a partner through its link, or Loketlijn itself."""
+    kind, _sep, name = actor.partition(":")
+    if kind == "partner-link":
+        from routing.directory import service as directory
+
+        partners = directory.get_directory().partners
+        return _("%(partner)s, via de link in het bericht", partner=partners[name].name if name in partners else name)
+    if kind in ("system", "job"):
+        return _("Loketlijn zelf (automatisch)")
+    return None
 
 
 def _accounts() -> dict[str, str]:

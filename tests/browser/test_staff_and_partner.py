@@ -356,3 +356,23 @@ def test_an_outcome_with_not_reached_is_refused_and_every_handover_is_listed(app
     assert all(h.reference in listed for h in made) and len(made) == 2
     assert "Sociale Verzekeringsbank" in listed and "UWV" in listed
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [360, 320])
+def test_a_partners_handover_list_fits_a_phone(new_context, client, api_key, run_jobs, sign_in, assert_accessible,
+                                               width):
+    """The partner's employee opens their list on a phone: the page itself does not scroll sideways (the table
+    does, in its own region, with no column for their own organisation) and the first handover is in sight."""
+    reference, _ = handover_to_uwv(client, api_key, run_jobs)
+    page = new_context(viewport={"width": width, "height": 740}).new_page()
+    sign_in(page, "partner", (), "uwv")
+    page.goto("/overdrachten")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    assert "Organisatie" not in page.locator("main table thead").inner_text()
+    link = page.get_by_role("link", name=reference)
+    box = link.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= width
+    assert_accessible(page)
+    link.click()
+    page.wait_for_load_state()
+    assert reference in page.locator("h1").inner_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 
@@ -44,6 +45,24 @@ def test_opening_shows_the_number_as_tel_link_and_is_logged(client, login, creat
     assert views[0]["attributes"]["dpl.core.data_subject_id"] and "612345678" not in str(views[0])
     assert views[0]["attributes"]["loketlijn.actor"]
     assert service.get_status(redis, receipt.reference).state == "in_progress"
+
+
+@pytest.mark.parametrize(("reply_by", "badge", "told"), [
+    ("sms", "wil een sms", "Stuur een sms, niet bellen: daar vroeg de inwoner om."),
+    ("whatsapp", "wil WhatsApp", "Stuur een WhatsApp-bericht, niet bellen: daar vroeg de inwoner om.")])
+def test_a_citizen_who_asked_for_a_message_is_not_called(client, login, create, reply_by, badge, told):
+    """Staff working down the list see who asked for a message, and the request's page says it next to the number
+    (it said only 'Antwoord via: sms' below it)."""
+    receipt = create(now=MONDAY_10, reply_by=reply_by)
+    called = create(now=MONDAY_10, phone="06 22345678")
+    login(client, "staff", locations=("utrecht",))
+    rows = {row["Verzoek"].split()[0]: row for row in _tables(client.get("/loket/terugbelverzoeken").get_data(
+        as_text=True))[0]}
+    assert badge in rows[receipt.reference]["Verzoek"] and "wil" not in rows[called.reference]["Verzoek"]
+    page = client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(as_text=True)
+    assert told in page and "Bellen naar" not in page
+    page = client.get(f"/loket/terugbelverzoeken/{called.reference}").get_data(as_text=True)
+    assert "Bellen naar" in page and "niet bellen" not in page
 
 
 def test_not_reached_keeps_it_open_with_a_next_attempt_and_reached_finishes(client, login, create, redis):
@@ -129,8 +148,10 @@ def test_the_partner_holding_the_counter_opens_its_requests(client, login, creat
     pin_now(tuesday)
     receipt = create(now=tuesday, location="nijmegen")
     login(client, "partner", partner="belastingdienst")
-    assert 'href="tel:+31612345678"' in client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(
-        as_text=True)
+    page = client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(as_text=True)
+    assert 'href="tel:+31612345678"' in page and "Hoe ging het?" in page
+    # Handing over is the loket's (a staff account's): no button that ends in 403, nor the hint that points at it.
+    assert "/overdrachten/nieuw" not in page and "Warm overdragen" not in page and "Kies dan hier niets" not in page
     login(client, "partner", partner="uwv")
     assert client.get(f"/loket/terugbelverzoeken/{receipt.reference}").status_code == 404
 
@@ -181,3 +202,59 @@ def test_a_release_that_does_not_come_is_told_to_staff(client, login, create, pi
     late = "nu, maar dat gebeurt niet: vraag de beheerder of de achtergrondtaken draaien"
     assert late in client.get("/loket/terugbelverzoeken").get_data(as_text=True)
     assert late in client.get(f"/loket/terugbelverzoeken/{held.reference}").get_data(as_text=True)
+
+
+def test_as_the_shift_starts_a_held_request_is_on_its_way_not_stuck(client, login, create, pin_now):
+    """Staff open the list as their shift starts, before the release job's next run (every minute)."""
+    held = create(now=SATURDAY)
+    pin_now(MONDAY_10.replace(hour=9, second=40))  # the shift began at 9:00
+    login(client, "staff", locations=("utrecht",))
+    for page in (client.get("/loket/terugbelverzoeken"), client.get(f"/loket/terugbelverzoeken/{held.reference}")):
+        text = page.get_data(as_text=True)
+        assert "zo meteen" in text and "gebeurt niet" not in text
+
+
+def test_with_two_locations_each_request_says_where_in_a_column_of_its_own(client, login, create):
+    create(now=MONDAY_10, topic="huurtoeslag")
+    create(now=MONDAY_10, location="enschede", phone="06 22345678")
+    create(now=SATURDAY, location="enschede", phone="06 32345678")  # held for Monday's shift there
+    login(client, "staff", locations=("utrecht", "enschede"))
+    open_rows, held_rows = _tables(client.get("/loket/terugbelverzoeken").get_data(as_text=True))
+    names = {"utrecht": "Overheidsloket Utrecht (Stadskantoor)", "enschede": "Overheidsloket Enschede (Stadskantoor)"}
+    assert sorted(row["Locatie"] for row in open_rows) == sorted(names.values())
+    # The topic column holds the topic, nothing else (the location used to be put under it).
+    assert {row["Onderwerp"] for row in open_rows} == {"Huurtoeslag (hulp bij de huur)", ""}
+    assert [row["Locatie"] for row in held_rows] == [names["enschede"]]
+    assert all(row["Verzoek"].startswith("TB-") and "Overheidsloket" not in row["Verzoek"] for row in held_rows)
+
+
+class _TableReader(HTMLParser):
+    """Each table of a page as rows of {column heading: cell text}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.tables[-1][-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _tables(page: str) -> list[list[dict[str, str]]]:
+    reader = _TableReader()
+    reader.feed(page)
+    return [[dict(zip(rows[0], row, strict=True)) for row in rows[1:]] for rows in reader.tables]

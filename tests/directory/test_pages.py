@@ -94,6 +94,17 @@ def test_coordinator_may_pick_any_location(client, login):
     assert choice.count('name="location"') == 7
 
 
+def test_the_hand_over_link_only_for_who_may_hand_over(app, client, login):
+    """Loket staff hand a citizen over from a result; a coordinator, who may not, gets no link that ends in 403."""
+    staff, coordinator = client, app.test_client()
+    login(staff, "staff", locations=("utrecht",))
+    login(coordinator, "coordinator")
+    for path in ("/directory/?location=utrecht&q=toeslag", "/directory/results?location=utrecht&q=toeslag"):
+        assert "Inwoner warm overdragen aan Dienst Toeslagen" in staff.get(path).get_data(as_text=True)
+        page = coordinator.get(path).get_data(as_text=True)
+        assert "Dienst Toeslagen" in page and "/overdrachten/nieuw" not in page and "warm overdragen" not in page
+
+
 def test_results_fragment_for_results_as_you_type(client, login):
     login(client, "staff", locations=("utrecht",))
     fragment = client.get("/directory/results?q=verblijf").get_data(as_text=True)

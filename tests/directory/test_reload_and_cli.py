@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -52,6 +53,30 @@ def test_coordinators_see_why_the_files_were_not_loaded(app, client, demo_copy, 
     assert "onbekende partner" in page
 
 
+def test_the_coordinators_warning_speaks_the_pages_language(app, client, demo_copy, login):
+    edit(demo_copy / "topics.yaml", "partners: [svb]", "partners: [nobody]")
+    login(client, "coordinator")
+    warning = _alert(client.get("/directory/locations?lang=nl"))
+    assert "Herstel deze fout" in warning
+    assert "topics.yaml, item 'aow', veld 'partners': onbekende partner 'nobody'" in warning
+    # None of the log's English in between ("directory ... has 1 problem(s), keeping the directory loaded at").
+    assert not re.search(r"\b(directory|problem|keeping|loaded|entry|field|unknown)\b", warning), warning
+    warning = _alert(client.get("/directory/locations?lang=en"))
+    assert "The directory files contain errors" in warning and "Correct this error" in warning
+    assert "topics.yaml, entry 'aow', field 'partners': unknown partner 'nobody'" in warning
+    assert not re.search(r"\b(onbekende|bestanden|fout|item|veld)\b", warning), warning
+    # The log and /readyz keep the operators' English.
+    assert "unknown partner 'nobody'" in current_state().problem_summary()
+
+
+def _alert(response) -> str:
+    """The text of the page's warning, tags dropped."""
+    page = response.get_data(as_text=True)
+    found = re.search(r'<div class="alert alert--error" role="alert">(.*?)</div>', page, re.S)
+    assert found, page
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).split())
+
+
 @pytest.mark.parametrize("app_config", [{"DIRECTORY_PATH": "/nonexistent/directory"}])
 def test_no_directory_at_all_is_not_ready(app, client):
     response = client.get("/readyz")
@@ -92,12 +117,13 @@ def test_validate_speaks_english_throughout(app, tmp_path, demo_copy):
     assert "field 'name': Missing." in result.output and "field 'nam': This field does not exist." in result.output
 
 
-def test_the_app_keeps_the_problems_dutch_for_the_coordinators_page(app, client, login, demo_copy):
+def test_a_reload_in_an_english_request_words_the_problems_for_dutch_pages_too(app, client, login, demo_copy):
     login(client, "coordinator")
     edit(demo_copy / "partners.yaml", 'email: loketlijn@cak.example.org', "email: not-an-address")
-    # The reload happens inside an English request: the problem it keeps is Dutch all the same.
-    page = client.get("/directory/locations?lang=en").get_data(as_text=True)
-    assert "field &#39;handover.email&#39;: Geen geldig e-mailadres." in page
+    # The reload happens inside an English request; a Dutch page later reads the problem in Dutch all the same
+    # (marshmallow's own message too, which is worded while loading).
+    assert "field 'handover.email': Not a valid e-mail address." in _alert(client.get("/directory/locations?lang=en"))
+    assert "veld 'handover.email': Geen geldig e-mailadres." in _alert(client.get("/directory/locations?lang=nl"))
 
 
 def test_import_upl_from_a_small_file(app, demo_copy, tmp_path):

@@ -59,6 +59,10 @@ def test_a_coordinator_lists_all_accesses_to_one_reference(app, client, login, m
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "handover.create" in text and "handover.view" in text and "partner-link:uwv" in text
+    # In words for whoever reads it without knowing the code, the code beside it for the export and the API.
+    assert "Overdracht gemaakt <small><code>handover.create</code></small>" in text
+    assert "Gegevens van de overdracht bekeken <small><code>handover.view</code></small>" in text
+    assert "UWV, via de link in het bericht <small>(partner-link:uwv)</small>" in text
     body = client.get(f"/api/v1/audit/{handover.reference}", headers=api_key("coordinator")).json
     assert [r["name"] for r in body["records"]] == ["handover.create", "handover.view"]
     for role in ("staff", "partner"):
@@ -130,7 +134,12 @@ def test_the_logboek_names_accounts_and_shows_local_time(app, client, login, mak
     account = auth.principal_for_user(redis, email)
     audit.record(redis, action="callback.view", activity="callbacks", actor=account.id, subject=None,
                  reference="TB-LOG1", started_at=datetime(2026, 11, 30, 9, 12, 3, tzinfo=UTC))
+    audit.record(redis, action="callback.expire", activity="retention", actor="system:retention", subject=None,
+                 reference="TB-LOG1", started_at=datetime(2026, 12, 14, 9, 0, tzinfo=UTC))
     login(client, "coordinator")
     page = client.get("/logboek?reference=TB-LOG1").get_data(as_text=True)
+    assert "Loketlijn zelf (automatisch) <small>(system:retention)</small>" in page
+    assert "Verlopen, gegevens gewist <small><code>callback.expire</code></small>" in page
     assert f"{email} <small>({account.id})</small>" in page
+    assert "Terugbelverzoek geopend door een medewerker <small><code>callback.view</code></small>" in page
     assert "30-11-2026 10:12:03" in page  # Amsterdam time, not UTC

@@ -67,6 +67,10 @@ MATRIX: dict[str, list[Case]] = {
         "login", 404, 403, 404, "ok", 403, 403), {"result": "reached"})],
     "handovers.outcome": [Case("POST", "/overdrachten/{handover}/uitkomst", roles(
         "login", 404, 403, 404, "ok", 403, 403), {"outcome": "solved"})],
+    # Only the loket that made it records that it helped the citizen itself; this world's handover is still with
+    # the partner, so even the loket is refused (409): nothing waits for it.
+    "handovers.settled_by_loket": [Case("POST", "/overdrachten/{handover}/zelf-geholpen", roles(
+        "login", 404, 409, 404, 403, 403, 403))],
     # The link itself is the credential: whoever holds an unused one sees that one handover, once. Following
     # it (GET, as mail filters do) shows only a button; pressing it (POST) uses it up and opens the handover.
     "handovers.open_link": [

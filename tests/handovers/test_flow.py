@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from handovers.helpers import E164, LOCATION, ON_DUTY_SMS, UWV_SMS, link_path, open_link
 
 
@@ -47,11 +49,23 @@ def test_partner_opens_the_link_once_and_records_the_outcome(app, make_handover,
     assert response.status_code == 302
     page = partner.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
     assert "Doorverwezen" in page and "Schuldhulp gemeente" in page
+    # Finished: no longer "Wie belt u?" above the number, as if there were still someone to call.
+    assert "Om wie het ging" in page and "Wie belt u?" not in page
 
     # Final states never change.
     again = partner.post(f"/overdrachten/{handover.reference}/uitkomst", data={"outcome": "solved"},
                          follow_redirects=True)
     assert "al afgerond" in again.get_data(as_text=True)
+
+
+def test_the_partner_is_told_before_that_a_wrong_number_ends_it_at_once(app, make_handover, sent):
+    [handover] = make_handover("uwv")
+    partner = app.test_client()
+    page = open_link(partner, sent[0]).get_data(as_text=True)
+    assert "Verkeerd nummer: de overdracht gaat meteen terug naar het loket." in page
+    partner.post(f"/overdrachten/{handover.reference}/poging", data={"result": "wrong_number"})
+    page = partner.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    assert "Terug naar het loket" in page and "Poging vastleggen" not in page  # as it said: nothing more to do
 
 
 def test_three_times_not_reached_returns_it_to_the_loket(app, make_handover, sent, login):
@@ -80,6 +94,42 @@ def test_a_bsn_in_the_note_is_refused_and_nothing_is_stored(client, login, sent,
     assert "burgerservicenummer" in text
     assert "111222333" in text  # the value is kept in the form for correcting ...
     assert not redis.keys("ll:ho:*") and not sent  # ... but nothing was stored or sent
+
+
+def test_the_form_names_every_problem_at_once(client, login, sent, redis):
+    """Staff at the counter, the citizen waiting: every problem on the first refusal, not one more after each
+    correction (the schema's own refusals, consent and organisation, and the service's, number, BSN, date)."""
+    login(client, "staff", locations=(LOCATION,))
+    response = client.post("/overdrachten/nieuw", data={
+        "phone": "0900 1234", "name": "mevrouw Jansen", "note": "mijn bsn is 111222333", "deadline": "2020-01-01"})
+    assert response.status_code == 400
+    summary = _error_summary(response.get_data(as_text=True))
+    assert [href for href, _ in summary] == ["#field-partner", "#field-phone", "#field-note", "#field-deadline",
+                                             "#field-consent"], summary
+    messages = " ".join(text for _, text in summary)
+    assert "burgerservicenummer" in messages and "in het verleden" in messages and "Vraag eerst" in messages
+    assert not redis.keys("ll:ho:*") and not sent
+    # A number left empty for a callback request is taken over from it, so not asked for.
+    response = client.post("/overdrachten/nieuw", data={"callback_reference": "TB-ABCD", "partner": "uwv"})
+    assert [href for href, _ in _error_summary(response.get_data(as_text=True))] == ["#field-consent"]
+
+
+def _error_summary(page: str) -> list[tuple[str, str]]:
+    """The error summary's links: (target, text)."""
+    summary = page[page.index('class="error-summary'):]
+    summary = summary[:summary.index("</ul>")]
+    return re.findall(r'<a href="([^"]+)">([^<]+)</a>', summary)
+
+
+def test_the_form_starts_at_the_location_the_employee_chose_today(client, login):
+    """Working at two locations and at Utrecht today (chosen in the directory): 'Nieuwe overdracht' hands over from
+    Utrecht, not from the first location in the alphabet, which the partner would be told."""
+    login(client, "staff", locations=(LOCATION, "utrecht"))
+    assert "Vanuit Overheidsloket Amsterdam Centrum." in client.get("/overdrachten/nieuw").get_data(as_text=True)
+    client.post("/directory/locations", data={"location": "utrecht"})
+    page = client.get("/overdrachten/nieuw").get_data(as_text=True)
+    assert "Vanuit Overheidsloket Utrecht (Stadskantoor)." in page
+    assert '<input type="hidden" name="location" value="utrecht">' in page
 
 
 def test_without_consent_nothing_happens(client, login, sent, redis):

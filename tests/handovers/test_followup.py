@@ -35,7 +35,7 @@ def test_a_returned_handover_the_loket_must_follow_up_comes_first_and_says_what_
     # Before even the overdue one: until the loket acts, nobody calls this citizen.
     assert page.index(f">{returned.reference}<") < page.index(f">{overdue.reference}<")
     assert AWAITS in _badge_row(page, returned.reference)
-    assert "1 overdracht is terug bij het loket." in page
+    assert "1 overdracht is terug bij het loket." in page and "Bovenaan staat wat terug is bij het loket" in page
     # Nothing left to do for these two: they stay among the finished ones, without the call to action.
     for done in (withdrawn, again):
         assert AWAITS not in _badge_row(page, done.reference)
@@ -47,6 +47,10 @@ def test_a_returned_handover_the_loket_must_follow_up_comes_first_and_says_what_
     login(partner, "partner", partner="svb")
     page = partner.get("/overdrachten").get_data(as_text=True)
     assert returned.reference in page and AWAITS not in page and "terug bij het loket." not in page
+    # What the page is for, in the partner's words: whom to call, not the loket's aftercare.
+    assert "Bel ze terug en leg vast hoe het ging" in page and "Bovenaan staat wat terug is bij het loket" not in page
+    home = partner.get("/").get_data(as_text=True)
+    assert "Bel de inwoners die het loket aan u overdroeg." in home and "uw overdrachten gebeurde" not in home
 
 
 def test_the_form_puts_the_organisation_for_the_requests_topic_first_and_chooses_it(client, login, redis, sent):
@@ -144,3 +148,32 @@ def test_a_kenmerk_finds_a_finished_handover_that_left_the_recent_list(app, make
     assert [h.reference for h in service.aftercare(redis, staff_principal, now, limit=1)].count(old.reference) == 0
     found = service.aftercare(redis, staff_principal, now, limit=1, kenmerk=old.reference.lower())
     assert [h.reference for h in found] == [old.reference]
+
+
+def test_the_loket_that_helped_the_citizen_itself_says_so_and_the_handover_stops_waiting(app, client, login,
+                                                                                        make_handover, redis):
+    """Sent back, then the loket called the citizen itself: without a way to say so it stayed at the top of the
+    list, 'Niemand belt deze inwoners nu', until its data were deleted weeks later."""
+    from routing.handovers import service
+
+    [returned] = make_handover("svb")
+    service.record_outcome(redis, returned, "returned_to_loket", "test", datetime.now(UTC), note="Hoort hier niet")
+    login(client, "staff", locations=(LOCATION,))
+    assert "1 overdracht is terug bij het loket." in client.get("/overdrachten").get_data(as_text=True)
+    page = client.get(f"/overdrachten/{returned.reference}").get_data(as_text=True)
+    assert "Ik heb de inwoner zelf geholpen" in page and "Opnieuw overdragen aan een andere organisatie" in page
+
+    done = client.post(f"/overdrachten/{returned.reference}/zelf-geholpen", follow_redirects=True)
+    text = done.get_data(as_text=True)
+    assert "Vastgelegd: het loket heeft de inwoner zelf geholpen." in text
+    assert "Ik heb de inwoner zelf geholpen" not in text and "Opnieuw overdragen aan een andere" not in text
+    listing = client.get("/overdrachten").get_data(as_text=True)
+    assert "terug bij het loket." not in listing and AWAITS not in _badge_row(listing, returned.reference)
+    assert "Zelf geholpen door het loket" in _badge_row(listing, returned.reference)
+    # Once is enough: a second press (another tab) is refused with the reason.
+    assert client.post(f"/overdrachten/{returned.reference}/zelf-geholpen").status_code == 409
+    # The partner that sent it back reads what became of the citizen.
+    partner = app.test_client()
+    login(partner, "partner", partner="svb")
+    assert "Het loket heeft de inwoner zelf geholpen." in partner.get(f"/overdrachten/{returned.reference}").get_data(
+        as_text=True)

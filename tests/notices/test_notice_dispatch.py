@@ -165,6 +165,20 @@ def test_staff_see_failed_notices_of_their_own_locations(app, redis, channels, r
     assert client.get("/notices/failed?lang=en").status_code == 200
 
 
+def test_a_failed_handover_notice_names_the_organisation_and_links_the_handover(app, redis, channels, run_jobs,
+                                                                               client, login, api_key):
+    """"Contact the recipient yourself": the page says who that is, and links the handover."""
+    for channel in channels.values():
+        channel.errors = [PermanentError("twilio:21211")] * 3
+    made = client.post("/api/v1/handovers", headers=api_key("staff", ("amsterdam-centrum",)), json={
+        "location": "amsterdam-centrum", "partner": "uwv", "phone": "06 12345678", "consent": True})
+    reference = made.get_json()["reference"]
+    run_jobs()
+    login(client, "staff", locations=("amsterdam-centrum",))
+    page = client.get("/notices/failed").get_data(as_text=True)
+    assert f'<a class="reference" href="/overdrachten/{reference}">{reference}</a><br>Overdracht aan UWV' in page
+
+
 def test_the_sender_named_escalation_goes_first_and_failures_do_not_cascade(app, redis, channels, run_jobs,
                                                                             notice_context):
     app.config["NOTICE_FAILED_EMAIL"] = "coordinator@example.org"

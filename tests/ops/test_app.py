@@ -151,6 +151,24 @@ def test_the_menu_offers_only_what_the_account_may_open(app, login):
             assert f'href="{path}"' not in home
 
 
+def test_the_figures_and_the_audit_log_are_in_the_menu_for_who_may_read_them(app, login):
+    """A coordinator or privacy officer reaches the audit log and the figures from every page, not by knowing
+    their addresses; loket staff the figures of their locations."""
+    figures, audit_log = "/loket/terugbelverzoeken/cijfers", "/logboek"
+    coordinator, staff, partner = app.test_client(), app.test_client(), app.test_client()
+    login(coordinator, "coordinator")
+    login(staff, "staff", locations=("utrecht",))
+    login(partner, "partner", partner="uwv")
+    for client, shown, hidden in ((coordinator, (figures, audit_log), ()), (staff, (figures,), (audit_log,)),
+                                  (partner, (), (figures, audit_log))):
+        for page in ("/", "/overdrachten"):
+            menu = client.get(page).get_data(as_text=True).split('class="main-nav"')[1].split("</nav>")[0]
+            assert all(f'href="{path}"' in menu for path in shown), (page, menu)
+            assert not any(f'href="{path}"' in menu for path in hidden), (page, menu)
+        home = client.get("/").get_data(as_text=True)
+        assert home.count(f'href="{audit_log}"') == (2 if audit_log in shown else 0)  # the menu and a card
+
+
 def test_production_does_not_guess_a_redis(monkeypatch):
     from cryptography.fernet import Fernet
 
