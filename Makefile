@@ -23,8 +23,10 @@ lock:
 	  $(VENV)-lock/bin/python -m pip freeze --exclude-editable; } > constraints.txt
 	rm -rf $(VENV)-lock
 
+# python -m, not the flask script: from a git worktree the script imports the checkout the venv was installed
+# from (an editable install), python -m the routing package beside it.
 translations: $(STAMP)
-	$(BIN)/flask --app routing translations compile >/dev/null
+	$(BIN)/python -m flask --app routing translations compile >/dev/null
 
 run: translations
 	$(BIN)/python -m routing.devserver
