@@ -552,6 +552,9 @@ def _returned(r: redis.Redis, reference: str, location_id: str) -> Handover:
                                                    "opnieuw overdragen."))
     if previous.next_reference:  # a second time from the same one would have two partners call
         raise _handed_over_again(previous)
+    if previous.settled_by_loket:  # the citizen was helped: another organisation would call for nothing
+        raise _field_error("previous_reference", _("Het loket heeft deze inwoner al zelf geholpen. Er hoeft "
+                                                   "niemand meer te bellen."))
     if previous.back_in_queue:  # handing it over from here as well would be double work
         raise _field_error("previous_reference", _("Dit ging terug naar de terugbellijst als terugbelverzoek "
                                                    "%(ref)s. Draag het daar over als dat nodig is.",

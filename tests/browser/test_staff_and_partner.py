@@ -376,3 +376,12 @@ def test_a_partners_handover_list_fits_a_phone(new_context, client, api_key, run
     link.click()
     page.wait_for_load_state()
     assert reference in page.locator("h1").inner_text()
+
+
+def test_the_worklist_search_and_location_filter_do_not_run_into_each_other(page, sign_in):
+    # Each inline form ran on into the next: the 'Zoek' button sat against the 'Locatie' label on one line.
+    sign_in(page, locations=("amsterdam-centrum", "utrecht"))
+    page.goto("/loket/terugbelverzoeken")
+    search = page.get_by_role("button", name="Zoek", exact=True).bounding_box()
+    label = page.locator("label[for=location]").bounding_box()
+    assert label["y"] >= search["y"] + search["height"]  # the filter starts below the search

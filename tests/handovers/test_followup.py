@@ -172,6 +172,12 @@ def test_the_loket_that_helped_the_citizen_itself_says_so_and_the_handover_stops
     assert "Zelf geholpen door het loket" in _badge_row(listing, returned.reference)
     # Once is enough: a second press (another tab) is refused with the reason.
     assert client.post(f"/overdrachten/{returned.reference}/zelf-geholpen").status_code == 409
+    # Nor is it handed over again from an older page: nobody needs to call that citizen any more.
+    again = client.post("/overdrachten/nieuw", data={"partner": "ind", "consent": "yes",
+                                                     "previous_reference": returned.reference})
+    assert again.status_code == 422
+    assert "Het loket heeft deze inwoner al zelf geholpen. Er hoeft niemand meer te bellen." in again.get_data(
+        as_text=True)
     # The partner that sent it back reads what became of the citizen.
     partner = app.test_client()
     login(partner, "partner", partner="svb")
