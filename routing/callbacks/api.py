@@ -76,11 +76,14 @@ class CallbackByReference(MethodView):
     @blp.alt_response(429, description="Too many status reads from this client (CALLBACK_READ_RATE).")
     def get(self, reference: str):
         """Status of a request, for who follows its location (404 for anyone else, so references cannot be
-        probed); its personal fields only for who handles it, once it is out of the queue (audit-logged)."""
+        probed); its personal fields only for who handles it, once it is out of the queue (audit-logged); while
+        it waits for the next shift, when they can be read."""
         principal = current_principal()
         request = service.get_visible(get_redis(), reference, principal)
         body = _status_body(request)
-        if service.may_handle(principal, request.location) and request.state != "waiting":
+        if service.may_handle(principal, request.location) and request.state == "waiting":
+            body["personal_from"] = request.release
+        elif service.may_handle(principal, request.location):
             full = service.get_request(get_redis(), reference, actor=principal.id)
             body.update(phone=full.phone, name=full.name, note=full.note, topic=full.topic,
                         preferred=list(full.preferred), attempts=full.attempts)

@@ -247,3 +247,7 @@ class CallbackStatus(Schema):
     topic = fields.String(allow_none=True)
     preferred = fields.List(fields.String())
     attempts = fields.Integer()
+    # Staff of the location, while the request waits for the next shift: when its personal fields can be read
+    # (its release). A held request is not worked on, nor its number read, before then.
+    personal_from = fields.DateTime(metadata={"description": "Staff of the location, while the request waits for "
+                                              "the next shift: when its personal fields can be read (its release)."})

@@ -78,6 +78,10 @@ def test_a_request_in_the_queue_shows_no_personal_fields_before_the_shift(client
     created = client.post("/api/v1/callbacks", json=body(name="Sam"), headers=headers).get_json()
     status = client.get(f"/api/v1/callbacks/{created['reference']}", headers=headers).get_json()
     assert status["status"] == "waiting" and "phone" not in status
+    # It says when they can be read: at the release, the start of the next shift (as the citizen was told).
+    assert status["personal_from"] == status["expected_callback"] == created["expected_callback"]
+    kiosk = client.get(f"/api/v1/callbacks/{created['reference']}", headers=api_key("kiosk", locations=("utrecht",)))
+    assert "personal_from" not in kiosk.get_json()
 
 
 def test_a_kiosk_key_creates_requests_for_its_locations_only(client, api_key):
