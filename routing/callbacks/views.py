@@ -32,6 +32,8 @@ bp.after_request(private)
 
 HONEYPOT = "website"
 FORM_FIELDS = ("phone", "name", "note", "topic", "language", "reply_by")
+# Everything the form's page sends (the language button sends "lang"); anything else is refused, as in the API.
+POSTED_FIELDS = frozenset((*FORM_FIELDS, "preferred", "consent", "lang", HONEYPOT))
 # The fields as the form shows them, top to bottom: the error summary names the problems in this order, whatever
 # order the checks found them in (the phone number's own check runs after the note's length).
 PAGE_ORDER = ("_form", "phone", "name", "preferred", "language", "reply_by", "topic", "note", "consent")
@@ -166,8 +168,9 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
         if values["language"] == page_language:
             values["language"] = str(get_locale())
         return _render_form(location, values, {})
-    if request.form.get(HONEYPOT):
-        # Filled by a bot (the field is hidden from people): nothing is stored.
+    unknown = set(request.form) - POSTED_FIELDS - {current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")}
+    if request.form.get(HONEYPOT) or unknown:
+        # Filled by a bot (the honeypot is hidden from people), or not sent by this page: nothing is stored.
         return _render_form(location, values, {"_form": [_("Uw verzoek kon niet worden verstuurd.")]}, 400)
     offered = service.preferred_options(location, _now()) if values["preferred"] else []
     try:

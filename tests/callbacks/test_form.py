@@ -159,6 +159,16 @@ def test_honeypot_stores_nothing(client, redis):
     assert store.count_personal(redis) == 0
 
 
+def test_a_field_the_form_does_not_have_is_refused_and_nothing_is_stored(client, redis):
+    # "Anything else unknown is refused", as the API refuses it; the form comes back as typed.
+    response = post(client, name="Sam", notify="+31699999999")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Uw verzoek kon niet worden verstuurd." in page and 'value="Sam"' in page
+    assert store.count_personal(redis) == 0
+    assert post(client, name="Sam").status_code == 303  # the page's own fields (and its CSRF token) go through
+
+
 def test_same_number_twice_shows_the_existing_request(app, client, redis):
     first = send(client).get_data(as_text=True)
     # Another browser (no session of its own) with the same number: the request again, but no way to withdraw it.
