@@ -345,12 +345,20 @@ def wait_until_serving(supervisor: Supervisor, base_url: str) -> bool:
     return False
 
 
+# The Twilio webhooks answer 403 to anything not signed with TWILIO_AUTH_TOKEN. Without a token of its own, make run
+# signs with this one, so texting and calling the local service can be tried (README: "Try the webhooks").
+DEV_TWILIO_AUTH_TOKEN = "development-twilio-auth-token"
+
+
 def banner(env: Mapping[str, str], base_url: str, demo_logins: str) -> str:
     lines = [f"Loketlijn: {base_url}   (Redis: {redacted(env['REDIS_URL'])})"]
     if env.get("PUBLIC_BASE_URL") and env["PUBLIC_BASE_URL"].rstrip("/") != base_url:
         lines.append(f"Links in notices use PUBLIC_BASE_URL={env['PUBLIC_BASE_URL']}")
     lines += [f"Citizen callback form: {base_url}/l/utrecht/terugbellen",
               f"Development outbox:    {base_url}/dev/outbox",
+              f"Twilio webhooks:       {base_url}/hooks/twilio/sms (whatsapp, voice), signed with "
+              + (f"TWILIO_AUTH_TOKEN={DEV_TWILIO_AUTH_TOKEN}" if env.get("TWILIO_AUTH_TOKEN") == DEV_TWILIO_AUTH_TOKEN
+                 else "your TWILIO_AUTH_TOKEN"),
               "Demo logins:",
               demo_logins.rstrip("\n")]
     return "\n" + "\n".join(lines) + "\n"
@@ -388,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
                 env["PUBLIC_BASE_URL"] = base_url
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         env.setdefault("PYTHONUNBUFFERED", "1")
+        if not env.get("TWILIO_AUTH_TOKEN") and env.get("LOKETLIJN_ENV") != "production":
+            env["TWILIO_AUTH_TOKEN"] = DEV_TWILIO_AUTH_TOKEN
         var = args.var or settings.EMBEDDED_REDIS_DIR
 
         if not env.get("REDIS_URL"):

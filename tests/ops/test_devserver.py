@@ -237,6 +237,9 @@ def test_env_file_under_the_process_environment_one_setup_for_everything(start_d
     assert not listens(env_port)
     assert login(base, DEMO_EMAIL, DEMO_PASSWORD) == 302
     assert workers_registered(redis_url), "the workers did not register in the Redis from .env"
+    # The webhooks take what the README's example sends, signed with the development token the banner names.
+    assert f"signed with TWILIO_AUTH_TOKEN={devserver.DEV_TWILIO_AUTH_TOKEN}" in server.output
+    assert "Uw kenmerk: TB-" in text_as_twilio(base, devserver.DEV_TWILIO_AUTH_TOKEN)
     assert not (server.var / "redis.sock").exists()  # no embedded Redis
 
     assert server.stop(signal.SIGINT, group=True) == 0
@@ -278,6 +281,18 @@ def test_load_environment_explicit_variables_win_and_values_keep_their_spaces(tm
     assert env["LOGIN_RATE_LIMIT"] == "10 per minute;50 per hour"  # honcho's own parser drops the spaces
     assert env["MAIL_FROM"] == "Loketlijn <noreply@example.org>"
     assert devserver.load_environment({"PORT": "1"}, tmp_path / "missing.env") == {"PORT": "1"}
+
+
+def text_as_twilio(base: str, token: str) -> str:
+    """What README.md's "Try texting and calling" does: an SMS to Utrecht, signed as Twilio signs it."""
+    from twilio.request_validator import RequestValidator
+
+    url = f"{base}/hooks/twilio/sms?location=utrecht"
+    form = {"From": "+31612345678", "Body": "Bel mij terug over mijn WW-uitkering"}
+    signature = RequestValidator(token).compute_signature(url, form)
+    request = urllib.request.Request(url, urllib.parse.urlencode(form).encode(), {"X-Twilio-Signature": signature})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request) as answer:
+        return answer.read().decode()
 
 
 def test_env_example_leaves_redis_url_to_the_embedded_redis():
