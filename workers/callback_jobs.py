@@ -42,5 +42,8 @@ def tell_later_arrivals() -> dict[str, int]:
 @traced
 def purge_expired() -> dict[str, int]:
     counts = service.purge_expired(get_redis(), now=service.clock())
-    log.info("callback retention: %(expired)s expired, %(personal_deleted)s personal records deleted", counts)
+    # Both counts are of requests whose personal data went: an expired one's with it, at once (it said "1 expired,
+    # 0 personal records deleted", which read as if the expired one's data had stayed).
+    log.info("callback retention: %(expired)s expired and their personal data deleted; personal data of "
+             "%(personal_deleted)s done past their retention deleted", counts)
     return counts

@@ -889,7 +889,8 @@ def notify_on_duty(r: redis.Redis, location: Location, count: int) -> None:
 # --- retention ----------------------------------------------------------------------------------------
 
 def purge_expired(r: redis.Redis, *, now: datetime | None = None) -> dict[str, int]:
-    """Expire what nobody picked up and delete personal data past retention. Returns counts only."""
+    """Expire what nobody picked up (its personal data deleted with it) and delete the personal data of requests
+    done past their retention. Returns counts only: {"expired": …, "personal_deleted": … (the done ones)}."""
     now = now or clock()
     expired = 0
     for reference in store.live_created_before(r, _epoch(now) - expire_after_s()):

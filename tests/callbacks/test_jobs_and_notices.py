@@ -32,12 +32,20 @@ def test_release_job_opens_due_requests_and_reports_counts(create, redis, pin_no
     assert callback_jobs.release_waiting() == {}
 
 
-def test_purge_job_reports_counts_only(create, redis, pin_now):
+def test_purge_job_reports_counts_only(create, redis, pin_now, caplog):
+    import logging
+
     from workers import callback_jobs
 
-    create(now=SATURDAY)
+    receipt = create(now=SATURDAY)
     pin_now(at(2026, 12, 13, 12, 0))
-    assert callback_jobs.purge_expired() == {"expired": 1, "personal_deleted": 0}
+    with caplog.at_level(logging.INFO, logger="workers.callback_jobs"):
+        assert callback_jobs.purge_expired() == {"expired": 1, "personal_deleted": 0}
+    assert ("callback retention: 1 expired and their personal data deleted; personal data of 0 done past their "
+            "retention deleted") in caplog.text
+    from routing.store import callbacks as store
+
+    assert receipt.reference not in caplog.text and store.count_personal(redis) == 0
 
 
 def test_cron_runs_both_jobs():
