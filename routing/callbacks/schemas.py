@@ -63,8 +63,11 @@ class CallbackIn(Schema):
     location = Text(required=True, validate=validation.too_long(64), error_messages=validation.REQUIRED)
     phone = Text(required=True, validate=validation.too_long(phone.MAX_INPUT_LENGTH),
                  error_messages=validation.REQUIRED)
-    name = Text(load_default="", validate=validation.too_long(MAX_NAME), error_messages=validation.REQUIRED)
-    # Named in the form's error summary, where "Gebruik hooguit 300 tekens" alone does not say which field.
+    # The name and the note say which field in the form's error summary, where "Gebruik hooguit 300 tekens" alone
+    # does not.
+    name = Text(load_default="", error_messages=validation.REQUIRED,
+                validate=validate.Length(max=MAX_NAME, error=_l("Wat u invulde bij uw naam is te lang. Gebruik "
+                                                                 "hooguit {max} tekens.")))
     note = Text(load_default="", error_messages=validation.REQUIRED,
                 validate=validate.Length(max=MAX_NOTE, error=_l("Uw bericht is te lang. Gebruik hooguit {max} tekens.")))
     topic = Text(load_default=None, allow_none=True, validate=validation.too_long(64),

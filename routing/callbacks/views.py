@@ -23,6 +23,7 @@ from routing.errors import REDIS_DOWN, ApiError, log_redis_down, retry_later, wi
 from routing.extensions import get_redis, limiter
 from routing.handovers.model import Handover
 from routing.http import private
+from routing.privacy import bsn
 from routing.privacy import phone as phones
 
 bp = Blueprint("callbacks", __name__)
@@ -178,7 +179,7 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
         data = {name: value for name, value in values.items() if value != "" or name == "phone"}
         intake = schemas.load_intake({**data, "location": location.id}, channel="web", offered=offered)
     except ApiError as refused:
-        return _render_form(location, values, refused.errors, 422)
+        return _render_form(location, *_without_bsn(values, refused.errors), 422)
     try:
         receipt = service.create_request(get_redis(), intake, client_address=request.remote_addr)
     except ApiError as refused:
@@ -195,6 +196,20 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
     _remember(location.id, receipt)
     session[SESSION_NUMBER] = [receipt.reference, phones.display_in_text(intake.phone)]
     return redirect(url_for("callbacks.confirmation", location_id=location.id), 303)
+
+
+def _without_bsn(values: dict, errors: dict) -> tuple[dict, dict]:
+    """The form again without the BSN the citizen typed: on a shared tablet the next person must not find it on
+    the screen. Its field's message says it was taken out, so the rest can be checked and sent again."""
+    values, errors = dict(values), dict(errors)
+    if bsn.is_bsn(values["phone"]):
+        values["phone"] = ""
+    for name in ("name", "note"):
+        if bsn.find_bsn(values[name]):
+            values[name] = bsn.without_bsn(values[name])
+            errors[name] = [_("Deel hier geen BSN (burgerservicenummer). Wij hebben het nummer weggehaald. Kijk of "
+                              "de rest klopt en verstuur het opnieuw.")]
+    return values, errors
 
 
 def _not_stored(location) -> str:

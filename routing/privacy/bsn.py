@@ -29,7 +29,18 @@ def is_bsn(raw: str | None) -> bool:
 
 
 def find_bsn(text: str | None) -> bool:
+    return bool(_bsn_matches(text))
+
+
+def without_bsn(text: str) -> str:
+    """The text with every BSN in it taken out (and the space it leaves)."""
+    for match in reversed(_bsn_matches(text)):
+        text = (text[:match.start()].rstrip(" ") + " " + text[match.end():].lstrip(" ")).strip()
+    return text
+
+
+def _bsn_matches(text: str | None) -> list[re.Match]:
     if not text:
-        return False
-    return any(passes_eleven_test(re.sub(r"\D", "", m.group())) and not _COUNTRY_CODE_BEFORE.search(text[:m.start()])
-               for m in _CANDIDATE.finditer(text))
+        return []
+    return [m for m in _CANDIDATE.finditer(text)
+            if passes_eleven_test(re.sub(r"\D", "", m.group())) and not _COUNTRY_CODE_BEFORE.search(text[:m.start()])]

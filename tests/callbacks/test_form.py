@@ -147,6 +147,16 @@ def test_a_bsn_in_the_note_is_refused_and_nothing_is_stored(client, redis):
     assert b"111222333" not in everything_in_redis(redis)
 
 
+def test_the_form_comes_back_without_the_bsn_so_the_next_person_at_the_tablet_does_not_see_it(client, redis):
+    page = post(client, name="Sam 111 222 333", note="Vraag over WW. Mijn bsn is 111222333, bel na 3 uur",
+                phone="111222333").get_data(as_text=True)
+    assert "111222333" not in page and "111 222 333" not in page
+    assert "Vraag over WW. Mijn bsn is , bel na 3 uur" in page and 'value="Sam"' in page
+    assert "Wij hebben het nummer weggehaald. Kijk of de rest klopt en verstuur het opnieuw." in page
+    assert "Dit lijkt een BSN (burgerservicenummer), geen telefoonnummer." in page
+    assert store.count_personal(redis) == 0
+
+
 def test_html_is_escaped(client, redis):
     response = post(client, name='<script>alert("x")</script>', note="x" * 301)
     page = response.get_data(as_text=True)
@@ -663,8 +673,9 @@ def test_the_form_says_when_we_call_when_the_shift_is_nearly_over(client, pin_no
 
 
 def test_the_error_summary_says_which_text_is_too_long_and_asks_consent_for_any_reply(client):
-    page = text_of(post(client, reply_by="sms", note="x" * 301, consent="").get_data(as_text=True))
+    page = text_of(post(client, reply_by="sms", name="x" * 61, note="x" * 301, consent="").get_data(as_text=True))
     summary = page[page.index("Er is iets niet goed ingevuld"):page.index("Uw telefoonnummer")]
+    assert "Wat u invulde bij uw naam is te lang. Gebruik hooguit 60 tekens." in summary
     assert "Uw bericht is te lang. Gebruik hooguit 300 tekens." in summary
     # Asked for an SMS: the consent is needed for any contact, not only a call.
     assert "Geef toestemming, anders kunnen wij geen contact met u opnemen." in summary
