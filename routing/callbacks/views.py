@@ -13,13 +13,14 @@ from flask import (Blueprint, Response, abort, current_app, flash, make_response
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_wtf.csrf import CSRFError
 
 from routing import i18n, moments
 from routing.auth import current_principal, login_required
 from routing.auth import service as auth_service
 from routing.callbacks import figures, limits, schemas, service, states
 from routing.directory.model import DIENSTVERLENER
-from routing.errors import REDIS_DOWN, ApiError, log_redis_down, retry_later, with_retry_after
+from routing.errors import REDIS_DOWN, ApiError, handle_http_exception, log_redis_down, retry_later, with_retry_after
 from routing.extensions import get_redis, limiter
 from routing.handovers.model import Handover
 from routing.http import private
@@ -157,9 +158,7 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
     if request.method == "GET":
         return _render_form(location, {"language": str(current_app.jinja_env.globals["current_locale"]()),
                                        "reply_by": "call"}, {})
-    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
-    values["preferred"] = request.form.getlist("preferred")
-    values["consent"] = request.form.get("consent") == "yes"
+    values = _posted_values()
     if "lang" in request.form:
         # The language button in the header sends the form: the same form, what was typed kept, in the other
         # language. Nothing is checked or stored. The call's language follows along while it is still the one
@@ -196,6 +195,31 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
     _remember(location.id, receipt)
     session[SESSION_NUMBER] = [receipt.reference, phones.display_in_text(intake.phone)]
     return redirect(url_for("callbacks.confirmation", location_id=location.id), 303)
+
+
+def _posted_values() -> dict:
+    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    values["preferred"] = request.form.getlist("preferred")
+    values["consent"] = request.form.get("consent") == "yes"
+    return values
+
+
+@bp.errorhandler(CSRFError)
+def form_without_its_check(error: CSRFError):
+    """The form came back without the session its page was made in: a tablet's page left open after "Klaar", an
+    old tab, cookies switched off. Not a bare 400 that loses what was typed: the form again, as typed (nothing
+    stored), with a fresh check, and other ways in for a browser that keeps refusing cookies."""
+    location = service.known_location(request.view_args["location_id"]) if request.endpoint == "callbacks.form" \
+        else None
+    if location is None:
+        return handle_http_exception(error)
+    message = _("Uw verzoek is nog niet verstuurd: de pagina stond te lang open, of uw browser bewaart geen cookies. "
+                "Kijk of alles klopt en verstuur het opnieuw.")
+    if location.inbound_number:
+        message = service.sentences(message, _("Lukt het dan nog niet? Stuur een sms met uw vraag naar %(number)s.",
+                                               number=phones.display_in_text(location.inbound_number)))
+    return _render_form(location, _posted_values(), {}, 400, refusal=service.sentences(
+        message, service.walk_in_hint(location)))
 
 
 def _without_bsn(values: dict, errors: dict) -> tuple[dict, dict]:

@@ -202,11 +202,24 @@ def test_a_topic_must_come_from_the_list(client):
     assert "Kies een onderwerp uit de lijst" in page
 
 
-def test_the_form_needs_a_csrf_token(app, redis, pin_now):
+def test_the_form_needs_a_csrf_token_and_without_one_comes_back_as_typed(app, redis, pin_now):
+    # A tablet's page left open after "Klaar", an old tab, cookies switched off: not a bare 400 that loses what
+    # was typed, but the form again, nothing stored, with a fresh token that goes through.
     app.config["WTF_CSRF_ENABLED"] = True
-    response = app.test_client().post(URL, data={"phone": "0612345678", "consent": "yes"})
+    browser = app.test_client()
+    response = browser.post(URL, data={"phone": "0612345678", "name": "Sam", "note": "Over mijn WW", "consent": "yes"})
     assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Uw verzoek is nog niet verstuurd: de pagina stond te lang open, of uw browser bewaart geen cookies." in page
+    assert "Stuur een sms met uw vraag naar 06" in page and "Of kom langs op" in page  # Utrecht takes walk-ins
+    assert 'value="Sam"' in page and "Over mijn WW" in page and 'value="0612345678"' in page
     assert store.count_personal(redis) == 0
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page)
+    again = browser.post(URL, data={"phone": "0612345678", "consent": "yes", "csrf_token": token.group(1)})
+    assert again.status_code == 303
+    # Elsewhere (the staff pages) the same refusal is the plain error page.
+    assert app.test_client().post("/login", data={"email": "a@example.org"}).status_code == 400
 
 
 def test_form_pages_are_never_cached_nor_leak_their_address(client):
