@@ -24,19 +24,23 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",  # frame-ancestors for browsers that do not read the policy
+    "Referrer-Policy": "same-origin",  # unless a stricter one is set (`private`: no-referrer)
 }
 
 
 def security_headers(response: Response) -> Response:
     """Every response (pages, errors, the JSON API, Twilio's TwiML, static files), registered once on the app.
-    JSON API answers carry personal data or whether a reference exists: never stored (`private`). A stricter
-    referrer policy set before (`private`: no-referrer) stays; else the address goes to this site only.
+    JSON API answers carry personal data or whether a reference exists: never stored (`private`). A header
+    set before (`private`'s stricter referrer policy) stays; else the address goes to this site only.
     HSTS is the TLS proxy's (docs/deploy.md)."""
     if request.path.startswith(API_PREFIX):
         private(response)
+    # What werkzeug's Headers.setdefault does, but it raises and catches an exception for each header that is
+    # absent, as these nearly always are: one pass over the headers set instead.
+    present = {name.lower() for name, _ in response.headers}
     for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response
 
 
