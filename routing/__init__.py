@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -23,8 +25,33 @@ FEATURES = (
 )
 
 
+class App(Flask):
+    """Flask, remembering which functions it found synchronous.
+
+    Flask asks `ensure_sync` about every hook and view on every request (fifteen times for an API intake) and
+    works the answer out with inspect each time, though a function's answer never changes. A bound method is
+    remembered by its function: MethodView makes a new one for every request.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._synchronous: weakref.WeakSet = weakref.WeakSet()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        function = getattr(func, "__func__", func)
+        if function in self._synchronous:
+            return func
+        sync = super().ensure_sync(func)
+        if sync is func:
+            try:
+                self._synchronous.add(function)
+            except TypeError:  # a callable that takes no weak reference: asked about each time, as Flask does
+                pass
+        return sync
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__)
+    app = App(__name__)
     from routing import errors, extensions, http, i18n, logs, moments
 
     app.session_interface = extensions.CookieSessionInterface()

@@ -7,13 +7,14 @@ import time
 from functools import partial
 
 import redis
-from flask import Flask, Request, current_app
+from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_smorest import Api
 from flask_wtf import CSRFProtect
 
+from routing import current
 from routing.openapi import CommonResponses
 
 log = logging.getLogger(__name__)
@@ -116,4 +117,4 @@ redis_connection = RedisConnection()
 
 
 def get_redis() -> redis.Redis:
-    return current_app.extensions["redis"]
+    return current.app().extensions["redis"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import Response, current_app, has_request_context, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from routing import current
+
 
 def private(response: Response) -> Response:
     """Not stored by any cache (a kiosk's Back button shows nothing), and the URL never leaks to another site."""
@@ -24,19 +26,23 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",  # frame-ancestors for browsers that do not read the policy
+    "Referrer-Policy": "same-origin",  # unless a stricter one is set (`private`: no-referrer)
 }
 
 
 def security_headers(response: Response) -> Response:
     """Every response (pages, errors, the JSON API, Twilio's TwiML, static files), registered once on the app.
-    JSON API answers carry personal data or whether a reference exists: never stored (`private`). A stricter
-    referrer policy set before (`private`: no-referrer) stays; else the address goes to this site only.
+    JSON API answers carry personal data or whether a reference exists: never stored (`private`). A header
+    set before (`private`'s stricter referrer policy) stays; else the address goes to this site only.
     HSTS is the TLS proxy's (docs/deploy.md)."""
-    if request.path.startswith(API_PREFIX):
+    if current.this_request().path.startswith(API_PREFIX):
         private(response)
+    # What werkzeug's Headers.setdefault does, but it raises and catches an exception for each header that is
+    # absent, as these nearly always are: one pass over the headers set instead.
+    present = {name.lower() for name, _ in response.headers}
     for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response
 
 
@@ -45,8 +51,9 @@ def refuse_large_body() -> None:
     its blueprint's hooks run: werkzeug alone would refuse it only once something reads it, after the
     authentication and limits had done their work (or never, for a view that reads no body). A chunked body,
     which states no length, is stopped by werkzeug when it is read past the limit."""
-    limit = request.max_content_length
-    if limit is not None and request.content_length is not None and request.content_length > limit:
+    this = current.this_request()  # not through the proxy (routing.current), twice
+    limit, length = this.max_content_length, this.content_length
+    if limit is not None and length is not None and length > limit:
         raise RequestEntityTooLarge()
 
 

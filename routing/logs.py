@@ -8,7 +8,9 @@ import time
 from datetime import UTC, datetime
 
 import orjson
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g
+
+from routing import current
 
 log = logging.getLogger("loketlijn.request")
 # Probes poll every few seconds; logging them would bury the requests people make.
@@ -36,14 +38,15 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def log_request(response: Response) -> Response:
         # The route pattern, never the path: paths can hold references and tokens.
-        started = g.pop("request_started", None)
-        route = str(request.url_rule or "-")
+        started = current.request_globals().pop("request_started", None)  # not through the proxies
+        this = current.this_request()
+        route = str(this.url_rule or "-")
         if route in QUIET_ROUTES:
             return response
         # A server error is an error in the log too, so alerting on the level finds it.
         level = logging.ERROR if response.status_code >= 500 else logging.INFO
         if log.isEnabledFor(level):
-            log.log(level, request_line(request.method, route, response.status_code,
+            log.log(level, request_line(this.method, route, response.status_code,
                                         round((time.perf_counter() - started) * 1000, 1) if started else None,
                                         logging.getLevelName(level).lower()))
         return response

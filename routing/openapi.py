@@ -9,10 +9,10 @@ from typing import Any
 
 import flask_smorest
 from apispec import BasePlugin
-from flask import request
 from flask_babel import gettext as _
 from webargs.flaskparser import FlaskParser, abort
 
+from routing import current
 from routing.errors import ApiError, default_message
 
 BEARER = "bearerAuth"
@@ -97,7 +97,8 @@ class Parser(FlaskParser):
 def json_only() -> None:
     """A body that is not JSON would read as empty, and every field would be "missing": say what is wrong.
     Before anything else the view does (authentication, limits, the body's checks), so nothing is stored."""
-    if request.method.lower() in BODY_METHODS and request.content_length and not request.is_json:
+    this = current.this_request()  # not through the proxy (routing.current), three times
+    if this.method.lower() in BODY_METHODS and this.content_length and not this.is_json:
         raise ApiError(415, default_message(415))
 
 

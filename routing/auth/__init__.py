@@ -9,6 +9,7 @@ from typing import Any
 import redis
 from flask import Flask, current_app, g, redirect, request, session, url_for
 
+from routing import current
 from routing.auth.cache import principal_cache
 from routing.auth.principal import Principal
 from routing.errors import REDIS_DOWN, ApiError, log_redis_down, on_error_page, redis_down_seen
@@ -33,15 +34,16 @@ ENDED_EXPIRED = "expired"  # LOGIN_MAX_HOURS passed
 
 
 def current_principal() -> Principal | None:
-    if "principal" not in g:
-        g.principal = _resolve_principal()
-    return g.principal
+    state = current.request_globals()  # not through the proxy (routing.current): every request, several times
+    if "principal" not in state:
+        state.principal = _resolve_principal()
+    return state.principal
 
 
 def _resolve_principal() -> Principal | None:
     from routing.auth import service
 
-    header = request.headers.get("Authorization", "")
+    header = current.this_request().headers.get("Authorization", "")
     if header.startswith("Bearer "):
         # A key that is present but wrong must not fall back to a session cookie.
         key = header.removeprefix("Bearer ").strip()

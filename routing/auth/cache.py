@@ -14,6 +14,7 @@ from collections.abc import Callable
 from cachetools import TTLCache
 from flask import Flask, current_app, has_app_context
 
+from routing import current
 from routing.auth.principal import Principal
 
 EXTENSION = "loketlijn.principals"
@@ -56,7 +57,7 @@ def init_app(app: Flask) -> None:
 
 
 def principal_cache() -> PrincipalCache:
-    return current_app.extensions[EXTENSION]
+    return current.app().extensions[EXTENSION]
 
 
 def forget_principals() -> None:

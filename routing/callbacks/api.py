@@ -39,9 +39,10 @@ class Callbacks(MethodView):  # the per-address limit is counted in the intake i
     def post(self, intake: service.Intake):
         """Create a callback request for a location this client serves (kiosk, staff or integration key)."""
         # Creating shows no personal data back: whoever follows the location may do it (kiosks, integrations).
-        if not service.may_follow(current_principal(), intake.location):
+        principal = current_principal()
+        if not service.may_follow(principal, intake.location):
             raise ApiError(403, _("Deze sleutel hoort niet bij deze locatie."))
-        receipt = service.create_request(get_redis(), intake, client_key=current_principal().id)
+        receipt = service.create_request(get_redis(), intake, client_key=principal.id)
         # No status_text here: translating it would cost an intake a locale lookup (about a tenth of its time);
         # GET /api/v1/callbacks/<reference> has it.
         body = {"reference": receipt.reference, "status": receipt.status,

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 from marshmallow.experimental.context import Context
 
-from routing import validation
+from routing import current, validation
 from routing.callbacks import service
 from routing.errors import ApiError, flatten_field_errors
 from routing.privacy import bsn, phone
@@ -103,7 +102,7 @@ class CallbackIn(Schema):
                                  "telefoonnummer, bijvoorbeeld 06 12345678.")]
         elif "phone" in data:
             try:
-                data["phone"] = phone.normalise(data["phone"], current_app.config["CALLBACK_ALLOWED_REGIONS"])
+                data["phone"] = phone.normalise(data["phone"], current.app().config["CALLBACK_ALLOWED_REGIONS"])
             except phone.PhoneRefused as refused:
                 errors["phone"] = [str(refused.message)]
             else:

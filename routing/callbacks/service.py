@@ -16,9 +16,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 import redis
-from flask import current_app
+from flask import Config, current_app
 from flask_babel import gettext as _
 
+from routing import current
 from routing.callbacks import states
 from routing.directory import schedule
 from routing.directory.model import DIENSTVERLENER, Location
@@ -143,7 +144,7 @@ DAY_S = 86400
 
 
 def _days(name: str) -> int:
-    value = current_app.config[name]
+    value = current.app().config[name]
     return int(value.total_seconds()) if isinstance(value, timedelta) else int(value) * DAY_S
 
 
@@ -160,11 +161,11 @@ def retention_done_s() -> int:
     return _days("CALLBACK_RETENTION_DONE")
 
 
-def intake_limit(name: str) -> tuple[int, int]:
+def intake_limit(config: Config, name: str) -> tuple[int, int]:
     """A CALLBACK_RATE_* setting ("5 per day") as (attempts, seconds); (0, 0) when limits are off."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
+    if not config.get("RATELIMIT_ENABLED", True):
         return 0, 0
-    return _parse_limit(current_app.config[name])
+    return _parse_limit(config[name])
 
 
 @lru_cache(maxsize=16)
@@ -356,16 +357,19 @@ def intake_limits(client_address: str | None, client_key: str | None = None,
     phone channels (SMS, WhatsApp, voice) apart from the web form and API: whoever types someone else's
     number into the form until its limit is reached does not stop that person from texting or calling.
     The windows follow Amsterdam's clock at `now`: a daily limit starts afresh at local midnight."""
-    common = {"phone": intake_limit("CALLBACK_RATE_PHONE"), "location": intake_limit("CALLBACK_RATE_LOCATION"),
+    config = current.app().config
+    common = {"phone": intake_limit(config, "CALLBACK_RATE_PHONE"),
+              "location": intake_limit(config, "CALLBACK_RATE_LOCATION"),
               "pool": _pool(channel), "utc_offset": _utc_offset(now or clock())}
     if client_key:
-        return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_API_KEY"), ip_key=f"key-{client_key}", **common)
+        return store.IntakeLimits(ip=intake_limit(config, "CALLBACK_RATE_API_KEY"), ip_key=f"key-{client_key}",
+                                  **common)
     if client_address:
-        shared = clients.shared_network(client_address, current_app.config["CALLBACK_SHARED_NETWORKS"])
+        shared = clients.shared_network(client_address, config["CALLBACK_SHARED_NETWORKS"])
         if shared is not None:  # one client with a budget of its own: a town hall's network, not one person
-            return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_SHARED_NETWORK"),
+            return store.IntakeLimits(ip=intake_limit(config, "CALLBACK_RATE_SHARED_NETWORK"),
                                       ip_key=clients.rate_limit_id(str(shared)), **common)
-        return store.IntakeLimits(ip=intake_limit("CALLBACK_RATE_IP"),
+        return store.IntakeLimits(ip=intake_limit(config, "CALLBACK_RATE_IP"),
                                   ip_key=clients.rate_limit_id(client_address), **common)
     return store.IntakeLimits(**common)
 

@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import force_locale
+
+from routing import current
 
 from . import schedule
 from .loader import DirectoryInvalid, Problem, load_directory
@@ -159,7 +161,7 @@ def operator_command() -> bool:
 
 
 def current_state() -> DirectoryState:
-    return current_app.extensions[EXTENSION]
+    return current.app().extensions[EXTENSION]
 
 
 def directory_status() -> str | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, request
+from flask import Flask
+
+from routing import current
 
 from routing.cli import RedisGroup
 from routing.privacy import crypto, trace
@@ -37,4 +39,4 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def start_trace() -> None:
-        trace.start_request(request.headers.get("traceparent"))
+        trace.start_request(current.this_request().headers.get("traceparent"))

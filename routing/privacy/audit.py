@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from flask import current_app
-
+from routing import current
 from routing.privacy import trace
 from routing.privacy.crypto import pseudonym
 from routing.store import audit as store
@@ -63,7 +62,7 @@ def prepare(
             "loketlijn.reference": reference,
         },
     }
-    retention_ms = int(current_app.config["AUDIT_RETENTION_DAYS"]) * 86_400_000
+    retention_ms = int(current.app().config["AUDIT_RETENTION_DAYS"]) * 86_400_000
     return store.AuditWrite(json.dumps(entry, separators=(",", ":")), reference, retention_ms,
                             int(time.time() * 1000))
 

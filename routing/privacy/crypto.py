@@ -9,12 +9,13 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
 from config import settings
+from routing import current
 
 __all__ = ["InvalidToken", "decrypt", "encrypt", "generate_key", "pseudonym", "pseudonym_key", "reencrypt"]
 
 
 def _fernet() -> MultiFernet:
-    cached = current_app.extensions.get("fernet")
+    cached = current.app().extensions.get("fernet")
     if cached is None:
         keys = settings.encryption_keys(current_app.config["ENCRYPTION_KEYS"])
         # The first key encrypts; all keys decrypt, so old records stay readable during a rotation.
@@ -39,7 +40,7 @@ def reencrypt(token: str | bytes) -> str:
 
 def pseudonym(value: str) -> str:
     """A stable, keyed pseudonym: the same phone number gives the same id, and nobody can reverse it."""
-    key = str(current_app.config["PSEUDONYM_KEY"]).encode()
+    key = str(current.app().config["PSEUDONYM_KEY"]).encode()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
