@@ -124,6 +124,13 @@ def test_the_callback_kenmerk_the_citizen_knows_is_on_the_partner_page_and_finds
     for kenmerk in (typed, reference.lower()):
         page = client.get("/overdrachten", query_string={"kenmerk": kenmerk}).get_data(as_text=True)
         assert f">{reference}<" in page and other.reference not in page
+    # The loket's list links the request it came from; the partner's names it only (not theirs to open).
+    listed = client.get("/overdrachten").get_data(as_text=True)
+    assert f'<a href="/loket/terugbelverzoeken/{receipt.reference}">{receipt.reference}</a>' in listed
+    partner = app.test_client()
+    login(partner, "partner", partner="uwv")
+    partner_list = partner.get("/overdrachten").get_data(as_text=True)
+    assert receipt.reference in partner_list and f"/loket/terugbelverzoeken/{receipt.reference}" not in partner_list
     page = client.get("/overdrachten", query_string={"kenmerk": "TB-ZZZZ"}).get_data(as_text=True)
     assert "Geen overdracht gevonden met dit kenmerk." in page and reference not in page
 
