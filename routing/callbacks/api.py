@@ -23,7 +23,8 @@ CLIENT_ROLES = ("staff", "partner", "coordinator", "kiosk")
 def _status_body(request: service.CallbackRequest) -> dict:
     return {
         "reference": request.reference, "status": request.state, "location": request.location,
-        "status_text": states.label(request.state, request.reply_by in service.MESSAGE_REPLIES), "created": request.created, "outcome": request.outcome,
+        "status_text": states.label(request.state, request.reply_by in service.MESSAGE_REPLIES),
+        "created": request.created, "outcome": request.outcome,
         "expected_callback": service.expected_callback(service.location_for(request.location), request.state,
                                                        request.release, request.preferred,
                                                        service.clock()),

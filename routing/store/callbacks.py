@@ -33,8 +33,8 @@ ACTIVE_PATTERN = PREFIX + "cb:active:*"
 DONE = PREFIX + "cb:done"  # zset reference -> done time: personal data kept until the retention ends
 STATS = PREFIX + "cb:stats:{day}"  # hash "location|channel|topic|outcome" -> count; anonymous, kept
 # Fixed-window intake counters per client address, number and location (window index = local epoch // window
-# length: IntakeLimits.window), checked inside the intake script so the limits cost no extra round trip. The address and the
-# number appear only pseudonymised (keyed HMAC). A number and a location each count two budgets (kinds
+# length: IntakeLimits.window), checked inside the intake script so the limits cost no extra round trip. The
+# address and the number appear only pseudonymised (keyed HMAC). A number and a location each count two budgets (kinds
 # "phone-online", "location-online": web form and API; "phone-phone", "location-phone": SMS, WhatsApp, voice),
 # so a flood through one cannot shut the other (IntakeLimits.pool).
 RATE = PREFIX + "cb:rl:{kind}:{subject}:{window}"
