@@ -13,8 +13,9 @@ one another scheduler took meanwhile), so jobs that fell due during the outage a
 (SIGTERM from the worker's teardown, or the supervisor's signal to the group) ends the wait within a fraction
 of a second, and so does the end of the worker that forked it (an orphan after a SIGKILL would otherwise wait
 for a Redis that may never come back). A stop whose goodbye to Redis fails (releasing its locks) is one line
-too: the locks expire by themselves within a minute. Any other error (a wrong password, a missing
-permission, a bug) still ends the process with rq's traceback, as before.
+too: the locks expire by themselves within a minute. A stop that reaches the new process before rq installed
+its handlers waits for them (held back over the fork) instead of being lost. Any other error (a wrong
+password, a missing permission, a bug) still ends the process with rq's traceback, as before.
 
 A subclass rather than a patch of rq's module: rq's worker names RQScheduler in one place,
 `_start_scheduler`, which `PatientSchedulerMixin` overrides for our workers alone; patching
@@ -25,6 +26,7 @@ and fail silently when rq moves them. The override follows rq's own method (same
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
@@ -34,6 +36,9 @@ from workers import cron
 
 # How often a wait for Redis looks whether a stop was asked for or its worker is gone.
 STOP_CHECK_SECONDS = 0.2
+
+# Held back from the fork until the scheduler process has its own handlers (PatientSchedulerMixin).
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class PatientScheduler(RQScheduler):
@@ -48,6 +53,11 @@ class PatientScheduler(RQScheduler):
     def heartbeat(self) -> None:
         super().heartbeat()
         self.beats += 1
+
+    def _install_signal_handlers(self) -> None:
+        super()._install_signal_handlers()
+        # Only now may a stop that arrived since the fork, held back until here, reach this process.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def work(self) -> None:
         self._worker_pid = os.getppid()  # the worker that forked this process
@@ -97,5 +107,15 @@ class PatientSchedulerMixin:
             serializer=self.serializer,
         )
         self.scheduler.acquire_locks()
-        if self.scheduler.acquired_locks:
+        if not self.scheduler.acquired_locks:
+            return
+        # A stop signal to the group (Ctrl-C) that reached the new process before rq's scheduler installed its
+        # handlers went to the handler it inherited from the worker, and was lost: so was the worker's SIGTERM
+        # from its goodbye if it came as soon, and the worker then waited for a scheduler that ran on. Held
+        # back over the fork, such a signal waits in the new process until its handlers are in place
+        # (PatientScheduler._install_signal_handlers), and in the worker for no more than the fork.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
             self.scheduler.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)

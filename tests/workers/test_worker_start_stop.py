@@ -92,3 +92,38 @@ def test_a_stop_that_lands_while_rq_writes_a_log_line_still_stops_the_worker(app
             signal.signal(stop, previous)
     assert any("stopping on request" in line for line in said), said
     assert redis.smembers("rq:workers") == set()
+
+
+def test_stop_signals_that_reach_the_scheduler_process_before_its_handlers_still_stop_it(redis, monkeypatch):
+    # Ctrl-C reaches the whole group. Once (CI, fresh clone) it landed in the scheduler process just after the
+    # fork, before rq's scheduler installed its handlers, and so did the worker's SIGTERM from its goodbye:
+    # the handler it had inherited from the worker took both, the scheduler ran on, and the worker waited for
+    # it until honcho killed them, leaving the worker registered.
+    from workers.rq_scheduler import PatientScheduler
+
+    handled_by_the_scheduler = PatientScheduler.work
+
+    def signalled_before_its_handlers(scheduler) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # the group's Ctrl-C
+        os.kill(os.getpid(), signal.SIGTERM)  # the worker's stop_scheduler
+        handled_by_the_scheduler(scheduler)
+
+    monkeypatch.setattr(PatientScheduler, "work", signalled_before_its_handlers)
+    worker = JobsWorker([queues.JOBS], connection=redis)
+    saved = {stop: signal.getsignal(stop) for stop in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        worker.bootstrap()  # as work() does: registered, with the handlers of a worker that is starting
+        worker._start_scheduler()
+        process = worker.scheduler._process
+        process.join(timeout=30)  # returns as soon as the scheduler process ends
+        ran_on = process.is_alive()
+        if ran_on:
+            process.kill()
+            process.join()
+        assert not ran_on, "the scheduler process ran on after two stop signals"
+        assert process.exitcode == 0
+        assert not redis.exists(worker.scheduler.get_locking_key(queues.JOBS)), "its lock was not released"
+    finally:
+        for stop, previous in saved.items():
+            signal.signal(stop, previous)
+        worker.teardown()
