@@ -32,6 +32,7 @@ from flask_babel import lazy_gettext as _l
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from routing import i18n
 from routing.callbacks import message_language, schemas, service
 from routing.callbacks.views import expected_text
 from routing.directory import schedule
@@ -99,8 +100,7 @@ def _withdraw(location, sender: str) -> str:
         # Not a dead end: the request may be under the number typed in the form (a landline, a partner's phone).
         return _("Wij vonden geen open terugbelverzoek van dit nummer. Gaf u een ander nummer op? Gebruik dan de "
                  "link om in te trekken, of zeg het als wij bellen.")
-    language = withdrawn.language if withdrawn.language in current_app.config["LANGUAGES"] else message_language.DUTCH
-    with force_locale(language):
+    with force_locale(_reply_locale(withdrawn.language)):
         return _("Uw terugbelverzoek %(reference)s is ingetrokken. Uw gegevens zijn gewist.",
                  reference=withdrawn.reference)
 
@@ -155,18 +155,27 @@ def _already_asked(location, receipt) -> str:
 def _message(channel: str) -> Response:
     reply = MessagingResponse()
     text = request.form.get("Body", "").strip()
+    location = _location()
     # A withdrawal has nothing to judge ("STOP"): _withdraw answers in the request's own language.
-    language = message_language.DUTCH if is_withdrawal(text) else message_language.detect(text)
-    with force_locale(language):  # the reply, and the field messages a refusal repeats
-        answer = _answer(channel, text, language)
+    language = message_language.DUTCH if is_withdrawal(text) else message_language.detect(
+        text, location.call_languages if location is not None else ())
+    with force_locale(_reply_locale(language, text)):  # the reply, and the field messages a refusal repeats
+        answer = _answer(location, channel, text, language)
     # WhatsApp carries any character; an SMS is cheapest in GSM-7.
     reply.message(in_gsm7(answer) if channel == "sms" else answer)
     return _twiml(reply)
 
 
-def _answer(channel: str, text: str, language: str) -> str:
+def _reply_locale(language: str, text: str = "") -> str:
+    """The language of a reply: the request's, when our texts are written in it; else (Turkish, Arabic) English
+    for a message in English words ("Please call me back in Turkish"), Dutch for any other."""
+    if language in current_app.config["LANGUAGES"]:
+        return language
+    return message_language.detect(text)
+
+
+def _answer(location, channel: str, text: str, language: str) -> str:
     """The reply to a message, in the current locale; `language` is stored with a new request."""
-    location = _location()
     if location is None:
         return _not_configured()
     sender = request.form.get("From", "").removeprefix("whatsapp:")
@@ -187,7 +196,16 @@ def _answer(channel: str, text: str, language: str) -> str:
         _("Wij bellen u terug. Uw kenmerk: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
           "Stuur INTREKKEN. Dan wissen wij uw gegevens meteen.",
           reference=receipt.reference, when=expected_text(receipt.expected_callback)),
-        _media_not_opened())
+        _call_language(language), _media_not_opened())
+
+
+def _call_language(language: str) -> str | None:
+    """For a request to be called back in a language our replies are not written in: that it was understood
+    ("Wij bellen u in het Turks"), for the citizen or whoever reads the reply to them."""
+    if language in current_app.config["LANGUAGES"]:
+        return None
+    name = i18n.language_names_of(language)[1]
+    return _("Wij bellen u in het %(language)s.", language=name) if name else None
 
 
 def _media_not_opened() -> str | None:

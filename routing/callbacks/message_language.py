@@ -1,4 +1,5 @@
-"""The language of a citizen's SMS or WhatsApp message: English or Dutch (the default).
+"""The language of a citizen's SMS or WhatsApp message: Dutch (the default), English, or another language the
+location calls back in (its `call_languages`, such as Turkish and Arabic in Utrecht).
 
 Why a word count and not a language-detection library: a callback message is a line or two ("Hello, please
 call me back about my benefits", "Graag terugbellen over mijn toeslag"), too short for statistical detectors
@@ -10,11 +11,22 @@ geen Nederlands" and "I don't speak Dutch" ask for the other one). Otherwise Eng
 at least two English words and more than twice as many English as Dutch words; else Dutch, also for an empty
 message, a reference ("TB?") or a bare number. A Dutch reply to an English speaker is the cost of a wrong guess
 either way; for most citizens it is the right one.
+
+A location's other call languages are found in three plain ways, never by guessing from a few words: the
+message names one ("Türkçe lütfen", "in het Turks", "Arabic please"; the names come from Babel, in Dutch, in
+English and in the language itself), most of its letters are of a script that one of them alone is written in
+(Arabic, Cyrillic, ...), or it has no Dutch or English words at all and letters that one of them alone uses
+(Turkish ğ ı ş, Polish ł ą ę ...). A Dutch message from someone named Ayşe stays Dutch.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
 
 ENGLISH = "en"
 DUTCH = "nl"
@@ -63,10 +75,67 @@ def asked_for(text: str) -> str | None:
     return wishes.pop() if len(wishes) == 1 else None
 
 
-def detect(text: str | None) -> str:
-    """The language asked for, else "en" when the text is clearly English (see the module docstring), else "nl"."""
-    wish = asked_for(text or "")
+# The script a language is written in, as Unicode's character names begin ("ARABIC LETTER ALEF"): a message
+# mostly in that script is in one of the location's languages written in it.
+SCRIPTS = {"ar": "ARABIC", "fa": "ARABIC", "ur": "ARABIC", "ps": "ARABIC", "ckb": "ARABIC",
+           "ru": "CYRILLIC", "uk": "CYRILLIC", "bg": "CYRILLIC", "el": "GREEK", "he": "HEBREW",
+           "ti": "ETHIOPIC", "am": "ETHIOPIC", "zh": "CJK", "hi": "DEVANAGARI", "th": "THAI",
+           "hy": "ARMENIAN", "ka": "GEORGIAN"}
+# Letters of a Latin-script language that neither Dutch nor English nor the others here use.
+LETTERS = {"tr": frozenset("ğış"), "pl": frozenset("łąęśźżćń")}
+
+
+def detect(text: str | None, others: tuple[str, ...] = ()) -> str:
+    """The language of the message: asked for by name, else one of `others` (the location's call languages
+    besides Dutch and English) that its script or letters show, else "en" when the text is clearly English, else
+    "nl" (see the module docstring)."""
+    text = text or ""
+    # A language named as wished for beats "I don't speak Dutch" (which asks for English).
+    wish = asked_for_other(text, others) or asked_for(text) or in_script(text, others)
     if wish:
         return wish
-    english, dutch = word_counts(text or "")
+    english, dutch = word_counts(text)
+    if english == dutch == 0:
+        return by_letters(text, others) or DUTCH
     return ENGLISH if english >= 2 and english > 2 * dutch else DUTCH
+
+
+def asked_for_other(text: str, others: tuple[str, ...]) -> str | None:
+    """The one of `others` the message names ("Turks", "Turkish", "Türkçe"), if it names exactly one; a name
+    after "geen" or "not" asks for nothing."""
+    words = _WORDS.findall(text.lower())
+    named = {code for i, word in enumerate(words) for code in others
+             if word in _names(code) and NEGATIONS.isdisjoint(words[max(0, i - 2):i])}
+    return named.pop() if len(named) == 1 else None
+
+
+@lru_cache(maxsize=64)
+def _names(code: str) -> frozenset[str]:
+    """A language's one-word names in Dutch, in English and in itself, lowercased."""
+    names = set()
+    for locale in (DUTCH, ENGLISH, code):
+        try:
+            name = Locale.parse(locale).languages.get(code)
+        except (ValueError, UnknownLocaleError):
+            continue
+        if name and len(_WORDS.findall(name)) == 1:
+            names.add(name.lower())
+    return frozenset(names)
+
+
+def in_script(text: str, others: tuple[str, ...]) -> str | None:
+    """The first of `others` written in the script that most of the message's letters are in."""
+    scripts = Counter(unicodedata.name(letter, "").split(" ")[0] for letter in text if letter.isalpha())
+    if not scripts:
+        return None
+    script, letters = scripts.most_common(1)[0]
+    if 2 * letters <= sum(scripts.values()):
+        return None
+    return next((code for code in others if SCRIPTS.get(code) == script), None)
+
+
+def by_letters(text: str, others: tuple[str, ...]) -> str | None:
+    """The one of `others` whose own letters (LETTERS) the message has, if exactly one."""
+    found = set(text.lower())
+    matches = [code for code in others if not LETTERS.get(code, frozenset()).isdisjoint(found)]
+    return matches[0] if len(matches) == 1 else None

@@ -75,6 +75,68 @@ def test_words_are_counted_without_case_punctuation_or_words_both_languages_use(
     assert message_language.detect("please call over mijn toeslag") == "nl"  # 2 against 1
 
 
+# --- the location's other call languages (Utrecht: Turkish and Arabic) --------------------------------------
+
+TURKISH_SMS = "Merhaba, beni arayın lütfen"
+ARABIC_SMS = "مرحبا، أرجو الاتصال بي بخصوص الإيجار"
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    (TURKISH_SMS, "tr"), (ARABIC_SMS, "ar"),
+    ("Graag in het Turks bellen", "tr"), ("Türkçe lütfen", "tr"), ("Please call me in Arabic", "ar"),
+    ("I don't speak Dutch, Turkish please", "tr"),  # a language wished for beats "not Dutch"
+    ("Ayşe hier, bel mij terug", "nl"),  # a Turkish name in a Dutch message
+    ("Ik spreek geen Turks", "nl"), ("Merhaba beni arayin lutfen", "nl"),  # nothing to go on: the default
+    ("Hello, please call me back, my name is Ayşe", "en"),
+])
+def test_a_message_in_another_language_the_location_calls_back_in_is_found(text, language):
+    assert message_language.detect(text, ("tr", "ar")) == language
+
+
+@pytest.mark.parametrize("text", [TURKISH_SMS, ARABIC_SMS, "Graag in het Turks bellen"])
+def test_only_languages_the_location_calls_back_in_are_found(text):
+    assert message_language.detect(text) == "nl"
+    assert message_language.detect(text, ("pl",)) == "nl"
+
+
+def test_polish_letters_and_a_script_shared_by_two_languages():
+    assert message_language.detect("Dzień dobry, proszę o telefon", ("tr", "pl")) == "pl"
+    assert message_language.detect("Ayşe, proszę", ("tr", "pl")) == "nl"  # letters of both: nothing to go on
+    assert message_language.detect(ARABIC_SMS, ("fa", "ar")) == "fa"  # the first the location lists
+
+
+def test_a_turkish_sms_is_called_back_in_turkish_and_the_reply_says_so(client, redis, login, pin_now):
+    pin_now(MONDAY_10)
+    text = reply(sms(client, TURKISH_SMS))
+    reference = reference_in(text)
+    # Our replies are in Dutch and English only: Dutch, saying in which language we will call.
+    assert f"Wij bellen u terug. Uw kenmerk: {reference}." in text and "Wij bellen u in het Turks." in text
+    assert service.get_request(redis, reference).language == "tr"
+    login(client, "staff", locations=("utrecht",))
+    page = client.get("/loket/terugbelverzoeken").get_data(as_text=True)
+    row = next(row for row in page.split("<tr") if reference in row)
+    assert "Türkçe" in row
+
+
+def test_an_arabic_whatsapp_message_is_called_back_in_arabic(client, redis):
+    text = reply(signed_post(client, "/hooks/twilio/whatsapp?location=utrecht",
+                             {"From": "whatsapp:+31612345678", "Body": ARABIC_SMS}))
+    assert "Wij bellen u in het Arabisch." in text
+    assert service.get_status(redis, reference_in(text)).language == "ar"
+
+
+def test_an_english_request_for_turkish_is_answered_in_english(client, redis):
+    text = reply(sms(client, "Please call me back in Turkish"))
+    assert "We will call you in Turkish." in text and "Wij bellen" not in text
+    assert service.get_status(redis, reference_in(text)).language == "tr"
+
+
+def test_a_turkish_sms_to_a_location_without_turkish_is_dutch(client, redis):
+    text = reply(sms(client, TURKISH_SMS, path="/hooks/twilio/sms?location=amsterdam-centrum"))
+    assert "Wij bellen u terug" in text and "Turks" not in text
+    assert service.get_status(redis, reference_in(text)).language == "nl"
+
+
 # --- SMS and WhatsApp -------------------------------------------------------------------------------------
 
 def test_an_english_sms_gets_an_english_reply_and_an_english_request(client, redis):
