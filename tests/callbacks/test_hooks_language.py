@@ -25,6 +25,11 @@ def reference_in(text: str) -> str:
     return re.search(r"TB-[A-Z2-9]{4}", text).group(0)
 
 
+def whatsapp(client, body):
+    return signed_post(client, "/hooks/twilio/whatsapp?location=utrecht",
+                       {"From": "whatsapp:+31612345678", "Body": body})
+
+
 def reply(response) -> str:
     return unescape(response.get_data(as_text=True))
 
@@ -119,8 +124,7 @@ def test_a_turkish_sms_is_called_back_in_turkish_and_the_reply_says_so(client, r
 
 
 def test_an_arabic_whatsapp_message_is_called_back_in_arabic(client, redis):
-    text = reply(signed_post(client, "/hooks/twilio/whatsapp?location=utrecht",
-                             {"From": "whatsapp:+31612345678", "Body": ARABIC_SMS}))
+    text = reply(whatsapp(client, ARABIC_SMS))
     assert "Wij bellen u in het Arabisch." in text
     assert service.get_status(redis, reference_in(text)).language == "ar"
 
@@ -160,8 +164,7 @@ def test_staff_see_that_an_sms_request_is_to_be_called_back_in_english(client, r
 
 
 def test_an_english_whatsapp_message_is_english_too(client, redis):
-    text = reply(signed_post(client, "/hooks/twilio/whatsapp?location=utrecht",
-                             {"From": "whatsapp:+31612345678", "Body": "Hi, can you call me back?"}))
+    text = reply(whatsapp(client, "Hi, can you call me back?"))
     assert "We will call you back" in text
     assert service.get_status(redis, reference_in(text)).language == "en"
 
