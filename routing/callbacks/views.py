@@ -334,7 +334,7 @@ def confirmation(location_id: str):
             status.outcome == "handed_over" or bool(passed_on))),
         # Who calls now, for the browser that asked only (as partner_name below).
         passed_on_to=_partner_names(passed_on) if token else "",
-        expected=expected_text(expected), by_message=by_message,
+        expected=expected_text(expected), by_message=by_message, by_whatsapp=status.channel == "whatsapp",
         state_label=lambda state: states.citizen_label(state, by_message),
         # INTREKKEN by SMS finds a request by its number: kept while it is live, or passed on by staff.
         sms_number=_sms_number(location) if not final or status.outcome == "handed_over" else None,

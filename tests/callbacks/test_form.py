@@ -782,3 +782,18 @@ def test_who_asked_for_a_message_is_not_told_of_a_call_on_the_withdraw_pages(cli
     expired = said_about_the_request(client.get(link).get_data(as_text=True))
     assert "Wij konden u niet op tijd een bericht sturen." in expired
     assert not CALL_WORDS.search(expired), CALL_WORDS.findall(expired)
+
+
+def test_who_asked_by_whatsapp_is_told_to_withdraw_by_whatsapp_on_the_confirmation(client, create):
+    create(channel="whatsapp", reply_by="call")
+    page = said_about_the_request(send(client, note="Nog een keer").get_data(as_text=True))
+    assert "Wat u nu invulde, hebben wij niet bewaard." in page  # the request from WhatsApp, found by its number
+    assert "Stuur dan INTREKKEN in uw WhatsApp-gesprek met 06 10000305. Vul daarna het formulier opnieuw in." \
+           in page
+    assert "U kunt het verzoek ook intrekken via WhatsApp: stuur INTREKKEN in uw WhatsApp-gesprek met " \
+           "06 10000305." in page
+    assert "intrekken met een sms" not in page and "vanaf het nummer dat u invulde" not in page
+    english = said_about_the_request(client.get(CONFIRMATION + "?lang=en").get_data(as_text=True))
+    assert "Then send INTREKKEN (Dutch for 'withdraw') in your WhatsApp chat with 06 10000305." in english
+    assert "by WhatsApp: send INTREKKEN (Dutch for 'withdraw') in your WhatsApp chat with" in english
+    assert "by text message" not in english and "text INTREKKEN" not in english
