@@ -797,3 +797,11 @@ def test_who_asked_by_whatsapp_is_told_to_withdraw_by_whatsapp_on_the_confirmati
     assert "Then send INTREKKEN (Dutch for 'withdraw') in your WhatsApp chat with 06 10000305." in english
     assert "by WhatsApp: send INTREKKEN (Dutch for 'withdraw') in your WhatsApp chat with" in english
     assert "by text message" not in english and "text INTREKKEN" not in english
+
+
+def test_the_english_pages_call_the_loket_the_service_counter(client):
+    send(client, topic="kinderbijslag")
+    page = said_about_the_request(client.get(CONFIRMATION + "?lang=en").get_data(as_text=True))
+    assert "There is nobody at the service counter now." in page
+    assert "Are you using a tablet at the service counter?" in page
+    assert not re.search(r"\bloket\b", page)  # the location's own name ("Overheidsloket Utrecht") stays as it is
