@@ -11,7 +11,9 @@ from flask.json.provider import DefaultJSONProvider
 
 class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        return orjson.dumps(obj, default=DefaultJSONProvider.default).decode()
+        # Moments to the second, as the API's schemas write them (routing.openapi.Moment): an answer built as a
+        # dict (a new callback request) reads as one dumped through its schema (its status).
+        return orjson.dumps(obj, default=DefaultJSONProvider.default, option=orjson.OPT_OMIT_MICROSECONDS).decode()
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return orjson.loads(s)

@@ -1,7 +1,8 @@
 """What /api/v1/openapi.json says beyond each view's own schemas: how to authenticate, and the errors
 every operation can answer with (all in the one JSON error shape; 401 with WWW-Authenticate, 429 and 503
 with Retry-After). And the Blueprint every JSON feature uses,
-so every body is parsed the same way, and one that is not JSON is refused the same way (415)."""
+so every body is parsed the same way, and one that is not JSON is refused the same way (415); and `Moment`, the
+one way a moment is written in an answer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import flask_smorest
 from apispec import BasePlugin
 from flask_babel import gettext as _
+from marshmallow import fields
 from webargs.flaskparser import FlaskParser, abort
 
 from routing import current
@@ -112,3 +114,21 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.before_request(json_only)
+
+
+# ISO 8601 to the second, with the offset ("2026-11-30T10:00:07+01:00"): what a kiosk shows or compares needs no
+# fraction, and an answer that has one only sometimes (a call expected "now") is two formats for one field.
+MOMENT_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
+
+
+class Moment(fields.DateTime):
+    """A moment in an API answer: to the second, with its offset, as MOMENT_PATTERN documents it (so the fuzz
+    tests hold every answer to it). Answers built as plain dicts get the same from the JSON provider
+    (routing.jsonprovider)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": MOMENT_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.isoformat(timespec="seconds")

@@ -259,6 +259,14 @@ def _cannot_call_back():
               "van het loket. Daar kunt u een ander nummer geven.")
 
 
+def _withdraw_by(channel: str):
+    """How to withdraw, said on the phone: the way the request was asked, so who asked in WhatsApp is sent back to
+    that chat (an SMS would reach us too, but is not what they used); else an SMS to the number just called."""
+    if channel == "whatsapp":
+        return _l("Niet meer nodig? Stuur INTREKKEN in uw WhatsApp-gesprek met dit nummer.")
+    return _l("Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer.")
+
+
 def _caller() -> str | None:
     """The caller's number, or None when it is hidden or cannot be called back."""
     try:
@@ -342,23 +350,21 @@ def voice_choice():
         say(_l("Het lukt nu niet om een terugbelverzoek te maken. Probeer het later opnieuw."))
         return _twiml(response)
     spoken = ", ".join(receipt.reference.replace("-", ""))
+    goodbye = (_withdraw_by(receipt.channel), _l("Tot ziens."))
     if receipt.reply_by in service.MESSAGE_REPLIES:
         # Asked in the form for an SMS or WhatsApp message (a request by phone is always called back): that is
         # what comes, from the loket or from the partner that has it.
         say(_l("U had al een verzoek."), lambda: _l(
-            "Uw kenmerk is %(reference)s. Nog een keer: %(reference)s. U krijgt een bericht, zoals u vroeg. "
-            "Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer. Tot ziens.",
-            reference=spoken))
+            "Uw kenmerk is %(reference)s. Nog een keer: %(reference)s. U krijgt een bericht, zoals u vroeg.",
+            reference=spoken), *goodbye)
         return _twiml(response)
     if receipt.status == "handed_over":
         say(lambda: _l(
             "U had al een terugbelverzoek. Uw kenmerk is %(reference)s. De organisatie die over uw vraag gaat, "
-            "belt u. Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer. Tot ziens.",
-            reference=spoken))
+            "belt u.", reference=spoken), *goodbye)
         return _twiml(response)
     first = _l("U had al een terugbelverzoek.") if receipt.existing else _l("Wij bellen u terug.")
     say(first, lambda: _l(
-        "Uw kenmerk is %(reference)s. Nog een keer: %(reference)s. Wij bellen u %(when)s. "
-        "Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer. Tot ziens.",
-        reference=spoken, when=expected_text(receipt.expected_callback)))
+        "Uw kenmerk is %(reference)s. Nog een keer: %(reference)s. Wij bellen u %(when)s.",
+        reference=spoken, when=expected_text(receipt.expected_callback)), *goodbye)
     return _twiml(response)

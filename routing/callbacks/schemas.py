@@ -16,6 +16,7 @@ from marshmallow.experimental.context import Context
 from routing import current, validation
 from routing.callbacks import service
 from routing.errors import ApiError, flatten_field_errors
+from routing.openapi import Moment
 from routing.privacy import bsn, phone
 
 MAX_NAME = 60
@@ -196,7 +197,7 @@ class WithdrawIn(Schema):
 class CallbackOut(Schema):
     reference = fields.String()
     status = fields.String()
-    expected_callback = fields.DateTime(allow_none=True)  # null: not the loket calls (handed_over)
+    expected_callback = Moment(allow_none=True)  # null: not the loket calls (handed_over)
     withdraw_token = fields.String(allow_none=True)
     existing = fields.Boolean()
     message = fields.String()
@@ -224,7 +225,7 @@ class _LanguageChoice(Schema):
 class ChoicesOut(Schema):
     location = fields.String(required=True)
     present_now = fields.Boolean(required=True)
-    expected_callback = fields.DateTime(required=True, metadata={
+    expected_callback = Moment(required=True, metadata={
         "description": "When a request made now, without a preferred moment, would be called back."})
     preferred = fields.List(fields.Nested(_Choice), required=True)
     topics = fields.List(fields.Nested(_TopicChoice), required=True)
@@ -239,8 +240,8 @@ class CallbackStatus(Schema):
     status = fields.String()
     status_text = fields.String()
     location = fields.String()
-    created = fields.DateTime()
-    expected_callback = fields.DateTime(allow_none=True)
+    created = Moment()
+    expected_callback = Moment(allow_none=True)
     outcome = fields.String(allow_none=True)
     # Staff of the location only; null once the personal fields are deleted (withdrawn, past retention):
     phone = fields.String(allow_none=True)
@@ -251,5 +252,5 @@ class CallbackStatus(Schema):
     attempts = fields.Integer()
     # Staff of the location, while the request waits for the next shift: when its personal fields can be read
     # (its release). A held request is not worked on, nor its number read, before then.
-    personal_from = fields.DateTime(metadata={"description": "Staff of the location, while the request waits for "
+    personal_from = Moment(metadata={"description": "Staff of the location, while the request waits for "
                                               "the next shift: when its personal fields can be read (its release)."})

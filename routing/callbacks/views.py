@@ -334,7 +334,7 @@ def confirmation(location_id: str):
             status.outcome == "handed_over" or bool(passed_on))),
         # Who calls now, for the browser that asked only (as partner_name below).
         passed_on_to=_partner_names(passed_on) if token else "",
-        expected=expected_text(expected), by_message=by_message,
+        expected=expected_text(expected), by_message=by_message, by_whatsapp=status.channel == "whatsapp",
         state_label=lambda state: states.citizen_label(state, by_message),
         # INTREKKEN by SMS finds a request by its number: kept while it is live, or passed on by staff.
         sms_number=_sms_number(location) if not final or status.outcome == "handed_over" else None,
@@ -387,7 +387,8 @@ def withdraw_page(location_id: str, reference: str):
         return render_template("callbacks/withdraw.html", location=location, reference=status.reference, done=True)
     if status.state in states.FINAL and not partners:  # nothing left to withdraw: say so instead of asking
         return render_template("callbacks/withdraw.html", location=location, reference=status.reference,
-                               final_state=states.label(status.state), expired=status.state == "expired")
+                               final_state=states.label(status.state), expired=status.state == "expired",
+                               by_message=status.reply_by in service.MESSAGE_REPLIES)
     return render_template("callbacks/withdraw.html", location=location, reference=status.reference, token=token,
                            partners=partners)
 

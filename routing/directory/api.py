@@ -11,7 +11,7 @@ from marshmallow import Schema, fields
 from routing import validation
 from routing.auth import api_auth, current_principal
 from routing.errors import ApiError
-from routing.openapi import Blueprint
+from routing.openapi import Blueprint, Moment
 
 from . import schedule, service
 
@@ -29,7 +29,7 @@ class PartnerRefSchema(Schema):
 class LineSchema(Schema):
     number = fields.String(required=True, metadata={"description": "E.164; dial it (tel: link)."})
     open_now = fields.Boolean(required=True)
-    next_open = fields.DateTime(allow_none=True, metadata={"description": "Next opening when closed now."})
+    next_open = Moment(allow_none=True, metadata={"description": "Next opening when closed now."})
     fallback_number = fields.String(allow_none=True)
     notes = fields.String()
     valid_from = fields.Date(allow_none=True)
@@ -67,7 +67,7 @@ class LocationSummarySchema(Schema):
     call_languages = fields.List(fields.String(), required=True, metadata={
         "description": "Languages a callback request here can ask to be called in (ISO 639 codes)."})
     present_now = fields.Boolean(required=True, metadata={"description": "Is the dienstverlener there now?"})
-    next_shift = fields.DateTime(allow_none=True)
+    next_shift = Moment(allow_none=True)
 
 
 class LocationListSchema(Schema):

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from routing import validation
 from routing.handovers.model import ATTEMPT_RESULTS, OUTCOMES, URGENCIES
 from routing.handovers.service import NAME_MAX, NOTE_MAX, PREFERRED_MAX, REFERRED_TO_MAX
+from routing.openapi import Moment
 
 
 def _text(limit: int, required: bool = False) -> fields.String:
@@ -65,7 +66,7 @@ class OutcomeSchema(Schema):
 
 
 class AttemptOut(Schema):
-    at = fields.DateTime()
+    at = Moment()
     result = fields.String()
 
 
@@ -90,9 +91,9 @@ class HandoverOut(Schema):
     status = fields.String()
     deadline = fields.Date()
     overdue = fields.Boolean()
-    created_at = fields.DateTime()
-    opened_at = fields.DateTime(allow_none=True)
-    done_at = fields.DateTime(allow_none=True)
+    created_at = Moment()
+    opened_at = Moment(allow_none=True)
+    done_at = Moment(allow_none=True)
     attempts = fields.List(fields.Nested(AttemptOut))
     outcome = fields.String()
     referred_to = fields.String()

@@ -284,3 +284,21 @@ def test_a_kiosk_asks_what_to_offer_and_what_it_offers_is_accepted(client, api_k
 def test_an_api_client_asking_for_english_gets_no_cookie(client, api_key):
     answer = client.get("/api/v1/callbacks/choices/utrecht?lang=en", headers=api_key("kiosk", locations=("utrecht",)))
     assert answer.status_code == 200 and "Set-Cookie" not in answer.headers
+
+
+def test_every_moment_in_the_answers_is_to_the_second_with_its_offset(client, api_key, pin_now):
+    from datetime import timedelta
+
+    # Someone is there: the call is expected "now", which the clock gives with microseconds.
+    pin_now(MONDAY_10 + timedelta(seconds=7, microseconds=654321))
+    headers = api_key("staff", locations=("utrecht",))
+    created = client.post("/api/v1/callbacks", json=body(), headers=headers).get_json()
+    assert created["expected_callback"] == "2026-11-30T10:00:07+01:00"
+    status = client.get(f"/api/v1/callbacks/{created['reference']}", headers=headers).get_json()
+    assert status["expected_callback"] == "2026-11-30T10:00:07+01:00"
+    assert status["created"] == "2026-11-30T10:00:07+01:00"
+    choices = client.get("/api/v1/callbacks/choices/utrecht", headers=headers).get_json()
+    assert choices["expected_callback"] == "2026-11-30T10:00:07+01:00"
+    withdrawn = client.post(f"/api/v1/callbacks/{created['reference']}/withdraw",
+                            json={"token": created["withdraw_token"]}).get_json()
+    assert withdrawn["created"] == "2026-11-30T10:00:07+01:00" and withdrawn["expected_callback"] is None

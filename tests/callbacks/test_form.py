@@ -90,10 +90,10 @@ def test_a_request_nobody_took_up_in_time_says_so_and_how_to_ask_again(client, r
     service.purge_expired(redis, now=SATURDAY + timedelta(days=14, minutes=1))
     pin_now(SATURDAY + timedelta(days=14, minutes=2))
     shown = client.get(link).get_data(as_text=True)  # the withdrawal link, kept as a bookmark
-    assert "Dit terugbelverzoek is al verlopen" in shown
+    assert "Dit verzoek is al verlopen" in shown
     assert "Wij konden u niet op tijd bellen. Uw verzoek is gestopt en uw gegevens zijn gewist." in shown
     assert "U hoeft niets meer te doen" not in shown
-    assert f'<a class="link-block" href="{URL}">Heeft u nog hulp nodig? Vraag dan opnieuw om terugbellen.</a>' in shown
+    assert f'<a class="link-block" href="{URL}">Heeft u nog hulp nodig? Vul dan het formulier opnieuw in.</a>' in shown
 
 
 def test_unknown_location_is_404(client):
@@ -111,7 +111,7 @@ def test_a_valid_request_shows_reference_time_and_withdraw_link(client, redis):
     assert service.get_status(redis, reference).state == "waiting"
 
     confirm = client.get(link)
-    assert "Wilt u uw terugbelverzoek intrekken?" in confirm.get_data(as_text=True)
+    assert "Wilt u uw verzoek intrekken?" in confirm.get_data(as_text=True)
     assert service.get_status(redis, reference).state == "waiting"  # looking at the link changes nothing
     token = link.split("t=")[1]
     done = client.post(f"/l/utrecht/terugbellen/{reference}/intrekken", data={"t": token}, follow_redirects=True)
@@ -239,7 +239,7 @@ def test_the_language_switch_keeps_the_path_and_every_query_parameter(client, cr
     assert parse_qs(urlsplit(href).query) == {"t": [receipt.withdraw_token], "from": ["qr"], "lang": ["en"]}
     # Withdrawing after the switch still works: the token came along.
     english = client.get(href).get_data(as_text=True)
-    assert "Do you want to withdraw your callback request?" in english
+    assert "Do you want to withdraw your request?" in english
     token = re.search(r'name="t" value="([^"]+)"', english).group(1)
     done = client.post(path, data={"t": token}, follow_redirects=True)
     assert "Your request has been withdrawn" in done.get_data(as_text=True)
@@ -732,3 +732,76 @@ def test_a_withdrawal_link_that_is_wrong_points_to_intrekken_by_sms(client, crea
         assert page.status_code == 404
         assert "Deze link om in te trekken klopt niet. U kunt het verzoek ook intrekken met een sms: stuur " \
                "INTREKKEN naar 06\u00a010000305, vanaf het telefoonnummer dat u ons gaf." in page.get_data(as_text=True)
+
+
+# --- a request for a text message is not called a call -------------------------------------------------
+
+CALL_WORDS = re.compile(r"\b(bel\w*|terugbel\w*|gebeld|call\w*)\b", re.IGNORECASE)
+
+
+def said_about_the_request(page: str) -> str:
+    """The page's main part as read, without the header and footer every page has."""
+    return text_of(re.search(r"<main\b.*</main>", page, re.DOTALL).group(0))
+
+
+def test_the_send_button_is_true_for_every_way_of_contact(client):
+    page = client.get(URL).get_data(as_text=True)
+    # Both buttons of the form: the one under it, and the hidden copy in front of the language switch.
+    buttons = re.findall(r'<button type="submit"(?: form="callback-form" class="visually-hidden"[^>]*)?>'
+                         r'([^<]*)</button>', page)
+    assert buttons == ["Verzoek versturen", "Verzoek versturen"]
+    english = client.get(URL + "?lang=en").get_data(as_text=True)
+    assert english.count(">Send request</button>") == 2
+
+
+@pytest.mark.parametrize("reply_by", ["sms", "whatsapp"])
+def test_who_asked_for_a_message_is_not_told_of_a_call_on_the_confirmation(app, client, pin_now, reply_by):
+    pin_now(MONDAY_10)
+    page = said_about_the_request(send(client, reply_by=reply_by).get_data(as_text=True))
+    assert "Wij sturen u een bericht" in page and not CALL_WORDS.search(page), CALL_WORDS.findall(page)
+    # Taken over by a partner, and seen again from another browser (which is not told which partner).
+    pin_now(SATURDAY)
+    send(client, phone="06 87654321", topic="kinderbijslag", reply_by=reply_by)
+    again = said_about_the_request(send(app.test_client(), phone="06 87654321", reply_by=reply_by)
+                                   .get_data(as_text=True))
+    assert "Uw vraag is doorgegeven" in again
+    assert "Een medewerker van de organisatie die over uw vraag gaat, stuurt u een bericht." in again
+    # The other way of contact is offered as a change ("bellen in plaats van een bericht"); nothing else calls.
+    assert CALL_WORDS.findall(again.replace("Bijvoorbeeld bellen in plaats van een bericht", "")) == []
+
+
+def test_who_asked_for_a_message_is_not_told_of_a_call_on_the_withdraw_pages(client, redis, pin_now):
+    from datetime import timedelta
+
+    page = send(client, reply_by="sms").get_data(as_text=True)
+    link = withdraw_link_on(page)
+    asking = said_about_the_request(client.get(link).get_data(as_text=True))
+    assert "Wilt u uw verzoek intrekken?" in asking and not CALL_WORDS.search(asking), CALL_WORDS.findall(asking)
+    service.purge_expired(redis, now=SATURDAY + timedelta(days=14, minutes=1))
+    pin_now(SATURDAY + timedelta(days=14, minutes=2))
+    expired = said_about_the_request(client.get(link).get_data(as_text=True))
+    assert "Wij konden u niet op tijd een bericht sturen." in expired
+    assert not CALL_WORDS.search(expired), CALL_WORDS.findall(expired)
+
+
+def test_who_asked_by_whatsapp_is_told_to_withdraw_by_whatsapp_on_the_confirmation(client, create):
+    create(channel="whatsapp", reply_by="call")
+    page = said_about_the_request(send(client, note="Nog een keer").get_data(as_text=True))
+    assert "Wat u nu invulde, hebben wij niet bewaard." in page  # the request from WhatsApp, found by its number
+    assert "Stuur dan INTREKKEN in uw WhatsApp-gesprek met 06 10000305. Vul daarna het formulier opnieuw in." \
+           in page
+    assert "U kunt het verzoek ook intrekken via WhatsApp: stuur INTREKKEN in uw WhatsApp-gesprek met " \
+           "06 10000305." in page
+    assert "intrekken met een sms" not in page and "vanaf het nummer dat u invulde" not in page
+    english = said_about_the_request(client.get(CONFIRMATION + "?lang=en").get_data(as_text=True))
+    assert "Then send INTREKKEN (Dutch for 'withdraw') in your WhatsApp chat with 06 10000305." in english
+    assert "by WhatsApp: send INTREKKEN (Dutch for 'withdraw') in your WhatsApp chat with" in english
+    assert "by text message" not in english and "text INTREKKEN" not in english
+
+
+def test_the_english_pages_call_the_loket_the_service_counter(client):
+    send(client, topic="kinderbijslag")
+    page = said_about_the_request(client.get(CONFIRMATION + "?lang=en").get_data(as_text=True))
+    assert "There is nobody at the service counter now." in page
+    assert "Are you using a tablet at the service counter?" in page
+    assert not re.search(r"\bloket\b", page)  # the location's own name ("Overheidsloket Utrecht") stays as it is

@@ -101,7 +101,7 @@ def test_the_citizen_no_longer_reads_that_it_is_done(client, create, redis, api_
     assert "afgehandeld" not in confirmation and "doorgegeven" not in confirmation
     assert "<h1>Wij bellen u terug</h1>" in confirmation and "maandag 30 november" in confirmation
     withdraw_page = client.get(f"/l/utrecht/terugbellen/{reference}/intrekken?t={token}").get_data(as_text=True)
-    assert "Wilt u uw terugbelverzoek intrekken?" in withdraw_page and "afgehandeld" not in withdraw_page
+    assert "Wilt u uw verzoek intrekken?" in withdraw_page and "afgehandeld" not in withdraw_page
 
 
 def test_sent_back_while_nobody_is_there_it_waits_for_the_next_shift(create, redis, notices):

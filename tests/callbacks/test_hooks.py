@@ -421,3 +421,18 @@ def test_a_message_request_a_partner_has_is_named_as_such_when_asked_again(clien
     reply = reply_text(sms(client, "bel mij"))
     assert "doorgegeven aan de organisatie die over uw vraag gaat. Die stuurt u een bericht." in reply
     assert "belt u" not in reply
+
+
+def test_a_caller_who_asked_by_whatsapp_is_told_to_withdraw_in_that_whatsapp_chat(client):
+    signed_post(client, "/hooks/twilio/whatsapp?location=utrecht", {"From": "whatsapp:+31612345678", "Body": "hallo"})
+    twiml = signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht",
+                        {"From": "+31612345678", "Digits": "1"}).get_data(as_text=True)
+    dutch, english = said(twiml, "nl-NL")[0], said(twiml, "en-GB")[0]
+    assert "U had al een terugbelverzoek." in dutch
+    assert "Stuur INTREKKEN in uw WhatsApp-gesprek met dit nummer." in dutch and "sms" not in dutch
+    assert "Send INTREKKEN in your WhatsApp chat with this number." in english and "text message" not in english
+    # Who asked by SMS (or by phone) is still told to send a text message.
+    signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht", {"From": "+31687654321", "Digits": "1"})
+    again = signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht",
+                        {"From": "+31687654321", "Digits": "1"}).get_data(as_text=True)
+    assert "Stuur een sms met het woord INTREKKEN naar dit nummer." in said(again, "nl-NL")[0]

@@ -42,7 +42,7 @@ def test_the_citizen_can_still_withdraw_it_and_every_copy_goes(client, redis, pa
 
     reference, link = passed_on
     page = client.get(link).get_data(as_text=True)
-    assert "Wilt u uw terugbelverzoek intrekken?" in page and "al afgehandeld" not in page
+    assert "Wilt u uw verzoek intrekken?" in page and "al afgehandeld" not in page
     assert "Wij hebben uw vraag doorgegeven aan Sociale Verzekeringsbank en DUO." in page
     done = client.post(link.split("?")[0], data={"t": link.split("t=")[1]}, follow_redirects=True)
     assert "Uw verzoek is ingetrokken" in done.get_data(as_text=True)
@@ -65,7 +65,7 @@ def test_once_the_partners_have_finished_there_is_nothing_left_to_withdraw(clien
     for handover in (first, *handovers.siblings(redis, first)):
         handovers.record_outcome(redis, handover, "solved", actor="partner:x", now=MONDAY_10)
     page = client.get(link).get_data(as_text=True)
-    assert "Dit terugbelverzoek is al afgehandeld" in page and "Wilt u uw terugbelverzoek intrekken?" not in page
+    assert "Dit verzoek is al afgehandeld" in page and "Wilt u uw verzoek intrekken?" not in page
 
 
 def withdraw(client, link: str):
@@ -81,7 +81,7 @@ def test_a_handover_a_partner_sent_back_loses_its_copy_too_and_is_not_handed_ove
     first = handovers.get(redis, service.get_status(redis, reference).handover)
     handovers.record_outcome(redis, first, handovers.RETURNED, actor="partner:svb", now=MONDAY_10,
                              note="Niet voor ons")
-    assert "Wilt u uw terugbelverzoek intrekken?" in client.get(link).get_data(as_text=True)  # DUO still has it
+    assert "Wilt u uw verzoek intrekken?" in client.get(link).get_data(as_text=True)  # DUO still has it
     assert "Uw verzoek is ingetrokken" in withdraw(client, link)
     returned = handovers.get(redis, first.reference)
     assert returned.outcome == handovers.RETURNED  # as it ended, but the loket keeps no copy to follow it up with

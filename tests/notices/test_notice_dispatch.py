@@ -34,7 +34,7 @@ def test_without_providers_notices_go_to_the_outbox_newest_first(app, redis, cli
     entries = client.get("/dev/outbox.json").get_json()
     assert [(e["notice_id"], e["channel"], e["recipient"], e["state"]) for e in entries] == [
         (second, "email", EMAIL, "sent"), (first, "sms", PHONE, "sent")]
-    assert entries[0]["subject"] == "Handover HO-7K3P is back at the counter"
+    assert entries[0]["subject"] == "Handover HO-7K3P is back at the service counter"
     assert "HO-7K3P" in entries[1]["body"] and entries[1]["subject"]
     page = client.get("/dev/outbox")
     assert page.status_code == 200 and "HO-7K3P" in page.get_data(as_text=True)

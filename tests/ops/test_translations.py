@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -54,3 +55,20 @@ def test_no_text_has_two_entries():
             current.append(line)
     twice = {entry for entry in entries if entries.count(entry) > 1}
     assert len(entries) > 300 and not twice, "\n".join(sorted(twice))
+
+
+# The loket in English: "service counter", as the header of every page names it ("Government-wide service counter"),
+# not the Dutch word, nor a bare "counter" (which also reads as a tally), on citizen, staff and partner pages alike.
+NOT_THE_LOKETS_NAME = re.compile(r"(?<!service )\bcounter\b|(?<![(%])\bloket\b", re.IGNORECASE)
+
+
+def test_every_english_text_names_the_loket_the_same_way():
+    with CATALOGUE.open() as file:
+        catalogue = read_po(file)
+    texts = [(f"msgid {message.id!r}"[:90], string) for message in catalogue if message.id
+             for string in (message.string if isinstance(message.string, tuple) else (message.string,))]
+    texts += [(str(path.relative_to(ROOT)), path.read_text())
+              for path in (ROOT / "routing" / "templates" / "notices" / "messages").glob("*.en.jinja")]
+    other_words = [f"{where}: {found}" for where, text in texts
+                   for found in NOT_THE_LOKETS_NAME.findall(" ".join(text.split()))]
+    assert not other_words, "\n".join(other_words)
