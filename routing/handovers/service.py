@@ -287,11 +287,7 @@ def _no_bsn(fields: dict[str, str]) -> None:
 def handover_partners(location_id: str) -> list:
     """Partners a citizen can be handed to from this location: they serve it and have a handover channel."""
     location = directory.get_location(location_id)
-    found = []
-    for partner in directory.get_directory().partners.values():
-        channels = directory.partner_channels(partner.id, location_id)
-        if directory.serves(partner, location) and (channels.sms or channels.email):
-            found.append(partner)
+    found = [p for p in directory.get_directory().partners.values() if directory.takes_handover(p, location)]
     return sorted(found, key=lambda p: p.name.lower())
 
 
@@ -349,8 +345,11 @@ def _problems(location_id: str, partners: list[str], personal_fields: dict[str, 
     if not partners:
         problems["partner"] = [_("Kies minstens één organisatie.")]
     elif unknown:
-        problems["partner"] = [_("Naar deze organisatie kunt u op deze locatie niet overdragen: %(ids)s.",
-                                 ids=", ".join(unknown))]
+        partners_by_id = directory.get_directory().partners
+        names = ", ".join(partners_by_id[p].name if p in partners_by_id else p for p in unknown)
+        problems["partner"] = [_("Naar %(names)s kunt u vanuit %(location)s niet warm overdragen. Zoek de "
+                                 "organisatie op bij Zoeken: daar staat wat u wel kunt doen.",
+                                 names=names, location=directory.get_location(location_id).name)]
     personal_fields = dict(personal_fields)
     if check_phone:
         try:
