@@ -474,7 +474,7 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
     if state == "waiting" and location.handover_when_absent:
         state = _try_handover(r, reference, location, intake.topic) or state
     if result.notify:
-        notify_on_duty(r, location, result.active_count)
+        notify_on_duty(r, location, now)
     return Receipt(reference, state, expected_callback(location, state, release, intake.preferred, now), token,
                    reply_by=intake.reply_by, channel=intake.channel)
 
@@ -812,7 +812,7 @@ def handover_returned(r: redis.Redis, reference: str, personal: dict[str, str] |
     audit.record(r, action=f"callback.return.{to}", activity="callbacks", actor=actor, subject=phone,
                  reference=reference, started_at=now)
     if to == "open":
-        notify_on_duty(r, location, store.active_count(r, location.id))
+        notify_on_duty(r, location, now)
     return to
 
 
@@ -853,29 +853,44 @@ def release_waiting(r: redis.Redis, *, now: datetime | None = None) -> dict[str,
             continue  # withdrawn or handed over in the meantime
         released[location.id] = released.get(location.id, 0) + 1
     for location_id in released:
-        location = location_for(location_id)
-        notify_on_duty(r, location, store.active_count(r, location_id))
+        notify_on_duty(r, location_for(location_id), now)
     return released
 
 
-def tell_later_arrivals(r: redis.Redis) -> dict[str, int]:
+def tell_later_arrivals(r: redis.Redis, *, now: datetime | None = None) -> dict[str, int]:
     """The arrivals a notice window held back: one notice per location whose window is over, with the
-    count then (every minute, from the scheduler). Returns the counts told, per location."""
+    count then (every minute, from the scheduler). Returns the counts told, per location: none where
+    colleagues picked them all up within the window."""
     from routing.directory import service as directory
 
-    told = store.arrivals_to_tell(r, sorted(directory.get_directory().locations))
-    for location_id, count in told.items():
-        notify_on_duty(r, location_for(location_id), count)
+    now = now or clock()
+    told = {}
+    for location_id in store.arrivals_to_tell(r, sorted(directory.get_directory().locations)):
+        count = notify_on_duty(r, location_for(location_id), now)
+        if count:
+            told[location_id] = count
     return told
 
 
-def notify_on_duty(r: redis.Redis, location: Location, count: int) -> None:
-    """'N callback requests waiting' to whoever answers this location's requests; never personal data."""
+def waiting_for_someone(r: redis.Redis, location_id: str, now: datetime) -> int:
+    """The requests here that nobody is working on: open ones (those released at the shift's start are open
+    too) and those whose claim expired, which the worklist offers to anyone again. One a colleague is calling
+    back is not waiting, and the on-duty notice says "N wachten"."""
+    return sum(1 for request in active_requests(r, [location_id])
+               if request.state == "open" or claim_expired(request, now))
+
+
+def notify_on_duty(r: redis.Redis, location: Location, now: datetime) -> int:
+    """'N callback requests waiting' to whoever answers this location's requests; never personal data.
+    Nothing waiting (all picked up meanwhile), nothing sent. Returns N."""
+    count = waiting_for_someone(r, location.id, now)
+    if not count:
+        return 0
     try:
         from routing.notices.service import NoticeContextError, Recipient, create_notice
     except ImportError:
         log.info("notice dispatch not available; %s requests waiting at %s", count, location.id)
-        return
+        return count
     channels = location.on_duty
     if location.callbacks_to != DIENSTVERLENER:
         from routing.directory import service as directory
@@ -889,6 +904,8 @@ def notify_on_duty(r: redis.Redis, location: Location, count: int) -> None:
         # A refused context names the key at fault and never its value; any other error only by its type.
         reason = f": {error}" if isinstance(error, NoticeContextError) else ""
         log.error("on-duty notice for %s not created (%s%s)", location.id, type(error).__name__, reason)
+    return count
+    return count
 
 
 # --- retention ----------------------------------------------------------------------------------------

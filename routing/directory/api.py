@@ -47,6 +47,8 @@ class ResultSchema(Schema):
     line = fields.Nested(LineSchema, allow_none=True, required=True,
                          metadata={"description": "null: no professional line to this partner here."})
     on_site_today = fields.Boolean(required=True)
+    takes_handover = fields.Boolean(required=True, metadata={
+        "description": "A warm handover to this partner can be sent from this location (POST /api/v1/handovers)."})
     alternative = fields.String(allow_none=True, metadata={"description": "What to do instead (line is null)."})
     topics = fields.List(fields.Nested(TopicRefSchema))
     score = fields.Float(metadata={"description": "Match strength, 0-100; results are ordered by it."})
@@ -111,6 +113,7 @@ def _result(result: service.Result) -> dict:
         "partner": {"id": result.partner.id, "name": result.partner.name},
         "line": _line(result),
         "on_site_today": result.on_site_today,
+        "takes_handover": result.takes_handover,
         "alternative": result.alternative,
         "topics": [{"id": t.id, "name": t.name_nl, "life_event": t.life_event} for t in result.topics],
         "score": result.score,

@@ -80,6 +80,13 @@ def partner_channels(partner_id: str, location_id: str) -> Channels:
     return partner.handover_by_location.get(location_id, partner.handover)
 
 
+def takes_handover(partner: Partner, location: Location) -> bool:
+    """A warm handover to this partner can be sent from this location: it serves it and has somewhere for the
+    notice to go there (an SMS number or an e-mail address)."""
+    channels = partner_channels(partner.id, location.id)
+    return serves(partner, location) and bool(channels.sms or channels.email)
+
+
 def serves(partner: Partner, location: Location) -> bool:
     """National partners serve every location; a municipal team only its own municipality."""
     return partner.kind == "national" or partner.municipality == location.municipality
@@ -114,6 +121,7 @@ class Result:
     open_now: bool
     next_open: datetime | None
     on_site_today: bool
+    takes_handover: bool
     alternative: str | None
     topics: tuple[Topic, ...]
     score: float
@@ -123,6 +131,14 @@ def alternative(partner: Partner, location: Location, now: datetime) -> str:
     """What to do when there is no professional line to this partner here."""
     if on_site_today(location, partner.id, now):
         return _("%(partner)s is vandaag op deze locatie: loop even langs.", partner=partner.name)
+    if not takes_handover(partner, location):
+        # No way to reach them from here: the employee helps the citizen use the public channel instead.
+        text = _("Geen professionallijn op deze locatie. Overdragen aan %(partner)s kan op deze locatie niet.",
+                 partner=partner.name)
+        if partner.public_contact:
+            return text + " " + _("Help de inwoner zelf contact op te nemen: %(contact)s.",
+                                  contact=partner.public_contact)
+        return text + " " + _("Vraag uw coördinator hoe u %(partner)s bereikt.", partner=partner.name)
     text = _("Geen professionallijn op deze locatie. Draag de vraag warm over aan %(partner)s.", partner=partner.name)
     if partner.public_contact:
         text += " " + _("De burger kan zelf terecht bij: %(contact)s.", contact=partner.public_contact)
@@ -140,6 +156,7 @@ def partner_result(location: Location, partner: Partner, now: datetime,
         open_now=open_now,
         next_open=None if line is None or open_now else schedule.next_line_open(line, now),
         on_site_today=on_site_today(location, partner.id, now),
+        takes_handover=takes_handover(partner, location),
         alternative=None if line is not None else alternative(partner, location, now),
         topics=topics,
         score=score,

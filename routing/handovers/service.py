@@ -287,12 +287,24 @@ def _no_bsn(fields: dict[str, str]) -> None:
 def handover_partners(location_id: str) -> list:
     """Partners a citizen can be handed to from this location: they serve it and have a handover channel."""
     location = directory.get_location(location_id)
-    found = []
-    for partner in directory.get_directory().partners.values():
-        channels = directory.partner_channels(partner.id, location_id)
-        if directory.serves(partner, location) and (channels.sms or channels.email):
-            found.append(partner)
+    found = [p for p in directory.get_directory().partners.values() if directory.takes_handover(p, location)]
     return sorted(found, key=lambda p: p.name.lower())
+
+
+def available_here(location_id: str, partner_ids: Iterable[str]) -> tuple[list[str], str | None]:
+    """Of the chosen organisations, those a handover can go to from this location (in the order chosen), and what
+    to tell staff about the others, by name (None when there are none): a form moved to another location keeps
+    what still fits there, and a handover to the others is refused with the same words."""
+    allowed = {p.id for p in handover_partners(location_id)}
+    chosen = list(dict.fromkeys(partner_ids))
+    others = [p for p in chosen if p not in allowed]
+    if not others:
+        return chosen, None
+    partners = directory.get_directory().partners
+    names = ", ".join(partners[p].name if p in partners else p for p in others)
+    return [p for p in chosen if p in allowed], _(
+        "Naar %(names)s kunt u vanuit %(location)s niet warm overdragen. Zoek de organisatie op bij Zoeken: daar "
+        "staat wat u wel kunt doen.", names=names, location=directory.get_location(location_id).name)
 
 
 def topic_partners(location_id: str, topic_id: str) -> list[str]:
@@ -344,13 +356,11 @@ def _problems(location_id: str, partners: list[str], personal_fields: dict[str, 
     if topic and topic not in directory.get_directory().topics:
         problems["topic"] = [_("Dit onderwerp kennen wij niet. Kies een onderwerp uit de zoekresultaten.")]
     partners = list(dict.fromkeys(partners))
-    allowed = {p.id for p in handover_partners(location_id)}
-    unknown = [p for p in partners if p not in allowed]
+    _possible, not_here = available_here(location_id, partners)
     if not partners:
         problems["partner"] = [_("Kies minstens één organisatie.")]
-    elif unknown:
-        problems["partner"] = [_("Naar deze organisatie kunt u op deze locatie niet overdragen: %(ids)s.",
-                                 ids=", ".join(unknown))]
+    elif not_here:
+        problems["partner"] = [not_here]
     personal_fields = dict(personal_fields)
     if check_phone:
         try:

@@ -30,6 +30,8 @@ bp = Blueprint("handovers", __name__)
 
 # The outcome form on the partner's page: where the partner goes next after reaching the citizen.
 OUTCOME_ANCHOR = "afronden"
+# The handover form's "Andere locatie kiezen" button (a submit button of the form, so it works without JavaScript).
+SWITCH_LOCATION = "switch_location"
 SCOPE = "handover_scope"  # session: {reference: epoch seconds until which the link's session holds}
 
 
@@ -110,7 +112,8 @@ def _form_data() -> dict[str, Any]:
     return data
 
 
-def _render_new(location_id: str, values: dict[str, Any], errors: dict[str, list[str]], status: int = 200):
+def _render_new(location_id: str, values: dict[str, Any], errors: dict[str, list[str]], status: int = 200,
+                notice: str | None = None):
     location = directory.get_location(location_id)
     suggested = service.topic_partners(location_id, values.get("topic") or "")
     # The topic's own organisations first, then the rest alphabetically (sorted() keeps that order).
@@ -121,7 +124,7 @@ def _render_new(location_id: str, values: dict[str, Any], errors: dict[str, list
     response = make_response(render_template(
         "handovers/new.html", location=location, partners=partners, values=values, errors=errors,
         my_locations=my_locations, suggested=suggested, topic=_topic_name(values.get("topic") or ""),
-        chosen=set(values.get("partner") or []), labels=LABELS,
+        chosen=set(values.get("partner") or []), labels=LABELS, notice=notice,
         default_deadline=service.default_deadline(_now())), status)
     return private(response)
 
@@ -145,11 +148,16 @@ def new():
                   "previous_reference": request.args.get("again", ""), "urgency": "normal"}
         if values["callback_reference"] and not values["topic"]:
             values["topic"] = service.callback_topic(get_redis(), values["callback_reference"], location_id)
+        values["partner"], notice = service.available_here(location_id, values["partner"])
         suggested = service.topic_partners(location_id, values["topic"])
         if not values["partner"] and len(suggested) == 1:
             values["partner"] = suggested  # the one organisation for this topic here: chosen, still changeable
-        return _render_new(location_id, values, {})
+        return _render_new(location_id, values, {}, notice=notice)
     raw = _form_data()
+    if raw.pop(SWITCH_LOCATION, None) is not None:
+        # "Andere locatie kiezen": the same form from the chosen location, with what was typed; nothing is sent.
+        raw["partner"], notice = service.available_here(location_id, raw["partner"])
+        return _render_new(location_id, raw, {}, notice=notice)
     raw["location"] = location_id
     try:
         data = CreateSchema(unknown=EXCLUDE).load(raw)

@@ -108,22 +108,21 @@ redis.call('HINCRBY', KEYS[5], ARGV[9], 1)
 audit_append(KEYS[10], KEYS[11], ARGV[17], ARGV[18], ARGV[19])
 if ARGV[10] ~= '0' then
   if redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[10]) then
-    return {'created', ref, '', '', 1, redis.call('ZCARD', KEYS[4])}
+    return {'created', ref, '', '', 1}
   end
   redis.call('SET', KEYS[12], '1', 'EX', ARRIVAL_LATER_TTL_S)
 end
 return {'created', ref, '', '', 0, 0}
 """.replace("ARRIVAL_LATER_TTL_S", str(ARRIVAL_LATER_TTL_S)).replace("LIVE_STATES_TABLE", LIVE_LUA))
 
-# KEYS: per location its window, its "later" marker and its active index (triples). For each location whose
-# window is over and that had arrivals since its last notice: a new window, and how many are active now.
+# KEYS: per location its window and its "later" marker (pairs). For each location whose window is over and that
+# had arrivals since its last notice: a new window, and its place in KEYS.
 _ARRIVALS_LATER = lua("""
 local due = {}
-for i = 1, #KEYS, 3 do
+for i = 1, #KEYS, 2 do
   if redis.call('EXISTS', KEYS[i]) == 0 and redis.call('DEL', KEYS[i + 1]) == 1 then
     redis.call('SET', KEYS[i], '1', 'EX', ARGV[1])
-    due[#due + 1] = (i + 2) / 3
-    due[#due + 1] = redis.call('ZCARD', KEYS[i + 2])
+    due[#due + 1] = (i + 1) / 2
   end
 end
 return due
@@ -196,7 +195,6 @@ class IntakeResult:
     reference: str | None = None
     state: str | None = None
     notify: bool = False  # created: this arrival should send the location's "N waiting" notice
-    active_count: int = 0  # when notify: how many are open at the location now
 
 
 @dataclass(frozen=True)
@@ -282,7 +280,7 @@ def intake(
         return IntakeResult(reply[0], state=reply[1] if len(reply) > 1 else None)
     if reply[0] == "existing":
         return IntakeResult("existing", reply[1], reply[2])
-    return IntakeResult("created", reply[1], notify=bool(reply[4]), active_count=int(reply[5]))
+    return IntakeResult("created", reply[1], notify=bool(reply[4]))
 
 
 def transition(
@@ -366,20 +364,14 @@ def active(r: redis.Redis, location: str) -> list[str]:
     return [_s(x) for x in r.zrange(ACTIVE.format(location=location), 0, -1)]
 
 
-def arrivals_to_tell(r: redis.Redis, locations: list[str]) -> dict[str, int]:
-    """Locations whose notice window is over with arrivals since their last notice, each with how many
-    requests are active there now; each starts a new window (one round trip for all locations)."""
+def arrivals_to_tell(r: redis.Redis, locations: list[str]) -> list[str]:
+    """Locations whose notice window is over with arrivals since their last notice; each starts a new window
+    (one round trip for all locations)."""
     if not locations:
-        return {}
+        return []
     keys = [key for location in locations for key in (ARRIVAL_NOTICE.format(location=location),
-                                                      ARRIVAL_LATER.format(location=location),
-                                                      ACTIVE.format(location=location))]
-    due = _ARRIVALS_LATER(keys, [ARRIVAL_NOTICE_WINDOW_S], client=r)
-    return {locations[int(due[i]) - 1]: int(due[i + 1]) for i in range(0, len(due), 2)}
-
-
-def active_count(r: redis.Redis, location: str) -> int:
-    return int(r.zcard(ACTIVE.format(location=location)))
+                                                      ARRIVAL_LATER.format(location=location))]
+    return [locations[int(place) - 1] for place in _ARRIVALS_LATER(keys, [ARRIVAL_NOTICE_WINDOW_S], client=r)]
 
 
 def active_locations(r: redis.Redis) -> list[str]:

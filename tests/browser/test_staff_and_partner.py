@@ -128,6 +128,47 @@ def test_handover_error_summary_links_move_focus(page, sign_in, error_links_with
     assert not error_links_without_focus(page)
 
 
+@pytest.mark.parametrize("javascript", [False, True], ids=["without-js", "with-js"])
+def test_handover_form_keeps_what_was_typed_when_choosing_another_location(new_context, sign_in, assert_accessible,
+                                                                          screenshot, javascript):
+    """On a phone-sized screen, with and without JavaScript: the employee starts at Amsterdam, fills in the form,
+    then chooses Utrecht. What was typed stays; Amsterdam's own team, which Utrecht cannot hand over to, is named;
+    Enter in a field then hands over (from Utrecht), it does not choose the location again."""
+    from browser.test_citizen import MIN_TARGET, small_targets
+
+    page = new_context(java_script_enabled=javascript, viewport={"width": 375, "height": 800}).new_page()
+    sign_in(page, locations=(LOCATION, "utrecht"))
+    page.goto("/overdrachten/nieuw")
+    page.get_by_label("UWV", exact=True).check()
+    page.get_by_label("Gemeente Amsterdam, Geldloket en schuldhulp").check()
+    page.fill("#field-phone", "06 12345678")
+    page.fill("#field-name", "meneer De Vries")
+    page.fill("#field-note", "Vraag over de WW-uitkering")
+    page.get_by_label("Spoed").check()
+    page.check("#field-consent")
+    page.get_by_label("Locatie", exact=True).select_option("utrecht")
+    page.get_by_role("button", name="Andere locatie kiezen").click()
+    page.wait_for_load_state()
+
+    assert "Vanuit Overheidsloket Utrecht (Stadskantoor)." in page.locator(".lead").inner_text()
+    assert "Naar Gemeente Amsterdam, Geldloket en schuldhulp kunt u vanuit Overheidsloket Utrecht (Stadskantoor) " \
+           "niet warm overdragen." in page.get_by_role("status").inner_text()
+    assert page.get_by_label("UWV", exact=True).is_checked()
+    assert page.get_by_label("Gemeente Amsterdam, Geldloket en schuldhulp").count() == 0
+    assert page.input_value("#field-phone") == "06 12345678" and page.input_value("#field-name") == "meneer De Vries"
+    assert page.input_value("#field-note") == "Vraag over de WW-uitkering"
+    assert page.get_by_label("Spoed").is_checked() and page.is_checked("#field-consent")
+    if javascript:  # axe and the measurements run as scripts in the page
+        assert_accessible(page)
+        too_small = small_targets(page)
+        assert not too_small, f"touch targets under {MIN_TARGET}px at 375px wide: {too_small}"
+        screenshot(page, "handover-another-location")
+
+    page.press("#field-name", "Enter")
+    page.wait_for_load_state()
+    assert "Overgedragen aan UWV" in page.locator(".alert").inner_text()
+
+
 def test_handover_from_loket_to_partner_page(new_context, page, sign_in, run_jobs, assert_accessible, screenshot):
     # The loket hands the citizen over to UWV.
     sign_in(page)

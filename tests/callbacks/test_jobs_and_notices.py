@@ -156,3 +156,73 @@ def test_a_waiting_request_of_a_location_gone_from_the_directory_does_not_stop_t
     assert service.release_waiting(redis, now=at(2026, 12, 1, 10, 0)) == {"utrecht": 1}
     assert service.get_status(redis, waiting.reference).state == "open"
     assert service.get_status(redis, gone.reference).state == "waiting"  # the purge job expires it in time
+
+
+def _waiting_texts(redis, locale: str = "nl") -> list[str]:
+    """The first line of each "N waiting" SMS the on-duty employee got (sorted: notices keep no order)."""
+    from routing.notices.render import render
+
+    notices = [n for n in _notices(redis) if n["kind"] == "callbacks_waiting"]
+    return sorted(render("callbacks_waiting", locale, n["context"]).sms.splitlines()[0] for n in notices)
+
+
+@pytest.fixture
+def employee(redis, make_user):
+    from routing.auth import service as auth
+
+    return auth.principal_for_user(redis, make_user("staff", ("utrecht",)))
+
+
+def test_the_release_notice_counts_only_what_nobody_is_working_on(create, redis, employee):
+    """Monday 09:00: a colleague is already calling back a request that came in earlier; the two released
+    from the weekend are what waits for someone."""
+    pytest.importorskip("routing.notices.service")
+    create(now=SATURDAY, phone="0611111111")
+    create(now=SATURDAY, phone="0622222222")
+    early = create(now=at(2026, 11, 27, 9, 30), phone="0633333333")  # Friday, open at once
+    service.open_for_staff(redis, early.reference, employee, now=at(2026, 11, 30, 8, 59))
+    redis.delete(*redis.keys("ll:notice:*"))
+    service.release_waiting(redis, now=at(2026, 11, 30, 9, 0))
+    assert _waiting_texts(redis) == ["Loketlijn: 2 terugbelverzoeken wachten bij Overheidsloket Utrecht (Stadskantoor)."]
+    assert _waiting_texts(redis, "en") == [
+        "Loketlijn: 2 callback requests are waiting at Overheidsloket Utrecht (Stadskantoor)."]
+
+
+def test_the_arrival_notices_count_only_what_nobody_is_working_on(create, redis, employee):
+    pytest.importorskip("routing.notices.service")
+    from routing.store import callbacks as store
+
+    first = create(now=MONDAY_10, phone="0611111111")
+    service.open_for_staff(redis, first.reference, employee, now=MONDAY_10)
+    redis.delete(store.ARRIVAL_NOTICE.format(location="utrecht"))  # the five minutes are over
+    create(now=MONDAY_10, phone="0622222222")  # the first of a new window: told at once
+    create(now=MONDAY_10, phone="0633333333")  # within that window: told when it is over
+    redis.delete(store.ARRIVAL_NOTICE.format(location="utrecht"))
+    assert service.tell_later_arrivals(redis, now=MONDAY_10) == {"utrecht": 2}
+    assert _waiting_texts(redis) == ["Loketlijn: 1 terugbelverzoek wacht bij Overheidsloket Utrecht (Stadskantoor).",
+                                     "Loketlijn: 1 terugbelverzoek wacht bij Overheidsloket Utrecht (Stadskantoor).",
+                                     "Loketlijn: 2 terugbelverzoeken wachten bij Overheidsloket Utrecht (Stadskantoor)."]
+
+
+def test_no_waiting_notice_when_everyone_was_picked_up_before_the_window_ended(create, redis, employee):
+    pytest.importorskip("routing.notices.service")
+    from routing.store import callbacks as store
+
+    first = create(now=MONDAY_10, phone="0611111111")
+    second = create(now=MONDAY_10, phone="0622222222")
+    for receipt in (first, second):
+        service.open_for_staff(redis, receipt.reference, employee, now=MONDAY_10)
+    redis.delete(store.ARRIVAL_NOTICE.format(location="utrecht"))
+    assert service.tell_later_arrivals(redis, now=MONDAY_10) == {}
+    assert _waiting_texts(redis) == ["Loketlijn: 1 terugbelverzoek wacht bij Overheidsloket Utrecht (Stadskantoor)."]
+
+
+def test_a_forgotten_claim_counts_as_waiting_again(create, redis, employee):
+    """Taken more than CALLBACK_CLAIM_HOURS ago: the worklist offers it to anyone again, so it waits."""
+    pytest.importorskip("routing.notices.service")
+    forgotten = create(now=at(2026, 11, 27, 9, 30), phone="0633333333")  # Friday
+    service.open_for_staff(redis, forgotten.reference, employee, now=at(2026, 11, 27, 9, 31))
+    create(now=SATURDAY, phone="0611111111")
+    redis.delete(*redis.keys("ll:notice:*"))
+    service.release_waiting(redis, now=at(2026, 11, 30, 9, 0))
+    assert _waiting_texts(redis) == ["Loketlijn: 2 terugbelverzoeken wachten bij Overheidsloket Utrecht (Stadskantoor)."]
