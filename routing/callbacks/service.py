@@ -905,7 +905,6 @@ def notify_on_duty(r: redis.Redis, location: Location, now: datetime) -> int:
         reason = f": {error}" if isinstance(error, NoticeContextError) else ""
         log.error("on-duty notice for %s not created (%s%s)", location.id, type(error).__name__, reason)
     return count
-    return count
 
 
 # --- retention ----------------------------------------------------------------------------------------

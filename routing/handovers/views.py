@@ -156,7 +156,14 @@ def new():
     raw = _form_data()
     if raw.pop(SWITCH_LOCATION, None) is not None:
         # "Andere locatie kiezen": the same form from the chosen location, with what was typed; nothing is sent.
-        raw["partner"], notice = service.available_here(location_id, raw["partner"])
+        chosen = raw["partner"]
+        raw["partner"], notice = service.available_here(location_id, chosen)
+        if chosen and not raw["partner"]:
+            # The citizen agreed to the organisations chosen before, none of which can have it from here: the
+            # one chosen next needs their yes again.
+            raw["consent"] = False
+            notice = " ".join((notice, _("Vraag de inwoner opnieuw of het goed is dat u de gegevens doorgeeft "
+                                         "aan de organisatie die u nu kiest.")))
         return _render_new(location_id, raw, {}, notice=notice)
     raw["location"] = location_id
     try:

@@ -113,3 +113,14 @@ def test_a_link_naming_an_organisation_that_cannot_get_a_handover_here_says_so(c
     page = html.unescape(client.get(f"/overdrachten/nieuw?partner=uwv&partner={AMSTERDAM_TEAM}")
                          .get_data(as_text=True))
     assert _checked(_form(page)) == {"uwv"} and NOT_IN_UTRECHT in page
+
+
+def test_consent_is_asked_again_when_no_chosen_organisation_can_get_it_from_the_new_location(client, login):
+    login(client, "staff", locations=(LOCATION, UTRECHT))
+    page = html.unescape(_switch(client, UTRECHT, partner=[AMSTERDAM_TEAM]).get_data(as_text=True))
+    form = _form(page)
+    assert _checked(form) == set() and NOT_IN_UTRECHT in page
+    assert "Vraag de inwoner opnieuw of het goed is dat u de gegevens doorgeeft aan de organisatie die u nu kiest." \
+        in page
+    assert 'name="consent" value="yes" checked' not in form and 'name="consent" value="yes"' in form
+    assert 'value="mevrouw Jansen"' in form  # the rest stays
