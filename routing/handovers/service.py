@@ -317,6 +317,16 @@ def topic_partners(location_id: str, topic_id: str) -> list[str]:
     return [partner_id for partner_id in dict.fromkeys(topic.partners) if partner_id in possible]
 
 
+def callback_location(r: redis.Redis, reference: str) -> str | None:
+    """The location of a callback request (its anonymous facts only), or None when there is no such request."""
+    from routing.callbacks import service as callbacks
+
+    try:
+        return callbacks.get_status(r, reference).location
+    except ApiError:
+        return None
+
+
 def callback_topic(r: redis.Redis, reference: str, location_id: str) -> str:
     """The topic of a callback request of this location (its anonymous facts only), or "" when there is none."""
     from routing.callbacks import service as callbacks

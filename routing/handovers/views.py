@@ -94,6 +94,10 @@ def _form_location(principal) -> str | None:
     asked = request.values.get("location")
     if asked:
         return asked
+    # A callback request is handed over from its own location, whichever location the employee chose today.
+    from_callback = request.args.get("callback") and service.callback_location(get_redis(), request.args["callback"])
+    if from_callback in principal.locations:
+        return from_callback
     # Where the employee said they work today (the directory's choice), not just the first of their locations: the
     # handover names its location to the partner.
     remembered = session.get(SESSION_LOCATION)

@@ -124,3 +124,15 @@ def test_consent_is_asked_again_when_no_chosen_organisation_can_get_it_from_the_
         in page
     assert 'name="consent" value="yes" checked' not in form and 'name="consent" value="yes"' in form
     assert 'value="mevrouw Jansen"' in form  # the rest stays
+
+
+def test_a_link_to_hand_over_a_callback_request_without_a_location_opens_at_the_request_s_location(client, login,
+                                                                                                redis):
+    from routing.callbacks import service as callbacks
+
+    login(client, "staff", locations=(LOCATION, UTRECHT))  # the first of them, Amsterdam, is the default
+    receipt = callbacks.create_request(redis, callbacks.Intake(location=UTRECHT, phone="+31687654321",
+                                                               channel="web"))
+    page = html.unescape(client.get(f"/overdrachten/nieuw?callback={receipt.reference}").get_data(as_text=True))
+    assert "Vanuit Overheidsloket Utrecht (Stadskantoor)." in page
+    assert f'<input type="hidden" name="location" value="{UTRECHT}">' in _form(page)
