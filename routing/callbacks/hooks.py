@@ -307,17 +307,38 @@ def voice():
     if _caller() is None:
         _say_both(response, *greeting, _cannot_call_back())
         return _twiml(response)
+    repeat = _repeat()
     gather = Gather(num_digits=1, timeout=8, method="POST",
                     # Absolute: Twilio resolves a relative one against the host, losing a path prefix of
                     # PUBLIC_BASE_URL (https://example.nl/loketlijn).
-                    action=absolute("callback_hooks.voice_choice", location=location.id))
+                    action=absolute("callback_hooks.voice_choice", location=location.id, **repeat))
     # Each half offers its own language: 1 in the Dutch half, 2 in the English one.
     _say_both(gather, *greeting, {"nl": _l("Druk op 1 om teruggebeld te worden op dit nummer."),
                                   "en": _l("Druk op 2 om in het Engels teruggebeld te worden.")})
     response.append(gather)
-    _say_both(response, _l("U drukte geen toets. Er is geen terugbelverzoek gemaakt. Bel opnieuw als u wilt dat "
-                           "wij u terugbellen. Tot ziens."))
+    if not _hear_again(response, location, _l("U drukte geen toets.")):
+        _say_both(response, _l("U drukte geen toets. Er is geen terugbelverzoek gemaakt. Bel opnieuw als u wilt "
+                               "dat wij u terugbellen. Tot ziens."))
     return _twiml(response)
+
+
+# The query parameter of a menu said for the second time: after that, silence or a wrong key ends the call.
+REPEAT = "repeat"
+
+
+def _repeat() -> dict[str, str]:
+    """{REPEAT: "1"} in the menu's second round (for the URLs it hands on), else nothing."""
+    return {REPEAT: "1"} if request.args.get(REPEAT) == "1" else {}
+
+
+def _hear_again(response: VoiceResponse, location, what_happened) -> bool:
+    """The first time no key or a wrong one was pressed: say so and say the menu once more (a caller who missed
+    it, or pressed too soon, should not have to call again). False in the second round: the caller ends it."""
+    if _repeat():
+        return False
+    _say_both(response, what_happened, _l("U hoort het keuzemenu nog een keer."))
+    response.redirect(absolute("callback_hooks.voice", location=location.id, **{REPEAT: "1"}), method="POST")
+    return True
 
 
 @bp.route("/voice/keuze", methods=["POST"])
@@ -327,6 +348,9 @@ def voice_choice():
     location = _location()
     caller = _caller()
     language = LANGUAGE_BY_DIGIT.get(request.form.get("Digits", ""))
+    if location is not None and caller is not None and language is None and _hear_again(
+            response, location, _l("Die toets hoort niet bij het keuzemenu.")):
+        return _twiml(response)
     if location is None or caller is None or language is None:
         _say_both(response, _l("Er is geen terugbelverzoek gemaakt. Bel opnieuw als u wilt dat wij u "
                                "terugbellen. Tot ziens."))

@@ -172,10 +172,29 @@ def test_voice_when_nobody_is_there_offers_press_1_in_dutch_then_english(client)
     assert dutch < english
     assert "Druk op 1 om teruggebeld te worden op dit nummer" in twiml
     assert 'action="http://localhost/hooks/twilio/voice/keuze?location=utrecht"' in twiml
-    # No key pressed: the call ends saying what happened and what to do, after the menu.
-    silence = twiml.index("U drukte geen toets. Er is geen terugbelverzoek gemaakt. Bel opnieuw als u wilt dat wij "
-                          "u terugbellen.")
-    assert silence > twiml.index("</Gather>") and "Call again if you want us to call you back." in twiml
+    # No key pressed: after the menu, it is said once more.
+    silence = twiml.index("U drukte geen toets. U hoort het keuzemenu nog een keer.")
+    assert silence > twiml.index("</Gather>") and "You did not press a key. You will hear the menu once more." in twiml
+    assert twiml.endswith('<Redirect method="POST">http://localhost/hooks/twilio/voice?location=utrecht&amp;repeat=1'
+                          '</Redirect></Response>')
+
+
+def test_the_menu_said_the_second_time_ends_the_call_after_silence(client, redis):
+    twiml = signed_post(client, "/hooks/twilio/voice?location=utrecht&repeat=1",
+                        {"From": "+31612345678"}).get_data(as_text=True)
+    assert "Druk op 1 om teruggebeld te worden op dit nummer" in twiml
+    # The key pressed in this round is known to be the second try.
+    assert 'action="http://localhost/hooks/twilio/voice/keuze?location=utrecht&amp;repeat=1"' in twiml
+    assert "U drukte geen toets. Er is geen terugbelverzoek gemaakt. Bel opnieuw als u wilt dat wij u terugbellen." \
+        in twiml and "Call again if you want us to call you back." in twiml
+    assert "<Redirect" not in twiml and "nog een keer" not in twiml
+    assert store.count_personal(redis) == 0
+
+
+def test_pressing_1_in_the_second_round_creates_the_request(client, redis):
+    twiml = signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht&repeat=1",
+                        {"From": "+31612345678", "Digits": "1"}).get_data(as_text=True)
+    assert service.get_request(redis, spoken_reference(twiml)).phone == "+31612345678"
 
 
 def test_pressing_1_creates_a_request_from_the_caller_id(client, redis):

@@ -236,8 +236,8 @@ def test_a_withdrawal_without_a_request_is_answered_in_dutch(client, redis):
 
 # --- voice ------------------------------------------------------------------------------------------------
 
-def choose(client, digits: str, sender: str = "+31612345678") -> str:
-    return signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht",
+def choose(client, digits: str, sender: str = "+31612345678", repeat: bool = False) -> str:
+    return signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht" + ("&repeat=1" if repeat else ""),
                        {"From": sender, "Digits": digits}).get_data(as_text=True)
 
 
@@ -276,10 +276,15 @@ def test_asking_again_after_pressing_2_is_said_in_english_only(client):
 
 
 @pytest.mark.parametrize("digits", ["3", "0", "#", ""])
-def test_any_other_key_makes_no_request(client, redis, digits):
+def test_any_other_key_makes_no_request_and_the_menu_is_said_once_more(client, redis, digits):
     twiml = choose(client, digits)
-    assert "Er is geen terugbelverzoek gemaakt. Bel opnieuw als u wilt dat wij u terugbellen." in said(twiml, "nl-NL")[0]
-    assert "No callback request was made. Call again if you want us to call you back." in said(twiml, "en-GB")[0]
+    assert said(twiml, "nl-NL") == ["Die toets hoort niet bij het keuzemenu. U hoort het keuzemenu nog een keer."]
+    assert said(twiml, "en-GB") == ["That key is not part of the menu. You will hear the menu once more."]
+    assert '<Redirect method="POST">http://localhost/hooks/twilio/voice?location=utrecht&amp;repeat=1' in twiml
+    again = choose(client, digits, repeat=True)  # the same key after the menu's second time: the call ends
+    assert "Er is geen terugbelverzoek gemaakt. Bel opnieuw als u wilt dat wij u terugbellen." in said(again, "nl-NL")[0]
+    assert "No callback request was made. Call again if you want us to call you back." in said(again, "en-GB")[0]
+    assert "<Redirect" not in again
     assert store.count_personal(redis) == 0 and not list(redis.scan_iter(match="ll:cb:*"))
 
 
