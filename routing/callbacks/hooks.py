@@ -191,7 +191,11 @@ def _answer(location, channel: str, text: str, language: str) -> str:
         # 422: what the message holds; 429: too many requests for this number or location.
         return _refusal(location, text, refused) if refused.status == 422 else str(refused.message)
     if receipt.existing:
-        return service.sentences(_already_asked(location, receipt), _media_not_opened())
+        # In the language of the request (a short "ok thanks" after an English request is not Dutch), and so
+        # of the call it promises.
+        with force_locale(_reply_locale(receipt.language, text)):
+            return service.sentences(_already_asked(location, receipt), _call_language(receipt.language),
+                                     _media_not_opened())
     return service.sentences(
         _("Wij bellen u terug. Uw kenmerk: %(reference)s. Wij bellen %(when)s. Niet meer nodig? "
           "Stuur INTREKKEN. Dan wissen wij uw gegevens meteen.",

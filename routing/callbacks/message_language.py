@@ -16,7 +16,8 @@ A location's other call languages are found in three plain ways, never by guessi
 message names one ("Türkçe lütfen", "in het Turks", "Arabic please"; the names come from Babel, in Dutch, in
 English and in the language itself), most of its letters are of a script that one of them alone is written in
 (Arabic, Cyrillic, ...), or it has no Dutch or English words at all and letters that one of them alone uses
-(Turkish ğ ı ş, Polish ł ą ę ...). A Dutch message from someone named Ayşe stays Dutch.
+(Turkish ğ ı ş, Polish ł ą ę ...). A Dutch message from someone named Ayşe stays Dutch, and so does one that
+names two languages ("mijn moeder spreekt alleen Turks, ik spreek Nederlands"): the words decide.
 """
 
 from __future__ import annotations
@@ -63,15 +64,21 @@ NEGATIONS = frozenset({"no", "not", "t", "never", "geen", "niet", "nooit"})  # "
 OTHER = {ENGLISH: DUTCH, DUTCH: ENGLISH}
 
 
-def asked_for(text: str) -> str | None:
-    """The language the message asks for by name, if it asks for exactly one."""
+def asked_for(text: str, others: tuple[str, ...] = ()) -> str | None:
+    """The language the message asks for by name ("in het Engels", "Türkçe lütfen"; one of `others`, the
+    location's other call languages, too), if it names exactly one; a language not wanted ("ik spreek geen
+    Nederlands") asks for the other of Dutch and English only when no language is named as wanted."""
     words = _WORDS.findall(text.lower())
-    wishes = set()
+    named, instead = set(), set()
     for i, word in enumerate(words):
-        named = LANGUAGE_NAMES.get(word)
-        if named:
-            negated = not NEGATIONS.isdisjoint(words[max(0, i - 2):i])
-            wishes.add(OTHER[named] if negated else named)
+        language = LANGUAGE_NAMES.get(word) or next((code for code in others if word in _names(code)), None)
+        if language is None:
+            continue
+        if NEGATIONS.isdisjoint(words[max(0, i - 2):i]):
+            named.add(language)
+        elif language in OTHER:
+            instead.add(OTHER[language])
+    wishes = named or instead
     return wishes.pop() if len(wishes) == 1 else None
 
 
@@ -90,23 +97,13 @@ def detect(text: str | None, others: tuple[str, ...] = ()) -> str:
     besides Dutch and English) that its script or letters show, else "en" when the text is clearly English, else
     "nl" (see the module docstring)."""
     text = text or ""
-    # A language named as wished for beats "I don't speak Dutch" (which asks for English).
-    wish = asked_for_other(text, others) or asked_for(text) or in_script(text, others)
+    wish = asked_for(text, others) or in_script(text, others)
     if wish:
         return wish
     english, dutch = word_counts(text)
     if english == dutch == 0:
         return by_letters(text, others) or DUTCH
     return ENGLISH if english >= 2 and english > 2 * dutch else DUTCH
-
-
-def asked_for_other(text: str, others: tuple[str, ...]) -> str | None:
-    """The one of `others` the message names ("Turks", "Turkish", "Türkçe"), if it names exactly one; a name
-    after "geen" or "not" asks for nothing."""
-    words = _WORDS.findall(text.lower())
-    named = {code for i, word in enumerate(words) for code in others
-             if word in _names(code) and NEGATIONS.isdisjoint(words[max(0, i - 2):i])}
-    return named.pop() if len(named) == 1 else None
 
 
 @lru_cache(maxsize=64)

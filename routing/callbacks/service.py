@@ -89,6 +89,7 @@ class Receipt:
     existing: bool = False
     reply_by: str = "call"  # how the citizen is contacted (an existing request: as it was asked the first time)
     channel: str = "web"  # how it was asked (an existing request: the first time), where INTREKKEN is to be sent
+    language: str = "nl"  # the call language (an existing request: the one it has, whatever a repeat says)
 
 
 @dataclass(frozen=True)
@@ -470,13 +471,14 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
         return Receipt(existing.reference, existing.state,
                        expected_callback(location, existing.state, existing.release, existing.preferred, now),
                        None,
-                       existing=True, reply_by=existing.reply_by, channel=existing.channel)
+                       existing=True, reply_by=existing.reply_by, channel=existing.channel,
+                       language=existing.language)
     if state == "waiting" and location.handover_when_absent:
         state = _try_handover(r, reference, location, intake.topic) or state
     if result.notify:
         notify_on_duty(r, location, now)
     return Receipt(reference, state, expected_callback(location, state, release, intake.preferred, now), token,
-                   reply_by=intake.reply_by, channel=intake.channel)
+                   reply_by=intake.reply_by, channel=intake.channel, language=intake.language)
 
 
 def _try_handover(r: redis.Redis, reference: str, location: Location, topic: str | None) -> str | None:

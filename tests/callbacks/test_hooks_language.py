@@ -92,6 +92,8 @@ ARABIC_SMS = "مرحبا، أرجو الاتصال بي بخصوص الإيجا�
     ("I don't speak Dutch, Turkish please", "tr"),  # a language wished for beats "not Dutch"
     ("Ayşe hier, bel mij terug", "nl"),  # a Turkish name in a Dutch message
     ("Ik spreek geen Turks", "nl"), ("Merhaba beni arayin lutfen", "nl"),  # nothing to go on: the default
+    # Two languages named: no wish, the (Dutch) words decide.
+    ("Mijn moeder spreekt alleen Turks, maar ik spreek Nederlands. Bel mij terug", "nl"),
     ("Hello, please call me back, my name is Ayşe", "en"),
 ])
 def test_a_message_in_another_language_the_location_calls_back_in_is_found(text, language):
@@ -195,6 +197,18 @@ def test_asking_again_in_english_is_answered_in_english(client, redis):
     again = reply(sms(client, "Please call me, it is about my rent now"))
     assert f"You already asked to be called back: {reference}." in again
     assert "Not needed? Send INTREKKEN (withdraw)." in again and "Niet meer nodig" not in again
+
+
+def test_a_short_follow_up_to_an_english_request_is_answered_in_english(client, redis):
+    reference = reference_in(reply(sms(client, ENGLISH_SMS)))
+    again = reply(sms(client, "ok"))
+    assert f"You already asked to be called back: {reference}." in again and "U had al" not in again
+
+
+def test_a_follow_up_to_a_turkish_request_says_again_in_which_language_we_call(client, redis):
+    reply(sms(client, TURKISH_SMS))
+    again = reply(sms(client, "tamam"))
+    assert "U had al een terugbelverzoek" in again and "Wij bellen u in het Turks." in again
 
 
 def test_an_english_message_with_a_bsn_is_refused_in_english(client, redis):
