@@ -263,11 +263,14 @@ def _cannot_call_back():
               "van het loket. Daar kunt u een ander nummer geven.")
 
 
-def _withdraw_by(channel: str):
+def _withdraw_by(channel: str, caller: str):
     """How to withdraw, said on the phone: the way the request was asked, so who asked in WhatsApp is sent back to
-    that chat (an SMS would reach us too, but is not what they used); else an SMS to the number just called."""
+    that chat (an SMS would reach us too, but is not what they used); else an SMS to the number just called, from
+    a phone that can send one; from a landline, by telling whoever calls."""
     if channel == "whatsapp":
         return _l("Niet meer nodig? Stuur INTREKKEN in uw WhatsApp-gesprek met dit nummer.")
+    if not phones.takes_messages(caller):
+        return _l("Niet meer nodig? Zeg het dan als wij bellen.")
     return _l("Niet meer nodig? Stuur een sms met het woord INTREKKEN naar dit nummer.")
 
 
@@ -378,7 +381,7 @@ def voice_choice():
         say(_l("Het lukt nu niet om een terugbelverzoek te maken. Probeer het later opnieuw."))
         return _twiml(response)
     spoken = ", ".join(receipt.reference.replace("-", ""))
-    goodbye = (_withdraw_by(receipt.channel), _l("Tot ziens."))
+    goodbye = (_withdraw_by(receipt.channel, caller), _l("Tot ziens."))
     if receipt.reply_by in service.MESSAGE_REPLIES:
         # Asked in the form for an SMS or WhatsApp message (a request by phone is always called back): that is
         # what comes, from the loket or from the partner that has it.

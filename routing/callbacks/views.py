@@ -41,7 +41,8 @@ POSTED_FIELDS = frozenset((*FORM_FIELDS, "preferred", "consent", "lang", HONEYPO
 PAGE_ORDER = ("_form", "phone", "name", "preferred", "language", "reply_by", "topic", "note", "consent")
 # The browser's own session (a signed cookie) remembers what its form sent, so the confirmation is a page of
 # its own (POST/redirect/GET) that survives a reload, a language switch and a second tap:
-# per location the reference last confirmed there, whether it was found already and when; and the withdrawal
+# per location the reference last confirmed there, whether it was found already, when, and whether its number takes
+# text messages (a landline cannot send INTREKKEN); and the withdrawal
 # tokens this browser was given, [reference, token, when] triples, newest last. Remembered for a short while
 # only: on a shared kiosk tablet the next citizen must not find the previous one's withdrawal link.
 SESSION_CONFIRMED = "callbacks_confirmed"
@@ -192,7 +193,7 @@ def form(location_id: str):  # the per-address limit is counted in the intake it
         # have been stored after all: sending again then shows that one, as for any repeat.)
         log_redis_down(outage)
         return retry_later(make_response(_render_form(location, values, {}, 503, refusal=_not_stored(location))))
-    _remember(location.id, receipt)
+    _remember(location.id, receipt, phones.takes_messages(intake.phone))
     session[SESSION_NUMBER] = [receipt.reference, phones.display_in_text(intake.phone)]
     return redirect(url_for("callbacks.confirmation", location_id=location.id), 303)
 
@@ -242,14 +243,15 @@ def _not_stored(location) -> str:
     return service.sentences(text, service.walk_in_hint(location))
 
 
-def _remember(location_id: str, receipt: service.Receipt) -> None:
-    """Keep the confirmation (and the withdrawal token, when this request is new) in the browser's session."""
+def _remember(location_id: str, receipt: service.Receipt, texts: bool) -> None:
+    """Keep the confirmation (and the withdrawal token, when this request is new) in the browser's session;
+    `texts`: its number takes text messages."""
     now = int(_now().timestamp())
     if receipt.withdraw_token:
         tokens = [kept for kept in session.get(SESSION_TOKENS, []) if kept[0] != receipt.reference]
         session[SESSION_TOKENS] = [*tokens, [receipt.reference, receipt.withdraw_token, now]][-KEEP_TOKENS:]
     session[SESSION_CONFIRMED] = {**session.get(SESSION_CONFIRMED, {}),
-                                  location_id: [receipt.reference, receipt.existing, now]}
+                                  location_id: [receipt.reference, receipt.existing, now, texts]}
 
 
 def _recent(saved_at: int) -> bool:
@@ -311,7 +313,7 @@ def confirmation(location_id: str):
     confirmed = session.get(SESSION_CONFIRMED, {}).get(location.id)
     if not confirmed or not _recent(confirmed[2]):  # nothing asked here from this browser lately: the form
         return redirect(url_for("callbacks.form", location_id=location.id), 303)
-    reference, existing, _saved_at = confirmed
+    reference, existing, _saved_at, *texts = confirmed  # a cookie from before `texts` has three
     just_sent = session.pop(SESSION_NUMBER, None)
     status = service.get_status(get_redis(), reference)
     partner = service.handling_partner(status)
@@ -336,8 +338,10 @@ def confirmation(location_id: str):
         passed_on_to=_partner_names(passed_on) if token else "",
         expected=expected_text(expected), by_message=by_message, by_whatsapp=status.channel == "whatsapp",
         state_label=lambda state: states.citizen_label(state, by_message),
-        # INTREKKEN by SMS finds a request by its number: kept while it is live, or passed on by staff.
-        sms_number=_sms_number(location) if not final or status.outcome == "handed_over" else None,
+        # INTREKKEN by SMS finds a request by its number: kept while it is live, or passed on by staff; not for a
+        # landline, which cannot send it.
+        sms_number=_sms_number(location) if (not final or status.outcome == "handed_over") and texts != [False]
+        else None,
         withdraw_url=url_for("callbacks.withdraw_page", location_id=location.id, reference=reference, t=token)
         if token else None,
         # The partner says what the question is about: only for the browser that asked (it holds the token), not

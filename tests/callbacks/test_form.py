@@ -100,6 +100,12 @@ def test_unknown_location_is_404(client):
     assert client.get("/l/nergens/terugbellen").status_code == 404
 
 
+def test_a_landline_is_not_told_to_withdraw_by_sms(client):
+    page = send(client, phone="030 123 4567").get_data(as_text=True)
+    assert withdraw_link_on(page) and "INTREKKEN" not in page  # the link only: a landline cannot send an SMS
+    assert "INTREKKEN" not in client.get(URL + "/bevestiging").get_data(as_text=True)  # nor after a reload
+
+
 def test_a_valid_request_shows_reference_time_and_withdraw_link(client, redis):
     response = send(client, name="mevrouw Jansen", preferred="2026-11-30:afternoon")
     page = response.get_data(as_text=True)

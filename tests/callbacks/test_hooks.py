@@ -191,6 +191,13 @@ def test_the_menu_said_the_second_time_ends_the_call_after_silence(client, redis
     assert store.count_personal(redis) == 0
 
 
+def test_a_landline_caller_is_not_told_to_withdraw_by_sms(client):
+    twiml = signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht",
+                        {"From": "+31301234567", "Digits": "1"}).get_data(as_text=True)
+    assert "Niet meer nodig? Zeg het dan als wij bellen." in said(twiml, "nl-NL")[0] and "sms" not in twiml
+    assert "Not needed? Then tell us when we call." in said(twiml, "en-GB")[0]
+
+
 def test_pressing_1_in_the_second_round_creates_the_request(client, redis):
     twiml = signed_post(client, "/hooks/twilio/voice/keuze?location=utrecht&repeat=1",
                         {"From": "+31612345678", "Digits": "1"}).get_data(as_text=True)
