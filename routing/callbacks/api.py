@@ -78,14 +78,19 @@ class CallbackByReference(MethodView):
     @blp.alt_response(429, description="Too many status reads from this client (CALLBACK_READ_RATE).")
     def get(self, reference: str):
         """Status of a request, for who follows its location (404 for anyone else, so references cannot be
-        probed); its personal fields only for who handles it, once it is out of the queue (audit-logged); while
-        it waits for the next shift, when they can be read."""
+        probed); its personal fields only for who handles it, once it is out of the queue and until the loket is
+        done with it (audit-logged), as the worklist shows them; while it waits for the next shift, when they can be
+        read."""
         principal = current_principal()
         request = service.get_visible(get_redis(), reference, principal)
         body = _status_body(request)
-        if service.may_handle(principal, request.location) and request.state == "waiting":
+        handles = service.may_handle(principal, request.location)
+        if handles and request.state == "waiting":
             body["personal_from"] = request.release
-        elif service.may_handle(principal, request.location):
+        elif handles and request.state in states.DONE_FOR_LOKET:
+            # Nothing left to call about (done, withdrawn, expired, or a partner has it): its facts, not the number.
+            body.update(topic=request.topic, preferred=list(request.preferred), attempts=request.attempts)
+        elif handles:
             full = service.get_request(get_redis(), reference, actor=principal.id)
             body.update(phone=full.phone, name=full.name, note=full.note, topic=full.topic,
                         preferred=list(full.preferred), attempts=full.attempts)

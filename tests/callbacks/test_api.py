@@ -302,3 +302,20 @@ def test_every_moment_in_the_answers_is_to_the_second_with_its_offset(client, ap
     withdrawn = client.post(f"/api/v1/callbacks/{created['reference']}/withdraw",
                             json={"token": created["withdraw_token"]}).get_json()
     assert withdrawn["created"] == "2026-11-30T10:00:07+01:00" and withdrawn["expected_callback"] is None
+
+
+def test_a_request_the_loket_is_done_with_shows_its_facts_but_no_number_any_more(client, api_key, pin_now, redis,
+                                                                                 make_user):
+    # As the worklist's page ("U ziet het nummer niet meer: het verzoek is klaar"), until the purge deletes it.
+    from routing.auth import service as auth
+
+    pin_now(MONDAY_10)
+    headers = api_key("staff", locations=("utrecht",))
+    created = client.post("/api/v1/callbacks", json=body(name="Sam", topic="kinderbijslag"), headers=headers).get_json()
+    employee = auth.principal_for_user(redis, make_user("staff", ("utrecht",)))
+    service.open_for_staff(redis, created["reference"], employee, now=MONDAY_10)
+    service.record_attempt(redis, created["reference"], employee, "reached", "helped", now=MONDAY_10)
+    status = client.get(f"/api/v1/callbacks/{created['reference']}", headers=headers).get_json()
+    assert status["status"] == "done" and status["attempts"] == 1 and status["topic"] == "kinderbijslag"
+    assert not {"phone", "name", "note"} & set(status)
+    assert service.get_request(redis, created["reference"]).phone == "+31612345678"  # kept until its retention
