@@ -243,7 +243,8 @@ class CallbackStatus(Schema):
     created = Moment()
     expected_callback = Moment(allow_none=True)
     outcome = fields.String(allow_none=True)
-    # Staff of the location only; null once the personal fields are deleted (withdrawn, past retention):
+    # Staff of the location only, while the loket works on it (left out once it is done with it, as on the
+    # worklist); null when the personal fields are deleted:
     phone = fields.String(allow_none=True)
     name = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
