@@ -27,7 +27,7 @@ def _status_body(request: service.CallbackRequest) -> dict:
         "created": request.created, "outcome": request.outcome,
         "expected_callback": service.expected_callback(service.location_for(request.location), request.state,
                                                        request.release, request.preferred,
-                                                       service.clock()),
+                                                       service.clock(), request.next_attempt),
     }
 
 

@@ -297,13 +297,16 @@ LAST_CALL_MARGIN = timedelta(minutes=15)
 
 
 def expected_callback(location: Location, state: str, release: datetime | None, preferred: tuple[str, ...],
-                      now: datetime) -> datetime | None:
+                      now: datetime, next_attempt: datetime | None = None) -> datetime | None:
     """From when the citizen can expect the call: the release, or now while the dienstverlener is there for
-    a while yet, else the next shift's start; moved to their first preferred day part that is not over by
-    then. None when the loket will not call (finished, or with a partner)."""
+    a while yet, else the next shift's start; after a call that did not reach them, not before the next attempt
+    staff planned; moved to their first preferred day part that is not over by then. None when the loket will
+    not call (finished, or with a partner)."""
     if state not in ("waiting", "open", "in_progress"):
         return None
     earliest = release if state == "waiting" and release else _next_call_moment(location, now)
+    if next_attempt is not None and next_attempt > earliest:
+        earliest = next_attempt
     windows = sorted(slot_window(location, s) for s in preferred)
     for start, end in windows:
         if end > earliest:
@@ -469,7 +472,8 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
         # The same promise as the first time: its release and its preferred moments (read again: rare path).
         existing = get_status(r, result.reference)
         return Receipt(existing.reference, existing.state,
-                       expected_callback(location, existing.state, existing.release, existing.preferred, now),
+                       expected_callback(location, existing.state, existing.release, existing.preferred, now,
+                                         existing.next_attempt),
                        None,
                        existing=True, reply_by=existing.reply_by, channel=existing.channel,
                        language=existing.language)

@@ -319,3 +319,22 @@ def test_a_request_the_loket_is_done_with_shows_its_facts_but_no_number_any_more
     assert status["status"] == "done" and status["attempts"] == 1 and status["topic"] == "kinderbijslag"
     assert not {"phone", "name", "note"} & set(status)
     assert service.get_request(redis, created["reference"]).phone == "+31612345678"  # kept until its retention
+
+
+def test_after_a_call_that_did_not_reach_them_the_call_is_expected_at_the_next_attempt(client, api_key, pin_now,
+                                                                                      redis, make_user):
+    from routing.auth import service as auth
+
+    pin_now(MONDAY_10)
+    headers = api_key("staff", locations=("utrecht",))
+    created = client.post("/api/v1/callbacks", json=body(), headers=headers).get_json()
+    assert created["expected_callback"].startswith("2026-11-30T10:00:00")  # now: someone is there
+    employee = auth.principal_for_user(redis, make_user("staff", ("utrecht",)))
+    service.open_for_staff(redis, created["reference"], employee, now=MONDAY_10)
+    missed = service.record_attempt(redis, created["reference"], employee, "not_reached", now=MONDAY_10)
+    assert missed.next_attempt > MONDAY_10
+    status = client.get(f"/api/v1/callbacks/{created['reference']}", headers=headers).get_json()
+    assert status["expected_callback"] == missed.next_attempt.astimezone(MONDAY_10.tzinfo).isoformat()
+    # The same number asking again is told that moment too.
+    again = client.post("/api/v1/callbacks", json=body(), headers=headers).get_json()
+    assert again["existing"] and again["expected_callback"] == status["expected_callback"]
