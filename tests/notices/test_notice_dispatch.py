@@ -40,6 +40,20 @@ def test_without_providers_notices_go_to_the_outbox_newest_first(app, redis, cli
     assert page.status_code == 200 and "HO-7K3P" in page.get_data(as_text=True)
 
 
+def test_an_outbox_entry_under_a_key_since_removed_is_shown_as_unreadable(app, redis, client, run_jobs,
+                                                                          notice_context):
+    # `keys rotate` re-encrypts what is kept, not the development outbox, which expires by itself.
+    from routing.privacy import crypto
+
+    create_notice(redis, "handover_new", Recipient(sms=PHONE), notice_context())
+    run_jobs()
+    app.config["ENCRYPTION_KEYS"] = crypto.generate_key()  # the old key taken out
+    app.extensions.pop("fernet")
+    [entry] = client.get("/dev/outbox.json").get_json()
+    assert entry["recipient"] == "(niet te lezen met de huidige sleutels)" and "HO-7K3P" in entry["body"]
+    assert client.get("/dev/outbox").status_code == 200
+
+
 def test_providers_are_chosen_per_channel(app):
     app.config.update(TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN="token", TWILIO_FROM="+3197010000000")
     assert isinstance(channel_for("sms"), TwilioChannel)
