@@ -29,7 +29,11 @@ def select_locale() -> str:
         return asked
     if session.get("lang") in languages:
         return session["lang"]
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith(API_PREFIX):  # a machine client says what it wants in each request
+        return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    # Pages are Dutch until the reader switches: a phone set to English is no sign that its owner wants the form,
+    # and the call it asks for, in English (many Dutch speakers' phones are); the switch is on every page.
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def use_locale(asked: str) -> bool:

@@ -811,3 +811,10 @@ def test_the_english_pages_call_the_loket_the_service_counter(client):
     assert "There is nobody at the service counter now." in page
     assert "Are you using a tablet at the service counter?" in page
     assert not re.search(r"\bloket\b", page)  # the location's own name ("Overheidsloket Utrecht") stays as it is
+
+
+def test_a_browser_set_to_english_still_gets_the_dutch_form_with_the_switch(client):
+    page = client.get(URL, headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert 'lang="nl"' in page and "Verzoek versturen" in page
+    assert 'name="language" value="nl" checked' in page  # the call language too
+    assert 'name="lang" value="en"' in page and ">English</button>" in page  # the switch, keeping what was typed
