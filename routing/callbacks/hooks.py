@@ -37,7 +37,7 @@ from routing.callbacks import message_language, schemas, service
 from routing.callbacks.views import expected_text
 from routing.directory import schedule
 from routing.directory import service as directory
-from routing.errors import ApiError
+from routing.errors import REDIS_DOWN, ApiError, log_redis_down
 from routing.extensions import csrf, get_redis
 from routing.gsm7 import in_gsm7
 from routing.hooks.twilio_signature import twilio_signed
@@ -59,6 +59,26 @@ HIDDEN_CALLER_IDS = frozenset({"", "anonymous", "+266696687", "restricted", "unk
 
 def _twiml(response) -> Response:
     return Response(str(response), mimetype="text/xml")
+
+
+def _redis_down(error: Exception) -> Response:
+    """Redis not answering: Twilio does not send a message or a key press again, and reads out an error page as
+    "an application error has occurred". So an answer the citizen can act on, as TwiML (200), and nothing kept."""
+    log_redis_down(error)
+    if request.endpoint in ("callback_hooks.voice", "callback_hooks.voice_choice"):
+        response = VoiceResponse()
+        _say_both(response, _l("Het lukt nu niet om een terugbelverzoek te maken. Probeer het later opnieuw."),
+                  _l("Tot ziens."))
+        return _twiml(response)
+    reply = MessagingResponse()
+    with force_locale(message_language.detect(request.form.get("Body", ""))):
+        reply.message(in_gsm7(_("Het lukt nu even niet om uw bericht te bewaren. Stuur het over een paar minuten "
+                                "opnieuw.")))
+    return _twiml(reply)
+
+
+for _outage in REDIS_DOWN:
+    bp.register_error_handler(_outage, _redis_down)
 
 
 def _location():

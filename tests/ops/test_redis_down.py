@@ -204,6 +204,33 @@ def test_the_api_answers_503_in_the_one_json_shape(client, api_key, server, capl
     assert_one_outage_line(caplog, "GET", "/api/v1/callbacks/<reference>")
 
 
+def _signed(client, path: str, form: dict):
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator("twilio-token").compute_signature("http://localhost" + path, form)
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+
+@pytest.mark.parametrize(("path", "form", "said"), [
+    ("/hooks/twilio/sms?location=utrecht", {"From": "+31612345678", "Body": "Graag terugbellen"},
+     "<Message>Het lukt nu even niet om uw bericht te bewaren. Stuur het over een paar minuten opnieuw.</Message>"),
+    ("/hooks/twilio/whatsapp?location=utrecht", {"From": "whatsapp:+31612345678", "Body": "Please call me back"},
+     "<Message>We cannot keep your message just now. Please send it again in a few minutes.</Message>"),
+    ("/hooks/twilio/voice/keuze?location=utrecht", {"From": "+31612345678", "Digits": "1"},
+     '<Say language="nl-NL">Het lukt nu niet om een terugbelverzoek te maken. Probeer het later opnieuw. '
+     "Tot ziens.</Say>"),
+], ids=["sms", "whatsapp", "voice"])
+def test_twilio_hooks_answer_the_citizen_in_twiml(app, client, server, caplog, path, form, said):
+    # Twilio sends neither a message nor a key press again, and reads an error page out as "an application error".
+    app.config["TWILIO_AUTH_TOKEN"] = "twilio-token"
+    server.stop()
+    caplog.clear()
+    response = _signed(client, path, form)
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    assert said in response.get_data(as_text=True)
+    assert len(failure_records(caplog)) == 1 and "redis unavailable: ConnectionError" in caplog.text
+
+
 def test_probes_keep_their_answers(client, server):
     server.stop()
     assert client.get("/healthz").status_code == 200
