@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import time
 
-from rq import SimpleWorker
+from rq import SimpleWorker, worker_registration
 from rq.worker import WorkerStatus
 
 from routing.errors import REDIS_DOWN
@@ -27,6 +28,10 @@ from workers import queues
 from workers.app import get_app
 from workers.pool import ThreadPoolWorker
 from workers.rq_scheduler import PatientSchedulerMixin
+
+
+# How often a worker's heartbeat looks whether Redis still has its registration (StaysRegisteredMixin).
+REGISTRATION_CHECK_SECONDS = 10.0
 
 
 class GoodbyeMixin:
@@ -64,11 +69,36 @@ class GoodbyeMixin:
         super().request_force_stop(signum, frame)
 
 
-class JobsWorker(GoodbyeMixin, PatientSchedulerMixin, SimpleWorker):
+class StaysRegisteredMixin:
+    """For an rq Worker class: registered again when Redis lost its registration while it kept working.
+
+    An outage longer than the worker's TTL, or a Redis restarted without its data, takes its hash and its place
+    in rq:workers; rq's heartbeat then writes a hash with only `last_heartbeat`, and a healthy worker counts as
+    none (loketlijn_workers 0, the documented alert firing) until it is restarted. Its own heartbeats look, at
+    most every REGISTRATION_CHECK_SECONDS (the notice worker beats up to once a second), and put it back."""
+
+    _registration_checked = 0.0
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        super().heartbeat(timeout, pipeline)
+        if pipeline is not None or time.monotonic() - self._registration_checked < REGISTRATION_CHECK_SECONDS:
+            return
+        self._registration_checked = time.monotonic()
+        if self.connection.sismember(self.redis_workers_keys, self.key):
+            return
+        self.log.warning("Worker %s: its registration was gone from Redis; registered again", self.name)
+        with self.connection.pipeline() as pipe:
+            pipe.hset(self.key, mapping=self.serialize())
+            worker_registration.register(self, pipe)
+            pipe.expire(self.key, timeout or self.worker_ttl + 60)
+            pipe.execute()
+
+
+class JobsWorker(GoodbyeMixin, StaysRegisteredMixin, PatientSchedulerMixin, SimpleWorker):
     """rq's SimpleWorker with the scheduler process that waits out a Redis outage."""
 
 
-class NoticesWorker(GoodbyeMixin, PatientSchedulerMixin, ThreadPoolWorker):
+class NoticesWorker(GoodbyeMixin, StaysRegisteredMixin, PatientSchedulerMixin, ThreadPoolWorker):
     """The threaded notice worker with the scheduler process that waits out a Redis outage."""
 
 

@@ -127,3 +127,25 @@ def test_stop_signals_that_reach_the_scheduler_process_before_its_handlers_still
         for stop, previous in saved.items():
             signal.signal(stop, previous)
         worker.teardown()
+
+
+@pytest.mark.parametrize("make", [
+    lambda redis: JobsWorker([queues.JOBS], connection=redis),
+    lambda redis: NoticesWorker([queues.NOTICES], connection=redis, threads=2),
+], ids=["jobs", "notices"])
+def test_a_worker_whose_registration_redis_lost_registers_again_at_its_heartbeat(redis, make):
+    # An outage longer than its TTL, or a Redis restarted without its data: the worker works on, but counted as
+    # none (loketlijn_workers 0) until it was restarted.
+    from rq import Worker
+
+    worker = make(redis)
+    worker.register_birth()
+    try:
+        redis.delete(worker.key)
+        redis.srem("rq:workers", worker.key)
+        worker.heartbeat()
+        [found] = Worker.all(connection=redis)
+        assert found.name == worker.name and found.queue_names() == worker.queue_names()
+        assert redis.ttl(worker.key) > 0
+    finally:
+        worker.register_death()
