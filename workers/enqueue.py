@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rq import Queue
 
@@ -26,4 +26,11 @@ def enqueue_notice(notice_id: str, at: datetime | None = None) -> None:
     if at is None:
         queue.enqueue("workers.jobs.send_notice", notice_id, **options)
     else:
-        queue.enqueue_at(at, "workers.jobs.send_notice", notice_id, **options)
+        queue.enqueue_at(whole_second_after(at), "workers.jobs.send_notice", notice_id, **options)
+
+
+def whole_second_after(at: datetime) -> datetime:
+    """`at`, or the next whole second when it has a fraction. rq schedules by whole seconds, dropping the
+    fraction, so a retry due at 14:39:53.54 ran at 14:39:53, found its notice not yet due, did nothing, and
+    waited for the sweeper (a minute and a half)."""
+    return at if not at.microsecond else at.replace(microsecond=0) + timedelta(seconds=1)

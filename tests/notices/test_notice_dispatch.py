@@ -256,3 +256,19 @@ def test_the_failed_index_forgets_what_outlived_its_record(app, redis, channels,
     nid = create_notice(redis, "handover_new", Recipient(sms=PHONE), notice_context())
     run_jobs()
     assert [raw.decode() for raw in redis.zrange(store.FAILED, 0, -1)] == [nid]
+
+
+def test_a_retry_is_scheduled_no_earlier_than_it_is_due(app, redis):
+    # rq schedules by whole seconds, dropping the fraction: a retry due at .54 ran before it was due, did nothing,
+    # and waited for the sweeper.
+    from datetime import UTC, datetime
+
+    from rq.registry import ScheduledJobRegistry
+
+    from workers import queues
+
+    due = datetime(2026, 11, 30, 13, 39, 53, 540000, tzinfo=UTC)
+    enqueue_notice("n-retry", at=due)
+    [(_job, runs_at)] = redis.zrange(ScheduledJobRegistry(queues.NOTICES, connection=redis).key, 0, -1,
+                                     withscores=True)
+    assert runs_at >= due.timestamp()
