@@ -225,7 +225,7 @@ def test_ctrl_c_stops_the_processes_before_the_embedded_redis(start_devserver, t
 def test_env_file_under_the_process_environment_one_setup_for_everything(start_devserver, redis_url, redis):
     env_port = free_port()
     server = start_devserver(
-        f"# as .env.example has them\nPORT={env_port}\nREDIS_URL={redis_url}\n"
+        f"# as .env.example had them (unquoted; dotenv reads both)\nPORT={env_port}\nREDIS_URL={redis_url}\n"
         "LOGIN_RATE_LIMIT=10 per minute;50 per hour\nMAIL_FROM=Loketlijn <noreply@example.org>\n"
     )
     base, banner_redis = server.wait_for_banner().groups()
@@ -416,3 +416,12 @@ def test_a_honcho_that_does_not_stop_is_killed_with_every_process_below_it(monke
         if supervisor.honcho.poll() is None:
             supervisor.honcho.kill()
         supervisor.honcho.wait(timeout=10)
+
+
+def test_env_example_reads_the_same_in_a_shell_and_in_make_run(tmp_path):
+    # An operator loads it with `set -a; . ./.env` as well (systemd, a deploy script): an unquoted "<" broke that.
+    shell = subprocess.run(["bash", "-c", f"set -a; . {ROOT / '.env.example'}; printf %s \"$MAIL_FROM\""],
+                           capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    assert shell.returncode == 0 and shell.stderr == "", shell.stderr
+    assert shell.stdout == devserver.load_environment({}, ROOT / ".env.example")["MAIL_FROM"] \
+        == "Loketlijn <noreply@example.org>"
