@@ -54,4 +54,7 @@ def export(since: int, output) -> None:
     for entry in audit_log.since(get_redis(), since):
         output.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
         count += 1
+    # click opens --output at its first use: without records this creates it, so a daily archive job finds an
+    # (empty) file for a quiet day, and none when the export failed.
+    output.flush()
     click.echo(f"{count} records", err=True)

@@ -87,6 +87,14 @@ def test_export_writes_json_lines_since_a_moment(app, make_handover, sent):
     assert wrong.exit_code != 0 and "ISO 8601" in wrong.output
 
 
+def test_an_export_of_a_quiet_day_still_writes_its_file(app, tmp_path):
+    # A daily archive job looks for the file: none at all read as a failed export.
+    target = tmp_path / "audit-2999-01-01.jsonl"
+    result = app.test_cli_runner().invoke(args=["audit", "export", "--since", "2999-01-01", "--output", str(target)])
+    assert result.exit_code == 0 and "0 records" in result.output
+    assert target.read_text() == ""
+
+
 def test_the_trace_goes_with_the_jobs_a_request_causes(app, client, api_key, sent):
     from rq import Queue
 
