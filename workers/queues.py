@@ -33,10 +33,13 @@ SWEEP_INTERVAL_SECONDS = 60
 STUCK_CREATED_SECONDS = 60
 STUCK_BACKLOG_SECONDS = 600
 # Transient failures: exponential backoff with jitter, RETRY_BASE_SECONDS doubling up to
-# RETRY_MAX_INTERVAL_SECONDS, within RETRY_BUDGET_SECONDS per channel (and the notice's useful life).
+# RETRY_MAX_INTERVAL_SECONDS, within RETRY_BUDGET_SECONDS on the recipient's last channel (and the notice's
+# useful life). A channel with another one after it gets FAILOVER_BUDGET_SECONDS (some five tries): a partner
+# whose SMS provider is down gets the handover by e-mail within a quarter of an hour, not a day later.
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_INTERVAL_SECONDS = 3600
 RETRY_BUDGET_SECONDS = 24 * 3600
+FAILOVER_BUDGET_SECONDS = 15 * 60
 # A notice whose send keeps killing workers is failed (technical) after this many recoveries.
 MAX_RECOVERIES = 3
 

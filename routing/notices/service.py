@@ -66,8 +66,10 @@ def _valid_for(kind: str, valid_for: timedelta | int | None) -> timedelta:
     return valid_for if isinstance(valid_for, timedelta) else timedelta(seconds=int(valid_for))
 
 
-def _budget_until(now: datetime, valid_until: datetime) -> datetime:
-    return min(now + timedelta(seconds=queues.RETRY_BUDGET_SECONDS), valid_until)
+def _budget_until(now: datetime, valid_until: datetime, channels_left: int) -> datetime:
+    """Until when transient errors are retried on this channel; `channels_left`: the channels after it."""
+    seconds = queues.FAILOVER_BUDGET_SECONDS if channels_left else queues.RETRY_BUDGET_SECONDS
+    return min(now + timedelta(seconds=seconds), valid_until)
 
 
 def create_notice(
@@ -115,7 +117,7 @@ def create_notice(
         "created_at": _iso(now),
         "updated_at": _iso(now),
         "valid_until": _iso(valid_until),
-        "budget_until": _iso(_budget_until(now, valid_until)),
+        "budget_until": _iso(_budget_until(now, valid_until, len(addresses) - 1)),
         "due_at": _iso(now),
     }
     ttl = int(life.total_seconds()) + queues.RETRY_BUDGET_SECONDS + store.RETENTION_SECONDS
@@ -247,11 +249,12 @@ def _failure_change(current: dict[str, str], failure: str, error: str, now: date
 
 def _failover_change(current: dict[str, str], failure: str, error: str, now: datetime) -> Change:
     index = int(current["channel_index"]) + 1
-    if index >= len(current["channels"].split(",")) or _parse(current["valid_until"]) <= now:
+    channels = len(current["channels"].split(","))
+    if index >= channels or _parse(current["valid_until"]) <= now:
         return _failure_change(current, failure, error, now)
     return Change(
         fields={"state": CREATED, "channel_index": str(index), "attempts": "0", "due_at": _iso(now),
-                "budget_until": _iso(_budget_until(now, _parse(current["valid_until"]))),
+                "budget_until": _iso(_budget_until(now, _parse(current["valid_until"]), channels - index - 1)),
                 "error": error, "provider_id": ""},
         sweep_at=now.timestamp() + queues.STUCK_CREATED_SECONDS,
     )

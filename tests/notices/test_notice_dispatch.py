@@ -127,12 +127,42 @@ def test_transient_errors_past_the_budget_move_to_the_next_channel(app, redis, c
     channels["sms"].errors = [TransientError("twilio:timeout")] * 2
     nid = create_notice(redis, "handover_new", Recipient(sms=PHONE, email=EMAIL), notice_context())
     run_jobs()
-    clock.advance(seconds=queues.RETRY_BUDGET_SECONDS - 1)
+    clock.advance(seconds=queues.FAILOVER_BUDGET_SECONDS - 1)  # e-mail after it: a quarter of an hour, not a day
     send_notice(nid)  # fails again; the next try would fall outside the budget
     run_jobs()
     stored = notice(redis, nid)
     assert (stored["state"], stored["channel"]) == ("sent", "email")
     assert [m.to for m in channels["email"].sent] == [EMAIL]
+
+
+def test_the_last_channel_keeps_trying_for_a_day(app, redis, channels, run_jobs, clock, notice_context):
+    channels["sms"].errors = [TransientError("twilio:timeout")] * 2
+    nid = create_notice(redis, "handover_new", Recipient(sms=PHONE), notice_context())
+    run_jobs()
+    budget = service._parse(notice(redis, nid)["budget_until"]) - clock.now
+    assert budget.total_seconds() == min(queues.RETRY_BUDGET_SECONDS,
+                                         (service._parse(notice(redis, nid)["valid_until"]) - clock.now)
+                                         .total_seconds())
+    clock.advance(seconds=queues.FAILOVER_BUDGET_SECONDS)
+    send_notice(nid)  # fails again: no other channel, so it keeps trying
+    stored = notice(redis, nid)
+    assert (stored["state"], stored["channel_index"], stored["attempts"]) == ("created", "0", "2")
+
+
+def test_every_failed_send_is_logged_and_a_settings_error_loudly(app, redis, channels, run_jobs, notice_context,
+                                                                 caplog):
+    import logging
+
+    channels["sms"].errors = [PermanentError("twilio:20003")]  # Twilio: authentication failed
+    channels["email"].errors = [TransientError("smtp:421")]
+    nid = create_notice(redis, "handover_new", Recipient(sms=PHONE, email=EMAIL), notice_context())
+    with caplog.at_level(logging.WARNING, logger="workers.jobs"):
+        run_jobs()
+    lines = [(record.levelname, record.getMessage()) for record in caplog.records if record.name == "workers.jobs"]
+    assert lines == [
+        ("ERROR", f"notice {nid}: twilio:20003 on sms (attempt 1): check that channel's settings (docs/deploy.md)"),
+        ("WARNING", f"notice {nid}: smtp:421 on email (attempt 1)")]
+    assert PHONE not in caplog.text and EMAIL not in caplog.text
 
 
 def test_permanent_sms_error_fails_over_to_email(app, redis, channels, run_jobs, notice_context):
