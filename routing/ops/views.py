@@ -11,6 +11,7 @@ from routing.auth import current_principal, may_open
 from routing.errors import ApiError
 from routing.extensions import get_redis
 from routing.ops.metrics import registry_for
+from routing.store import server
 
 bp = Blueprint("ops", __name__)
 
@@ -45,6 +46,8 @@ def readyz():
     reasons = []
     try:
         get_redis().ping()
+        if current_app.config["REDIS_PERSISTENT"]:
+            reasons += server.durability_problems(get_redis())
     except redis.RedisError as error:
         reasons.append(f"redis unreachable: {type(error).__name__}")
     status_of_directory = current_app.extensions.get("directory_status")

@@ -181,3 +181,32 @@ def test_production_does_not_guess_a_redis(monkeypatch):
     with pytest.raises(SystemExit) as refused:
         create_app({"LOKETLIJN_ENV": "production"})
     assert "REDIS_URL is not set; production does not guess redis://127.0.0.1:6379/0" in str(refused.value)
+
+
+def test_readyz_refuses_a_redis_that_keeps_nothing_though_redis_persistent_says_it_does(private_redis):
+    # The operator's REDIS_PERSISTENT=1 was believed: a Redis without an append-only file or save points then
+    # lost every request at its next restart.
+    private_redis.start()  # as tests start theirs: --save "" --appendonly no
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": private_redis.url, "REDIS_PERSISTENT": True})
+    client = app.test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["reasons"] == [
+        "redis keeps nothing on disk (appendonly no, no save points), though REDIS_PERSISTENT=1 says it does: a "
+        "restart loses every request (see docs/deploy.md)"]
+    with private_redis.client() as r:
+        r.config_set("appendonly", "yes")
+        assert client.get("/readyz").status_code == 200
+        r.config_set("maxmemory", "100mb")
+        r.config_set("maxmemory-policy", "volatile-lru")  # our keys all have TTLs: this one may take them
+        response = client.get("/readyz")
+        assert response.status_code == 503 and "maxmemory-policy volatile-lru" in response.json["reasons"][0]
+        r.config_set("maxmemory-policy", "noeviction")
+        assert client.get("/readyz").status_code == 200
+        r.config_set("appendonly", "no")  # as it started: its stop does not wait for an append-only file
+
+
+def test_readyz_does_not_ask_a_redis_nobody_said_keeps_data(private_redis):
+    private_redis.start()
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": private_redis.url})  # REDIS_PERSISTENT off
+    assert app.test_client().get("/readyz").status_code == 200
