@@ -15,25 +15,21 @@ from routing.notices import service
 from routing.notices.render import render
 from workers import queues
 from workers.channels import channel_for
-from workers.channels.base import EMAIL, Message, PermanentError, TransientError
+from workers.channels.base import EMAIL, ChannelError, Message, PermanentError, SettingsRefused, TransientError
 from workers.tracing import traced
 
 
 log = logging.getLogger(__name__)
 
-# Errors that say our own account or settings are wrong, not the recipient's address: every notice on that
-# channel will fail the same way until the operator acts (a wrong Twilio token, an SMTP login refused).
-SETTINGS_ERRORS = frozenset({"twilio:20003", "smtp:530", "smtp:534", "smtp:535", "smtp:unsupported"})
-
-
-def _log_failure(claimed, error: str) -> None:
+def _log_failure(claimed, error: ChannelError) -> None:
     """One line per failed send (ids and provider codes only): what failed over or will be retried is not silent.
-    The notice's own record says where it stands; /notices/failed lists those that failed on every channel."""
-    if error in SETTINGS_ERRORS:
+    The notice's own record says where it stands; /notices/failed lists those that failed on every channel. Our
+    own settings refused fail every notice on the channel until the operator acts: an error."""
+    if isinstance(error, SettingsRefused):
         log.error("notice %s: %s on %s (attempt %s): check that channel's settings (docs/deploy.md)",
-                  claimed.id, error, claimed.channel, claimed.attempt)
+                  claimed.id, error.code, claimed.channel, claimed.attempt)
     else:
-        log.warning("notice %s: %s on %s (attempt %s)", claimed.id, error, claimed.channel, claimed.attempt)
+        log.warning("notice %s: %s on %s (attempt %s)", claimed.id, error.code, claimed.channel, claimed.attempt)
 
 
 @traced
@@ -58,10 +54,10 @@ def send_notice(notice_id: str) -> None:
         )
         provider_id = channel_for(claimed.channel).send(message)
     except TransientError as exc:
-        _log_failure(claimed, exc.code)
+        _log_failure(claimed, exc)
         service.record_transient(r, claimed, exc.code, service.utcnow())
     except PermanentError as exc:
-        _log_failure(claimed, exc.code)
+        _log_failure(claimed, exc)
         service.record_permanent(r, claimed, exc.code, service.utcnow(), failure=exc.failure)
     except Exception:
         # A bug or a broken setting, not the recipient: fail it visibly, keep the traceback in RQ.

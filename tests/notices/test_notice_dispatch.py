@@ -13,7 +13,7 @@ from routing.notices.service import Recipient, create_notice
 from routing.store import notices as store
 from workers import queues
 from workers.channels import channel_for
-from workers.channels.base import PermanentError, TransientError
+from workers.channels.base import PermanentError, SettingsRefused, TransientError
 from workers.channels.outbox import OutboxChannel
 from workers.channels.twilio_sms import TwilioChannel
 from workers.enqueue import enqueue_notice
@@ -153,7 +153,7 @@ def test_every_failed_send_is_logged_and_a_settings_error_loudly(app, redis, cha
                                                                  caplog):
     import logging
 
-    channels["sms"].errors = [PermanentError("twilio:20003")]  # Twilio: authentication failed
+    channels["sms"].errors = [SettingsRefused("twilio:20003")]  # Twilio: authentication failed
     channels["email"].errors = [TransientError("smtp:421")]
     nid = create_notice(redis, "handover_new", Recipient(sms=PHONE, email=EMAIL), notice_context())
     with caplog.at_level(logging.WARNING, logger="workers.jobs"):

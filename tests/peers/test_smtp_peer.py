@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.channels.base import Message, PermanentError, TransientError
+from workers.channels.base import Message, PermanentError, SettingsRefused, TransientError
 from workers.channels.smtp_email import SmtpChannel, SmtpSettings
 
 from conftest import free_port
@@ -111,6 +111,13 @@ def test_refusals_are_classified(server, where, answer, expected, code):
     with pytest.raises(expected) as raised:
         channel.send(message())
     assert raised.value.code == code and "partner@example.org" not in str(raised.value)
+
+
+@pytest.mark.parametrize("code", [530, 534, 535])
+def test_a_refused_login_is_our_settings_not_the_address(code):
+    from workers.channels import smtp_email
+
+    assert smtp_email._classify(code) is SettingsRefused
 
 
 def test_no_server_listening_is_transient():

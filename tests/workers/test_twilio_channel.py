@@ -10,7 +10,7 @@ import requests
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
-from workers.channels.base import Message, PermanentError, TransientError
+from workers.channels.base import Message, PermanentError, SettingsRefused, TransientError
 from workers.channels.twilio_sms import TwilioChannel, TwilioSettings
 
 SID = "AC" + "a" * 32
@@ -108,6 +108,7 @@ def test_validity_period_stays_within_twilios_range(seconds, sent):
     (400, 30006, "Landline or unreachable carrier", PermanentError),
     (500, 20500, "An internal server error has occurred", TransientError),
     (503, 20503, "Service Unavailable", TransientError),
+    (401, 20003, "Authenticate", SettingsRefused),  # our account or token: an error for the operator
 ])
 def test_twilio_error_answers_are_classified(status, code, text, expected):
     with pytest.raises(expected) as raised:

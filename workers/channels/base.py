@@ -55,6 +55,12 @@ class PermanentError(ChannelError):
     failure = "permanent"  # what the failed-notices page says: the address does not work
 
 
+class SettingsRefused(PermanentError):
+    """The provider refused our own account or login, not the address (a wrong Twilio token, an SMTP login or
+    STARTTLS refused): every notice on this channel fails so until the operator fixes its settings, which the
+    send job logs as an error."""
+
+
 class NotConfigured(PermanentError):
     """No provider for this channel (production never falls back to the outbox): our side, not the address."""
 

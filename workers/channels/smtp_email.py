@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from workers.channels.base import EMAIL, Message, PermanentError, TransientError
+from workers.channels.base import EMAIL, Message, PermanentError, SettingsRefused, TransientError
 
 SECURITY_MODES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -58,7 +58,13 @@ def build_email(message: Message, mail_from: str) -> EmailMessage:
     return email
 
 
+# Authentication required (530), too weak (534) or refused (535): our login, not the recipient's address.
+LOGIN_REFUSED = frozenset({530, 534, 535})
+
+
 def _classify(code: int) -> type[TransientError] | type[PermanentError]:
+    if code in LOGIN_REFUSED:
+        return SettingsRefused
     return TransientError if 400 <= code < 500 else PermanentError
 
 
@@ -95,7 +101,7 @@ class SmtpChannel:
             raise TransientError("smtp:disconnected") from None
         except smtplib.SMTPException:
             # No STARTTLS or no usable login method: configuration, not something time will fix.
-            raise PermanentError("smtp:unsupported") from None
+            raise SettingsRefused("smtp:unsupported") from None
         except OSError:
             # Connection refused or reset, DNS failure, timeout: the server may be back later.
             raise TransientError("smtp:connection") from None

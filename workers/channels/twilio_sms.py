@@ -18,7 +18,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from routing.gsm7 import in_gsm7
-from workers.channels.base import SMS, WHATSAPP, Message, PermanentError, TransientError
+from workers.channels.base import SMS, WHATSAPP, Message, PermanentError, SettingsRefused, TransientError
 
 TWILIO_BASE_URL = "https://api.twilio.com"
 HTTP_TIMEOUT_SECONDS = 10.0
@@ -33,6 +33,8 @@ HTTP_LOG.setLevel(logging.WARNING)
 # 20429 too many requests, 30001 queue overflow, 30003 unreachable handset, 30008 unknown error,
 # 30017 carrier network congestion, 30022 rate limit exceeded.
 TRANSIENT_CODES = frozenset({20429, 30001, 30003, 30008, 30017, 30022})
+# Our account SID and auth token were refused (HTTP 401): SettingsRefused, not the recipient's address.
+AUTHENTICATION_FAILED = 20003
 # Everything else is permanent for this channel, e.g. 21211 invalid 'To', 21610 unsubscribed (STOP),
 # 21614 not a mobile number, 30005 unknown handset, 30006 landline or unreachable carrier,
 # 30007 filtered by the carrier.
@@ -135,6 +137,8 @@ class TwilioChannel:
             code = f"twilio:{exc.code or exc.status}"
             if is_transient(exc.status, exc.code):
                 raise TransientError(code) from None
+            if exc.code == AUTHENTICATION_FAILED or exc.status == 401:
+                raise SettingsRefused(code) from None
             raise PermanentError(code) from None
         except requests.Timeout:
             raise TransientError("twilio:timeout") from None
