@@ -25,9 +25,7 @@ def _status_body(request: service.CallbackRequest) -> dict:
         "reference": request.reference, "status": request.state, "location": request.location,
         "status_text": states.label(request.state, request.reply_by in service.MESSAGE_REPLIES),
         "created": request.created, "outcome": request.outcome,
-        "expected_callback": service.expected_callback(service.location_for(request.location), request.state,
-                                                       request.release, request.preferred,
-                                                       service.clock(), request.next_attempt),
+        "expected_callback": service.expected_callback_of(request, service.clock()),
     }
 
 

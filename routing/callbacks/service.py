@@ -314,6 +314,12 @@ def expected_callback(location: Location, state: str, release: datetime | None, 
     return earliest.astimezone(schedule.TZ)
 
 
+def expected_callback_of(request: CallbackRequest, now: datetime) -> datetime | None:
+    """expected_callback for a stored request: its release, preferred moments and planned next attempt."""
+    return expected_callback(location_for(request.location), request.state, request.release, request.preferred,
+                             now, request.next_attempt)
+
+
 def _next_call_moment(location: Location, now: datetime) -> datetime:
     """Now, while someone is at the counter for LAST_CALL_MARGIN or longer; else the next shift's start (now
     when no shift is planned: the request is open for whoever comes)."""
@@ -472,8 +478,7 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
         # The same promise as the first time: its release and its preferred moments (read again: rare path).
         existing = get_status(r, result.reference)
         return Receipt(existing.reference, existing.state,
-                       expected_callback(location, existing.state, existing.release, existing.preferred, now,
-                                         existing.next_attempt),
+                       expected_callback_of(existing, now),
                        None,
                        existing=True, reply_by=existing.reply_by, channel=existing.channel,
                        language=existing.language)

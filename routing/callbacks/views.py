@@ -325,8 +325,7 @@ def confirmation(location_id: str):
     token = _my_token(reference) if passed_on or not final else None
     # By when the partners contact the citizen: for the browser that asked only (as partner_name below).
     partner_deadline = max((h.deadline for h in with_partners), default=None) if token else None
-    expected = service.expected_callback(location, status.state, status.release, status.preferred, _now(),
-                                         status.next_attempt)
+    expected = service.expected_callback_of(status, _now())
     by_message = status.reply_by in service.MESSAGE_REPLIES
     return render_template(
         "callbacks/confirmation.html", location=location, status=status, existing=existing, final=final,

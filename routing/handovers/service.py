@@ -317,25 +317,26 @@ def topic_partners(location_id: str, topic_id: str) -> list[str]:
     return [partner_id for partner_id in dict.fromkeys(topic.partners) if partner_id in possible]
 
 
-def callback_location(r: redis.Redis, reference: str) -> str | None:
-    """The location of a callback request (its anonymous facts only), or None when there is no such request."""
+def _callback_facts(r: redis.Redis, reference: str):
+    """A callback request's anonymous facts, or None when there is no such request."""
     from routing.callbacks import service as callbacks
 
     try:
-        return callbacks.get_status(r, reference).location
+        return callbacks.get_status(r, reference)
     except ApiError:
         return None
 
 
-def callback_topic(r: redis.Redis, reference: str, location_id: str) -> str:
-    """The topic of a callback request of this location (its anonymous facts only), or "" when there is none."""
-    from routing.callbacks import service as callbacks
+def callback_location(r: redis.Redis, reference: str) -> str | None:
+    """The location of a callback request, or None when there is no such request."""
+    facts = _callback_facts(r, reference)
+    return facts.location if facts else None
 
-    try:
-        facts = callbacks.get_status(r, reference)
-    except ApiError:
-        return ""
-    return (facts.topic or "") if facts.location == location_id else ""
+
+def callback_topic(r: redis.Redis, reference: str, location_id: str) -> str:
+    """The topic of a callback request of this location, or "" when there is none."""
+    facts = _callback_facts(r, reference)
+    return (facts.topic or "") if facts and facts.location == location_id else ""
 
 
 def _new_reference(r: redis.Redis) -> str:

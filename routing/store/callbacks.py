@@ -112,7 +112,7 @@ if ARGV[10] ~= '0' then
   end
   redis.call('SET', KEYS[12], '1', 'EX', ARRIVAL_LATER_TTL_S)
 end
-return {'created', ref, '', '', 0, 0}
+return {'created', ref, '', '', 0}
 """.replace("ARRIVAL_LATER_TTL_S", str(ARRIVAL_LATER_TTL_S)).replace("LIVE_STATES_TABLE", LIVE_LUA))
 
 # KEYS: per location its window and its "later" marker (pairs). For each location whose window is over and that
