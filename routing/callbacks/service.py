@@ -19,6 +19,7 @@ import redis
 from flask import Config, current_app
 from flask_babel import gettext as _
 
+from routing import attempts as attempt_spacing
 from routing import current
 from routing.callbacks import states
 from routing.directory import schedule
@@ -99,6 +100,7 @@ class Attempt:
     at: datetime
     result: str
     by: str
+    counted: bool = True  # False: a "not reached" soon after one that counted (routing.attempts)
 
 
 @dataclass
@@ -527,14 +529,19 @@ def _from_facts(reference: str, facts: dict[str, str]) -> CallbackRequest:
 
 
 def _tries(stored: str | None) -> tuple[Attempt, ...]:
-    """The `tries` field: [[epoch, result, account id], ...], oldest first."""
-    return tuple(Attempt(_from_epoch(str(at)), result, by) for at, result, by in json.loads(stored or "[]"))
+    """The `tries` field: [[epoch, result, account id], ...], oldest first; an attempt that did not count has
+    a fourth element, 0."""
+    return tuple(Attempt(_from_epoch(str(one[0])), one[1], one[2], counted=len(one) < 4 or bool(one[3]))
+                 for one in json.loads(stored or "[]"))
 
 
-def _tries_with(request: CallbackRequest, result: str, by: str, now: datetime) -> str:
+def _try_entry(one: Attempt) -> list:
+    return [_epoch(one.at), one.result, one.by, *([] if one.counted else [0])]
+
+
+def _tries_with(request: CallbackRequest, attempt: Attempt) -> str:
     """The `tries` field with one more attempt: written with the attempt, in the same checked transition."""
-    kept = [[_epoch(one.at), one.result, one.by] for one in request.tries]
-    return json.dumps([*kept, [_epoch(now), result, by]], separators=(",", ":"))
+    return json.dumps([_try_entry(one) for one in (*request.tries, attempt)], separators=(",", ":"))
 
 
 def _not_found() -> NotFound:
@@ -1195,6 +1202,16 @@ def is_last_attempt(request: CallbackRequest) -> bool:
     return request.attempts + 1 >= int(current_app.config["CALLBACK_MAX_ATTEMPTS"])
 
 
+def _counted_misses(request: CallbackRequest) -> list[datetime]:
+    return [one.at for one in request.tries if one.result == "not_reached" and one.counted]
+
+
+def miss_counts_from(request: CallbackRequest, now: datetime) -> datetime | None:
+    """From when "not reached" counts as an attempt again; None when it does now. Within an hour of the last
+    one that counted it is recorded but not counted (routing.attempts)."""
+    return attempt_spacing.counting_from(_counted_misses(request), now)
+
+
 def record_attempt(r: redis.Redis, reference: str, principal, result: str, outcome: str | None = None, *,
                    seen: str | None = None, now: datetime | None = None) -> CallbackRequest:
     """reached (with an outcome) and wrong number finish the request; not reached keeps it open with
@@ -1206,9 +1223,11 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
     _refuse_if_colleagues(request, principal)
     if result not in ATTEMPT_RESULTS:
         raise ApiError(422, _("Kies wat er gebeurde."), {"result": [_("Kies een van de mogelijkheden.")]})
-    attempts = request.attempts + 1  # written only if nobody changed the request since it was read
-    fields = {"attempts": str(attempts), "last_attempt": result, "assignee": principal.id,
-              "tries": _tries_with(request, result, principal.id, now)}
+    counted = result != "not_reached" or miss_counts_from(request, now) is None
+    fields = {"last_attempt": result, "assignee": principal.id,
+              "tries": _tries_with(request, Attempt(now, result, principal.id, counted))}
+    if counted:  # written only if nobody changed the request since it was read
+        fields["attempts"] = str(request.attempts + 1)
     read = version(request)
     if outcome and result != "reached":
         # An outcome says the citizen was spoken to, "Niet bereikt" or "Verkeerd nummer" that they were not: one of
@@ -1228,6 +1247,8 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
         _finish(r, reference, "done", now, {**fields, "outcome": outcome}, expect_version=read)
     elif result == "wrong_number":
         _finish(r, reference, "done", now, {**fields, "outcome": "wrong_number"}, expect_version=read)
+    elif not counted:  # soon after one that counted: noted, and the planned next attempt stays
+        _move(r, reference, "open", now, fields=fields, expect_version=read)
     elif is_last_attempt(request):
         _finish(r, reference, "done", now, {**fields, "outcome": "not_reached"}, expect_version=read)
     else:

@@ -666,6 +666,7 @@ def _render_detail(item: service.CallbackRequest, handles: bool, errors: dict | 
         version=service.version(item), chosen=_chosen_location(), ended_as=_ended_labels(),
         returned_by=_partner_name_or_id(item.returned_by) if item.returned_by else None,
         return_reasons=_return_reasons(), last_try=service.is_last_attempt(item),
+        counts_from=service.miss_counts_from(item, _now()),
         deleted_on=_deleted_on(item) if handles else None, handovers=_handovers_made(item), **_staff_context()), status
 
 
@@ -739,6 +740,10 @@ def attempt(reference: str):
 
 
 def _attempt_message(item: service.CallbackRequest) -> str:
+    if item.state == "open" and item.tries and not item.tries[-1].counted:
+        return _("Niet bereikt: %(ref)s blijft open. Deze poging telt niet mee, want de vorige was minder dan een "
+                 "uur geleden. Probeer het opnieuw %(when)s.", ref=item.reference,
+                 when=moments.moment_text(item.next_attempt))
     if item.state == "open":
         return _("Niet bereikt: %(ref)s blijft open. Probeer het opnieuw %(when)s.", ref=item.reference,
                  when=moments.moment_text(item.next_attempt))

@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
+from routing import attempts as attempt_spacing
+
 SENT, OPENED, IN_PROGRESS, DONE = "sent", "opened", "in_progress", "done"
 STATUSES = (SENT, OPENED, IN_PROGRESS, DONE)
 OPEN_STATUSES = (SENT, OPENED, IN_PROGRESS)
@@ -47,6 +49,7 @@ LABELS = {
 class Attempt:
     at: datetime
     result: str
+    counted: bool = True  # False: a "not reached" soon after one that counted (routing.attempts)
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,15 @@ class Handover:
 
     @property
     def not_reached_count(self) -> int:
-        return sum(1 for a in self.attempts if a.result == NOT_REACHED)
+        return len(self.counted_misses)
+
+    @property
+    def counted_misses(self) -> list[datetime]:
+        return [a.at for a in self.attempts if a.result == NOT_REACHED and a.counted]
+
+    def misses_count_from(self, now: datetime) -> datetime | None:
+        """From when "not reached" counts again; None when it does `now` (routing.attempts)."""
+        return attempt_spacing.counting_from(self.counted_misses, now)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,8 @@ class OutcomeSchema(Schema):
 class AttemptOut(Schema):
     at = Moment()
     result = fields.String()
+    counted = fields.Boolean(metadata={"description": "false: a not_reached within an hour of one that counted, "
+                                                      "recorded but not counted towards HANDOVER_MAX_ATTEMPTS."})
 
 
 class PersonalOut(Schema):

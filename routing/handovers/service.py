@@ -86,7 +86,8 @@ def _from_record(record: dict[str, str], attempts: list[dict[str, Any]]) -> Hand
         created_at=datetime.fromisoformat(record["created_at"]),
         created_by=record.get("created_by", ""),
         deadline=date.fromisoformat(record["deadline"]),
-        attempts=tuple(Attempt(datetime.fromisoformat(a["at"]), a["result"]) for a in attempts),
+        attempts=tuple(Attempt(datetime.fromisoformat(a["at"]), a["result"], a.get("counted", True))
+                       for a in attempts),
         outcome=record.get("outcome", ""),
         referred_to=record.get("referred_to", ""),
         return_reason=record.get("return_reason", ""),
@@ -608,9 +609,11 @@ def mark_opened(r: redis.Redis, handover: Handover, now: datetime) -> None:
 
 
 def record_attempt(r: redis.Redis, handover: Handover, result: str, actor: str, now: datetime) -> Handover:
-    """A call attempt; "not reached" schedules the next reminder, too many of them return it to the loket."""
+    """A call attempt; "not reached" schedules the next reminder, too many of them return it to the loket.
+    One within an hour of a "not reached" that counted is recorded but does not count (routing.attempts)."""
+    counted = result != NOT_REACHED or handover.misses_count_from(now) is None
     count = store.transition(r, handover.reference, OPEN_STATUSES, {"status": IN_PROGRESS},
-                             {"at": _iso(now), "result": result})
+                             {"at": _iso(now), "result": result, **({} if counted else {"counted": False})})
     if count is None:
         raise _final_refusal()
     audit.record(r, action=f"handover.attempt.{result}", activity="handovers", actor=actor,
@@ -618,7 +621,7 @@ def record_attempt(r: redis.Redis, handover: Handover, result: str, actor: str, 
     handover = get(r, handover.reference)
     if result == WRONG_NUMBER:
         return _finish(r, handover, RETURNED, actor, now, return_reason=WRONG_NUMBER)
-    if result == NOT_REACHED:
+    if result == NOT_REACHED and counted:
         if handover.not_reached_count >= _setting("HANDOVER_MAX_ATTEMPTS"):
             return _finish(r, handover, RETURNED, actor, now, return_reason="max_attempts")
         next_day = schedule.add_working_days(now, 1).astimezone(schedule.TZ).date()

@@ -224,7 +224,8 @@ def _render_detail(handover: Handover, see_personal: bool, may_work: bool, actor
         show_personal=see_personal, errors=errors or {},
         # Which other organisations the citizen went to is the loket's business, not the partner's.
         siblings=[] if may_work else service.for_loket(r, service.siblings(r, handover)),
-        values=request.form if errors else {}, **_context(handover)), status)
+        values=request.form if errors else {},
+        counts_from=handover.misses_count_from(_now()), **_context(handover)), status)
     return private(response)
 
 
@@ -266,6 +267,9 @@ def attempt(reference: str):
             # would otherwise only find further down the page.
             flash(_("Poging vastgelegd: %(result)s. Leg nu vast hoe het afliep.", result=LABELS[REACHED]), "success")
             return OUTCOME_ANCHOR
+        elif not after.attempts[-1].counted:
+            flash(_("Poging vastgelegd: %(result)s. Deze poging telt niet mee, want de vorige was minder dan een "
+                    "uur geleden.", result=LABELS[data["result"]]), "success")
         else:
             flash(_("Poging vastgelegd: %(result)s.", result=LABELS[data["result"]]), "success")
         return None

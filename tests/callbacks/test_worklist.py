@@ -83,6 +83,31 @@ def test_not_reached_keeps_it_open_with_a_next_attempt_and_reached_finishes(clie
         as_text=True)
 
 
+def test_quick_not_reached_tries_do_not_use_up_the_attempts(client, login, create, redis, pin_now):
+    # Three tries within minutes (or three clicks) would otherwise close it before the citizen had a fair chance.
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    path = f"/loket/terugbelverzoeken/{receipt.reference}"
+    for minutes in (0, 1, 2):
+        pin_now(MONDAY_10 + timedelta(minutes=minutes))
+        client.get(path)
+        shown = client.post(path + "/poging", data={"result": "not_reached"}, follow_redirects=True)
+    assert (f"Niet bereikt: {receipt.reference} blijft open. Deze poging telt niet mee, want de vorige was minder "
+            "dan een uur geleden.") in shown.get_data(as_text=True)
+    request = service.get_status(redis, receipt.reference)
+    assert request.state == "open" and request.attempts == 1 and len(request.tries) == 3
+    page = client.get(path).get_data(as_text=True)
+    assert page.count("telt niet mee: minder dan een uur na de vorige") == 2
+    assert "Kiest u nu Niet bereikt, dan telt dat niet als poging. Vanaf maandag 30 november om 11:00 telt het " \
+           "weer." in page
+    for hours in (1, 2):  # an hour after the last one that counted, each counts again; the third closes it
+        pin_now(MONDAY_10 + timedelta(hours=hours))
+        client.get(path)
+        client.post(path + "/poging", data={"result": "not_reached"})
+    closed = service.get_status(redis, receipt.reference)
+    assert closed.state == "done" and closed.outcome == "not_reached" and closed.attempts == 3
+
+
 def test_reached_needs_an_outcome(client, login, create, redis):
     receipt = create(now=MONDAY_10)
     login(client, "staff", locations=("utrecht",))

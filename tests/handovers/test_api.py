@@ -84,10 +84,12 @@ def test_get_reports_attempts_and_outcome(client, api_key, make_handover, redis,
 
     [handover] = make_handover("uwv")
     service.record_attempt(redis, handover, "not_reached", "test", datetime.now(UTC))
+    handover = service.get(redis, handover.reference)
+    service.record_attempt(redis, handover, "not_reached", "test", datetime.now(UTC))  # within the hour
     service.record_outcome(redis, handover, "returned_to_loket", "test", datetime.now(UTC), note="Spreekt geen NL")
     body = client.get(f"/api/v1/handovers/{handover.reference}", headers=api_key("staff", locations=(LOCATION,))).json
     assert body["status"] == "done" and body["outcome"] == "returned_to_loket"
-    assert [a["result"] for a in body["attempts"]] == ["not_reached"]
+    assert [(a["result"], a["counted"]) for a in body["attempts"]] == [("not_reached", True), ("not_reached", False)]
     assert body["personal"]["return_note"] == "Spreekt geen NL"
 
 

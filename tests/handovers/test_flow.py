@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from handovers.helpers import E164, LOCATION, ON_DUTY_SMS, UWV_SMS, link_path, open_link
+from routing.handovers import service, views
 
 
 def test_staff_hand_over_and_the_partner_gets_only_a_link(client, login, sent, redis):
@@ -68,11 +70,13 @@ def test_the_partner_is_told_before_that_a_wrong_number_ends_it_at_once(app, mak
     assert "Terug naar het loket" in page and "Poging vastleggen" not in page  # as it said: nothing more to do
 
 
-def test_three_times_not_reached_returns_it_to_the_loket(app, make_handover, sent, login):
+def test_three_times_not_reached_returns_it_to_the_loket(app, make_handover, sent, login, monkeypatch):
     [handover] = make_handover("uwv")
     partner = app.test_client()
     open_link(partner, sent[0])
-    for _ in range(3):
+    start = datetime.now(UTC)
+    for hours in range(3):  # an hour apart: each counts (routing.attempts)
+        monkeypatch.setattr(views, "_now", lambda hours=hours: start + timedelta(hours=hours))
         partner.post(f"/overdrachten/{handover.reference}/poging", data={"result": "not_reached"})
     returned = [n for n in sent if n["kind"] == "handover_returned"]
     assert len(returned) == 1
@@ -83,6 +87,30 @@ def test_three_times_not_reached_returns_it_to_the_loket(app, make_handover, sen
     login(staff, "staff", locations=(LOCATION,))
     page = staff.get("/overdrachten").get_data(as_text=True)
     assert handover.reference in page and "Terug bij het loket: opnieuw overdragen of zelf bellen" in page
+
+
+def test_quick_not_reached_tries_do_not_send_it_back(app, make_handover, sent, redis, monkeypatch):
+    # Three tries within minutes (or three clicks) would otherwise send it back before the citizen had a fair chance.
+    [handover] = make_handover("uwv")
+    partner = app.test_client()
+    open_link(partner, sent[0])
+    start = datetime.now(UTC)
+    path = f"/overdrachten/{handover.reference}"
+    for minutes in (0, 1, 2):
+        monkeypatch.setattr(views, "_now", lambda minutes=minutes: start + timedelta(minutes=minutes))
+        page = partner.post(path + "/poging", data={"result": "not_reached"}, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "Poging vastgelegd: Niet bereikt. Deze poging telt niet mee, want de vorige was minder dan een uur " \
+           "geleden." in text
+    assert text.count("(telt niet mee: minder dan een uur na de vorige)") == 2
+    assert "Poging vastleggen" in text
+    assert "telt Niet bereikt weer mee." in text  # from when, an hour after the first
+    assert not [n for n in sent if n["kind"] == "handover_returned"]
+    after = service.get(redis, handover.reference)
+    assert after.status == "in_progress" and after.not_reached_count == 1 and len(after.attempts) == 3
+    monkeypatch.setattr(views, "_now", lambda: start + timedelta(hours=1))
+    partner.post(path + "/poging", data={"result": "not_reached"})
+    assert service.get(redis, handover.reference).not_reached_count == 2
 
 
 def test_a_bsn_in_the_note_is_refused_and_nothing_is_stored(client, login, sent, redis):
