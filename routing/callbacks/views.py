@@ -50,6 +50,9 @@ SESSION_TOKENS = "callbacks_tokens"
 # [reference, the number as staff would read it]: shown once on the confirmation right after sending, so a typo in the
 # number is seen while it can still be put right; gone from the cookie with the next page of this blueprint.
 SESSION_NUMBER = "callbacks_number"
+# Set by "Klaar": this browser is the loket's shared tablet. Its form then asks the browser neither to offer
+# what earlier visitors typed nor to put it back when the next visitor goes Back (autocomplete off).
+SESSION_SHARED = "callbacks_shared_device"
 KEEP_TOKENS = 5
 REMEMBER_S = 15 * 60
 
@@ -118,7 +121,8 @@ def _render_form(location, values: dict, errors: dict, status: int = 200, refusa
         call_later=expected_text(call_from) if call_from and call_from > now else None,
         topics=topic_choices(location.id), honeypot=HONEYPOT, present=present,
         max_note=schemas.MAX_NOTE, refusal=refusal,
-        call_languages=location.all_call_languages, **_data_use_context(location),
+        call_languages=location.all_call_languages, shared_device=bool(session.get(SESSION_SHARED)),
+        **_data_use_context(location),
     ), status
 
 
@@ -295,9 +299,10 @@ def _keep(key: str, value: list | dict) -> None:
 @bp.post("/l/<location_id>/terugbellen/klaar")
 def done_here(location_id: str):
     """"Klaar" on the confirmation: this browser forgets the request it made here (its confirmation and its
-    withdrawal token), so on the loket's tablet the next visitor cannot open or withdraw it. Nothing changes
-    in the request itself."""
+    withdrawal token), so on the loket's tablet the next visitor cannot open or withdraw it, and from now on its
+    form keeps no typed values (SESSION_SHARED). Nothing changes in the request itself."""
     location = service.location_for(location_id)
+    session[SESSION_SHARED] = True
     confirmed = session.get(SESSION_CONFIRMED, {})
     if location.id in confirmed:
         reference = confirmed[location.id][0]

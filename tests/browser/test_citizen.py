@@ -390,3 +390,20 @@ def test_every_page_after_the_form_has_touch_targets_a_finger_hits(new_context, 
     page.goto(FORM + "/TB-AAAA/intrekken?t=wrong")
     seen["wrong link"] = small_targets(page)
     assert not any(seen.values()), f"touch targets under {MIN_TARGET}px at 360px wide: {seen}"
+
+
+def test_after_klaar_back_does_not_show_the_previous_visitors_details(page):
+    # The loket's tablet: the next visitor presses Back after the previous one pressed Klaar.
+    page.goto(FORM)
+    page.fill("#field-phone", "06 23456789")
+    page.fill("#field-name", "Meneer Pietersen")
+    page.check("#field-consent")
+    page.click("main form button[type=submit]")
+    page.get_by_role("button", name="Klaar").click()
+    page.wait_for_load_state()
+    for _ in range(2):
+        page.go_back()
+        page.wait_for_load_state()
+    assert page.url.endswith(FORM)
+    assert page.input_value("#field-phone") == "" and page.input_value("#field-name") == ""
+    assert "Pietersen" not in page.content() and "23456789" not in page.content()

@@ -584,6 +584,9 @@ def test_klaar_makes_the_tablet_forget_the_request(client, redis):
     next_visitor = client.get(CONFIRMATION, follow_redirects=True).get_data(as_text=True)
     assert reference not in next_visitor and "Wilt u dat wij u terugbellen?" in next_visitor
     assert service.get_status(redis, reference).state == "waiting"  # the request itself is untouched
+    # From now on this is a shared tablet: the browser neither offers nor puts back what a visitor typed.
+    assert 'autocomplete="tel"' not in next_visitor and 'id="callback-form" novalidate autocomplete="off"' in next_visitor
+    assert 'autocomplete="tel"' in client.application.test_client().get(URL).get_data(as_text=True)
 
 
 @pytest.mark.parametrize("typed", ["/l/Utrecht/terugbellen", "/l/UTRECHT/terugbellen/privacy", "/l/utrecht",
