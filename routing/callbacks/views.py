@@ -397,7 +397,8 @@ def withdraw_page(location_id: str, reference: str):
     if status.state in states.FINAL and not partners:  # nothing left to withdraw: say so instead of asking
         return render_template("callbacks/withdraw.html", location=location, reference=status.reference,
                                final_state=states.label(status.state), expired=status.state == "expired",
-                               by_message=status.reply_by in service.MESSAGE_REPLIES)
+                               by_message=status.reply_by in service.MESSAGE_REPLIES, outcome=status.outcome,
+                               attempts=status.attempts)
     return render_template("callbacks/withdraw.html", location=location, reference=status.reference, token=token,
                            partners=partners)
 

@@ -96,6 +96,29 @@ def test_a_request_nobody_took_up_in_time_says_so_and_how_to_ask_again(client, r
     assert f'<a class="link-block" href="{URL}">Heeft u nog hulp nodig? Vul dan het formulier opnieuw in.</a>' in shown
 
 
+@pytest.mark.parametrize(("results", "heading", "told"), [
+    (["not_reached"] * 3, "Wij hebben u niet bereikt", "Wij hebben u 3 keer gebeld, maar u nam niet op."),
+    (["wrong_number"], "Wij konden u niet bereiken op dit nummer", "Het telefoonnummer dat u gaf, was niet goed"),
+])
+def test_a_citizen_staff_could_not_reach_is_told_so_and_how_to_ask_again(client, login, pin_now, results, heading,
+                                                                       told):
+    from datetime import timedelta
+
+    pin_now(MONDAY_10)
+    page = send(client).get_data(as_text=True)
+    link, reference = withdraw_link_on(page), reference_on(page)
+    staff = client.application.test_client()
+    login(staff, "staff", locations=("utrecht",))
+    for hours, result in enumerate(results):  # an hour apart: each counts
+        pin_now(MONDAY_10 + timedelta(hours=hours))
+        staff.get(f"/loket/terugbelverzoeken/{reference}")
+        staff.post(f"/loket/terugbelverzoeken/{reference}/poging", data={"result": result})
+    shown = client.get(link).get_data(as_text=True)  # the withdrawal link, kept as a bookmark
+    assert f"<h1>{heading}</h1>" in shown and told in shown
+    assert "U hoeft niets meer te doen" not in shown
+    assert f'href="{URL}">Heeft u nog hulp nodig?' in shown
+
+
 def test_unknown_location_is_404(client):
     assert client.get("/l/nergens/terugbellen").status_code == 404
 
