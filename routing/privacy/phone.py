@@ -65,8 +65,9 @@ def _foreign(allowed_regions: Iterable[str]) -> PhoneRefused:
     locale = Locale.parse(str(get_locale() or "nl"))
     codes = ["NL", *sorted({code.upper() for code in allowed_regions} - {"NL"})]
     countries = ", ".join(locale.territories.get(code, code) for code in codes)
-    return PhoneRefused("not_callable", _l("Naar een nummer uit dit land kunnen wij niet terugbellen. Wij bellen "
-                                           "naar nummers uit: %(countries)s.", countries=countries))
+    # Said of every reply (a call, an SMS, a WhatsApp message): the allow-list is of the numbers we contact.
+    return PhoneRefused("not_callable", _l("Op een nummer uit dit land kunnen wij geen contact met u opnemen. Dat "
+                                           "kan alleen op nummers uit: %(countries)s.", countries=countries))
 
 
 def normalise(raw: str, allowed_regions: Iterable[str] = ("NL",)) -> str:

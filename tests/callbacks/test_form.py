@@ -119,6 +119,13 @@ def test_a_citizen_staff_could_not_reach_is_told_so_and_how_to_ask_again(client,
     assert f'href="{URL}">Heeft u nog hulp nodig?' in shown
 
 
+def test_a_number_from_another_country_is_refused_in_words_that_fit_a_message_too(client):
+    page = post(client, phone="+48 512 345 678", reply_by="whatsapp").get_data(as_text=True)
+    assert ("Op een nummer uit dit land kunnen wij geen contact met u opnemen. Dat kan alleen op nummers uit: "
+            "Nederland, België, Duitsland.") in page
+    assert "terugbellen. Wij bellen" not in page
+
+
 def test_unknown_location_is_404(client):
     assert client.get("/l/nergens/terugbellen").status_code == 404
 
