@@ -184,6 +184,10 @@ class Base:
             "HANDOVER_LINK_MARGIN_HOURS": env_int("HANDOVER_LINK_MARGIN_HOURS", 48),
             # Reminders and the overdue overview go out from this hour (Europe/Amsterdam) on working days.
             "HANDOVER_REMINDER_HOUR": env_int("HANDOVER_REMINDER_HOUR", 7, maximum=23),
+            # With office hours on, a handover made from this hour on, or on a day off, reaches the partner at the
+            # next working day's HANDOVER_REMINDER_HOUR: a team phone does not buzz on a Sunday evening.
+            "HANDOVER_NOTICE_OFFICE_HOURS": env_flag("HANDOVER_NOTICE_OFFICE_HOURS", True),
+            "HANDOVER_NOTICE_UNTIL_HOUR": env_int("HANDOVER_NOTICE_UNTIL_HOUR", 18, maximum=24),
         }
 
 
@@ -213,7 +217,9 @@ class Testing(Base):
 
     def values(self) -> dict[str, Any]:
         values = super().values()
-        values.update(TESTING=True, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False, LOOKUP_COUNT_FLUSH_SECONDS=0)
+        # Tests send at once whatever the day or hour they run; the ones about limits or office hours turn them on.
+        values.update(TESTING=True, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False, LOOKUP_COUNT_FLUSH_SECONDS=0,
+                      HANDOVER_NOTICE_OFFICE_HOURS=False)
         return values
 
 

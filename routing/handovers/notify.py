@@ -12,6 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 import redis
 from flask import current_app
 
+from routing.directory import schedule
 from routing.directory import service as directory
 from routing.directory.schedule import TZ
 from routing.handovers import tokens
@@ -58,8 +59,29 @@ def _context(handover: Handover) -> dict[str, str]:
     }
 
 
-def send_link(r: redis.Redis, handover: Handover, kind: str, now: datetime) -> str | None:
-    """A fresh single-use link to the partner's channel (kind handover_new or handover_reminder)."""
+def partner_hours_from(now: datetime) -> datetime | None:
+    """None within the partners' working hours (working days, from HANDOVER_REMINDER_HOUR until
+    HANDOVER_NOTICE_UNTIL_HOUR, Europe/Amsterdam); else when they begin again. A handover a partner took over at
+    intake on a Sunday evening reaches its team phone on Monday morning. Always None with
+    HANDOVER_NOTICE_OFFICE_HOURS off."""
+    if not current_app.config["HANDOVER_NOTICE_OFFICE_HOURS"]:
+        return None
+    local = now.astimezone(TZ)
+    start, until = _setting("HANDOVER_REMINDER_HOUR"), _setting("HANDOVER_NOTICE_UNTIL_HOUR")
+    day = local.date()
+    if schedule.is_working_day(day) and start <= local.hour < until:
+        return None
+    if not (schedule.is_working_day(day) and local.hour < start):
+        day += timedelta(days=1)
+        while not schedule.is_working_day(day):
+            day += timedelta(days=1)
+    return datetime.combine(day, time(start), tzinfo=TZ).astimezone(UTC)
+
+
+def send_link(r: redis.Redis, handover: Handover, kind: str, now: datetime,
+              not_before: datetime | None = None) -> str | None:
+    """A fresh single-use link to the partner's channel (kind handover_new or handover_reminder); `not_before`:
+    not sent earlier (partner_hours_from)."""
     recipient = partner_recipient(handover)
     if recipient is None:
         return None
@@ -70,7 +92,7 @@ def send_link(r: redis.Redis, handover: Handover, kind: str, now: datetime) -> s
     # If the partner cannot be reached on any channel, the loket hears of it (nothing fails silently).
     escalate_to = Recipient(sms=on_duty.sms, email=on_duty.email) if on_duty.sms or on_duty.email else None
     return create_notice(r, kind, recipient, context, locale="nl", now=now, escalate_to=escalate_to,
-                         valid_for=max(60, expires_at - int(now.timestamp())))
+                         valid_for=max(60, expires_at - int((not_before or now).timestamp())), not_before=not_before)
 
 
 def returned(r: redis.Redis, handover: Handover) -> str | None:

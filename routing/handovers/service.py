@@ -408,6 +408,7 @@ def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], 
     # Personal fields go at the latest this long after the handover was made, whatever becomes of it.
     purge_ts = int(now.timestamp()) + _setting("HANDOVER_MAX_RETENTION_DAYS") * 86_400
     made = []
+    notice_from = notify.partner_hours_from(now)
     for partner_id in partners:
         record = {
             "reference": _new_reference(r), "group": group, "location": location_id, "partner": partner_id,
@@ -421,7 +422,7 @@ def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], 
         handover = _from_record(record, [])
         audit.record(r, action="handover.create", activity="handovers", actor=actor,
                      subject=personal_fields["phone"], reference=handover.reference)
-        notify.send_link(r, handover, "handover_new", now)
+        notify.send_link(r, handover, "handover_new", now, not_before=notice_from)
         made.append(handover)
     return made
 

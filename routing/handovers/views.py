@@ -15,12 +15,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError
 
+from routing import moments
 from routing.auth import current_principal, login_required
 from routing.directory import service as directory
 from routing.directory.views import SESSION_LOCATION
 from routing.errors import ApiError, flatten_field_errors
 from routing.extensions import get_redis, limiter
-from routing.handovers import service, tokens
+from routing.handovers import notify, service, tokens
 from routing.handovers.model import LABELS, REACHED, SENT, Handover
 from routing.handovers.schemas import AttemptSchema, CreateSchema, OutcomeSchema
 from routing.http import private
@@ -182,7 +183,13 @@ def new():
             raise
         return _render_new(location_id, raw, error.errors, 422)
     names = ", ".join(f"{directory.get_partner(h.partner).name} ({h.reference})" for h in made)
-    flash(_("Overgedragen aan %(names)s. De organisatie krijgt een bericht met een link.", names=names), "success")
+    notice_from = notify.partner_hours_from(_now())
+    if notice_from is None:
+        flash(_("Overgedragen aan %(names)s. De organisatie krijgt een bericht met een link.", names=names),
+              "success")
+    else:
+        flash(_("Overgedragen aan %(names)s. Buiten kantoortijd sturen wij de organisatie geen bericht. Zij krijgt "
+                "het bericht met een link %(when)s.", names=names, when=moments.moment_text(notice_from)), "success")
     return redirect(url_for("handovers.detail", reference=made[0].reference))
 
 

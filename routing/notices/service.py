@@ -82,8 +82,10 @@ def create_notice(
     valid_for: timedelta | int | None = None,
     escalate_to: Recipient | None = None,
     now: datetime | None = None,
+    not_before: datetime | None = None,
 ) -> str:
-    """Store a notice and enqueue its id; returns the id.
+    """Store a notice and enqueue its id; returns the id. `not_before`: not sent before then (a partner's
+    notice made outside its working hours); its life and retries count from then.
 
     `context` may hold only reference, location, topic, deadline, link, count and references (anything
     else, or a value that looks like a phone number, BSN or e-mail address, raises NoticeContextError).
@@ -91,12 +93,13 @@ def create_notice(
     is the fallback.
     """
     now = now or utcnow()
+    due = max(now, not_before or now)
     clean = kinds.clean_context(kind, context, current_app.config.get("PUBLIC_BASE_URL"))
     addresses = recipient.addresses()
     if not addresses:
         raise NoticeContextError("a notice needs at least one address (sms, whatsapp or email)")
     life = _valid_for(kind, valid_for)
-    valid_until = now + life
+    valid_until = due + life
     notice_id = uuid.uuid4().hex
     # The link may stand in for a login (a partner link): it is kept encrypted in a field of its own until
     # the notice no longer needs rendering, never readable in `context`.
@@ -117,12 +120,12 @@ def create_notice(
         "created_at": _iso(now),
         "updated_at": _iso(now),
         "valid_until": _iso(valid_until),
-        "budget_until": _iso(_budget_until(now, valid_until, len(addresses) - 1)),
-        "due_at": _iso(now),
+        "budget_until": _iso(_budget_until(due, valid_until, len(addresses) - 1)),
+        "due_at": _iso(due),
     }
-    ttl = int(life.total_seconds()) + queues.RETRY_BUDGET_SECONDS + store.RETENTION_SECONDS
-    store.create(r, record, sweep_at=now.timestamp() + queues.STUCK_CREATED_SECONDS, ttl_seconds=ttl)
-    enqueue_notice(notice_id)
+    ttl = int((valid_until - now).total_seconds()) + queues.RETRY_BUDGET_SECONDS + store.RETENTION_SECONDS
+    store.create(r, record, sweep_at=due.timestamp() + queues.STUCK_CREATED_SECONDS, ttl_seconds=ttl)
+    enqueue_notice(notice_id, at=due if due > now else None)
     return notice_id
 
 

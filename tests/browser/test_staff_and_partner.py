@@ -75,7 +75,10 @@ def hold_a_request(app, after: datetime) -> str:
     return receipt.reference
 
 
-def test_worklist_detail_and_an_attempt(app, staffed, new_context, page, sign_in, assert_accessible, screenshot):
+def test_worklist_detail_and_an_attempt(app, staffed, new_context, page, sign_in, assert_accessible, screenshot,
+                                       monkeypatch):
+    from routing.callbacks import service
+
     reference = leave_callback_request(new_context)
     waiting = hold_a_request(app, staffed)
     sign_in(page)
@@ -95,13 +98,15 @@ def test_worklist_detail_and_an_attempt(app, staffed, new_context, page, sign_in
     page.wait_for_load_state()
     assert "Niet bereikt" in page.locator(".alert").inner_text()
     assert_accessible(page)
-    # A second attempt (of CALLBACK_MAX_ATTEMPTS, 3): before the last one the page says what "Niet bereikt" will
-    # do, next to it; the attempts are listed.
+    # A second attempt (of CALLBACK_MAX_ATTEMPTS, 3), an hour later (sooner it would not count): before the last
+    # one the page says what "Niet bereikt" will do, next to it; the attempts are listed.
+    monkeypatch.setattr(service, "clock", lambda: staffed + timedelta(hours=1))
     page.goto(f"/loket/terugbelverzoeken/{reference}")
     assert page.locator("#hint-result-not_reached").count() == 0
     page.check("#result-not_reached")
     page.get_by_role("button", name="Opslaan").click()
     page.wait_for_load_state()
+    monkeypatch.setattr(service, "clock", lambda: staffed + timedelta(hours=2))
     page.goto(f"/loket/terugbelverzoeken/{reference}")
     assert "Dit is de laatste poging" in page.locator("#hint-result-not_reached").inner_text()
     assert "Niet bereikt (door u)" in page.locator("ol.attempts").inner_text()
