@@ -115,8 +115,16 @@ def may_see(principal: Principal, handover: Handover) -> bool:
 
 
 def may_see_personal(principal: Principal, handover: Handover) -> bool:
-    """Only the loket that made it and the partner it went to; not coordinators or admins."""
-    return (principal.role == "staff" and handover.location in principal.locations) or may_work(principal, handover)
+    """Only the loket that made it and the partner it went to; not coordinators or admins. The loket only while
+    it may need them: the partner is still at it, or sent it back and the loket has not followed it up (handed
+    over again, or helped the citizen itself). Once the partner finished, the loket sees the outcome only, as
+    its callback request then shows no number either."""
+    if may_work(principal, handover):
+        return True
+    if not (principal.role == "staff" and handover.location in principal.locations):
+        return False
+    return handover.is_open or (handover.outcome == RETURNED and not handover.next_reference
+                                and not handover.settled_by_loket)
 
 
 def may_work(principal: Principal, handover: Handover) -> bool:

@@ -145,8 +145,10 @@ def test_a_partner_that_could_not_reach_them_is_named_with_its_reason(client, lo
 
     pin_now(MONDAY_10)
     receipt, handover = _passed_on(create, redis)
-    while handover.is_open:
-        handover = handovers.record_attempt(redis, handover, "not_reached", actor="partner:svb", now=MONDAY_10)
+    for hours in range(3):  # an hour apart: each counts (routing.attempts), the third sends it back
+        handover = handovers.record_attempt(redis, handover, "not_reached", actor="partner:svb",
+                                            now=MONDAY_10 + timedelta(hours=hours))
+    assert not handover.is_open
     request = service.get_status(redis, receipt.reference)
     assert request.state == "open" and request.return_reason == "max_attempts"
     login(client, "staff", locations=("utrecht",))

@@ -5,6 +5,7 @@ never an outcome), and the list's own details."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -130,7 +131,7 @@ def test_attempt_form_errors_come_back_on_the_page_with_the_choice_kept(client, 
 
 
 def test_the_last_not_reached_says_the_attempts_ran_out_and_the_page_says_how_it_ended(client, login, create,
-                                                                                        redis):
+                                                                                        redis, pin_now):
     receipt = create(now=MONDAY_10)
     login(client, "staff", locations=("utrecht",))
     first = client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"},
@@ -141,8 +142,10 @@ def test_the_last_not_reached_says_the_attempts_ran_out_and_the_page_says_how_it
     page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert "Volgende poging" in page and "maandag 30 november om 12:00" in page
     assert "Dit is de laatste poging" not in page
+    pin_now(MONDAY_10 + timedelta(hours=1))  # an hour apart, or it would not count (routing.attempts)
     client.post(f"{LIST}/{receipt.reference}/poging", data={"result": "not_reached"})
     # Before the third: the page says that "Niet bereikt" now ends the request, next to that choice.
+    pin_now(MONDAY_10 + timedelta(hours=2))
     page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert re.search(r'<label for="result-not_reached">Niet bereikt</label></div>\s*'
                      r'<p class="hint choice__hint" id="hint-result-not_reached">Dit is de laatste poging: kiest u '
@@ -155,7 +158,8 @@ def test_the_last_not_reached_says_the_attempts_ran_out_and_the_page_says_how_it
     ended = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert "Hoe het afliep" in ended and "Na het hoogste aantal pogingen niet bereikt" in ended
     attempts = re.search(r"Pogingen</dt>\s*<dd><ol class=\"attempts\">(.*?)</ol>", ended, re.S).group(1)
-    assert re.findall(r"<li>(.*?)</li>", attempts) == ["maandag 30 november om 10:00: Niet bereikt (door u)"] * 3
+    assert re.findall(r"<li>(.*?)</li>", attempts) == [f"maandag 30 november om {hour}:00: Niet bereikt (door u)"
+                                                        for hour in (10, 11, 12)]
     assert "3 pogingen" in ended and "Hoe ging het?" not in ended
 
 
@@ -227,8 +231,6 @@ def test_an_sms_link_when_the_citizen_asked_for_a_text(client, login, create, re
 def test_two_attempts_saved_at_once_never_count_as_one(create, redis, make_user, pin_now, monkeypatch):
     """A read-modify-write: the save that read the request before a colleague's change landed is refused
     instead of overwriting the count."""
-    from datetime import timedelta
-
     from routing.auth import service as auth
     from routing.errors import ApiError
 

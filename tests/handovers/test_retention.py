@@ -72,16 +72,33 @@ def test_after_retention_the_status_stays_and_the_details_are_gone(app, client, 
 
     now = datetime.now(UTC)
     [handover] = make_handover("uwv", now=now)
-    service.record_outcome(redis, handover, "solved", "test", now)
+    # Sent back: the loket still follows it up, with the citizen's details, until they are deleted.
+    service.record_outcome(redis, handover, "returned_to_loket", "test", now, note="Geen AOW-vraag")
     _purge(now + timedelta(days=31))
     login(client, "staff", locations=(LOCATION,))
     page = client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
-    assert "Opgelost" in page and "bewaartermijn is voorbij" in page and "tel:" not in page
+    assert "Terug naar het loket" in page and "bewaartermijn is voorbij" in page and "tel:" not in page
     # A late write cannot bring personal data back.
     from routing.store import handovers as store
 
     store.set_personal(redis, handover.reference, "return_note", "te laat")
     assert not redis.exists(_personal_key(handover.reference))
+
+
+def test_once_the_partner_finished_the_loket_no_longer_sees_the_details(app, client, login, redis, make_handover,
+                                                                        sent):
+    from routing.handovers import service
+
+    [handover] = make_handover("uwv")
+    login(client, "staff", locations=(LOCATION,))
+    assert "tel:+31612345678" in client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    service.record_outcome(redis, handover, "solved", "test", datetime.now(UTC))
+    page = client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    assert "Opgelost" in page and "tel:" not in page and "mevrouw Jansen" not in page
+    assert "U ziet de gegevens van de inwoner niet meer: de organisatie is klaar met deze overdracht." in page
+    partner = app.test_client()
+    login(partner, "partner", partner="uwv")
+    assert "tel:+31612345678" in partner.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
 
 
 def test_personal_fields_are_encrypted_at_rest(app, redis, make_handover, sent):
