@@ -153,6 +153,11 @@ def account_emails(r: redis.Redis) -> dict[str, str]:
     return {record["id"]: record["email"] for record in store.list_users(r) if record.get("id")}
 
 
+def api_key_names(r: redis.Redis) -> dict[str, str]:
+    """Key id → its name: which kiosk or portal an id in the audit log is (revoked keys are not listed)."""
+    return {record["id"]: record.get("name", "") for record in store.list_api_keys(r)}
+
+
 def principal_from_record(record: dict[str, Any], kind: str) -> Principal:
     return Principal(
         id=record["id"],

@@ -38,11 +38,14 @@ def prepare(
     actor: str,
     subject: str | None,
     reference: str | None = None,
+    client: str | None = None,
     status: str = "ok",
     started_at: datetime | None = None,
     ended_at: datetime | None = None,
 ) -> store.AuditWrite:
-    """One record, not yet written. `subject` is the phone number (pseudonymised here) or None when gone."""
+    """One record, not yet written. `subject` is the phone number (pseudonymised here) or None when gone.
+    `client`: the API client through which a citizen made it (`apikey:<id>`, or `user:<id>` for an account calling
+    the API with its session): an id, never the key itself."""
     trace_id, parent_span = trace.current()
     now = datetime.now(UTC)
     entry = {
@@ -62,6 +65,8 @@ def prepare(
             "loketlijn.reference": reference,
         },
     }
+    if client:
+        entry["attributes"]["loketlijn.client"] = client
     retention_ms = int(current.app().config["AUDIT_RETENTION_DAYS"]) * 86_400_000
     return store.AuditWrite(json.dumps(entry, separators=(",", ":")), reference, retention_ms,
                             int(time.time() * 1000))
