@@ -346,7 +346,7 @@ def test_the_audit_record_of_an_api_request_names_the_key_that_made_it(app, clie
     from routing.auth import service as auth
     from routing.privacy import audit
 
-    key, record = auth.create_api_key(redis, "kiosk-utrecht-hal", "kiosk", ["utrecht"])
+    key, record = auth.create_api_key(redis, "kiosk-utrecht-hal", "kiosk", ["utrecht"], actor="test")
     made = client.post("/api/v1/callbacks", json=body(), headers={"Authorization": f"Bearer {key}"})
     form = client.post("/l/utrecht/terugbellen", data={"phone": "06 87654321", "consent": "yes"})
     assert made.status_code == 201 and form.status_code == 303
@@ -360,5 +360,5 @@ def test_the_audit_record_of_an_api_request_names_the_key_that_made_it(app, clie
 
     login(client, "coordinator")
     page = client.get(f"/logboek?reference={made.get_json()['reference']}").get_data(as_text=True)
-    assert f"via API-sleutel kiosk-utrecht-hal (apikey:{record['id']})" in page
+    assert f"via API-sleutel kiosk-utrecht-hal <small>(apikey:{record['id']})</small>" in page
     assert "De inwoner zelf <small>(citizen:api)</small>" in page
