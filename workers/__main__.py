@@ -24,9 +24,10 @@ from rq.worker import WorkerStatus
 
 from routing.errors import REDIS_DOWN
 from routing.extensions import get_redis
-from workers import queues
+from workers import cron, queues
 from workers.app import get_app
 from workers.pool import ThreadPoolWorker
+from workers.routine_logs import quiet_housekeeping
 from workers.rq_scheduler import PatientSchedulerMixin
 
 
@@ -95,7 +96,10 @@ class StaysRegisteredMixin:
 
 
 class JobsWorker(GoodbyeMixin, StaysRegisteredMixin, PatientSchedulerMixin, SimpleWorker):
-    """rq's SimpleWorker with the scheduler process that waits out a Redis outage."""
+    """rq's SimpleWorker with the scheduler process that waits out a Redis outage. Without rq's line on how long
+    each job's result is kept (always the same; nobody reads these results)."""
+
+    log_result_lifespan = False
 
 
 class NoticesWorker(GoodbyeMixin, StaysRegisteredMixin, PatientSchedulerMixin, ThreadPoolWorker):
@@ -130,6 +134,8 @@ def work(app, names: list[str]) -> None:
         # and each notice's own record says what became of it.
         worker.work(with_scheduler=True, logging_level="WARNING")
     else:
+        # The scheduler's housekeeping jobs, three a minute, each without the lines that say it ran (DEBUG).
+        quiet_housekeeping("rq.worker", cron.SCHEDULE)
         JobsWorker(names, connection=get_redis(), worker_ttl=queues.WORKER_TTL_SECONDS).work(with_scheduler=True)
 
 
