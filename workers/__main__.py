@@ -96,10 +96,15 @@ class StaysRegisteredMixin:
 
 
 class JobsWorker(GoodbyeMixin, StaysRegisteredMixin, PatientSchedulerMixin, SimpleWorker):
-    """rq's SimpleWorker with the scheduler process that waits out a Redis outage. Without rq's line on how long
-    each job's result is kept (always the same; nobody reads these results)."""
+    """rq's SimpleWorker with the scheduler process that waits out a Redis outage. The scheduler's housekeeping
+    jobs, three a minute, run without rq's lines that say so (DEBUG, `workers.routine_logs`), and no job with
+    rq's line on how long its result is kept (always the same; nobody reads these results)."""
 
     log_result_lifespan = False
+
+    def work(self, *args, **kwargs) -> bool:
+        with quiet_housekeeping("rq.worker", cron.SCHEDULE):
+            return super().work(*args, **kwargs)
 
 
 class NoticesWorker(GoodbyeMixin, StaysRegisteredMixin, PatientSchedulerMixin, ThreadPoolWorker):
@@ -134,8 +139,6 @@ def work(app, names: list[str]) -> None:
         # and each notice's own record says what became of it.
         worker.work(with_scheduler=True, logging_level="WARNING")
     else:
-        # The scheduler's housekeeping jobs, three a minute, each without the lines that say it ran (DEBUG).
-        quiet_housekeeping("rq.worker", cron.SCHEDULE)
         JobsWorker(names, connection=get_redis(), worker_ttl=queues.WORKER_TTL_SECONDS).work(with_scheduler=True)
 
 

@@ -173,8 +173,8 @@ def run_through_outages(run: Callable[[], None], *, label: str, logger: logging.
 
 def main() -> None:
     app = get_app()  # runs every feature's init_app, which adds its periodic jobs to SCHEDULE
-    quiet_housekeeping("rq.cron", SCHEDULE)  # "Enqueued job ..." three times a minute: DEBUG
-    with app.app_context():
+    # "Enqueued job ..." three times a minute: DEBUG (workers.routine_logs).
+    with app.app_context(), quiet_housekeeping("rq.cron", SCHEDULE):
         run(build(get_redis()))
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from rq.logutils import blue
 
@@ -60,8 +61,13 @@ class QuietHousekeeping(logging.Filter):
         return True
 
 
-def quiet_housekeeping(logger_name: str, schedule: Iterable[tuple[Callable[[], object], str, int]]) -> None:
-    """Lower the routine lines of this rq logger about the jobs in `schedule` to DEBUG (once per process)."""
+@contextmanager
+def quiet_housekeeping(logger_name: str, schedule: Iterable[tuple[Callable[[], object], str, int]]) -> Iterator[None]:
+    """While it lasts, the routine lines of this rq logger about the jobs in `schedule` are DEBUG lines."""
     logger = logging.getLogger(logger_name)
-    if not any(isinstance(existing, QuietHousekeeping) for existing in logger.filters):
-        logger.addFilter(QuietHousekeeping(schedule))
+    quiet = QuietHousekeeping(schedule)
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
