@@ -68,7 +68,7 @@ def main() -> None:
     with app.app_context():
         r = get_redis()
         r.flushdb()
-        key, _ = accounts.create_api_key(r, "bench", "staff", ["amsterdam-centrum"], None)
+        key, _ = accounts.create_api_key(r, "bench", "staff", ["amsterdam-centrum"], None, actor="bench")
         staff = app.test_client()
         headers = {"Authorization": f"Bearer {key}"}
         body = {"location": "amsterdam-centrum", "partner": "uwv", "phone": "06 12345678", "name": "mevrouw Jansen",

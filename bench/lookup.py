@@ -389,7 +389,8 @@ def main() -> None:
               f"CPU p50 {latency['cpu_p50']:.2f} ms, p99 {latency['cpu_p99']:.2f} ms")
 
         with app.app_context():
-            key, _ = auth_service.create_api_key(app.extensions["redis"], "bench", "coordinator", [], None)
+            key, _ = auth_service.create_api_key(app.extensions["redis"], "bench", "coordinator", [], None,
+                                                  actor="bench")
             directory_ids = sorted(state.current.directory.locations)
         rng = random.Random(11)
         port_search, port_bare = 18431, 18432

@@ -16,6 +16,10 @@ from flask.cli import ScriptInfo
 from config import settings
 from routing.errors import REDIS_DOWN
 
+# Who the audit log names for a change made with an operator command: the command line has no login, and the
+# operating system's user name would be personal data. Whoever may run these commands is the server's business.
+ACTOR = "cli"
+
 
 def redacted(url: str) -> str:
     """A Redis URL fit for the terminal: without its password."""

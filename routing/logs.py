@@ -13,7 +13,8 @@ from flask import Flask, Response, g
 from routing import current
 
 log = logging.getLogger("loketlijn.request")
-# Probes poll every few seconds; logging them would bury the requests people make.
+# Probes poll every few seconds; logging them would bury the requests people make. (Nor does
+# loketlijn_http_responses_total count them: /readyz answers 503 while unready, which has alerts of its own.)
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 

@@ -193,7 +193,7 @@ def make_user(app) -> Callable[..., str]:
         email = f"{role}{next(_counter)}@example.org"
         scoped_locations = list(locations) if role == "staff" else []
         service.add_user(get_redis(), email, TEST_PASSWORD, role, scoped_locations,
-                         partner if role == "partner" else None)
+                         partner if role == "partner" else None, actor="test")
         return email
 
     return make
@@ -223,7 +223,7 @@ def api_key(app) -> Callable[..., dict[str, str]]:
              partner: str | None = None) -> dict[str, str]:
         key, _ = service.create_api_key(get_redis(), f"test-{role}-{next(_counter)}", role,
                                         list(locations) if role in ("staff", "kiosk") else [],
-                                        partner if role == "partner" else None)
+                                        partner if role == "partner" else None, actor="test")
         return {"Authorization": f"Bearer {key}"}
 
     return make

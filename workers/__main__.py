@@ -24,9 +24,10 @@ from rq.worker import WorkerStatus
 
 from routing.errors import REDIS_DOWN
 from routing.extensions import get_redis
-from workers import queues
+from workers import cron, queues
 from workers.app import get_app
 from workers.pool import ThreadPoolWorker
+from workers.routine_logs import quiet_housekeeping
 from workers.rq_scheduler import PatientSchedulerMixin
 
 
@@ -95,7 +96,15 @@ class StaysRegisteredMixin:
 
 
 class JobsWorker(GoodbyeMixin, StaysRegisteredMixin, PatientSchedulerMixin, SimpleWorker):
-    """rq's SimpleWorker with the scheduler process that waits out a Redis outage."""
+    """rq's SimpleWorker with the scheduler process that waits out a Redis outage. The scheduler's housekeeping
+    jobs, three a minute, run without rq's lines that say so (DEBUG, `workers.routine_logs`), and no job with
+    rq's line on how long its result is kept (always the same; nobody reads these results)."""
+
+    log_result_lifespan = False
+
+    def work(self, *args, **kwargs) -> bool:
+        with quiet_housekeeping("rq.worker", cron.SCHEDULE):
+            return super().work(*args, **kwargs)
 
 
 class NoticesWorker(GoodbyeMixin, StaysRegisteredMixin, PatientSchedulerMixin, ThreadPoolWorker):

@@ -24,6 +24,7 @@ from routing.extensions import get_redis
 from routing.store import scheduler as scheduler_store
 from workers import callback_jobs, handover_jobs, queues
 from workers.app import get_app
+from workers.routine_logs import quiet_housekeeping
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,8 @@ def run_through_outages(run: Callable[[], None], *, label: str, logger: logging.
 
 def main() -> None:
     app = get_app()  # runs every feature's init_app, which adds its periodic jobs to SCHEDULE
-    with app.app_context():
+    # "Enqueued job ..." three times a minute: DEBUG (workers.routine_logs).
+    with app.app_context(), quiet_housekeeping("rq.cron", SCHEDULE):
         run(build(get_redis()))
 
 

@@ -64,7 +64,7 @@ def build(db: int):
     r.flushdb()
     app = create_app({"REDIS_URL": redis_url})
     with app.app_context():
-        key, _ = auth.create_api_key(r, "bench-kiosk", "staff", [LOCATION])
+        key, _ = auth.create_api_key(r, "bench-kiosk", "staff", [LOCATION], actor="bench")
     gc.freeze()  # as gunicorn's pre_fork does (config/gunicorn.conf.py): collections skip the loaded app
     return app, r, key
 

@@ -277,7 +277,7 @@ def main() -> None:
 
     app = create_app({"REDIS_URL": redis_url})
     with app.app_context():
-        key, _ = auth.create_api_key(r, "bench-kiosk", "staff", [LOCATION])
+        key, _ = auth.create_api_key(r, "bench-kiosk", "staff", [LOCATION], actor="bench")
 
     hello_port, app_port, core_port = free_port(), free_port(), free_port()
     hello = start("hello:app", hello_port, env, ROOT / "bench" / "intake")

@@ -8,7 +8,7 @@ import click
 
 from routing.auth import service
 from routing.auth.principal import KEY_ONLY_ROLES, PERSON_ROLES, ROLES, key_only_role_message
-from routing.cli import RedisGroup
+from routing.cli import ACTOR, RedisGroup
 from routing.extensions import get_redis
 from routing.store import users as store
 
@@ -67,7 +67,8 @@ def users() -> None:
 @scope_options(PersonRole())
 def add_user(email: str, role: str, locations: tuple[str, ...], partner: str | None) -> None:
     try:
-        record = service.add_user(get_redis(), email, _read_password(), role, list(locations), partner)
+        record = service.add_user(get_redis(), email, _read_password(), role, list(locations), partner,
+                                  actor=ACTOR)
     except service.ScopeError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"saved {record['email']} ({record['role']})")
@@ -92,7 +93,7 @@ def remove_user(email: str, yes: bool) -> None:
     email = record["email"]  # as stored: lower case
     if not yes:
         click.confirm(f"Remove {email} ({record['role']}, id {record['id']})?", abort=True)
-    removed = service.remove_user(r, email)
+    removed = service.remove_user(r, email, actor=ACTOR)
     if removed is None:  # removed meanwhile by someone else
         raise click.ClickException(f"no account for {email}")
     click.echo(f"removed {email}; the audit log names it as id {removed['id']}")
@@ -106,7 +107,7 @@ def demo_users() -> None:
         raise click.ClickException("demo accounts are never created in production")
     r = get_redis()
     for email, role, locations, partner in DEMO_USERS:
-        service.add_user(r, email, DEMO_PASSWORD, role, locations, partner)
+        service.add_user(r, email, DEMO_PASSWORD, role, locations, partner, actor=ACTOR)
         click.echo(f"  {role:<12} {email:<32} password: {DEMO_PASSWORD}")
 
 
@@ -120,7 +121,7 @@ def apikeys() -> None:
 @scope_options(click.Choice(ROLES))
 def create_key(name: str, role: str, locations: tuple[str, ...], partner: str | None) -> None:
     try:
-        key, record = service.create_api_key(get_redis(), name, role, list(locations), partner)
+        key, record = service.create_api_key(get_redis(), name, role, list(locations), partner, actor=ACTOR)
     except (service.KeyNameError, service.ScopeError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(key)
@@ -142,6 +143,6 @@ def list_keys() -> None:
 @apikeys.command("revoke", help="Revoke a key by its id (see `apikeys list`).")
 @click.argument("key_id")
 def revoke_key(key_id: str) -> None:
-    if not service.revoke_api_key(get_redis(), key_id):
+    if not service.revoke_api_key(get_redis(), key_id, actor=ACTOR):
         raise click.ClickException(f"no key with id {key_id}")
     click.echo(f"revoked {key_id}")

@@ -29,6 +29,11 @@ class Principal:
     generation: int = 0
 
     @property
+    def qualified_id(self) -> str:
+        """`user:<id>` or `apikey:<id>`: how the audit log names an account or key wherever either may act."""
+        return f"{self.kind}:{self.id}"
+
+    @property
     def sees_everything(self) -> bool:
         return self.role in ("admin", "coordinator")
 

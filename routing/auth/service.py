@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from routing.auth.cache import forget_principals
 from routing.auth.principal import KEY_ONLY_ROLES, ROLES, Principal, key_only_role_message
+from routing.privacy import audit
 from routing.store import users as store
 
 _hasher = PasswordHasher()
@@ -73,8 +74,15 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _record_change(r: redis.Redis, action: str, actor: str, target: str) -> None:
+    """An audit record of a change to an account or key: who, what, which id (no e-mail address, no secret)."""
+    audit.record(r, action=action, activity="administration", actor=actor, subject=None, target=target)
+
+
 def add_user(r: redis.Redis, email: str, password: str, role: str, locations: list[str],
-             partner: str | None = None) -> dict[str, Any]:
+             partner: str | None = None, *, actor: str) -> dict[str, Any]:
+    """Add or update an account; `actor`: who does it, for the audit record (`routing.cli.ACTOR` for an
+    operator command)."""
     email = normalise_email(email)
     if "@" not in email:
         raise ScopeError("that is not an e-mail address")
@@ -97,6 +105,8 @@ def add_user(r: redis.Redis, email: str, password: str, role: str, locations: li
     new_password = existing is not None and not _is_password(existing.get("password_hash"), password)
     record[store.SESSION_GENERATION] = store.save_user(r, record, end_sessions=new_password)
     forget_principals()
+    action = "account.update.password" if new_password else "account.update" if existing else "account.create"
+    _record_change(r, action, actor, f"user:{record['id']}")
     return record
 
 
@@ -120,12 +130,14 @@ def find_user(r: redis.Redis, email: str) -> dict[str, Any] | None:
     return store.get_user(r, normalise_email(email))
 
 
-def remove_user(r: redis.Redis, email: str) -> dict[str, Any] | None:
+def remove_user(r: redis.Redis, email: str, *, actor: str) -> dict[str, Any] | None:
     """Remove an account (someone who left): the password no longer logs in and open sessions stop working (at
     once in this process, in the others within AUTH_CACHE_SECONDS). Audit records keep naming its id. Returns
     the removed record, or None when there was no such account."""
     removed = store.remove_user(r, normalise_email(email))
     forget_principals()
+    if removed is not None:
+        _record_change(r, "account.remove", actor, f"user:{removed['id']}")
     return removed
 
 
@@ -153,6 +165,11 @@ def account_emails(r: redis.Redis) -> dict[str, str]:
     return {record["id"]: record["email"] for record in store.list_users(r) if record.get("id")}
 
 
+def api_key_names(r: redis.Redis) -> dict[str, str]:
+    """Key id → its name: which kiosk or portal an id in the audit log is (revoked keys are not listed)."""
+    return {record["id"]: record.get("name", "") for record in store.list_api_keys(r)}
+
+
 def principal_from_record(record: dict[str, Any], kind: str) -> Principal:
     return Principal(
         id=record["id"],
@@ -171,7 +188,7 @@ def key_digest(key: str) -> str:
 
 
 def create_api_key(r: redis.Redis, name: str, role: str, locations: list[str],
-                   partner: str | None = None) -> tuple[str, dict[str, Any]]:
+                   partner: str | None = None, *, actor: str) -> tuple[str, dict[str, Any]]:
     """A new key and its record. Its name is what tells it apart in `apikeys list` (where it is used, for
     whom): required, and not that of a live key, whatever the case or surrounding spaces."""
     check_scope(role, locations, partner)
@@ -187,12 +204,15 @@ def create_api_key(r: redis.Redis, name: str, role: str, locations: list[str],
     record = {"id": uuid.uuid4().hex[:12], "name": name, "role": role, "locations": locations,
               "partner": partner}
     store.save_api_key(r, key_digest(key), record)
+    _record_change(r, "apikey.create", actor, f"apikey:{record['id']}")
     return key, record
 
 
-def revoke_api_key(r: redis.Redis, key_id: str) -> bool:
+def revoke_api_key(r: redis.Redis, key_id: str, *, actor: str) -> bool:
     revoked = store.revoke_api_key(r, key_id)
     forget_principals()
+    if revoked:
+        _record_change(r, "apikey.revoke", actor, f"apikey:{key_id}")
     return revoked
 
 

@@ -41,7 +41,7 @@ class Callbacks(MethodView):  # the per-address limit is counted in the intake i
         principal = current_principal()
         if not service.may_follow(principal, intake.location):
             raise ApiError(403, _("Deze sleutel hoort niet bij deze locatie."))
-        receipt = service.create_request(get_redis(), intake, client_key=principal.id)
+        receipt = service.create_request(get_redis(), intake, client_key=principal.qualified_id)
         # No status_text here: translating it would cost an intake a locale lookup (about a tenth of its time);
         # GET /api/v1/callbacks/<reference> has it.
         body = {"reference": receipt.reference, "status": receipt.status,

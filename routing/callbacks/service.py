@@ -432,7 +432,9 @@ def _limited(limit: str, location: Location, channel: str, retry_after: int, win
 def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = None,
                    client_address: str | None = None, client_key: str | None = None) -> Receipt:
     """Store a request (or find the live one of this number here). `client_address`: the web client's IP
-    address, `client_key`: the API key's id, for the per-client limit; webhooks have neither of their own."""
+    address, for the per-client limit; `client_key`: the API client (`apikey:<id>`, or `user:<id>` for an
+    account calling the API with its session), for the per-client limit and named in the audit record (the
+    address never is); webhooks have neither of their own."""
     now = now or clock()
     location = location_for(intake.location)
     state, release = queue_place(location, now)
@@ -458,7 +460,7 @@ def create_request(r: redis.Redis, intake: Intake, *, now: datetime | None = Non
         # Written in the same atomic step as the request, and only if the request is stored.
         audit_write = audit.prepare(action="callback.create", activity="callbacks",
                                     actor=f"citizen:{intake.channel}", subject=intake.phone, reference=reference,
-                                    started_at=now)
+                                    client=client_key, started_at=now)
         result = store.intake(
             r, reference=reference, location=location.id, phone_key=facts["phone_key"], facts=facts,
             personal_blob=blob, now=created, index_key=index_key,

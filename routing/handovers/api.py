@@ -68,7 +68,7 @@ def _partner_work(reference: str):
     handover = service.get_visible(get_redis(), principal, reference)
     if not service.may_work(principal, handover):
         raise ApiError(403, _("Alleen de organisatie die de overdracht kreeg, kan dit vastleggen."))
-    return handover, f"{principal.kind}:{principal.id}"
+    return handover, principal.qualified_id
 
 
 @blp.route("/<reference>/attempts")

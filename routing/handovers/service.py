@@ -71,7 +71,7 @@ def _reminder_at(day: date) -> datetime:
 
 
 def _actor(principal: Principal | None, fallback: str) -> str:
-    return f"{principal.kind}:{principal.id}" if principal else fallback
+    return principal.qualified_id if principal else fallback
 
 
 def _from_record(record: dict[str, str], attempts: list[dict[str, Any]]) -> Handover:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import redis
+from flask import Response
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 from rq import Queue, Worker
@@ -21,11 +22,15 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 
 from routing.callbacks import figures as callback_figures
 from routing.directory.schedule import TZ
-from routing.errors import REDIS_DOWN
+from routing import current
+from routing.errors import REDIS_DOWN, redis_down_seen
+from routing.extensions import get_redis
+from routing.logs import QUIET_ROUTES
 from routing.handovers.model import OPEN_STATUSES as OPEN_HANDOVER_STATUSES
 from routing.store import callbacks as callback_store
 from routing.store import handovers as handover_store
 from routing.store import notices as notice_store
+from routing.store import responses as response_store
 from routing.store import scheduler as scheduler_store
 from routing.store import webhooks as webhook_store
 from workers import queues
@@ -109,6 +114,16 @@ class RedisCollector(Collector):
             refused.add_metric([hook], count)
         yield refused
 
+        answered = CounterMetricFamily(
+            "loketlijn_http_responses", "HTTP responses with a server error (status 5xx) or refused by a rate limit "
+            "(429), all web processes together: counted in Redis, and only these rare answers, so no other request "
+            "pays for a Redis write. Not counted: the probes (/healthz, /readyz, /metrics), and a 503 because Redis "
+            "itself did not answer (see loketlijn_redis_up). Which route: the request log's error-level lines",
+            labels=["status"])
+        for status, count in response_store.counts(r).items():
+            answered.add_metric([status], count)
+        yield answered
+
         beat = scheduler_store.last_beat(r)
         yield GaugeMetricFamily(
             "loketlijn_scheduler_last_tick_timestamp_seconds",
@@ -131,8 +146,11 @@ def _callbacks(r: redis.Redis, now: datetime) -> Iterator[GaugeMetricFamily]:
         due.add_metric([location], waited)
     yield active
     yield due
-    yield GaugeMetricFamily("loketlijn_callbacks_waiting", "Callback requests held for the next shift (all "
-                            "locations)", value=callback_store.waiting_count(r))
+    waiting = GaugeMetricFamily("loketlijn_callbacks_waiting", "Callback requests held for the next shift per "
+                                "location (a location without any is not listed)", labels=["location"])
+    for location, count in sorted(callback_store.waiting_per_location(r).items()):
+        waiting.add_metric([location], count)
+    yield waiting
     today = GaugeMetricFamily("loketlijn_callbacks_today", "Callback requests today (Europe/Amsterdam): "
                               "outcome 'received' as they came in, else as they ended; resets at midnight",
                               labels=["location", "channel", "outcome"])
@@ -156,6 +174,23 @@ def _handovers(r: redis.Redis, now: datetime) -> Iterator[GaugeMetricFamily]:
         overdue.add_metric([partner], late)
     yield open_
     yield overdue
+
+
+def count_response(response: Response) -> Response:
+    """After every request: a 5xx or 429 answer adds one to its count (loketlijn_http_responses_total); any other
+    answer costs one comparison, no Redis call."""
+    status = response.status_code
+    if status < 500 and status != 429:
+        return response
+    # The probes answer 503 while unready (their own alert), and an outage cannot be counted in Redis: trying
+    # would make the error page wait for it again.
+    if redis_down_seen() or str(current.this_request().url_rule) in QUIET_ROUTES:
+        return response
+    try:
+        response_store.count(get_redis(), "5xx" if status >= 500 else "429")
+    except REDIS_DOWN:
+        pass  # Redis stopped answering after this request used it: loketlijn_redis_up says so
+    return response
 
 
 class DirectoryCollector(Collector):

@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 
 from routing import moments
 from routing.auth import api_auth, login_required
-from routing.auth.service import account_emails
+from routing.auth.service import account_emails, api_key_names
+from routing.cli import ACTOR
 from routing.extensions import get_redis
 from routing.openapi import Blueprint as ApiBlueprint
 from routing.privacy import audit
@@ -39,7 +40,16 @@ ACTIONS = {
     "handover.attempt": _l("Belpoging vastgelegd"),
     "handover.outcome": _l("Uitkomst vastgelegd"),
     "handover.personal.delete": _l("Gegevens gewist"),
+    "account.create": _l("Account aangemaakt"),
+    "account.update": _l("Rol of bereik van een account opgeslagen"),
+    "account.update.password": _l("Nieuw wachtwoord voor een account; de sessies ervan zijn beëindigd"),
+    "account.remove": _l("Account verwijderd"),
+    "apikey.create": _l("API-sleutel gemaakt"),
+    "apikey.revoke": _l("API-sleutel ingetrokken"),
+    "keys.rotate": _l("Persoonsgegevens opnieuw versleuteld met de nieuwste sleutel"),
 }
+# How many of the latest changes to accounts and keys the Logboek lists.
+ADMINISTRATION_SHOWN = 50
 
 
 def _records(reference: str) -> list[dict[str, Any]]:
@@ -51,8 +61,10 @@ def _records(reference: str) -> list[dict[str, Any]]:
 def search():
     reference = request.args.get("reference", "").strip().upper()[:MAX_REFERENCE]
     records = _records(reference) if reference else []
-    return render_template("privacy/audit.html", reference=reference, records=records,
-                           accounts=_accounts(), local_time=moments.exact_text, action_label=_action_label,
+    changes = audit.administration(get_redis(), ADMINISTRATION_SHOWN)[::-1]  # newest first
+    return render_template("privacy/audit.html", reference=reference, records=records, changes=changes,
+                           changes_shown=ADMINISTRATION_SHOWN,
+                           names=_names(), local_time=moments.exact_text, action_label=_action_label,
                            actor_label=_actor_label)
 
 
@@ -63,8 +75,13 @@ def _action_label(name: str) -> str | None:
 
 
 def _actor_label(actor: str) -> str | None:
-    """Who, for an actor that is not an account: a partner through its link, or Loketlijn itself."""
+    """Who, for an actor that is not an account: a citizen, a partner through its link, an operator command, or
+    Loketlijn itself."""
+    if actor == ACTOR:
+        return _("Een beheerder, met een opdracht op de server")
     kind, _sep, name = actor.partition(":")
+    if kind == "citizen":
+        return _("De inwoner zelf")
     if kind == "partner-link":
         from routing.directory import service as directory
 
@@ -75,10 +92,13 @@ def _actor_label(actor: str) -> str | None:
     return None
 
 
-def _accounts() -> dict[str, str]:
-    """Actor → e-mail address; handovers name an account "user:<id>", callbacks "<id>"."""
-    emails = account_emails(get_redis())
-    return emails | {f"user:{account_id}": email for account_id, email in emails.items()}
+def _names() -> dict[str, str]:
+    """Actor or client → who it is: an account's e-mail address (handovers name an account "user:<id>",
+    callbacks "<id>"), an API key's name ("apikey:<id>")."""
+    r = get_redis()
+    emails = account_emails(r)
+    keys = {f"apikey:{key_id}": _("API-sleutel %(name)s", name=name) for key_id, name in api_key_names(r).items()}
+    return emails | {f"user:{account_id}": email for account_id, email in emails.items()} | keys
 
 
 @blp.route("/<reference>")

@@ -10,15 +10,25 @@ import click
 import redis
 from flask.cli import with_appcontext
 
-from routing.cli import RedisCommand
+from routing.cli import ACTOR, RedisCommand
 from routing.extensions import get_redis
-from routing.privacy import crypto
+from routing.privacy import audit, crypto
 from routing.store import encrypted
 
 
-def rotate_all(r: redis.Redis, progress=None) -> dict[str, int]:
+def rotate_all(r: redis.Redis, progress=None, *, actor: str) -> dict[str, int]:
     """Re-encrypt everything; returns counts: rotated, empty (a field that holds nothing, such as a finished
-    record's), gone (deleted while this ran) and unreadable (no key in ENCRYPTION_KEYS opens it)."""
+    record's), gone (deleted while this ran) and unreadable (no key in ENCRYPTION_KEYS opens it). One audit
+    record says who ran it and when (no data subject: it is every one); status error when values stayed
+    unreadable, or when it stopped halfway."""
+    with audit.logged(r, action="keys.rotate", activity="administration", actor=actor, subject=None) as outcome:
+        counts = _rotate(r, progress)
+        if counts["unreadable"]:
+            outcome.status = "error"
+    return counts
+
+
+def _rotate(r: redis.Redis, progress) -> dict[str, int]:
     counts = {"rotated": 0, "empty": 0, "gone": 0, "unreadable": 0}
     targets = list(encrypted.locations(r))
     for location in (progress(targets) if progress else targets):
@@ -45,7 +55,7 @@ def rotate() -> None:
         with click.progressbar(items, label="Re-encrypting") as wrapped:
             yield from wrapped
 
-    counts = rotate_all(get_redis(), progress=bar)
+    counts = rotate_all(get_redis(), progress=bar, actor=ACTOR)
     click.echo(f"Re-encrypted with the newest key: {counts['rotated']}. Empty fields skipped: {counts['empty']}. "
                f"Deleted while this ran: {counts['gone']}.")
     if counts["unreadable"]:

@@ -12,6 +12,8 @@ from routing.store.scripts import lua
 
 STREAM = PREFIX + "audit"
 BY_REFERENCE = PREFIX + "audit:ref:{reference}"
+# Changes to accounts, API keys and encryption keys, which have no reference: the Logboek lists the latest.
+ADMINISTRATION = PREFIX + "audit:admin"
 BATCH = 500
 
 
@@ -32,15 +34,16 @@ _APPEND = lua(APPEND_FUNCTION + "return audit_append(KEYS[1], KEYS[2], ARGV[1], 
 
 @dataclass(frozen=True)
 class AuditWrite:
-    """One record, ready to store: on its own (`append`) or inside another script (two keys, three args)."""
+    """One record, ready to store: on its own (`append`) or inside another script (two keys, three args).
+    `index`: the list its id is added to (`index_key`), or None."""
 
     entry_json: str
-    reference: str | None
+    index: str | None
     retention_ms: int
     now_ms: int
 
     def keys(self) -> list[str]:
-        return [STREAM] + ([BY_REFERENCE.format(reference=self.reference)] if self.reference else [])
+        return [STREAM] + ([self.index] if self.index else [])
 
     def args(self) -> list[str | int]:
         # Stream ids start with their time in ms, so MINID trims exactly what is past retention.
@@ -52,12 +55,30 @@ def append(r: redis.Redis, write: AuditWrite) -> str:
     return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
 
+def index_key(reference: str | None, *, administration: bool = False) -> str | None:
+    """Where a record is found again: under its reference, or with the changes to accounts and keys."""
+    if reference:
+        return BY_REFERENCE.format(reference=reference)
+    return ADMINISTRATION if administration else None
+
+
+def _indexed(r: redis.Redis, entry_ids: list[bytes]) -> list[bytes]:
+    """The records of these stream ids still kept, in their order (one round trip)."""
+    with r.pipeline(transaction=False) as pipe:
+        for entry_id in entry_ids:
+            pipe.xrange(STREAM, min=entry_id, max=entry_id)
+        found = pipe.execute() if entry_ids else []
+    return [fields[b"record"] for entries in found for _, fields in entries]
+
+
 def for_reference(r: redis.Redis, reference: str) -> list[bytes]:
-    records = []
-    for entry_id in r.lrange(BY_REFERENCE.format(reference=reference), 0, -1):
-        found = r.xrange(STREAM, min=entry_id, max=entry_id)
-        records.extend(fields[b"record"] for _, fields in found)
-    return records
+    return _indexed(r, r.lrange(BY_REFERENCE.format(reference=reference), 0, -1))
+
+
+def administration(r: redis.Redis, last: int) -> list[bytes]:
+    """The latest `last` changes to accounts and keys that are still kept, oldest first. (The index keeps every
+    id, a few bytes per change; those past retention are no longer in the stream and are skipped.)"""
+    return _indexed(r, r.lrange(ADMINISTRATION, -last, -1))
 
 
 def since(r: redis.Redis, since_ms: int) -> Iterator[bytes]:

@@ -12,6 +12,7 @@ location's index); that is fine on the single Redis (with replicas) this service
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -468,5 +469,12 @@ def stats_of_days(r: redis.Redis, days: list[str]) -> list[dict[str, int]]:
         return [{_s(k): int(v) for k, v in counts.items()} for counts in pipe.execute()]
 
 
-def waiting_count(r: redis.Redis) -> int:
-    return int(r.zcard(WAITING))
+def waiting_per_location(r: redis.Redis) -> Counter[str]:
+    """How many requests wait for the next shift at each location (the index, then each one's location: two
+    round trips; a request whose facts are gone is not counted)."""
+    held = waiting(r)
+    with r.pipeline(transaction=False) as pipe:
+        for reference in held:
+            pipe.hget(REQUEST.format(reference=reference), "location")
+        locations = pipe.execute() if held else []
+    return Counter(_s(location) for location in locations if location is not None)

@@ -54,7 +54,7 @@ def test_password_is_stored_as_argon2(app, make_user, redis):
 
 
 def test_api_key_is_stored_hashed_and_authenticates(app, redis):
-    key, record = service.create_api_key(get_redis(), "kiosk", "coordinator", [])
+    key, record = service.create_api_key(get_redis(), "kiosk", "coordinator", [], actor="test")
     dump = b"".join(redis.dump(k) or b"" for k in redis.keys("*"))
     assert key.encode() not in dump
     principal = service.principal_for_api_key(get_redis(), key)

@@ -3,6 +3,8 @@ for people. Errors are one line, without a traceback."""
 
 from __future__ import annotations
 
+import json
+
 from conftest import TEST_PASSWORD
 
 from routing.auth import service
@@ -60,7 +62,7 @@ def test_a_session_belongs_to_its_account_not_to_a_later_one_with_the_same_addre
     assert client.get("/api/v1/audit/TB-AAAA").status_code == 200
     assert app.test_cli_runner().invoke(args=["users", "remove", email, "--yes"]).exit_code == 0
     # The address is given to someone else (a new account, a new id): the old browser is not logged in as them.
-    service.add_user(redis, email, "another-password-5678", "coordinator", [], None)
+    service.add_user(redis, email, "another-password-5678", "coordinator", [], None, actor="test")
     assert client.get("/api/v1/audit/TB-AAAA").status_code == 401
 
 
@@ -131,3 +133,48 @@ def test_apikeys_create_needs_a_name_that_tells_the_key_apart(app, redis):
     assert runner.invoke(args=["apikeys", "revoke", key_id]).exit_code == 0
     reused = runner.invoke(args=["apikeys", "create", "kiosk-hal", "--role", "kiosk", "--location", "utrecht"])
     assert reused.exit_code == 0, reused.output
+
+
+def test_account_and_key_changes_are_in_the_audit_log(app, client, login, redis):
+    """Who gave whom access, or took it away: each command is an audit record naming the account or key by its id
+    (no e-mail address, password or key), in the export and on the Logboek."""
+    runner = app.test_cli_runner()
+    email = "nieuw@example.org"
+    assert runner.invoke(args=["users", "add", email, "--role", "staff", "--location", "utrecht"],
+                         input=PASSWORD).exit_code == 0
+    account_id = store.get_user(redis, email)["id"]
+    runner.invoke(args=["users", "add", email, "--role", "staff", "--location", "enschede"], input=PASSWORD)
+    runner.invoke(args=["users", "add", email, "--role", "staff", "--location", "enschede"],
+                  input="another-long-password\n")
+    created = runner.invoke(args=["apikeys", "create", "kiosk-utrecht-hal", "--role", "kiosk", "--location", "utrecht"])
+    key = created.stdout.strip()
+    [key_record] = store.list_api_keys(redis)
+    assert runner.invoke(args=["apikeys", "revoke", key_record["id"]]).exit_code == 0
+    assert runner.invoke(args=["users", "remove", email, "--yes"]).exit_code == 0
+    # What did not change is not recorded.
+    runner.invoke(args=["apikeys", "revoke", key_record["id"]])
+    runner.invoke(args=["users", "remove", email, "--yes"])
+
+    exported = runner.invoke(args=["audit", "export"]).stdout
+    records = [json.loads(line) for line in exported.splitlines() if line.startswith("{")]
+    account, api_key = f"user:{account_id}", f"apikey:{key_record['id']}"
+    assert [(r["name"], r["attributes"]["loketlijn.target"]) for r in records] == [
+        ("account.create", account), ("account.update", account), ("account.update.password", account),
+        ("apikey.create", api_key), ("apikey.revoke", api_key), ("account.remove", account)]
+    for record in records:
+        assert record["attributes"]["loketlijn.actor"] == "cli" and record["status_code"] == "STATUS_CODE_OK"
+        assert record["attributes"]["dpl.core.processing_activity_id"] == "loketlijn-beheer"
+        assert record["attributes"]["dpl.core.data_subject_id"] is None
+    for secret in (email, "a-long-enough-password", "another-long-password", key, service.key_digest(key)):
+        assert secret not in exported
+
+    coordinator = login(client, "coordinator")
+    page = client.get("/logboek").get_data(as_text=True)
+    assert "API-sleutel ingetrokken <small><code>apikey.revoke</code></small>" in page
+    assert "Nieuw wachtwoord voor een account; de sessies ervan zijn beëindigd" in page
+    assert f"<td>{api_key}</td>" in page  # revoked: its name is gone with it
+    assert "Een beheerder, met een opdracht op de server <small>(cli)</small>" in page
+    # Newest first; an account still there by its address (the login fixture's own account is the newest).
+    assert page.index("account.create") < page.index("account.remove") < page.index("apikey.create")
+    coordinator_id = store.get_user(redis, coordinator)["id"]
+    assert f"{coordinator} <small>(user:{coordinator_id})</small>" in page

@@ -24,7 +24,7 @@ def locations(client, headers) -> int:
 
 def test_a_key_revoked_elsewhere_stops_working_after_the_cache_time(app, client, clock):
     with app.app_context():
-        key, record = service.create_api_key(get_redis(), "kiosk", "coordinator", [])
+        key, record = service.create_api_key(get_redis(), "kiosk", "coordinator", [], actor="test")
     headers = {"Authorization": f"Bearer {key}"}
     assert locations(client, headers) == 200
     with app.app_context():  # what `apikeys revoke` in another process does to Redis
@@ -49,7 +49,7 @@ def test_a_changed_role_counts_at_once_in_this_process(app, client, clock, login
     assert client.get("/api/v1/audit/TB-AAAA").status_code == 200  # coordinators may read the audit log
     with app.app_context():
         # The same password: the session goes on, with the new role (a new password would end it).
-        service.add_user(get_redis(), email, TEST_PASSWORD, "staff", ["utrecht"])
+        service.add_user(get_redis(), email, TEST_PASSWORD, "staff", ["utrecht"], actor="test")
     assert client.get("/api/v1/audit/TB-AAAA").status_code == 403
 
 
@@ -62,7 +62,7 @@ def test_an_unknown_key_is_not_remembered(app, client, clock):
 def test_zero_seconds_turns_the_cache_off(app, client):
     app.extensions[cache.EXTENSION] = cache.PrincipalCache(0)
     with app.app_context():
-        key, record = service.create_api_key(get_redis(), "kiosk", "coordinator", [])
+        key, record = service.create_api_key(get_redis(), "kiosk", "coordinator", [], actor="test")
         headers = {"Authorization": f"Bearer {key}"}
         assert locations(client, headers) == 200
         store.revoke_api_key(get_redis(), record["id"])

@@ -78,7 +78,7 @@ def test_a_new_password_ends_the_old_sessions(app, client, login, pin_now):
 def test_the_same_password_again_keeps_the_sessions(app, client, login, pin_now):
     """`users add` for a new role or scope with the password unchanged: the session goes on with it."""
     email = login(client, "staff")
-    service.add_user(get_redis(), email, TEST_PASSWORD, "staff", ["utrecht"])
+    service.add_user(get_redis(), email, TEST_PASSWORD, "staff", ["utrecht"], actor="test")
     assert client.get(PAGE).status_code == 200
 
 
@@ -122,7 +122,7 @@ def test_a_login_max_hours_that_cannot_work_is_named_at_start(monkeypatch, redis
 def test_a_removed_account_is_not_brought_back_by_a_logout(app, client, login, redis, pin_now):
     email = login(client, "staff")
     thief = copy_of(app, client)
-    service.remove_user(get_redis(), email)
+    service.remove_user(get_redis(), email, actor="test")
     thief.post("/logout")
     assert not redis.exists(f"ll:user:{email}")
 

@@ -338,3 +338,27 @@ def test_after_a_call_that_did_not_reach_them_the_call_is_expected_at_the_next_a
     # The same number asking again is told that moment too.
     again = client.post("/api/v1/callbacks", json=body(), headers=headers).get_json()
     assert again["existing"] and again["expected_callback"] == status["expected_callback"]
+
+
+def test_the_audit_record_of_an_api_request_names_the_key_that_made_it(app, client, login, redis):
+    """Which kiosk or portal sent a request is in its audit record (the export, the API and the Logboek): the key's
+    id, never the key."""
+    from routing.auth import service as auth
+    from routing.privacy import audit
+
+    key, record = auth.create_api_key(redis, "kiosk-utrecht-hal", "kiosk", ["utrecht"], actor="test")
+    made = client.post("/api/v1/callbacks", json=body(), headers={"Authorization": f"Bearer {key}"})
+    form = client.post("/l/utrecht/terugbellen", data={"phone": "06 87654321", "consent": "yes"})
+    assert made.status_code == 201 and form.status_code == 303
+    [created] = audit.for_reference(redis, made.get_json()["reference"])
+    assert created["attributes"]["loketlijn.actor"] == "citizen:api"
+    assert created["attributes"]["loketlijn.client"] == f"apikey:{record['id']}"
+    exported = app.test_cli_runner().invoke(args=["audit", "export"]).stdout
+    assert f'"loketlijn.client":"apikey:{record["id"]}"' in exported and key not in exported
+    # The form has no client of its own to name (its address is never in the log).
+    assert sum('"citizen:web"' in line and "loketlijn.client" not in line for line in exported.splitlines()) == 1
+
+    login(client, "coordinator")
+    page = client.get(f"/logboek?reference={made.get_json()['reference']}").get_data(as_text=True)
+    assert f"via API-sleutel kiosk-utrecht-hal <small>(apikey:{record['id']})</small>" in page
+    assert "De inwoner zelf <small>(citizen:api)</small>" in page

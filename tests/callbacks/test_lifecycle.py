@@ -171,7 +171,7 @@ def test_key_rotation_reencrypts_with_the_newest_key(create, redis, app):
     new_key = Fernet.generate_key().decode()
     app.config["ENCRYPTION_KEYS"] = f"{new_key},{old_key}"
     app.extensions.pop("fernet", None)
-    assert rotate_all(redis)["rotated"] >= 1
+    assert rotate_all(redis, actor="test")["rotated"] >= 1
     # Only the new key is needed now.
     app.config["ENCRYPTION_KEYS"] = new_key
     app.extensions.pop("fernet", None)
@@ -207,11 +207,20 @@ def test_expected_callback_follows_the_preferred_day_part(create):
         at(2026, 12, 1, 12, 0).astimezone(AMS).utcoffset()
 
 
-def test_keys_rotate_command_reports_what_it_did(create, app):
+def test_keys_rotate_command_reports_what_it_did(create, app, redis):
+    from routing.privacy import audit
+
     create(now=SATURDAY, name="Anna")
     result = app.test_cli_runner().invoke(args=["keys", "rotate"])
     assert result.exit_code == 0, result.output
     assert "Re-encrypted with the newest key: 1." in result.output
+    # In the audit log, with the other changes to accounts and keys: who ran it and when; no data subject.
+    [rotated] = audit.administration(redis, 10)
+    assert rotated["name"] == "keys.rotate" and rotated["status_code"] == "STATUS_CODE_OK"
+    assert rotated["attributes"]["loketlijn.actor"] == "cli"
+    assert rotated["attributes"]["dpl.core.processing_activity_id"] == "loketlijn-beheer"
+    assert rotated["attributes"]["dpl.core.data_subject_id"] is None
+    assert rotated["start_time"] <= rotated["end_time"]
 
 
 def test_keys_rotate_says_what_it_could_not_read_and_rotates_the_rest(create, app, redis):
@@ -227,6 +236,10 @@ def test_keys_rotate_says_what_it_could_not_read_and_rotates_the_rest(create, ap
     assert "1 value(s) could not be read with any key in ENCRYPTION_KEYS" in result.output
     assert "Traceback" not in result.output
     assert service.get_request(redis, kept.reference).name == "Bram"
+    from routing.privacy import audit
+
+    [rotated] = audit.administration(redis, 10)
+    assert rotated["name"] == "keys.rotate" and rotated["status_code"] == "STATUS_CODE_ERROR"
 
 
 def _handed_over(create, redis, phone="06 12345678"):
@@ -308,7 +321,7 @@ def test_keys_rotate_covers_every_declared_store(create, redis, app, client, api
     new_key = Fernet.generate_key().decode()
     app.config["ENCRYPTION_KEYS"] = f"{new_key},{app.config['ENCRYPTION_KEYS']}"
     app.extensions.pop("fernet", None)
-    rotate_all(redis)
+    rotate_all(redis, actor="test")
     app.config["ENCRYPTION_KEYS"] = new_key
     app.extensions.pop("fernet", None)
     checked = set()
@@ -356,6 +369,6 @@ def test_keys_rotate_does_not_count_a_field_never_set_as_deleted(app, redis):
 
     fields = {name: crypto.encrypt("x") for name in handover_store.PERSONAL_FIELDS if name != "return_note"}
     redis.hset(handover_store.PREFIX + "ho:WO-TEST1:pd", mapping=fields)
-    counts = rotate_all(redis)
+    counts = rotate_all(redis, actor="test")
     assert counts["gone"] == 0
     assert counts["rotated"] == len(fields)

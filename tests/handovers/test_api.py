@@ -112,10 +112,11 @@ def test_from_a_callback_request_the_details_are_taken_over(client, api_key, red
     # A request of another location cannot be taken over.
     other = callbacks.create_request(redis, callbacks.Intake(location=OTHER_LOCATION, phone="+31611112222",
                                                              channel="web"))
+    staff = api_key("staff", locations=(LOCATION,))  # made first: a new key is an audit record of its own
     audit_before = redis.xlen(audit_store.STREAM)
-    refused = client.post("/api/v1/handovers", headers=api_key("staff", locations=(LOCATION,)), json={
+    refused = client.post("/api/v1/handovers", headers=staff, json={
         "location": LOCATION, "partner": "cjib", "consent": True, "callback_reference": other.reference})
-    unknown = client.post("/api/v1/handovers", headers=api_key("staff", locations=(LOCATION,)), json={
+    unknown = client.post("/api/v1/handovers", headers=staff, json={
         "location": LOCATION, "partner": "cjib", "consent": True, "callback_reference": "TB-ZZZZ"})
     # The same answer as for a reference that does not exist, and nobody read the other location's request.
     assert refused.status_code == unknown.status_code == 422

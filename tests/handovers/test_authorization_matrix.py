@@ -216,7 +216,7 @@ def _log_in(client, redis, role: str) -> None:
     if role not in _accounts:
         kind, locations, partner = ACCOUNTS[role]
         _accounts[role] = accounts.add_user(redis, f"{role}@matrix.example.org", "matrix-password-1234",
-                                            kind, locations, partner)
+                                            kind, locations, partner, actor="test")
     users.save_user(redis, _accounts[role])
     principal = accounts.principal_for_user(redis, _accounts[role]["email"])
     with client.session_transaction() as session:

@@ -182,6 +182,8 @@ def test_the_callback_queue_per_location_and_todays_counts(app, redis):
         service.create_request(redis, schemas.load_intake(data, channel=channel, now=now), now=now)
 
     create(saturday, "utrecht", "0611111111")  # made while nobody was there: held for the next shift
+    create(saturday, "enschede", "0655555555")
+    create(saturday, "enschede", "0623456789")
     create(monday, "utrecht", "0622222222", preferred=["2026-12-02:afternoon"])  # not due before Wednesday
     create(monday, "enschede", "0633333333")
     create(monday, "enschede", "0644444444", channel="web")
@@ -193,7 +195,9 @@ def test_the_callback_queue_per_location_and_todays_counts(app, redis):
     assert samples['loketlijn_callbacks_longest_due_seconds{location="enschede"}'] == 90 * 60
     assert samples['loketlijn_callbacks_active{location="utrecht"}'] == 1
     assert samples['loketlijn_callbacks_longest_due_seconds{location="utrecht"}'] == 0  # asked for Wednesday
-    assert samples["loketlijn_callbacks_waiting"] == 1
+    assert samples['loketlijn_callbacks_waiting{location="utrecht"}'] == 1
+    assert samples['loketlijn_callbacks_waiting{location="enschede"}'] == 2
+    assert not [name for name in samples if name.startswith("loketlijn_callbacks_waiting{location=\"amsterdam")]
     assert samples['loketlijn_callbacks_today{channel="web",location="enschede",outcome="received"}'] == 1
     assert samples['loketlijn_callbacks_today{channel="api",location="enschede",outcome="received"}'] == 1
     assert samples['loketlijn_callbacks_today{channel="api",location="utrecht",outcome="received"}'] == 1  # Monday's
@@ -265,3 +269,43 @@ def test_refused_twilio_webhooks_are_counted_per_hook(client):
     after = scrape(client)
     assert {hook: after[f'loketlijn_twilio_webhooks_refused_total{{hook="{hook}"}}']
             for hook in ("sms", "whatsapp", "voice", "status")} == {"sms": 2, "whatsapp": 0, "voice": 1, "status": 1}
+
+
+def test_server_errors_and_rate_limit_refusals_are_counted(app, client, api_key, monkeypatch):
+    """An operator alerts on 5xx and 429 answers; every web process counts them in Redis, and only them."""
+    from routing.store import responses
+
+    before = scrape(client)
+    assert before['loketlijn_http_responses_total{status="5xx"}'] == 0  # there before the first one
+    assert before['loketlijn_http_responses_total{status="429"}'] == 0
+    counted = []
+    monkeypatch.setattr(responses, "count", lambda r, status, count=responses.count: (counted.append(status),
+                                                                                       count(r, status)))
+
+    def boom():
+        raise RuntimeError("a bug")
+
+    app.view_functions["ops.home"] = boom
+    assert client.get("/").status_code == 500
+    app.config.update(RATELIMIT_ENABLED=True, CALLBACK_RATE_API_KEY="1 per hour")
+    kiosk = api_key("kiosk", locations=("utrecht",))
+    body = {"location": "utrecht", "consent": True}
+    assert client.post("/api/v1/callbacks", json=body | {"phone": "06 12345678"}, headers=kiosk).status_code == 201
+    assert client.post("/api/v1/callbacks", json=body | {"phone": "06 87654321"}, headers=kiosk).status_code == 429
+    assert client.get("/nergens").status_code == 404
+    assert client.get("/healthz").status_code == 200
+    assert counted == ["5xx", "429"]  # any other answer costs no Redis call
+    after = scrape(client)
+    assert after['loketlijn_http_responses_total{status="5xx"}'] == 1
+    assert after['loketlijn_http_responses_total{status="429"}'] == 1
+
+
+def test_an_answer_while_redis_is_down_is_not_counted_and_stays_503(tmp_path, monkeypatch):
+    from routing.store import responses
+
+    counted = []
+    monkeypatch.setattr(responses, "count", lambda r, status: counted.append(status))
+    app = create_app({"LOKETLIJN_ENV": "testing", "REDIS_URL": f"unix://{tmp_path}/nothing.sock"})
+    response = app.test_client().get("/api/v1/callbacks/TB-AAAA", headers={"Authorization": "Bearer ll_key"})
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert counted == []  # the outage is loketlijn_redis_up's; trying Redis again would only make the page wait
