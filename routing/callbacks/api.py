@@ -89,7 +89,7 @@ class CallbackByReference(MethodView):
             # Nothing left to call about (done, withdrawn, expired, or a partner has it): its facts, not the number.
             body.update(topic=request.topic, preferred=list(request.preferred), attempts=request.attempts)
         elif handles:
-            full = service.get_request(get_redis(), reference, actor=principal.id)
+            full = service.get_request(get_redis(), reference, actor=principal.qualified_id)
             body.update(phone=full.phone, name=full.name, note=full.note, topic=full.topic,
                         preferred=list(full.preferred), attempts=full.attempts)
         return body

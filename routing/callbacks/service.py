@@ -1059,7 +1059,7 @@ def open_for_staff(r: redis.Redis, reference: str, principal, *, now: datetime |
         # A colleague's (until taken over), or nothing left to call about: the facts, no number, no access.
         return _from_facts(reference, facts)
     request = _decrypt_into(_from_facts(reference, facts), blob)
-    audit.record(r, action="callback.view", activity="callbacks", actor=principal.id, subject=request.phone,
+    audit.record(r, action="callback.view", activity="callbacks", actor=principal.qualified_id, subject=request.phone,
                  reference=reference, started_at=now)
     return request
 
@@ -1150,7 +1150,7 @@ def _take(r: redis.Redis, reference: str, request: CallbackRequest, principal, n
         _move(r, reference, "in_progress", now, fields={"assignee": principal.id})
     else:
         _move(r, reference, "in_progress", now, fields={"assignee": principal.id}, expect_version=version(request))
-    audit.record(r, action="callback.take_over", activity="callbacks", actor=principal.id, subject=None,
+    audit.record(r, action="callback.take_over", activity="callbacks", actor=principal.qualified_id, subject=None,
                  reference=reference, started_at=now)
 
 
@@ -1164,7 +1164,7 @@ def give_back(r: redis.Redis, reference: str, principal, *, seen: str | None = N
     if request.state != "in_progress":
         raise ApiError(409, states.refusal_message(request.state))
     _move(r, reference, "open", now, fields={"assignee": ""}, expect_version=version(request))
-    audit.record(r, action="callback.give_back", activity="callbacks", actor=principal.id, subject=None,
+    audit.record(r, action="callback.give_back", activity="callbacks", actor=principal.qualified_id, subject=None,
                  reference=reference, started_at=now)
     return get_status(r, reference)
 
@@ -1257,6 +1257,6 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
         next_attempt = suggest_next_attempt(location_for(request.location), now)
         _move(r, reference, "open", now, fields={**fields, "next_attempt": str(_epoch(next_attempt))},
               expect_version=read)
-    audit.record(r, action=f"callback.attempt.{result}", activity="callbacks", actor=principal.id,
+    audit.record(r, action=f"callback.attempt.{result}", activity="callbacks", actor=principal.qualified_id,
                  subject=None, reference=reference, started_at=now)
     return get_status(r, reference)

@@ -93,8 +93,8 @@ def _actor_label(actor: str) -> str | None:
 
 
 def _names() -> dict[str, str]:
-    """Actor or client → who it is: an account's e-mail address (handovers name an account "user:<id>",
-    callbacks "<id>"), an API key's name ("apikey:<id>")."""
+    """Actor or client → who it is: an account's e-mail address (an account is named "user:<id>"; callback
+    records from before that say "<id>"), an API key's name ("apikey:<id>")."""
     r = get_redis()
     emails = account_emails(r)
     keys = {f"apikey:{key_id}": _("API-sleutel %(name)s", name=name) for key_id, name in api_key_names(r).items()}
