@@ -4,6 +4,7 @@ import hmac
 
 import redis
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.routing import BuildError
 
@@ -71,7 +72,8 @@ def metrics():
     if not token_ok:
         principal = current_principal()
         if principal is None or principal.role != "admin":
-            raise ApiError(401, "metrics need METRICS_TOKEN or an admin login")
+            raise ApiError(401, _("De meetwaarden zijn voor de beheerder: log in als beheerder, of geef METRICS_TOKEN "
+                                  "mee als Bearer-token."))
     registry = current_app.extensions.get("metrics_registry")
     if registry is None:
         from routing.directory.state import EXTENSION as DIRECTORY_EXTENSION

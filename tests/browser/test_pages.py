@@ -133,3 +133,12 @@ def test_the_figures_tables_fit_a_laptop_and_a_tablet(new_context, sign_in, asse
     assert "Verkeerd nummer" in ended and "Verlopen" in ended
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     assert_accessible(page)
+
+
+def test_pages_have_an_icon_and_the_browser_asks_no_favicon_ico(page):
+    answers: dict[str, int] = {}
+    page.on("response", lambda response: answers.__setitem__(response.url.split("/", 3)[3], response.status))
+    page.goto("/login")
+    page.wait_for_load_state("networkidle")
+    assert answers.get("static/favicon.svg") == 200
+    assert "favicon.ico" not in answers

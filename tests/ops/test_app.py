@@ -107,7 +107,9 @@ def test_unexpected_error_shows_no_trace(app, client, caplog):
 
 def test_metrics_need_the_token(app, client):
     app.config["METRICS_TOKEN"] = "scrape-me"
-    assert client.get("/metrics").status_code == 401
+    refused = client.get("/metrics")
+    assert refused.status_code == 401
+    assert "log in als beheerder, of geef METRICS_TOKEN mee als Bearer-token" in refused.get_data(as_text=True)
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     response = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
     assert response.status_code == 200
