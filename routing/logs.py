@@ -42,7 +42,8 @@ def init_app(app: Flask) -> None:
         started = current.request_globals().pop("request_started", None)  # not through the proxies
         this = current.this_request()
         route = str(this.url_rule or "-")
-        if route in QUIET_ROUTES:
+        # A stylesheet or icon served (or not modified) says nothing a page's own line does not: only its errors.
+        if route in QUIET_ROUTES or (this.endpoint == "static" and response.status_code < 400):
             return response
         # A server error is an error in the log too, so alerting on the level finds it.
         level = logging.ERROR if response.status_code >= 500 else logging.INFO

@@ -131,8 +131,11 @@ def test_each_request_logs_one_json_line_with_its_route_never_its_path(client, c
     caplog.set_level(logging.INFO, logger="loketlijn.request")
     client.get("/l/utrecht/terugbellen/TB-7KQ4/intrekken?t=withdraw-secret")
     client.get("/healthz")  # probes are not logged
+    client.get("/static/loketlijn.css")  # nor a stylesheet served, only a missing one
+    client.get("/static/missing.css")
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "loketlijn.request"]
-    assert len(lines) == 1
+    assert [line["status"] for line in lines] == [404, 404] and lines[1]["route"] == "/static/<path:filename>"
+    lines = lines[:1]
     line = lines[0]
     assert (line["event"], line["method"], line["status"]) == ("request", "GET", 404)
     assert line["route"] == "/l/<location_id>/terugbellen/<reference>/intrekken"
