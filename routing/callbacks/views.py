@@ -532,6 +532,20 @@ def figures_page():
 worklist.menu_shown_to = figures_page.menu_shown_to = lambda: bool(_my_locations())  # type: ignore[attr-defined]
 
 
+def _worklist_at_a_glance() -> tuple[str, str] | None:
+    """For the start page: how many requests of this employee's locations are open to be called now."""
+    mine = _my_locations()
+    if not mine:
+        return None
+    count = len(service.worklist(get_redis(), mine, now=_now()))
+    if not count:
+        return _("Geen open verzoeken"), "muted"
+    return ngettext("%(num)s open verzoek", "%(num)s open verzoeken", count), "warn"
+
+
+worklist.at_a_glance = _worklist_at_a_glance  # type: ignore[attr-defined]
+
+
 @bp.route(service.WORKLIST_PATH + "/cijfers.csv")
 @login_required(*STAFF_ROLES)
 def figures_csv():

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from marshmallow import EXCLUDE, ValidationError
 
 from routing import moments
@@ -89,6 +90,21 @@ def aftercare():
                            awaiting=sum(1 for h in handovers if h.awaits_loket),
                            today=service.today(_now()), partners=found.partners, locations=found.locations,
                            may_create=principal.role == "staff", for_partner=principal.role == "partner")
+
+
+def _aftercare_at_a_glance() -> tuple[str, str] | None:
+    """For the start page: a partner's open handovers, or those that came back to the loket."""
+    principal = current_principal()
+    handovers = service.aftercare(get_redis(), principal, _now())
+    if principal.role == "partner":
+        count = sum(1 for h in handovers if h.is_open)
+        return (ngettext("%(num)s open overdracht", "%(num)s open overdrachten", count), "warn") if count else (
+            _("Geen open overdrachten"), "muted")
+    count = sum(1 for h in handovers if h.awaits_loket)
+    return (ngettext("%(num)s terug bij het loket", "%(num)s terug bij het loket", count), "warn") if count else None
+
+
+aftercare.at_a_glance = _aftercare_at_a_glance  # type: ignore[attr-defined]
 
 
 def _form_location(principal) -> str | None:

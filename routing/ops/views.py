@@ -34,7 +34,15 @@ def url_if_exists(endpoint: str, **values: object) -> str | None:
 
 @bp.get("/")
 def home():
-    return render_template("home.html", principal=current_principal())
+    return render_template("home.html", principal=current_principal(), at_a_glance=at_a_glance)
+
+
+def at_a_glance(endpoint: str) -> tuple[str, str] | None:
+    """A page's state for its card on the start page ((text, badge kind), from its view's own `at_a_glance`),
+    so staff see what waits without opening each page."""
+    view = current_app.view_functions.get(endpoint)
+    status = getattr(view, "at_a_glance", None)
+    return status() if status else None
 
 
 @bp.get("/healthz")

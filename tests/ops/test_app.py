@@ -143,6 +143,25 @@ def test_each_request_logs_one_json_line_with_its_route_never_its_path(client, c
     assert "TB-7KQ4" not in caplog.text and "withdraw-secret" not in caplog.text
 
 
+def test_the_start_page_says_what_waits_behind_each_card(app, login, redis):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from routing.callbacks import service
+
+    staff, partner = app.test_client(), app.test_client()
+    login(staff, "staff", locations=("utrecht",))
+    login(partner, "partner", partner="uwv")
+    assert "Geen open verzoeken" in staff.get("/").get_data(as_text=True)
+    monday = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))  # staffed: open at once
+    for number in ("+31611111111", "+31622222222"):
+        service.create_request(redis, service.Intake(location="utrecht", phone=number, channel="web"), now=monday)
+    home = staff.get("/").get_data(as_text=True)
+    assert '<span class="badge badge--warn">2 open verzoeken</span>' in home
+    assert "2 open requests" in staff.get("/?lang=en").get_data(as_text=True)
+    assert "Geen open overdrachten" in partner.get("/").get_data(as_text=True)
+
+
 def test_the_menu_offers_only_what_the_account_may_open(app, login):
     staff, partner = app.test_client(), app.test_client()
     login(staff, "staff", locations=("utrecht",))
