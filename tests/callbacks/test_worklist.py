@@ -47,12 +47,14 @@ def test_opening_shows_the_number_as_tel_link_and_is_logged(client, login, creat
     assert service.get_status(redis, receipt.reference).state == "in_progress"
 
 
-@pytest.mark.parametrize(("reply_by", "badge", "told"), [
-    ("sms", "wil een sms", "Stuur een sms, niet bellen: daar vroeg de inwoner om."),
-    ("whatsapp", "wil WhatsApp", "Stuur een WhatsApp-bericht, niet bellen: daar vroeg de inwoner om.")])
-def test_a_citizen_who_asked_for_a_message_is_not_called(client, login, create, reply_by, badge, told):
+@pytest.mark.parametrize(("reply_by", "badge", "told", "link"), [
+    ("sms", "wil een sms", "Stuur een sms, niet bellen: daar vroeg de inwoner om.",
+     '<a class="tel" href="sms:+31612345678">Stuur een sms</a>'),
+    ("whatsapp", "wil WhatsApp", "Stuur een WhatsApp-bericht, niet bellen: daar vroeg de inwoner om.",
+     '<a class="tel" href="https://wa.me/31612345678">Stuur een WhatsApp-bericht</a>')])
+def test_a_citizen_who_asked_for_a_message_is_not_called(client, login, create, reply_by, badge, told, link):
     """Staff working down the list see who asked for a message, and the request's page says it next to the number
-    (it said only 'Antwoord via: sms' below it)."""
+    (it said only 'Antwoord via: sms' below it), with a link that opens the channel asked for."""
     receipt = create(now=MONDAY_10, reply_by=reply_by)
     called = create(now=MONDAY_10, phone="06 22345678")
     login(client, "staff", locations=("utrecht",))
@@ -61,8 +63,9 @@ def test_a_citizen_who_asked_for_a_message_is_not_called(client, login, create, 
     assert badge in rows[receipt.reference]["Verzoek"] and "wil" not in rows[called.reference]["Verzoek"]
     page = client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(as_text=True)
     assert told in page and "Bellen naar" not in page
+    assert link in page and ("sms:" in page) == (reply_by == "sms")  # no SMS button for a WhatsApp request
     page = client.get(f"/loket/terugbelverzoeken/{called.reference}").get_data(as_text=True)
-    assert "Bellen naar" in page and "niet bellen" not in page
+    assert "Bellen naar" in page and "niet bellen" not in page and "sms:" not in page and "wa.me" not in page
 
 
 def test_not_reached_keeps_it_open_with_a_next_attempt_and_reached_finishes(client, login, create, redis):

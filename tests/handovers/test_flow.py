@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from handovers.helpers import E164, LOCATION, ON_DUTY_SMS, UWV_SMS, link_path, open_link
 from routing.handovers import service, views
 
@@ -216,6 +218,26 @@ def test_staff_start_a_handover_from_a_lookup_result_or_a_callback_request(app, 
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "meneer De Vries" in page and "tel:+31687654321" in page
     assert callbacks.get_status(redis, receipt.reference).state == "done"
+
+
+@pytest.mark.parametrize(("reply_by", "link", "other"), [
+    ("whatsapp", '<a class="tel" href="https://wa.me/31687654321">Stuur een WhatsApp-bericht</a>', "sms:"),
+    ("sms", '<a class="tel" href="sms:+31687654321">Stuur een sms</a>', "wa.me")])
+def test_a_citizen_who_asked_for_a_message_gets_a_link_to_that_channel(app, client, login, redis, sent, reply_by,
+                                                                       link, other):
+    """A WhatsApp request handed over offered only an SMS button, to the loket and to the partner alike."""
+    from routing.callbacks import service as callbacks
+
+    login(client, "staff", locations=(LOCATION,))
+    receipt = callbacks.create_request(redis, callbacks.Intake(location=LOCATION, phone="+31687654321",
+                                                               channel="web", reply_by=reply_by))
+    response = client.post("/overdrachten/nieuw", data={"partner": "uwv", "consent": "yes",
+                                                        "callback_reference": receipt.reference})
+    loket_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    partner_page = open_link(app.test_client(), sent[0]).get_data(as_text=True)
+    for page in (loket_page, partner_page):
+        assert "niet bellen: daar vroeg de inwoner om." in page
+        assert link in page and other not in page
 
 
 def test_a_callback_left_while_the_loket_is_closed_goes_straight_to_the_one_partner(app, redis, sent):
