@@ -49,13 +49,13 @@ def topic_name(topic_id: str) -> str:
     return topic.name_nl if topic else topic_id
 
 
-def _context(handover: Handover) -> dict[str, str]:
+def _context(handover: Handover) -> dict[str, str | bool]:
     return {
         "reference": handover.reference,
         "location": directory.get_location(handover.location).name,
         "topic": topic_name(handover.topic),
         "deadline": handover.deadline.isoformat(),
-    }
+    } | ({"urgent": True} if handover.urgency == "urgent" else {})
 
 
 def send_link(r: redis.Redis, handover: Handover, kind: str, now: datetime) -> str | None:

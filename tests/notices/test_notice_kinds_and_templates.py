@@ -13,6 +13,7 @@ FULL = {
     "location": "Utrecht",
     "topic": "Toeslagen & zorg",
     "deadline": "2026-12-01T16:00:00+00:00",
+    "urgent": True,
     "link": "http://localhost/p/abc123",
     "count": 3,
     "references": ["HO-7K3P", "HO-9QX2"],
@@ -43,6 +44,7 @@ def test_free_text_that_looks_personal_is_refused(key, value):
     {**FULL, "deadline": "tomorrow"},
     {**FULL, "deadline": "2026-12-01T16:00:00"},
     {**FULL, "count": "3"},
+    {**FULL, "urgent": "ja"},
 ])
 def test_values_are_checked(context):
     with pytest.raises(NoticeContextError):
