@@ -59,7 +59,7 @@ def _context(handover: Handover) -> dict[str, str | bool]:
 
 
 def send_link(r: redis.Redis, handover: Handover, kind: str, now: datetime) -> str | None:
-    """A fresh single-use link to the partner's channel (kind handover_new or handover_reminder)."""
+    """A fresh single-use link to the partner's channel (kind handover_new, handover_new_link or handover_reminder)."""
     recipient = partner_recipient(handover)
     if recipient is None:
         return None

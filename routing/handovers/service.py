@@ -765,5 +765,5 @@ def resend_link(r: redis.Redis, token: str, now: datetime) -> str:
         return "closed"
     if not store.allow_resend(r, handover.reference):
         return "wait"
-    notify.send_link(r, handover, "handover_new", now)
+    notify.send_link(r, handover, "handover_new_link", now)
     return "sent"

@@ -46,6 +46,8 @@ KINDS: dict[str, Kind] = {
         _kind("callbacks_waiting", {"count", "location"}, 8),
         # To a partner: a citizen was handed over to you; details behind the link.
         _kind("handover_new", {"reference", "location", "link"}, 48),
+        # To a partner who asked for a new link ("Stuur mij een nieuwe link"): the same handover, not another one.
+        _kind("handover_new_link", {"reference", "link"}, 48),
         # To a partner on the morning of the deadline.
         _kind("handover_reminder", {"reference", "link"}, 12),
         # 07:00 on working days: counts and references only.
