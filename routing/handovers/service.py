@@ -379,9 +379,12 @@ def _problems(location_id: str, partners: list[str], personal_fields: dict[str, 
     elif not_here:
         problems["partner"] = [not_here]
     personal_fields = dict(personal_fields)
-    if check_phone:
+    if check_phone and not personal_fields.get("phone", "").strip():
+        # Staff type the citizen's number, not their own ("Vul uw telefoonnummer in" is the citizen's form).
+        problems["phone"] = [_("Vul het telefoonnummer van de inwoner in, bijvoorbeeld 06 12345678.")]
+    elif check_phone:
         try:
-            personal_fields["phone"] = phone.normalise(personal_fields.get("phone", ""))
+            personal_fields["phone"] = phone.normalise(personal_fields["phone"])
         except phone.PhoneRefused as refused:
             problems["phone"] = [str(refused.message)]
     problems |= _bsn_problems({name: personal_fields.get(name, "") for name in ("name", "note", "preferred",

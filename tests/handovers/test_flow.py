@@ -374,3 +374,29 @@ def test_loket_staff_read_whom_the_organisation_calls_the_partner_whom_it_calls(
     assert "Wie de organisatie belt" in page and "Wie belt u?" not in page
     partner_page = open_link(app.test_client(), sent[0]).get_data(as_text=True)
     assert "Wie belt u?" in partner_page and "Wie de organisatie belt" not in partner_page
+
+
+def test_without_a_number_staff_are_asked_for_the_citizen_s_number(client, login, sent):
+    login(client, "staff", locations=(LOCATION,))
+    response = client.post("/overdrachten/nieuw", data={"partner": "uwv", "consent": "yes"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Vul het telefoonnummer van de inwoner in, bijvoorbeeld 06 12345678." in page
+    assert "Vul uw telefoonnummer in" not in page and not sent
+
+
+def test_the_form_and_a_handover_s_page_lead_back(app, client, login, redis, make_handover, sent):
+    from routing.callbacks import service as callbacks
+
+    login(client, "staff", locations=(LOCATION,))
+    cancel = '">Annuleren</a>'
+    assert 'href="/overdrachten' + cancel in client.get("/overdrachten/nieuw").get_data(as_text=True)
+    receipt = callbacks.create_request(redis, callbacks.Intake(location=LOCATION, phone="+31687654321",
+                                                               channel="web"))
+    form = client.get(f"/overdrachten/nieuw?callback={receipt.reference}").get_data(as_text=True)
+    assert f'href="/loket/terugbelverzoeken/{receipt.reference}' + cancel in form
+    [handover] = make_handover("uwv")
+    back = '<a href="/overdrachten">Terug naar de overdrachten</a>'
+    assert back in client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    # A partner who came by the link, without logging in, would only meet the login page there.
+    assert back not in open_link(app.test_client(), sent[0]).get_data(as_text=True)
