@@ -349,7 +349,7 @@ def test_a_colleagues_request_warns_and_is_taken_over_on_purpose(staffed, new_co
     page.get_by_role("button", name="Opslaan").click()
     page.wait_for_load_state()
     assert page.is_checked("#field-result")
-    assert "Kies een van de mogelijkheden" in page.locator("#error-outcome").inner_text()
+    assert "Kies een uitkomst." in page.locator("#error-outcome").inner_text()
     assert_accessible(page)
     # The colleague's page is out of date now: their attempt is refused with a way back.
     colleague.check("#result-not_reached")

@@ -119,6 +119,34 @@ def test_reached_needs_an_outcome(client, login, create, redis):
     assert service.get_status(redis, receipt.reference).state == "open"
 
 
+def test_the_list_marks_only_what_says_something(client, login, create):
+    """"nu" stood on every request without a preferred moment (each is due as soon as it comes in), and the
+    requests waiting for the next shift each said "1 keer" under "Gevraagd"."""
+    any_time = create(now=MONDAY_10)
+    this_morning = create(now=MONDAY_10, phone="06 22345678", preferred=["2026-11-30:morning"])
+    held_once = create(now=SATURDAY, phone="06 32345678")
+    held_twice = create(now=SATURDAY, phone="06 42345678")
+    create(now=SATURDAY, phone="06 42345678")
+    login(client, "staff", locations=("utrecht",))
+    open_rows, held_rows = _tables(client.get("/loket/terugbelverzoeken").get_data(as_text=True))
+    asked = {row["Verzoek"].split()[0]: row["Verzoek"].split()[1:] for row in open_rows + held_rows}
+    assert asked[any_time.reference] == [] and asked[this_morning.reference] == ["nu"]
+    assert asked[held_once.reference] == [] and " ".join(asked[held_twice.reference]) == "2 keer gevraagd"
+    assert "Gevraagd" not in held_rows[0]
+
+
+def test_the_attempt_form_names_the_question_left_open(client, login, create):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    path = f"/loket/terugbelverzoeken/{receipt.reference}"
+    client.get(path)
+    page = client.post(path + "/poging", data={}).get_data(as_text=True)
+    assert '<a href="#field-result">Kies het resultaat van de poging.</a>' in page
+    page = client.post(path + "/poging", data={"result": "reached"}).get_data(as_text=True)
+    assert '<a href="#field-outcome">Kies een uitkomst.</a>' in page
+    assert "Kies een van de mogelijkheden." not in page
+
+
 def test_asked_twice_comes_first(create, redis):
     older = create(now=MONDAY_10, phone="0611111111")
     newer = create(now=MONDAY_10, phone="0622222222")

@@ -123,7 +123,7 @@ def test_attempt_form_errors_come_back_on_the_page_with_the_choice_kept(client, 
     assert response.status_code == 422
     again = response.get_data(as_text=True)
     assert "Er is iets niet goed ingevuld" in again and 'href="#field-outcome"' in again
-    assert re.search(r'id="error-outcome">.*Kies een van de mogelijkheden', again)
+    assert re.search(r'id="error-outcome">.*Kies een uitkomst\.', again)  # which question, by its name
     assert re.search(r'value="reached"[^>]*checked', again)
     assert 'href="tel:+31612345678"' in again  # still the request's own page
     assert service.get_status(redis, receipt.reference).state == "in_progress"
