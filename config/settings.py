@@ -174,9 +174,10 @@ class Base:
             "NOTICE_FAILED_EMAIL": _env("NOTICE_FAILED_EMAIL"),
             # Bearer token for Prometheus scraping /metrics (admins may also look while logged in).
             "METRICS_TOKEN": _env("METRICS_TOKEN"),
-            # Warm handover (issue 5): default deadline, attempts before it returns to the loket, and when
-            # the personal fields go: days after it is done, and at the latest days after it was made.
+            # Warm handover (issue 5): default deadline (Spoed: its own), attempts before it returns to the loket,
+            # and when the personal fields go: days after it is done, and at the latest days after it was made.
             "HANDOVER_DEADLINE_WORKING_DAYS": env_int("HANDOVER_DEADLINE_WORKING_DAYS", 2),
+            "HANDOVER_URGENT_DEADLINE_WORKING_DAYS": env_int("HANDOVER_URGENT_DEADLINE_WORKING_DAYS", 1),
             "HANDOVER_MAX_ATTEMPTS": env_int("HANDOVER_MAX_ATTEMPTS", 3),
             "HANDOVER_RETENTION_DAYS": env_int("HANDOVER_RETENTION_DAYS", 30),
             "HANDOVER_MAX_RETENTION_DAYS": env_int("HANDOVER_MAX_RETENTION_DAYS", 90),

@@ -1224,7 +1224,7 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
     _refuse_if_stale(request, seen)
     _refuse_if_colleagues(request, principal)
     if result not in ATTEMPT_RESULTS:
-        raise ApiError(422, _("Kies wat er gebeurde."), {"result": [_("Kies een van de mogelijkheden.")]})
+        raise ApiError(422, _("Kies wat er gebeurde."), {"result": [_("Kies het resultaat van de poging.")]})
     counted = result != "not_reached" or miss_counts_from(request, now) is None
     fields = {"last_attempt": result, "assignee": principal.id,
               "tries": _tries_with(request, Attempt(now, result, principal.id, counted))}
@@ -1245,7 +1245,7 @@ def record_attempt(r: redis.Redis, reference: str, principal, result: str, outco
                            {"outcome": [_("Kies Geholpen, Doorverwezen of Anders. Wilt u overdragen? Gebruik dan de "
                                           "knop Warm overdragen aan een organisatie.")]})
         if outcome not in OUTCOMES:
-            raise ApiError(422, _("Kies de uitkomst."), {"outcome": [_("Kies een van de mogelijkheden.")]})
+            raise ApiError(422, _("Kies de uitkomst."), {"outcome": [_("Kies een uitkomst.")]})
         _finish(r, reference, "done", now, {**fields, "outcome": outcome}, expect_version=read)
     elif result == "wrong_number":
         _finish(r, reference, "done", now, {**fields, "outcome": "wrong_number"}, expect_version=read)

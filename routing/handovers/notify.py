@@ -50,13 +50,13 @@ def topic_name(topic_id: str) -> str:
     return topic.name_nl if topic else topic_id
 
 
-def _context(handover: Handover) -> dict[str, str]:
+def _context(handover: Handover) -> dict[str, str | bool]:
     return {
         "reference": handover.reference,
         "location": directory.get_location(handover.location).name,
         "topic": topic_name(handover.topic),
         "deadline": handover.deadline.isoformat(),
-    }
+    } | ({"urgent": True} if handover.urgency == "urgent" else {})
 
 
 def partner_hours_from(now: datetime) -> datetime | None:
@@ -80,8 +80,8 @@ def partner_hours_from(now: datetime) -> datetime | None:
 
 def send_link(r: redis.Redis, handover: Handover, kind: str, now: datetime,
               not_before: datetime | None = None) -> str | None:
-    """A fresh single-use link to the partner's channel (kind handover_new or handover_reminder); `not_before`:
-    not sent earlier (partner_hours_from)."""
+    """A fresh single-use link to the partner's channel (kind handover_new, handover_new_link or
+    handover_reminder); `not_before`: not sent earlier (partner_hours_from)."""
     recipient = partner_recipient(handover)
     if recipient is None:
         return None

@@ -62,8 +62,13 @@ def today(now: datetime) -> date:
     return now.astimezone(schedule.TZ).date()
 
 
-def default_deadline(now: datetime) -> date:
-    return schedule.add_working_days(now, _setting("HANDOVER_DEADLINE_WORKING_DAYS")).astimezone(schedule.TZ).date()
+# The working days a partner gets when staff leave the deadline empty, per urgency (Spoed: sooner).
+_DEADLINE_SETTINGS = {"normal": "HANDOVER_DEADLINE_WORKING_DAYS", "urgent": "HANDOVER_URGENT_DEADLINE_WORKING_DAYS"}
+
+
+def default_deadline(now: datetime, urgency: str = "normal") -> date:
+    days = _setting(_DEADLINE_SETTINGS[urgency])
+    return schedule.add_working_days(now, days).astimezone(schedule.TZ).date()
 
 
 def _reminder_at(day: date) -> datetime:
@@ -355,18 +360,18 @@ def _new_reference(r: redis.Redis) -> str:
             return ref
 
 
-def _check(location_id: str, partners: list[str], personal_fields: dict[str, str], topic: str,
+def _check(location_id: str, partners: list[str], personal_fields: dict[str, str], topic: str, urgency: str,
            deadline: date | None, now: datetime) -> tuple[list[str], dict[str, str], date]:
     """Refuse anything that would not make a good handover, every problem at once; returns the cleaned values."""
     directory.get_location(location_id)  # 404 for an unknown location
     problems, partners, personal_fields, deadline = _problems(location_id, partners, personal_fields, topic,
-                                                              deadline, now)
+                                                              urgency, deadline, now)
     if problems:
         raise _fields_error(problems)
     return partners, personal_fields, deadline
 
 
-def _problems(location_id: str, partners: list[str], personal_fields: dict[str, str], topic: str,
+def _problems(location_id: str, partners: list[str], personal_fields: dict[str, str], topic: str, urgency: str,
               deadline: date | None, now: datetime, *, check_phone: bool = True,
               ) -> tuple[dict[str, list[str]], list[str], dict[str, str], date]:
     """What is wrong, field by field (so staff correct it in one go, not one more problem after each try), and
@@ -382,14 +387,17 @@ def _problems(location_id: str, partners: list[str], personal_fields: dict[str, 
     elif not_here:
         problems["partner"] = [not_here]
     personal_fields = dict(personal_fields)
-    if check_phone:
+    if check_phone and not personal_fields.get("phone", "").strip():
+        # Staff type the citizen's number, not their own ("Vul uw telefoonnummer in" is the citizen's form).
+        problems["phone"] = [_("Vul het telefoonnummer van de inwoner in, bijvoorbeeld 06 12345678.")]
+    elif check_phone:
         try:
-            personal_fields["phone"] = phone.normalise(personal_fields.get("phone", ""))
+            personal_fields["phone"] = phone.normalise(personal_fields["phone"])
         except phone.PhoneRefused as refused:
             problems["phone"] = [str(refused.message)]
     problems |= _bsn_problems({name: personal_fields.get(name, "") for name in ("name", "note", "preferred",
                                                                                  "language")})
-    deadline = deadline or default_deadline(now)
+    deadline = deadline or default_deadline(now, urgency)
     if deadline < today(now):
         problems["deadline"] = [_("De uiterste datum ligt in het verleden. Kies vandaag of later.")]
     return problems, partners, personal_fields, deadline
@@ -402,13 +410,15 @@ def form_problems(location_id: str, data: dict[str, Any], now: datetime) -> dict
     fields = {name: (data.get(name) or "").strip() for name in PERSONAL_INPUT}
     takes_over = bool(data.get("callback_reference") or data.get("previous_reference"))
     return _problems(location_id, data.get("partner") or [], fields, data.get("topic") or "",
-                     data.get("deadline"), now, check_phone=bool(fields["phone"]) or not takes_over)[0]
+                     data.get("urgency") or "normal", data.get("deadline"), now,
+                     check_phone=bool(fields["phone"]) or not takes_over)[0]
 
 
 def _make(r: redis.Redis, *, actor: str, location_id: str, partners: list[str], personal_fields: dict[str, str],
           urgency: str, topic: str, deadline: date | None, callback_reference: str,
           now: datetime, previous_reference: str = "") -> list[Handover]:
-    partners, personal_fields, deadline = _check(location_id, partners, personal_fields, topic, deadline, now)
+    partners, personal_fields, deadline = _check(location_id, partners, personal_fields, topic, urgency, deadline,
+                                                 now)
     group = secrets.token_hex(8)
     remind_at = _reminder_at(deadline)
     # Made after the reminder hour on its deadline day: the first notice is the reminder; overdue tomorrow.
@@ -767,5 +777,5 @@ def resend_link(r: redis.Redis, token: str, now: datetime) -> str:
         return "closed"
     if not store.allow_resend(r, handover.reference):
         return "wait"
-    notify.send_link(r, handover, "handover_new", now)
+    notify.send_link(r, handover, "handover_new_link", now)
     return "sent"

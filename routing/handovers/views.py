@@ -23,7 +23,7 @@ from routing.directory.views import SESSION_LOCATION
 from routing.errors import ApiError, flatten_field_errors
 from routing.extensions import get_redis, limiter
 from routing.handovers import notify, service, tokens
-from routing.handovers.model import LABELS, REACHED, SENT, Handover
+from routing.handovers.model import LABELS, REACHED, SENT, URGENCIES, Handover
 from routing.handovers.schemas import AttemptSchema, CreateSchema, OutcomeSchema
 from routing.http import private
 from routing.privacy import phone
@@ -146,7 +146,8 @@ def _render_new(location_id: str, values: dict[str, Any], errors: dict[str, list
         "handovers/new.html", location=location, partners=partners, values=values, errors=errors,
         my_locations=my_locations, suggested=suggested, topic=_topic_name(values.get("topic") or ""),
         chosen=set(values.get("partner") or []), labels=LABELS, notice=notice,
-        default_deadline=service.default_deadline(_now())), status)
+        default_deadline=service.default_deadline(_now()),
+        urgent_deadline=service.default_deadline(_now(), "urgent")), status)
     return private(response)
 
 
@@ -166,7 +167,9 @@ def new():
     if request.method == "GET":
         values = {"partner": request.args.getlist("partner"), "topic": request.args.get("topic", ""),
                   "callback_reference": request.args.get("callback", ""),
-                  "previous_reference": request.args.get("again", ""), "urgency": "normal"}
+                  "previous_reference": request.args.get("again", ""),
+                  # Handed over again: as urgent as before (the returned handover's page links with its urgency).
+                  "urgency": request.args.get("urgency") if request.args.get("urgency") in URGENCIES else "normal"}
         if values["callback_reference"] and not values["topic"]:
             values["topic"] = service.callback_topic(get_redis(), values["callback_reference"], location_id)
         values["partner"], notice = service.available_here(location_id, values["partner"])

@@ -1,7 +1,7 @@
 """Notice kinds and the only context a notice may carry.
 
 A notice passes through third parties (the SMS provider keeps message bodies), so it says no more than:
-a reference, a location, a topic, a deadline, a link, a count, a list of references. Anything else is
+a reference, a location, a topic, a deadline, whether it is urgent, a link, a count, a list of references. Anything else is
 refused here, before it is stored, and the values themselves are checked for what looks like a phone
 number, a BSN or an e-mail address.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-ALLOWED_KEYS = frozenset({"reference", "location", "topic", "deadline", "link", "count", "references"})
+ALLOWED_KEYS = frozenset({"reference", "location", "topic", "deadline", "urgent", "link", "count", "references"})
 MAX_TEXT = 120
 MAX_LINK = 500
 MAX_REFERENCES = 50
@@ -46,6 +46,8 @@ KINDS: dict[str, Kind] = {
         _kind("callbacks_waiting", {"count", "location"}, 8),
         # To a partner: a citizen was handed over to you; details behind the link.
         _kind("handover_new", {"reference", "location", "link"}, 48),
+        # To a partner who asked for a new link ("Stuur mij een nieuwe link"): the same handover, not another one.
+        _kind("handover_new_link", {"reference", "link"}, 48),
         # To a partner on the morning of the deadline.
         _kind("handover_reminder", {"reference", "link"}, 12),
         # 07:00 on working days: counts and references only.
@@ -102,6 +104,12 @@ def _link(value: Any, public_base_url: str | None) -> str:
     return link
 
 
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise NoticeContextError(f"{key} must be true or false")
+    return value
+
+
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
         raise NoticeContextError("count must be a whole number")
@@ -135,6 +143,8 @@ def clean_context(kind: str, context: dict[str, Any], public_base_url: str | Non
             clean[key] = _deadline(value)
         elif key == "link":
             clean[key] = _link(value, public_base_url)
+        elif key == "urgent":
+            clean[key] = _flag(key, value)
         elif key == "count":
             clean[key] = _count(value)
         else:

@@ -87,7 +87,7 @@ def create_notice(
     """Store a notice and enqueue its id; returns the id. `not_before`: not sent before then (a partner's
     notice made outside its working hours); its life and retries count from then.
 
-    `context` may hold only reference, location, topic, deadline, link, count and references (anything
+    `context` may hold only reference, location, topic, deadline, urgent, link, count and references (anything
     else, or a value that looks like a phone number, BSN or e-mail address, raises NoticeContextError).
     `escalate_to` is told (notice_failed) when the notice fails on every channel; NOTICE_FAILED_EMAIL
     is the fallback.

@@ -24,6 +24,7 @@ dev_bp = Blueprint("dev_outbox", __name__, url_prefix="/dev")
 KIND_LABELS = {
     "callbacks_waiting": _l("Terugbelverzoeken wachten"),
     "handover_new": _l("Nieuwe overdracht"),
+    "handover_new_link": _l("Nieuwe link voor een overdracht"),
     "handover_reminder": _l("Herinnering overdracht"),
     "handover_overdue_overview": _l("Overzicht te late overdrachten"),
     "handover_returned": _l("Overdracht terug"),

@@ -354,7 +354,7 @@ def test_a_colleagues_request_warns_and_is_taken_over_on_purpose(staffed, new_co
     page.get_by_role("button", name="Opslaan").click()
     page.wait_for_load_state()
     assert page.is_checked("#field-result")
-    assert "Kies een van de mogelijkheden" in page.locator("#error-outcome").inner_text()
+    assert "Kies een uitkomst." in page.locator("#error-outcome").inner_text()
     assert_accessible(page)
     # The colleague's page is out of date now: their attempt is refused with a way back.
     colleague.check("#result-not_reached")
@@ -431,3 +431,28 @@ def test_the_worklist_search_and_location_filter_do_not_run_into_each_other(page
     search = page.get_by_role("button", name="Zoek", exact=True).bounding_box()
     label = page.locator("label[for=location]").bounding_box()
     assert label["y"] >= search["y"] + search["height"]  # the filter starts below the search
+
+
+def test_the_worklist_fits_a_tablet(app, staffed, new_context, sign_in, assert_accessible):
+    """At 768px the worklist ran past the page's edge and cut its Status column off (rows with badges, a long
+    topic, a location column): its tables scroll in their own region now, as the Overdrachten list does, and the
+    page itself does not scroll sideways."""
+    from routing.callbacks import service
+    from routing.directory import service as directory
+    from routing.extensions import get_redis
+
+    with app.app_context():
+        topics = sorted(directory.get_directory().topics.values(), key=lambda t: -len(t.name_nl))[:3]
+        for n, topic in enumerate(topics):
+            for _twice in range(2):
+                service.create_request(get_redis(), service.Intake(
+                    location=LOCATION, phone=f"+3162222222{n}", channel="web", topic=topic.id, reply_by="whatsapp",
+                    language="tr"), now=staffed)
+    hold_a_request(app, staffed)
+    page = new_context(viewport={"width": 768, "height": 1024}).new_page()
+    sign_in(page, "staff", (LOCATION, "amsterdam-zuidoost"))
+    page.goto("/loket/terugbelverzoeken")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 768
+    for region in ("worklist-caption", "held"):
+        assert "Verzoek" in page.locator(f'.table-scroll[aria-labelledby="{region}"]').inner_text()
+    assert_accessible(page)

@@ -571,13 +571,18 @@ def test_a_partner_that_takes_over_a_request_for_a_message_is_told_not_to_call(a
     page = send(client, topic="kinderbijslag", reply_by="sms").get_data(as_text=True)
     assert "Een medewerker van die organisatie stuurt u een bericht." in page and "belt u" not in page
     handover = handovers.find(redis, service.get_status(redis, reference_on(page)).handover)
-    # When, by the handover's own deadline, in words.
+    # When, by the handover's own deadline, in words: the same words for the citizen and the partner.
     day = format_date(handover.deadline, "EEEE d MMMM", locale="nl")
-    assert f"Dat gebeurt uiterlijk op {day}." in page
+    assert f"Dat gebeurt uiterlijk {day}." in page
     partner = app.test_client()
     login(partner, "partner", partner="svb")
     seen = partner.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
     assert "Stuur een sms, niet bellen: daar vroeg de inwoner om." in seen
+    assert f"<dt>Contact opnemen</dt><dd>uiterlijk {day}</dd>" in seen
+    # Not the words of a call: contact attempts, how the contact went.
+    assert "Contactpogingen" in seen and "Hoe ging het contact?" in seen and "Wie stuurt u een bericht?" in seen
+    assert [said for said in ("bellen op", "Belpoging", "belpoging", "Liefst gebeld", "Hoe ging het gesprek?")
+            if said in seen] == []
     # The withdrawal link names who has it, and does not promise that "we" will not call.
     withdraw_page = client.get(withdraw_link_on(page)).get_data(as_text=True)
     assert "Wij hebben uw vraag doorgegeven aan Sociale Verzekeringsbank." in withdraw_page

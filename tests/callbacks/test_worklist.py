@@ -47,12 +47,14 @@ def test_opening_shows_the_number_as_tel_link_and_is_logged(client, login, creat
     assert service.get_status(redis, receipt.reference).state == "in_progress"
 
 
-@pytest.mark.parametrize(("reply_by", "badge", "told"), [
-    ("sms", "wil een sms", "Stuur een sms, niet bellen: daar vroeg de inwoner om."),
-    ("whatsapp", "wil WhatsApp", "Stuur een WhatsApp-bericht, niet bellen: daar vroeg de inwoner om.")])
-def test_a_citizen_who_asked_for_a_message_is_not_called(client, login, create, reply_by, badge, told):
+@pytest.mark.parametrize(("reply_by", "badge", "told", "link"), [
+    ("sms", "wil een sms", "Stuur een sms, niet bellen: daar vroeg de inwoner om.",
+     '<a class="tel" href="sms:+31612345678">Stuur een sms</a>'),
+    ("whatsapp", "wil WhatsApp", "Stuur een WhatsApp-bericht, niet bellen: daar vroeg de inwoner om.",
+     '<a class="tel" href="https://wa.me/31612345678">Stuur een WhatsApp-bericht</a>')])
+def test_a_citizen_who_asked_for_a_message_is_not_called(client, login, create, reply_by, badge, told, link):
     """Staff working down the list see who asked for a message, and the request's page says it next to the number
-    (it said only 'Antwoord via: sms' below it)."""
+    (it said only 'Antwoord via: sms' below it), with a link that opens the channel asked for."""
     receipt = create(now=MONDAY_10, reply_by=reply_by)
     called = create(now=MONDAY_10, phone="06 22345678")
     login(client, "staff", locations=("utrecht",))
@@ -61,8 +63,9 @@ def test_a_citizen_who_asked_for_a_message_is_not_called(client, login, create, 
     assert badge in rows[receipt.reference]["Verzoek"] and "wil" not in rows[called.reference]["Verzoek"]
     page = client.get(f"/loket/terugbelverzoeken/{receipt.reference}").get_data(as_text=True)
     assert told in page and "Bellen naar" not in page
+    assert link in page and ("sms:" in page) == (reply_by == "sms")  # no SMS button for a WhatsApp request
     page = client.get(f"/loket/terugbelverzoeken/{called.reference}").get_data(as_text=True)
-    assert "Bellen naar" in page and "niet bellen" not in page
+    assert "Bellen naar" in page and "niet bellen" not in page and "sms:" not in page and "wa.me" not in page
 
 
 def test_not_reached_keeps_it_open_with_a_next_attempt_and_reached_finishes(client, login, create, redis):
@@ -114,6 +117,34 @@ def test_reached_needs_an_outcome(client, login, create, redis):
     response = client.post(f"/loket/terugbelverzoeken/{receipt.reference}/poging", data={"result": "reached"})
     assert response.status_code == 422
     assert service.get_status(redis, receipt.reference).state == "open"
+
+
+def test_the_list_marks_only_what_says_something(client, login, create):
+    """"nu" stood on every request without a preferred moment (each is due as soon as it comes in), and the
+    requests waiting for the next shift each said "1 keer" under "Gevraagd"."""
+    any_time = create(now=MONDAY_10)
+    this_morning = create(now=MONDAY_10, phone="06 22345678", preferred=["2026-11-30:morning"])
+    held_once = create(now=SATURDAY, phone="06 32345678")
+    held_twice = create(now=SATURDAY, phone="06 42345678")
+    create(now=SATURDAY, phone="06 42345678")
+    login(client, "staff", locations=("utrecht",))
+    open_rows, held_rows = _tables(client.get("/loket/terugbelverzoeken").get_data(as_text=True))
+    asked = {row["Verzoek"].split()[0]: row["Verzoek"].split()[1:] for row in open_rows + held_rows}
+    assert asked[any_time.reference] == [] and asked[this_morning.reference] == ["nu"]
+    assert asked[held_once.reference] == [] and " ".join(asked[held_twice.reference]) == "2 keer gevraagd"
+    assert "Gevraagd" not in held_rows[0]
+
+
+def test_the_attempt_form_names_the_question_left_open(client, login, create):
+    receipt = create(now=MONDAY_10)
+    login(client, "staff", locations=("utrecht",))
+    path = f"/loket/terugbelverzoeken/{receipt.reference}"
+    client.get(path)
+    page = client.post(path + "/poging", data={}).get_data(as_text=True)
+    assert '<a href="#field-result">Kies het resultaat van de poging.</a>' in page
+    page = client.post(path + "/poging", data={"result": "reached"}).get_data(as_text=True)
+    assert '<a href="#field-outcome">Kies een uitkomst.</a>' in page
+    assert "Kies een van de mogelijkheden." not in page
 
 
 def test_asked_twice_comes_first(create, redis):

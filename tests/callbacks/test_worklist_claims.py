@@ -124,7 +124,7 @@ def test_attempt_form_errors_come_back_on_the_page_with_the_choice_kept(client, 
     assert response.status_code == 422
     again = response.get_data(as_text=True)
     assert "Er is iets niet goed ingevuld" in again and 'href="#field-outcome"' in again
-    assert re.search(r'id="error-outcome">.*Kies een van de mogelijkheden', again)
+    assert re.search(r'id="error-outcome">.*Kies een uitkomst\.', again)  # which question, by its name
     assert re.search(r'value="reached"[^>]*checked', again)
     assert 'href="tel:+31612345678"' in again  # still the request's own page
     assert service.get_status(redis, receipt.reference).state == "in_progress"
@@ -219,13 +219,14 @@ def test_the_location_filter_survives_an_action(client, login, create):
     assert response.headers["Location"].endswith("/loket/terugbelverzoeken?location=utrecht")
 
 
-@pytest.mark.parametrize(("reply_by", "offered"), [("sms", True), ("whatsapp", True), ("call", False)])
-def test_an_sms_link_when_the_citizen_asked_for_a_text(client, login, create, reply_by, offered):
+@pytest.mark.parametrize("reply_by", ["sms", "whatsapp", "call"])
+def test_a_link_to_the_channel_the_citizen_asked_for(client, login, create, reply_by):
     receipt = create(now=MONDAY_10, reply_by=reply_by)
     login(client, "staff", locations=("utrecht",))
     page = client.get(f"{LIST}/{receipt.reference}").get_data(as_text=True)
     assert 'href="tel:+31612345678"' in page
-    assert ('href="sms:+31612345678"' in page) is offered
+    assert ('href="sms:+31612345678"' in page) is (reply_by == "sms")
+    assert ('href="https://wa.me/31612345678"' in page) is (reply_by == "whatsapp")
 
 
 def test_two_attempts_saved_at_once_never_count_as_one(create, redis, make_user, pin_now, monkeypatch):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from handovers.helpers import E164, LOCATION, ON_DUTY_SMS, UWV_SMS, link_path, open_link
 from routing.handovers import service, views
 
@@ -218,6 +220,26 @@ def test_staff_start_a_handover_from_a_lookup_result_or_a_callback_request(app, 
     assert callbacks.get_status(redis, receipt.reference).state == "done"
 
 
+@pytest.mark.parametrize(("reply_by", "link", "other"), [
+    ("whatsapp", '<a class="tel" href="https://wa.me/31687654321">Stuur een WhatsApp-bericht</a>', "sms:"),
+    ("sms", '<a class="tel" href="sms:+31687654321">Stuur een sms</a>', "wa.me")])
+def test_a_citizen_who_asked_for_a_message_gets_a_link_to_that_channel(app, client, login, redis, sent, reply_by,
+                                                                       link, other):
+    """A WhatsApp request handed over offered only an SMS button, to the loket and to the partner alike."""
+    from routing.callbacks import service as callbacks
+
+    login(client, "staff", locations=(LOCATION,))
+    receipt = callbacks.create_request(redis, callbacks.Intake(location=LOCATION, phone="+31687654321",
+                                                               channel="web", reply_by=reply_by))
+    response = client.post("/overdrachten/nieuw", data={"partner": "uwv", "consent": "yes",
+                                                        "callback_reference": receipt.reference})
+    loket_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    partner_page = open_link(app.test_client(), sent[0]).get_data(as_text=True)
+    for page in (loket_page, partner_page):
+        assert "niet bellen: daar vroeg de inwoner om." in page
+        assert link in page and other not in page
+
+
 def test_a_callback_left_while_the_loket_is_closed_goes_straight_to_the_one_partner(app, redis, sent):
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -352,3 +374,29 @@ def test_loket_staff_read_whom_the_organisation_calls_the_partner_whom_it_calls(
     assert "Wie de organisatie belt" in page and "Wie belt u?" not in page
     partner_page = open_link(app.test_client(), sent[0]).get_data(as_text=True)
     assert "Wie belt u?" in partner_page and "Wie de organisatie belt" not in partner_page
+
+
+def test_without_a_number_staff_are_asked_for_the_citizen_s_number(client, login, sent):
+    login(client, "staff", locations=(LOCATION,))
+    response = client.post("/overdrachten/nieuw", data={"partner": "uwv", "consent": "yes"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Vul het telefoonnummer van de inwoner in, bijvoorbeeld 06 12345678." in page
+    assert "Vul uw telefoonnummer in" not in page and not sent
+
+
+def test_the_form_and_a_handover_s_page_lead_back(app, client, login, redis, make_handover, sent):
+    from routing.callbacks import service as callbacks
+
+    login(client, "staff", locations=(LOCATION,))
+    cancel = '">Annuleren</a>'
+    assert 'href="/overdrachten' + cancel in client.get("/overdrachten/nieuw").get_data(as_text=True)
+    receipt = callbacks.create_request(redis, callbacks.Intake(location=LOCATION, phone="+31687654321",
+                                                               channel="web"))
+    form = client.get(f"/overdrachten/nieuw?callback={receipt.reference}").get_data(as_text=True)
+    assert f'href="/loket/terugbelverzoeken/{receipt.reference}' + cancel in form
+    [handover] = make_handover("uwv")
+    back = '<a href="/overdrachten">Terug naar de overdrachten</a>'
+    assert back in client.get(f"/overdrachten/{handover.reference}").get_data(as_text=True)
+    # A partner who came by the link, without logging in, would only meet the login page there.
+    assert back not in open_link(app.test_client(), sent[0]).get_data(as_text=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from handovers.helpers import link_path, open_link, token_of
+from routing.notices.kinds import clean_context
+from routing.notices.render import render
 
 DETAILS = ("tel:", "mevrouw Jansen", "WW-uitkering")
 
@@ -128,8 +130,16 @@ def test_a_used_link_can_ask_for_a_new_one_sent_to_the_same_channel(app, make_ha
     response = app.test_client().post(first_path + "/nieuwe-link")
     assert response.status_code == 200
     assert "nieuwe link gestuurd" in response.get_data(as_text=True)
-    assert [n["kind"] for n in sent] == ["handover_new", "handover_new"]
+    assert [n["kind"] for n in sent] == ["handover_new", "handover_new_link"]
     assert sent[1]["recipient"] == sent[0]["recipient"]
+    # It says it is a new link for the same handover, not a second handover (which the first notice announced).
+    again = render("handover_new_link", "nl", clean_context("handover_new_link", sent[1]["context"]))
+    reference = sent[0]["context"]["reference"]
+    assert again.subject.startswith(f"Nieuwe link voor doorverwijzing {reference}")
+    assert again.sms.startswith(f"Loketlijn: nieuwe link voor doorverwijzing {reference}, dezelfde als eerder. De "
+                                "vorige link werkt niet meer.")
+    assert "Het is dezelfde doorverwijzing, geen nieuwe. De vorige link werkt niet meer." in again.text
+    assert "Het is dezelfde doorverwijzing, geen nieuwe." in again.html
     assert "tel:+31612345678" in open_link(app.test_client(), sent[1]).get_data(as_text=True)
     # Asking again at once sends nothing more.
     again = app.test_client().post(first_path + "/nieuwe-link")

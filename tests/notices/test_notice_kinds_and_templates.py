@@ -13,6 +13,7 @@ FULL = {
     "location": "Utrecht",
     "topic": "Toeslagen & zorg",
     "deadline": "2026-12-01T16:00:00+00:00",
+    "urgent": True,
     "link": "http://localhost/p/abc123",
     "count": 3,
     "references": ["HO-7K3P", "HO-9QX2"],
@@ -43,6 +44,7 @@ def test_free_text_that_looks_personal_is_refused(key, value):
     {**FULL, "deadline": "tomorrow"},
     {**FULL, "deadline": "2026-12-01T16:00:00"},
     {**FULL, "count": "3"},
+    {**FULL, "urgent": "ja"},
 ])
 def test_values_are_checked(context):
     with pytest.raises(NoticeContextError):
@@ -95,7 +97,8 @@ def test_deadline_in_amsterdam_time_per_language():
     assert "dinsdag 1 december om 17:00" in render("handover_new", "nl", context).sms
     assert "Tuesday 1 December at 17:00" in render("handover_new", "en", context).sms
     day_only = clean_context("handover_new", {**FULL, "deadline": "2026-12-01"})
-    assert "dinsdag 1 december." in render("handover_new", "nl", day_only).sms
+    assert "Neem uiterlijk dinsdag 1 december contact op." in render("handover_new", "nl", day_only).sms
+    assert render("handover_reminder", "nl", day_only).subject.endswith(", uiterlijk dinsdag 1 december")
 
 
 def test_unknown_locale_falls_back_to_dutch():
