@@ -168,7 +168,7 @@ def test_the_loket_that_helped_the_citizen_itself_says_so_and_the_handover_stops
     login(client, "staff", locations=(LOCATION,))
     assert "1 overdracht is terug bij het loket." in client.get("/overdrachten").get_data(as_text=True)
     page = client.get(f"/overdrachten/{returned.reference}").get_data(as_text=True)
-    assert "Ik heb de inwoner zelf geholpen" in page and "Opnieuw overdragen aan een andere organisatie" in page
+    assert "Ik heb de inwoner zelf geholpen" in page and ">Opnieuw overdragen</a>" in page and "Om wie het gaat" in page
 
     done = client.post(f"/overdrachten/{returned.reference}/zelf-geholpen", follow_redirects=True)
     text = done.get_data(as_text=True)
