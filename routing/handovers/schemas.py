@@ -20,8 +20,11 @@ def _text(limit: int, required: bool = False) -> fields.String:
     return fields.String(load_default="", error_messages=validation.REQUIRED, validate=length)
 
 
-def _choice(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
-    return fields.String(error_messages=validation.REQUIRED, validate=validate.OneOf(choices, error=validation.CHOOSE),
+def _choice(choices: tuple[str, ...], message=None, **kwargs: Any) -> fields.String:
+    """One of `choices`; `message` names the question when none (or no valid one) was chosen, which the error
+    summary shows away from the question itself."""
+    errors = {**validation.REQUIRED, "required": message} if message else validation.REQUIRED
+    return fields.String(error_messages=errors, validate=validate.OneOf(choices, error=message or validation.CHOOSE),
                          **kwargs)
 
 
@@ -56,11 +59,11 @@ class CreateSchema(Schema):
 
 
 class AttemptSchema(Schema):
-    result = _choice(ATTEMPT_RESULTS, required=True)
+    result = _choice(ATTEMPT_RESULTS, _l("Kies het resultaat van de poging."), required=True)
 
 
 class OutcomeSchema(Schema):
-    outcome = _choice(OUTCOMES, required=True)
+    outcome = _choice(OUTCOMES, _l("Kies een uitkomst."), required=True)
     referred_to = _text(REFERRED_TO_MAX)
     note = _text(NOTE_MAX)
 
