@@ -1204,14 +1204,10 @@ def is_last_attempt(request: CallbackRequest) -> bool:
     return request.attempts + 1 >= int(current_app.config["CALLBACK_MAX_ATTEMPTS"])
 
 
-def _counted_misses(request: CallbackRequest) -> list[datetime]:
-    return [one.at for one in request.tries if one.result == "not_reached" and one.counted]
-
-
 def miss_counts_from(request: CallbackRequest, now: datetime) -> datetime | None:
     """From when "not reached" counts as an attempt again; None when it does now. Within an hour of the last
     one that counted it is recorded but not counted (routing.attempts)."""
-    return attempt_spacing.counting_from(_counted_misses(request), now)
+    return attempt_spacing.counting_from(request.tries, now)
 
 
 def record_attempt(r: redis.Redis, reference: str, principal, result: str, outcome: str | None = None, *,

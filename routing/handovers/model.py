@@ -104,15 +104,11 @@ class Handover:
 
     @property
     def not_reached_count(self) -> int:
-        return len(self.counted_misses)
+        return len(attempt_spacing.counted_misses(self.attempts))
 
-    @property
-    def counted_misses(self) -> list[datetime]:
-        return [a.at for a in self.attempts if a.result == NOT_REACHED and a.counted]
-
-    def misses_count_from(self, now: datetime) -> datetime | None:
+    def miss_counts_from(self, now: datetime) -> datetime | None:
         """From when "not reached" counts again; None when it does `now` (routing.attempts)."""
-        return attempt_spacing.counting_from(self.counted_misses, now)
+        return attempt_spacing.counting_from(self.attempts, now)
 
 
 @dataclass(frozen=True)

@@ -630,7 +630,7 @@ def mark_opened(r: redis.Redis, handover: Handover, now: datetime) -> None:
 def record_attempt(r: redis.Redis, handover: Handover, result: str, actor: str, now: datetime) -> Handover:
     """A call attempt; "not reached" schedules the next reminder, too many of them return it to the loket.
     One within an hour of a "not reached" that counted is recorded but does not count (routing.attempts)."""
-    counted = result != NOT_REACHED or handover.misses_count_from(now) is None
+    counted = result != NOT_REACHED or handover.miss_counts_from(now) is None
     count = store.transition(r, handover.reference, OPEN_STATUSES, {"status": IN_PROGRESS},
                              {"at": _iso(now), "result": result, **({} if counted else {"counted": False})})
     if count is None:

@@ -251,7 +251,7 @@ def _render_detail(handover: Handover, see_personal: bool, may_work: bool, actor
         # Which other organisations the citizen went to is the loket's business, not the partner's.
         siblings=[] if may_work else service.for_loket(r, service.siblings(r, handover)),
         values=request.form if errors else {},
-        counts_from=handover.misses_count_from(_now()), **_context(handover)), status)
+        counts_from=handover.miss_counts_from(_now()), **_context(handover)), status)
     return private(response)
 
 
